@@ -1,0 +1,69 @@
+"""Errors a user can cause, each with a stable code for the API and a message for the person.
+
+Every code is listed in ERROR_CODES (and in docs/api-errors.md, which a test keeps in step).
+"""
+
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    # Request shape
+    "malformed_json": (400, "The request body is not valid JSON."),
+    "invalid": (400, "One or more fields are missing, of the wrong type or out of range."),
+    "not_authenticated": (401, "No valid login or token was sent."),
+    "permission_denied": (403, "The user's role does not allow this action."),
+    "not_found": (404, "No such object (or not one this user may see)."),
+    "method_not_allowed": (405, "The HTTP method is not allowed here."),
+    "unsupported_media_type": (415, "Send JSON with Content-Type: application/json."),
+    "throttled": (429, "Too many requests."),
+    # What is being booked
+    "unknown_site": (400, "No site has this code."),
+    "unknown_procedure_type": (400, "No active procedure type has this code."),
+    "unknown_surgeon": (400, "No active surgeon with this code works at the site."),
+    "unknown_drug": (400, "No active drug in the medication table has this code."),
+    "unknown_patient": (400, "No patient has this id."),
+    "levels_out_of_range": (400, "Levels must be from 1 to the procedure type's maximum."),
+    # When
+    "date_in_past": (400, "The date is before today at the site."),
+    "start_in_past": (400, "The start time has already passed."),
+    "site_closed": (400, "The site is closed on that day."),
+    "outside_opening_hours": (400, "The case would start before opening or end after closing."),
+    "off_grid": (400, "Start times fall on a 5-minute grid (08:00, 08:05, ...)."),
+    "start_not_on_date": (400, "The start falls on another day than the date given."),
+    "start_needs_offset": (400, "The start must carry a UTC offset, e.g. 2026-03-02T09:00-05:00."),
+    # Who
+    "invalid_phone": (400, "The phone number is not a valid number."),
+    "invalid_email": (400, "The email address is not valid."),
+    "date_of_birth_in_future": (400, "The date of birth is in the future."),
+    "patient_exists": (409, "A patient with this MRN is already registered; book with patient_id."),
+    "patient_already_booked": (409, "The patient already has an active case on that day."),
+    # Screening
+    "contraindicated": (400, "A screening answer blocks the booking; a clinician may override."),
+    "override_reason_required": (400, "An override needs a written reason."),
+    "override_not_allowed": (403, "Only a clinician may override screening."),
+    # Conflicts
+    "slot_taken": (409, "The room, bay or surgeon is no longer free at that time."),
+    "no_free_slot": (409, "No free time is left on that day for this case."),
+    "surgeon_unavailable": (409, "The surgeon does not work at that time or is already busy."),
+    "case_not_changeable": (409, "The case has been checked in, cancelled or has ended."),
+    "reason_required": (400, "A reason is required."),
+    "not_yet_due": (409, "A no-show can be recorded only once the arrival time has passed."),
+    "start_or_date_required": (400, "Give a new start or a new date."),
+}
+
+
+class SchedulingError(Exception):
+    """A refusal that the person who caused it can act on."""
+
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+    ) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"Unlisted error code {code!r}")
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = ERROR_CODES[code][0]
+        self.errors = errors or ({field: [detail]} if field else {})

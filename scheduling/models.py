@@ -1,0 +1,366 @@
+"""The unit (sites, rooms and bays, surgeons, procedure types), its patients and their cases.
+
+The time ranges that rooms, bays and surgeons are held for are protected on PostgreSQL by
+exclusion constraints added in migration 0002 (they are not expressible on SQLite, where the
+booking service checks inside a serialised write transaction instead).
+"""
+
+import zoneinfo
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not an IANA time zone such as America/New_York.")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class ResourceKind(models.TextChoices):
+    PROCEDURE_ROOM = "procedure_room", "Procedure room"
+    PRE_OP_BAY = "pre_op_bay", "Pre-op bay"
+    RECOVERY_BAY = "recovery_bay", "Recovery bay"
+    HOLDING_BAY = "holding_bay", "Holding bay"
+
+
+class StageKind(models.TextChoices):
+    PRE_OP = "pre_op", "Pre-op"
+    PROCEDURE = "procedure", "Procedure"
+    CEMENT_SET = "cement_set", "Cement set"
+    RECOVERY = "recovery", "Recovery"
+
+
+class Site(models.Model):
+    code = models.SlugField(unique=True, help_text="Short code used by the API, e.g. “main”.")
+    name = models.CharField(max_length=120)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    address = models.TextField(blank=True)
+    directions = models.TextField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    check_in_minutes = models.PositiveIntegerField(
+        default=30, help_text="Minutes between arrival and the start of the first stage."
+    )
+    fasting_solids_hours = models.PositiveIntegerField(
+        default=8, help_text="No solid food this many hours before the procedure starts."
+    )
+    fasting_clear_liquids_hours = models.PositiveIntegerField(
+        default=2, help_text="Clear liquids allowed until this many hours before the procedure."
+    )
+    fasting_solids_from_midnight = models.BooleanField(
+        default=False, help_text="Nothing solid after midnight before the procedure day."
+    )
+    conservative_treatment_min_weeks = models.PositiveIntegerField(
+        default=6,
+        help_text="Weeks of conservative treatment required first (not for traumatic fractures).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class WeeklyHours(models.Model):
+    weekday = models.IntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        abstract = True
+        ordering = ["weekday", "opens"]
+
+    def clean(self) -> None:
+        if self.opens is not None and self.closes is not None and self.opens >= self.closes:
+            raise ValidationError("The closing time must be after the opening time.")
+
+
+class OpeningHours(WeeklyHours):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="opening_hours")
+
+    class Meta(WeeklyHours.Meta):
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.UniqueConstraint(fields=["site", "weekday"], name="one_opening_per_site_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class Resource(models.Model):
+    """One room or bay; it holds one patient at a time."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="resources")
+    kind = models.CharField(max_length=32, choices=ResourceKind.choices)
+    name = models.CharField(max_length=80)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["site", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="unique_resource_name_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Surgeon(models.Model):
+    name = models.CharField(max_length=120)
+    code = models.SlugField(unique=True)
+    sites = models.ManyToManyField(Site, related_name="surgeons")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SurgeonHours(WeeklyHours):
+    surgeon = models.ForeignKey(Surgeon, on_delete=models.CASCADE, related_name="working_hours")
+
+    class Meta(WeeklyHours.Meta):
+        verbose_name_plural = "surgeon working hours"
+        constraints = [
+            models.UniqueConstraint(fields=["surgeon", "weekday"], name="one_shift_per_surgeon_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.surgeon}: {self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class ProcedureType(models.Model):
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    max_levels = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageTemplate(models.Model):
+    procedure_type = models.ForeignKey(
+        ProcedureType, on_delete=models.CASCADE, related_name="stage_templates"
+    )
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=32, choices=StageKind.choices)
+    resource_kind = models.CharField(max_length=32, choices=ResourceKind.choices)
+    base_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    minutes_per_extra_level = models.PositiveIntegerField(default=0)
+    needs_surgeon = models.BooleanField(default=False)
+    turnover_minutes = models.PositiveIntegerField(
+        default=0,
+        help_text="Minutes the room or bay stays blocked after the patient leaves it (cleaning).",
+    )
+
+    class Meta:
+        ordering = ["procedure_type", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure_type", "kind"], name="one_stage_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_type}: {self.get_kind_display()}"
+
+
+class Drug(models.Model):
+    """A medicine held before the procedure. Clinicians edit this table; it is data, not code."""
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    hold_days = models.PositiveIntegerField(
+        help_text="Days before the procedure day on which the patient stops taking it."
+    )
+    hold_doses = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For drugs held by doses: the number of doses skipped."
+    )
+    inr_check = models.BooleanField(default=False, help_text="INR is checked on the day.")
+    note = models.CharField(max_length=240, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class Patient(models.Model):
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    date_of_birth = models.DateField()
+    mrn = models.CharField("MRN", max_length=40, unique=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +12125550100")
+    email = models.EmailField(blank=True)
+    preferred_channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.SMS)
+    language = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.mrn})"
+
+
+class CaseStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CONFIRMED = "confirmed", "Confirmed"
+    CHECKED_IN = "checked_in", "Checked in"
+    IN_PRE_OP = "in_pre_op", "In pre-op"
+    IN_PROCEDURE = "in_procedure", "In procedure"
+    CEMENT_SETTING = "cement_setting", "Cement setting"
+    IN_RECOVERY = "in_recovery", "In recovery"
+    DISCHARGED = "discharged", "Discharged"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+# A case in one of these holds its rooms and bays; the others have given them back.
+RELEASED_STATUSES = (CaseStatus.CANCELLED, CaseStatus.NO_SHOW)
+CHANGEABLE_STATUSES = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
+
+
+class Case(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="cases")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cases")
+    procedure_type = models.ForeignKey(ProcedureType, on_delete=models.PROTECT)
+    levels = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(10)])
+    surgeon = models.ForeignKey(Surgeon, on_delete=models.PROTECT, null=True, blank=True)
+    surgeon_requested = models.BooleanField(
+        default=False, help_text="The surgeon was asked for by name and is kept on reschedule."
+    )
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.BOOKED)
+    day = models.DateField(help_text="The procedure day in the site's time zone.")
+    arrival_at = models.DateTimeField()
+    procedure_start = models.DateTimeField()
+    fasting_solids_until = models.DateTimeField()
+    fasting_clear_liquids_until = models.DateTimeField()
+
+    driver_name = models.CharField(max_length=120, blank=True)
+    driver_phone = models.CharField(max_length=20, blank=True)
+
+    # Screening answers, asked at booking.
+    active_infection = models.BooleanField()
+    fracture_painful = models.BooleanField()
+    bleeding_disorder = models.BooleanField()
+    tumor_in_canal = models.BooleanField()
+    cement_allergy = models.BooleanField()
+    traumatic = models.BooleanField()
+    conservative_treatment_weeks = models.PositiveIntegerField()
+    imaging_on_file = models.BooleanField()
+    screening_override_reason = models.TextField(blank=True)
+    screening_overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    screening_overridden_at = models.DateTimeField(null=True, blank=True)
+
+    medications = models.ManyToManyField(Drug, through="CaseMedication", blank=True)
+
+    cancel_reason = models.TextField(blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["procedure_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "day"],
+                condition=~Q(status__in=RELEASED_STATUSES),
+                name="one_active_case_per_patient_day",
+            )
+        ]
+        indexes = [models.Index(fields=["site", "day"])]
+
+    def __str__(self) -> str:
+        return f"Case {self.pk} ({self.day})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status not in RELEASED_STATUSES
+
+
+class CaseMedication(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="held_medications")
+    drug = models.ForeignKey(Drug, on_delete=models.PROTECT)
+    hold_starts_on = models.DateField(help_text="The first day the patient does not take it.")
+
+    class Meta:
+        ordering = ["hold_starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "drug"], name="one_hold_per_case_drug")
+        ]
+
+
+class Stage(models.Model):
+    """One timed step of a case, holding its room or bay from planned_start to held_until.
+
+    held_until is planned_end plus the turnover of the room or bay when the patient leaves it
+    after this stage. `active` mirrors the case: it turns false when the case is cancelled or a
+    no-show, and only active stages hold their resource.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stages")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=32, choices=StageKind.choices)
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="stages")
+    surgeon = models.ForeignKey(
+        Surgeon, on_delete=models.PROTECT, null=True, blank=True, related_name="stages"
+    )
+    planned_start = models.DateTimeField()
+    planned_end = models.DateTimeField()
+    held_until = models.DateTimeField()
+    actual_start = models.DateTimeField(null=True, blank=True)
+    actual_end = models.DateTimeField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["case", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_end__gt=models.F("planned_start"))
+                & Q(held_until__gte=models.F("planned_end")),
+                name="stage_times_in_order",
+            ),
+            models.UniqueConstraint(fields=["case", "kind"], name="one_stage_per_case_kind"),
+        ]
+        indexes = [models.Index(fields=["resource", "planned_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.planned_start:%Y-%m-%d %H:%M}Z"
+

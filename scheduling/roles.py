@@ -1,0 +1,28 @@
+"""Staff roles are Django groups, created by migration 0003."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+FRONT_DESK = "front_desk"
+NURSE = "nurse"
+CLINICIAN = "clinician"
+ADMIN = "admin"
+ALL_ROLES = (FRONT_DESK, NURSE, CLINICIAN, ADMIN)
+
+# Who may do what.
+READ_CASES = ALL_ROLES
+BOOK_CASES = (FRONT_DESK, CLINICIAN)
+OVERRIDE_SCREENING = (CLINICIAN,)
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    cached = getattr(user, "_vertebro_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
+        user._vertebro_roles = cached
+    return cached
+
+
+def user_has_role(user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...]) -> bool:
+    return bool(user_roles(user) & set(roles))

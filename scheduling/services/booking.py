@@ -1,0 +1,375 @@
+"""Book, reschedule, cancel and mark no-show: every write of a case and its stages.
+
+Each verb runs in one transaction: a case is written with all its stages or not at all. The slot
+is searched inside the same transaction that writes it. On PostgreSQL the exclusion constraints
+of migration 0002 are the last word: if another clerk's booking committed the same room first,
+the insert fails, the attempt rolls back to its savepoint and the search runs again with the new
+picture (a second room may still be free). On SQLite the write lock taken at BEGIN serialises
+bookings, so the search alone is enough.
+"""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import roles, timing
+from ..errors import SchedulingError
+from ..models import (
+    CHANGEABLE_STATUSES,
+    RELEASED_STATUSES,
+    Case,
+    CaseMedication,
+    CaseStatus,
+    Drug,
+    Patient,
+    ProcedureType,
+    Site,
+    Stage,
+    Surgeon,
+)
+from ..screening import ScreeningAnswers, screening_blockers
+from ..slots import DayBook, Slot
+from .patients import phone_e164
+
+ATTEMPTS = 5
+EXCLUSION_VIOLATION = "23P01"
+
+
+def case_book(
+    *,
+    site: Site,
+    procedure_type: ProcedureType,
+    levels: int,
+    day: date,
+    patient: Patient,
+    screening: ScreeningAnswers,
+    booked_by: AbstractBaseUser,
+    start: datetime | None = None,
+    surgeon: Surgeon | None = None,
+    medications: Sequence[Drug] = (),
+    driver_name: str = "",
+    driver_phone: str = "",
+    override_reason: str | None = None,
+) -> Case:
+    _check_levels(procedure_type, levels)
+    _check_day(site, day)
+    if start is not None:
+        _check_start(site, day, start)
+    override = _screening_override(site, screening, override_reason, booked_by)
+    if driver_phone:
+        driver_phone = phone_e164(driver_phone, field="driver.phone")
+
+    for _ in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                _check_patient_free(patient, day)
+                book = DayBook(
+                    site=site, procedure_type=procedure_type, levels=levels, day=day,
+                    surgeon=surgeon,
+                )
+                slot = _slot(book, start)
+                case = Case.objects.create(
+                    site=site,
+                    patient=patient,
+                    procedure_type=procedure_type,
+                    levels=levels,
+                    surgeon=slot.surgeon,
+                    surgeon_requested=surgeon is not None,
+                    day=day,
+                    driver_name=driver_name,
+                    driver_phone=driver_phone,
+                    booked_by=booked_by,
+                    **_times_fields(slot),
+                    **vars(screening),
+                    **override,
+                )
+                _write_stages(case, slot)
+                CaseMedication.objects.bulk_create(
+                    CaseMedication(
+                        case=case,
+                        drug=drug,
+                        hold_starts_on=timing.medication_hold_starts_on(day, drug.hold_days),
+                    )
+                    for drug in medications
+                )
+            return case
+        except IntegrityError as exc:
+            _raise_unless_overlap(exc)
+    raise _slot_taken()
+
+
+def case_reschedule(
+    *,
+    case: Case,
+    by: AbstractBaseUser,
+    start: datetime | None = None,
+    day: date | None = None,
+) -> Case:
+    if start is None and day is None:
+        raise SchedulingError("start_or_date_required", "Give a new start time or a new date.")
+    site = case.site
+    if day is None:
+        day = timing.local_day(start, site.zone)
+    _check_day(site, day)
+    if start is not None:
+        _check_start(site, day, start)
+
+    for _ in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                locked = Case.objects.select_for_update().get(pk=case.pk)
+                _check_changeable(locked)
+                _check_patient_free(locked.patient, day, exclude_case_id=locked.pk)
+                book = DayBook(
+                    site=site,
+                    procedure_type=locked.procedure_type,
+                    levels=locked.levels,
+                    day=day,
+                    surgeon=locked.surgeon if locked.surgeon_requested else None,
+                    exclude_case_id=locked.pk,
+                )
+                slot = _slot(book, start)
+                locked.stages.all().delete()
+                _write_stages(locked, slot)
+                locked.day = day
+                locked.surgeon = slot.surgeon
+                for name, value in _times_fields(slot).items():
+                    setattr(locked, name, value)
+                locked.save(
+                    update_fields=["day", "surgeon", "updated_at", *_times_fields(slot).keys()]
+                )
+                for held in locked.held_medications.select_related("drug"):
+                    held.hold_starts_on = timing.medication_hold_starts_on(day, held.drug.hold_days)
+                    held.save(update_fields=["hold_starts_on"])
+            return locked
+        except IntegrityError as exc:
+            _raise_unless_overlap(exc)
+    raise _slot_taken()
+
+
+def case_cancel(*, case: Case, reason: str, by: AbstractBaseUser) -> Case:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchedulingError("reason_required", "Say why the case is cancelled.", field="reason")
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.status not in (*CHANGEABLE_STATUSES, CaseStatus.CHECKED_IN):
+            raise _not_changeable(locked)
+        locked.status = CaseStatus.CANCELLED
+        locked.cancel_reason = reason
+        locked.cancelled_at = timezone.now()
+        locked.cancelled_by = by
+        locked.save(
+            update_fields=["status", "cancel_reason", "cancelled_at", "cancelled_by", "updated_at"]
+        )
+        locked.stages.update(active=False)
+    return locked
+
+
+def case_mark_no_show(*, case: Case, by: AbstractBaseUser) -> Case:
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        _check_changeable(locked)
+        if timezone.now() < locked.arrival_at:
+            raise SchedulingError(
+                "not_yet_due",
+                "The patient is not due yet; a no-show can be recorded after the arrival time.",
+            )
+        locked.status = CaseStatus.NO_SHOW
+        locked.save(update_fields=["status", "updated_at"])
+        locked.stages.update(active=False)
+    return locked
+
+
+def _slot(book: DayBook, start: datetime | None) -> Slot:
+    if book.opens is None:
+        raise SchedulingError(
+            "site_closed", f"{book.site.name} is closed on {book.day:%A %-d %B %Y}.", field="date"
+        )
+    if start is None:
+        slot = book.first_free(arrival_not_before=timezone.now())
+        if slot is None:
+            raise SchedulingError(
+                "no_free_slot",
+                f"No free time is left on {book.day:%A %-d %B %Y} for this case; "
+                "try another date.",
+                field="date",
+            )
+        return slot
+    slot, reason = book.fit(start)
+    if slot is not None:
+        return slot
+    zone = book.site.zone
+    at = _hm(start, zone)
+    if reason == "outside_opening_hours":
+        times = book.times_at(start)
+        raise SchedulingError(
+            reason,
+            f"A case starting at {at} runs from arrival at {_hm(times.arrival_at, zone)} to "
+            f"{_hm(times.ends_at, zone)}, outside opening hours "
+            f"({_hm(book.opens, zone)}-{_hm(book.closes, zone)}).",
+            field="start",
+        )
+    if reason == "surgeon_unavailable":
+        raise SchedulingError(
+            reason, f"No surgeon asked for is working and free at {at}.", field="surgeon"
+        )
+    raise _slot_taken(at)
+
+
+def _write_stages(case: Case, slot: Slot) -> None:
+    Stage.objects.bulk_create(
+        Stage(
+            case=case,
+            position=position,
+            kind=stage.kind,
+            resource=resource,
+            surgeon=slot.surgeon if stage.needs_surgeon else None,
+            planned_start=stage.start,
+            planned_end=stage.end,
+            held_until=stage.held_until,
+        )
+        for position, (stage, resource) in enumerate(zip(slot.times.stages, slot.resources))
+    )
+
+
+def _times_fields(slot: Slot) -> dict[str, datetime]:
+    return {
+        "arrival_at": slot.times.arrival_at,
+        "procedure_start": slot.times.procedure_start,
+        "fasting_solids_until": slot.times.fasting_solids_until,
+        "fasting_clear_liquids_until": slot.times.fasting_clear_liquids_until,
+    }
+
+
+def _check_levels(procedure_type: ProcedureType, levels: int) -> None:
+    if not 1 <= levels <= procedure_type.max_levels:
+        raise SchedulingError(
+            "levels_out_of_range",
+            f"{procedure_type.name} treats 1 to {procedure_type.max_levels} levels.",
+            field="levels",
+        )
+
+
+def _check_day(site: Site, day: date) -> None:
+    today = timezone.now().astimezone(site.zone).date()
+    if day < today:
+        raise SchedulingError(
+            "date_in_past", f"{day:%-d %B %Y} has passed at {site.name}.", field="date"
+        )
+
+
+def _check_start(site: Site, day: date, start: datetime) -> None:
+    if start.tzinfo is None:
+        raise SchedulingError(
+            "start_needs_offset", "Give the start with its UTC offset.", field="start"
+        )
+    if timing.local_day(start, site.zone) != day:
+        raise SchedulingError(
+            "start_not_on_date",
+            f"The start {start.isoformat()} is not on {day.isoformat()} at {site.name}.",
+            field="start",
+        )
+    if not timing.is_on_grid(start, site.zone):
+        raise SchedulingError(
+            "off_grid",
+            f"Start at a multiple of {timing.GRID_MINUTES} minutes (e.g. 09:00, 09:05).",
+            field="start",
+        )
+    if start <= timezone.now():
+        raise SchedulingError("start_in_past", "That start time has already passed.", field="start")
+
+
+def _check_patient_free(patient: Patient, day: date, exclude_case_id: int | None = None) -> None:
+    others = Case.objects.filter(patient=patient, day=day).exclude(status__in=RELEASED_STATUSES)
+    if exclude_case_id is not None:
+        others = others.exclude(pk=exclude_case_id)
+    if others.exists():
+        raise _patient_already_booked(day)
+
+
+def _check_changeable(case: Case) -> None:
+    if case.status not in CHANGEABLE_STATUSES:
+        raise _not_changeable(case)
+
+
+def _not_changeable(case: Case) -> SchedulingError:
+    return SchedulingError(
+        "case_not_changeable",
+        f"The case is {case.get_status_display().lower()} and can no longer be changed.",
+    )
+
+
+def _screening_override(
+    site: Site,
+    screening: ScreeningAnswers,
+    override_reason: str | None,
+    user: AbstractBaseUser,
+) -> dict:
+    if override_reason is not None:
+        if not roles.user_has_role(user, roles.OVERRIDE_SCREENING):
+            raise SchedulingError(
+                "override_not_allowed",
+                "Only a clinician may override screening.",
+                field="override_reason",
+            )
+        if not override_reason.strip():
+            raise SchedulingError(
+                "override_reason_required",
+                "Write why the case goes ahead despite the screening answers.",
+                field="override_reason",
+            )
+    blockers = screening_blockers(
+        screening, min_conservative_weeks=site.conservative_treatment_min_weeks
+    )
+    if not blockers:
+        return {}
+    if override_reason is None:
+        raise SchedulingError(
+            "contraindicated",
+            "Screening blocks this booking: "
+            + " ".join(blocker.reason for blocker in blockers)
+            + " A clinician may override with a reason.",
+            errors={f"screening.{b.field}": [b.reason] for b in blockers},
+        )
+    return {
+        "screening_override_reason": override_reason.strip(),
+        "screening_overridden_by": user,
+        "screening_overridden_at": timezone.now(),
+    }
+
+
+def _raise_unless_overlap(exc: IntegrityError) -> None:
+    """Re-raise an IntegrityError as the user's error, or return to let an overlap retry."""
+    if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
+        return
+    message = str(exc)
+    if "one_active_case_per_patient_day" in message or "scheduling_case.patient_id" in message:
+        raise _patient_already_booked() from exc
+    raise exc
+
+
+def _patient_already_booked(day: date | None = None) -> SchedulingError:
+    when = f"on {day:%-d %B %Y}" if day else "that day"
+    return SchedulingError(
+        "patient_already_booked",
+        f"The patient already has an active case {when}.",
+        field="date",
+    )
+
+
+def _slot_taken(at: str | None = None) -> SchedulingError:
+    when = f"at {at} " if at else ""
+    return SchedulingError(
+        "slot_taken",
+        f"The time {when}was just taken: a room, bay or surgeon is no longer free. "
+        "Choose another slot.",
+        field="start",
+    )
+
+
+def _hm(instant: datetime, zone) -> str:
+    return instant.astimezone(zone).strftime("%H:%M")

@@ -1,0 +1,184 @@
+"""Stage times, arrival time and fasting cut-offs of a case.
+
+Pure functions: no ORM, no settings. Two rules keep them right across daylight-saving changes:
+
+- Durations are added in UTC. Python adds a timedelta to a datetime in a ZoneInfo zone as wall-clock
+  time, so a one-hour cement set started at 01:30 on the night clocks go forward would "end" at
+  02:30, an instant that does not exist. Converting to UTC first makes every hour 3,600 s.
+- Wall-clock rules (opening at 07:00, nothing after midnight) are placed in the site's zone, then
+  converted to UTC.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+GRID_MINUTES = 5
+
+
+@dataclass(frozen=True)
+class StageRule:
+    kind: str
+    resource_kind: str
+    base_minutes: int
+    minutes_per_extra_level: int = 0
+    needs_surgeon: bool = False
+    turnover_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    zone: ZoneInfo
+    check_in_minutes: int = 30
+    fasting_solids_hours: int = 8
+    fasting_clear_liquids_hours: int = 2
+    fasting_solids_from_midnight: bool = False
+
+
+@dataclass(frozen=True)
+class StageTime:
+    kind: str
+    resource_kind: str
+    needs_surgeon: bool
+    start: datetime
+    end: datetime
+    # When the room or bay is free again: the end, plus turnover when the patient leaves it.
+    held_until: datetime
+    # Consecutive stages on the same kind of resource share one room or bay (the patient stays in
+    # the procedure room while the cement sets); stages of one hold share this number.
+    hold: int
+
+
+@dataclass(frozen=True)
+class CaseTimes:
+    procedure_start: datetime
+    arrival_at: datetime
+    stages: tuple[StageTime, ...]
+    fasting_solids_until: datetime
+    fasting_clear_liquids_until: datetime
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.stages[-1].end
+
+
+def stage_minutes(rule: StageRule, levels: int) -> int:
+    return rule.base_minutes + rule.minutes_per_extra_level * (levels - 1)
+
+
+def anchor_index(rules: Sequence[StageRule]) -> int:
+    """The stage the booked start refers to: the procedure (the first stage needing the surgeon)."""
+    for index, rule in enumerate(rules):
+        if rule.kind == "procedure":
+            return index
+    for index, rule in enumerate(rules):
+        if rule.needs_surgeon:
+            return index
+    return 0
+
+
+def case_times(
+    rules: Sequence[StageRule], levels: int, procedure_start: datetime, site: SiteRules
+) -> CaseTimes:
+    if not rules:
+        raise ValueError("A procedure type needs at least one stage.")
+    if procedure_start.tzinfo is None:
+        raise ValueError("procedure_start must be an aware datetime.")
+    start_utc = procedure_start.astimezone(UTC)
+    anchor = anchor_index(rules)
+
+    starts: list[datetime] = [start_utc] * len(rules)
+    cursor = start_utc
+    for index in range(anchor - 1, -1, -1):
+        cursor -= timedelta(minutes=stage_minutes(rules[index], levels))
+        starts[index] = cursor
+    cursor = start_utc
+    for index in range(anchor, len(rules)):
+        starts[index] = cursor
+        cursor += timedelta(minutes=stage_minutes(rules[index], levels))
+
+    stages = _with_holds(rules, levels, starts)
+    arrival_at = stages[0].start - timedelta(minutes=site.check_in_minutes)
+    solids_until, clear_until = fasting_cutoffs(start_utc, site)
+    return CaseTimes(
+        procedure_start=start_utc,
+        arrival_at=arrival_at,
+        stages=stages,
+        fasting_solids_until=solids_until,
+        fasting_clear_liquids_until=clear_until,
+    )
+
+
+def _with_holds(
+    rules: Sequence[StageRule], levels: int, starts: Sequence[datetime]
+) -> tuple[StageTime, ...]:
+    holds: list[int] = []
+    hold = 0
+    for index, rule in enumerate(rules):
+        if index and rules[index - 1].resource_kind != rule.resource_kind:
+            hold += 1
+        holds.append(hold)
+    stages = []
+    for index, rule in enumerate(rules):
+        end = starts[index] + timedelta(minutes=stage_minutes(rule, levels))
+        last_of_hold = index == len(rules) - 1 or holds[index + 1] != holds[index]
+        turnover = max(r.turnover_minutes for r, h in zip(rules, holds) if h == holds[index])
+        held_until = end + timedelta(minutes=turnover) if last_of_hold else end
+        stages.append(
+            StageTime(
+                kind=rule.kind,
+                resource_kind=rule.resource_kind,
+                needs_surgeon=rule.needs_surgeon,
+                start=starts[index],
+                end=end,
+                held_until=held_until,
+                hold=holds[index],
+            )
+        )
+    return tuple(stages)
+
+
+def fasting_cutoffs(procedure_start: datetime, site: SiteRules) -> tuple[datetime, datetime]:
+    """(no solids from, clear liquids until), following ASA fasting guidance as the site sets it."""
+    start_utc = procedure_start.astimezone(UTC)
+    solids = start_utc - timedelta(hours=site.fasting_solids_hours)
+    if site.fasting_solids_from_midnight:
+        local_day = start_utc.astimezone(site.zone).date()
+        solids = min(solids, local_instant(local_day, time(0, 0), site.zone))
+    clear = start_utc - timedelta(hours=site.fasting_clear_liquids_hours)
+    return solids, clear
+
+
+def local_instant(day: date, wall_time: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a wall-clock time on a day in a zone.
+
+    A wall time skipped by a spring-forward change (02:30 in New York) is read with the offset
+    in force before the change, so it lands just after it (03:30); a wall time that occurs twice
+    when clocks go back is its first occurrence.
+    """
+    return datetime.combine(day, wall_time, tzinfo=zone).astimezone(UTC)
+
+
+def local_day(instant: datetime, zone: ZoneInfo) -> date:
+    return instant.astimezone(zone).date()
+
+
+def is_on_grid(instant: datetime, zone: ZoneInfo) -> bool:
+    local = instant.astimezone(zone)
+    return local.second == 0 and local.microsecond == 0 and local.minute % GRID_MINUTES == 0
+
+
+def next_on_grid(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The first instant at or after `instant` that falls on the site's 5-minute wall-clock grid."""
+    local = instant.astimezone(zone)
+    floor = local.replace(minute=local.minute - local.minute % GRID_MINUTES, second=0, microsecond=0)
+    result = floor.astimezone(UTC)
+    if result < instant.astimezone(UTC):
+        result += timedelta(minutes=GRID_MINUTES)
+    return result
+
+
+def medication_hold_starts_on(procedure_day: date, hold_days: int) -> date:
+    """The first day without the drug: held `hold_days` whole days before the procedure day."""
+    return procedure_day - timedelta(days=hold_days)

@@ -1,0 +1,12 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vertebro_site.settings")
+
+app = Celery("vertebro")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic schedule of the product lives here, in one place.
+app.conf.beat_schedule = {}
