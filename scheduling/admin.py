@@ -1,3 +1,139 @@
+"""Unit set-up for managers. Cases are read here; they change only through the booking services
+(API and front-desk pages), so that rooms, bays and messages stay consistent."""
+
 from django.contrib import admin
 
-# Register your models here.
+from .models import (
+    Case,
+    CaseMedication,
+    Drug,
+    OpeningHours,
+    Patient,
+    ProcedureType,
+    Resource,
+    Site,
+    Stage,
+    StageTemplate,
+    Surgeon,
+    SurgeonHours,
+)
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class ResourceInline(admin.TabularInline):
+    model = Resource
+    extra = 0
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "time_zone", "phone"]
+    search_fields = ["name", "code"]
+    inlines = [OpeningHoursInline, ResourceInline]
+    fieldsets = [
+        (None, {"fields": ["name", "code", "time_zone", "phone", "address", "directions"]}),
+        (
+            "Day-of rules",
+            {
+                "fields": [
+                    "check_in_minutes",
+                    "fasting_solids_hours",
+                    "fasting_clear_liquids_hours",
+                    "fasting_solids_from_midnight",
+                    "conservative_treatment_min_weeks",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "site", "active"]
+    list_filter = ["site", "kind", "active"]
+    search_fields = ["name"]
+
+
+class SurgeonHoursInline(admin.TabularInline):
+    model = SurgeonHours
+    extra = 0
+
+
+@admin.register(Surgeon)
+class SurgeonAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "active"]
+    list_filter = ["sites", "active"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["sites"]
+    inlines = [SurgeonHoursInline]
+
+
+class StageTemplateInline(admin.TabularInline):
+    model = StageTemplate
+    extra = 0
+    ordering = ["position"]
+
+
+@admin.register(ProcedureType)
+class ProcedureTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "max_levels", "active"]
+    list_filter = ["active"]
+    inlines = [StageTemplateInline]
+
+
+@admin.register(Drug)
+class DrugAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "hold_days", "hold_doses", "inr_check", "active"]
+    list_filter = ["inr_check", "active"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["last_name", "first_name", "date_of_birth", "mrn"]
+    search_fields = ["last_name", "first_name", "mrn"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class StageInline(ReadOnlyInline):
+    model = Stage
+    fields = ["kind", "resource", "surgeon", "planned_start", "planned_end", "held_until",
+              "actual_start", "actual_end", "active"]
+
+
+class CaseMedicationInline(ReadOnlyInline):
+    model = CaseMedication
+    fields = ["drug", "hold_starts_on"]
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["id", "day", "site", "patient", "procedure_type", "levels", "status"]
+    list_filter = ["site", "status", "procedure_type", "day"]
+    search_fields = ["patient__last_name", "patient__mrn"]
+    date_hierarchy = "day"
+    list_select_related = ["site", "patient", "procedure_type"]
+    inlines = [StageInline, CaseMedicationInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

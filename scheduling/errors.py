@@ -7,6 +7,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     # Request shape
     "malformed_json": (400, "The request body is not valid JSON."),
     "invalid": (400, "One or more fields are missing, of the wrong type or out of range."),
+    "invalid_credentials": (400, "The username or password is wrong."),
     "not_authenticated": (401, "No valid login or token was sent."),
     "permission_denied": (403, "The user's role does not allow this action."),
     "not_found": (404, "No such object (or not one this user may see)."),

@@ -54,8 +54,8 @@ def case_book(
     driver_phone: str = "",
     override_reason: str | None = None,
 ) -> Case:
-    _check_levels(procedure_type, levels)
-    _check_day(site, day)
+    check_levels(procedure_type, levels)
+    check_day(site, day)
     if start is not None:
         _check_start(site, day, start)
     override = _screening_override(site, screening, override_reason, booked_by)
@@ -113,7 +113,7 @@ def case_reschedule(
     site = case.site
     if day is None:
         day = timing.local_day(start, site.zone)
-    _check_day(site, day)
+    check_day(site, day)
     if start is not None:
         _check_start(site, day, start)
 
@@ -245,7 +245,7 @@ def _times_fields(slot: Slot) -> dict[str, datetime]:
     }
 
 
-def _check_levels(procedure_type: ProcedureType, levels: int) -> None:
+def check_levels(procedure_type: ProcedureType, levels: int) -> None:
     if not 1 <= levels <= procedure_type.max_levels:
         raise SchedulingError(
             "levels_out_of_range",
@@ -254,7 +254,7 @@ def _check_levels(procedure_type: ProcedureType, levels: int) -> None:
         )
 
 
-def _check_day(site: Site, day: date) -> None:
+def check_day(site: Site, day: date) -> None:
     today = timezone.now().astimezone(site.zone).date()
     if day < today:
         raise SchedulingError(

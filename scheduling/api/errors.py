@@ -1,0 +1,76 @@
+"""Every API error is `{"code", "detail", "errors"}` with a stable code from ERROR_CODES."""
+
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from ..errors import ERROR_CODES, SchedulingError
+
+# DRF's own exceptions, by the code they carry, mapped to ours.
+DRF_CODES = {
+    "parse_error": "malformed_json",
+    "not_authenticated": "not_authenticated",
+    "authentication_failed": "not_authenticated",
+    "permission_denied": "permission_denied",
+    "not_found": "not_found",
+    "method_not_allowed": "method_not_allowed",
+    "unsupported_media_type": "unsupported_media_type",
+    "throttled": "throttled",
+    "not_acceptable": "invalid",
+}
+
+
+def flatten(detail, prefix: str = "") -> dict[str, list]:
+    """{"patient": {"phone": ["..."]}} -> {"patient.phone": ["..."]}; lists of messages kept."""
+    if isinstance(detail, dict):
+        flat: dict[str, list] = {}
+        for key, value in detail.items():
+            name = "" if key == "non_field_errors" and not prefix else f"{prefix}{key}"
+            for inner_key, messages in flatten(value, f"{name}." if name else "").items():
+                flat.setdefault(inner_key, []).extend(messages)
+        return flat
+    if isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
+        flat = {}
+        for index, item in enumerate(detail):
+            for key, messages in flatten(item, f"{prefix}{index}.").items():
+                flat.setdefault(key, []).extend(messages)
+        return flat
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix.rstrip(".") or "non_field_errors": messages}
+
+
+def _validation_code(errors: dict[str, list]) -> str:
+    codes = {getattr(message, "code", None) for messages in errors.values() for message in messages}
+    if len(codes) == 1:
+        (code,) = codes
+        if code in ERROR_CODES and ERROR_CODES[code][0] == 400:
+            return code
+    if codes == {"authorization"}:
+        return "invalid_credentials"
+    return "invalid"
+
+
+def error_body(code: str, detail: str, errors: dict | None = None) -> dict:
+    return {"code": code, "detail": detail, "errors": errors or {}}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, SchedulingError):
+        return Response(error_body(exc.code, exc.detail, exc.errors), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten(exc.detail)
+        code = _validation_code(errors)
+        detail = ERROR_CODES[code][1]
+        if code != "invalid" and len(errors) == 1:
+            detail = str(next(iter(errors.values()))[0])
+        response.data = error_body(code, detail, {k: [str(m) for m in v] for k, v in errors.items()})
+        return response
+    code = DRF_CODES.get(getattr(exc, "default_code", ""), "invalid")
+    response.data = error_body(code, str(exc.detail) if hasattr(exc, "detail") else str(exc))
+    return response

@@ -1,0 +1,291 @@
+"""Shapes of the API. Input serializers check types and sizes; the services decide the rest.
+
+Times are written in the site's time zone (the views activate it), always with their offset.
+"""
+
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from ..models import Case, CaseMedication, Channel, ProcedureType, Site, Stage, StageTemplate
+
+MAX_ID = 2**63 - 1
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A datetime that must carry its UTC offset: a bare 09:00 is ambiguous across time zones."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip()) if len(value) < 64 else None
+            if parsed is not None and parsed.tzinfo is None:
+                raise serializers.ValidationError(
+                    "Give the start with its UTC offset, e.g. 2026-03-02T09:00-05:00.",
+                    code="start_needs_offset",
+                )
+        return super().to_internal_value(value)
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable error code; see docs/api-errors.md.")
+    detail = serializers.CharField(help_text="A message for the person using the client.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per field, nested fields joined with dots (patient.phone).",
+    )
+
+
+# Output
+
+
+class OpeningHoursSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="0 is Monday.")
+    opens = serializers.TimeField()
+    closes = serializers.TimeField()
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    opening_hours = OpeningHoursSerializer(many=True)
+
+    class Meta:
+        model = Site
+        fields = ["code", "name", "time_zone", "address", "directions", "phone", "opening_hours"]
+
+
+class StageTemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StageTemplate
+        fields = [
+            "kind",
+            "resource_kind",
+            "base_minutes",
+            "minutes_per_extra_level",
+            "needs_surgeon",
+            "turnover_minutes",
+        ]
+
+
+class ProcedureTypeSerializer(serializers.ModelSerializer):
+    stage_templates = StageTemplateSerializer(many=True)
+
+    class Meta:
+        model = ProcedureType
+        fields = ["code", "name", "max_levels", "stage_templates"]
+
+
+class SlotStageSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    resource = serializers.CharField()
+    planned_start = serializers.DateTimeField()
+    planned_end = serializers.DateTimeField()
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="Procedure start.")
+    arrival_at = serializers.DateTimeField()
+    surgeon = serializers.CharField(allow_null=True)
+    stages = SlotStageSerializer(many=True)
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    site = serializers.CharField()
+    date = serializers.DateField()
+    slots = SlotSerializer(many=True)
+
+
+def slot_data(slot) -> dict:
+    return {
+        "start": slot.times.procedure_start,
+        "arrival_at": slot.times.arrival_at,
+        "surgeon": slot.surgeon.code if slot.surgeon else None,
+        "stages": [
+            {
+                "kind": stage.kind,
+                "resource": resource.name,
+                "planned_start": stage.start,
+                "planned_end": stage.end,
+            }
+            for stage, resource in zip(slot.times.stages, slot.resources)
+        ],
+    }
+
+
+class StageSerializer(serializers.ModelSerializer):
+    resource = serializers.CharField(source="resource.name")
+    resource_kind = serializers.CharField(source="resource.kind")
+
+    class Meta:
+        model = Stage
+        fields = [
+            "kind",
+            "resource",
+            "resource_kind",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+        ]
+
+
+class PatientSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    mrn = serializers.CharField()
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    preferred_channel = serializers.CharField()
+    language = serializers.CharField()
+
+
+class HeldMedicationSerializer(serializers.ModelSerializer):
+    drug = serializers.CharField(source="drug.code")
+    name = serializers.CharField(source="drug.name")
+    inr_check = serializers.BooleanField(source="drug.inr_check")
+
+    class Meta:
+        model = CaseMedication
+        fields = ["drug", "name", "hold_starts_on", "inr_check"]
+
+
+class ScreeningSerializer(serializers.Serializer):
+    active_infection = serializers.BooleanField()
+    fracture_painful = serializers.BooleanField()
+    bleeding_disorder = serializers.BooleanField()
+    tumor_in_canal = serializers.BooleanField()
+    cement_allergy = serializers.BooleanField()
+    traumatic = serializers.BooleanField()
+    conservative_treatment_weeks = serializers.IntegerField(min_value=0, max_value=5200)
+    imaging_on_file = serializers.BooleanField()
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    site = serializers.CharField(source="site.code")
+    procedure_type = serializers.CharField(source="procedure_type.code")
+    surgeon = serializers.CharField(source="surgeon.code", allow_null=True)
+    patient = PatientSerializer()
+    stages = StageSerializer(many=True)
+    fasting = serializers.SerializerMethodField()
+    driver = serializers.SerializerMethodField()
+    screening = ScreeningSerializer(source="*")
+    screening_override = serializers.SerializerMethodField()
+    medications = HeldMedicationSerializer(source="held_medications", many=True)
+    date = serializers.DateField(source="day")
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "status",
+            "site",
+            "procedure_type",
+            "levels",
+            "surgeon",
+            "date",
+            "arrival_at",
+            "procedure_start",
+            "stages",
+            "fasting",
+            "patient",
+            "driver",
+            "screening",
+            "screening_override",
+            "medications",
+            "cancel_reason",
+            "created_at",
+        ]
+
+    def get_fasting(self, case) -> dict[str, datetime]:
+        field = serializers.DateTimeField()
+        return {
+            "solids_until": field.to_representation(case.fasting_solids_until),
+            "clear_liquids_until": field.to_representation(case.fasting_clear_liquids_until),
+        }
+
+    def get_driver(self, case) -> dict[str, str]:
+        return {"name": case.driver_name, "phone": case.driver_phone}
+
+    def get_screening_override(self, case) -> dict | None:
+        if not case.screening_override_reason:
+            return None
+        by = case.screening_overridden_by
+        return {
+            "reason": case.screening_override_reason,
+            "by": by.get_username() if by else None,
+            "at": serializers.DateTimeField().to_representation(case.screening_overridden_at),
+        }
+
+
+# Input
+
+
+class PatientInput(serializers.Serializer):
+    first_name = serializers.CharField(max_length=80)
+    last_name = serializers.CharField(max_length=80)
+    date_of_birth = serializers.DateField()
+    mrn = serializers.CharField(max_length=40)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    preferred_channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.SMS)
+    language = serializers.CharField(max_length=8, default="en")
+
+
+class DriverInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class CaseCreateInput(serializers.Serializer):
+    site = serializers.CharField(max_length=50)
+    procedure_type = serializers.CharField(max_length=50)
+    levels = serializers.IntegerField(min_value=-MAX_ID, max_value=MAX_ID)
+    date = serializers.DateField(required=False)
+    start = AwareDateTimeField(required=False, help_text="Procedure start, with UTC offset.")
+    patient = PatientInput(required=False)
+    patient_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    driver = DriverInput(required=False)
+    screening = ScreeningSerializer()
+    medications = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, default=list, max_length=50
+    )
+    surgeon = serializers.CharField(max_length=50, required=False, allow_null=True)
+    override_reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, trim_whitespace=False
+    )
+
+    def validate(self, attrs):
+        if ("patient" in attrs) == ("patient_id" in attrs):
+            raise serializers.ValidationError(
+                {"patient": ["Give either a new patient or a patient_id, not both."]}
+            )
+        if "date" not in attrs and "start" not in attrs:
+            raise serializers.ValidationError({"date": ["Give a date or a start."]})
+        return attrs
+
+
+class RescheduleInput(serializers.Serializer):
+    start = AwareDateTimeField(required=False, help_text="New procedure start, with UTC offset.")
+    date = serializers.DateField(required=False, help_text="New date; earliest free slot.")
+
+
+class CancelInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class AvailabilityQuery(serializers.Serializer):
+    site = serializers.CharField(max_length=50)
+    procedure_type = serializers.CharField(max_length=50)
+    date = serializers.DateField()
+    levels = serializers.IntegerField(min_value=-MAX_ID, max_value=MAX_ID, default=1)
+    surgeon = serializers.CharField(max_length=50, required=False)
+
+
+class CaseListQuery(serializers.Serializer):
+    site = serializers.CharField(max_length=50)
+    date = serializers.DateField(required=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

@@ -1,0 +1,213 @@
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import roles, selectors, services
+from ..errors import SchedulingError
+from ..models import Patient, ProcedureType, Site
+from ..screening import ScreeningAnswers
+from ..services.booking import check_day, check_levels
+from . import serializers as s
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="Bad input; see `code`."),
+    401: OpenApiResponse(s.ErrorSerializer, description="Not logged in."),
+    403: OpenApiResponse(s.ErrorSerializer, description="Role not allowed."),
+}
+NOT_FOUND = {404: OpenApiResponse(s.ErrorSerializer, description="No such case.")}
+CONFLICT = {409: OpenApiResponse(s.ErrorSerializer, description="Conflict; see `code`.")}
+
+
+def _case_response(case, status=200) -> Response:
+    with timezone.override(case.site.zone):
+        return Response(s.CaseSerializer(case).data, status=status)
+
+
+def _case_or_404(pk: int):
+    case = selectors.case_get(pk)
+    if case is None:
+        raise SchedulingError("not_found", "No such case.")
+    return case
+
+
+class SiteListView(APIView):
+    @extend_schema(responses={200: s.SiteSerializer(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        sites = Site.objects.prefetch_related("opening_hours")
+        return Response(s.SiteSerializer(sites, many=True).data)
+
+
+class ProcedureTypeListView(APIView):
+    @extend_schema(responses={200: s.ProcedureTypeSerializer(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        types = ProcedureType.objects.filter(active=True).prefetch_related("stage_templates")
+        return Response(s.ProcedureTypeSerializer(types, many=True).data)
+
+
+class AvailabilityView(APIView):
+    @extend_schema(
+        parameters=[s.AvailabilityQuery],
+        responses={200: s.AvailabilitySerializer, **ERRORS},
+        description="Free procedure starts on the 5-minute grid; every stage has its room or bay.",
+    )
+    def get(self, request: Request) -> Response:
+        query = s.AvailabilityQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        site = selectors.site_get(params["site"])
+        procedure_type = selectors.procedure_type_get(params["procedure_type"])
+        surgeon = selectors.surgeon_get(params["surgeon"], site) if "surgeon" in params else None
+        check_levels(procedure_type, params["levels"])
+        check_day(site, params["date"])
+        book_slots = selectors.slots_free(
+            site=site,
+            procedure_type=procedure_type,
+            levels=params["levels"],
+            day=params["date"],
+            surgeon=surgeon,
+            arrival_not_before=timezone.now(),
+        )
+        with timezone.override(site.zone):
+            data = s.AvailabilitySerializer(
+                {
+                    "site": site.code,
+                    "date": params["date"],
+                    "slots": [s.slot_data(slot) for slot in book_slots],
+                }
+            ).data
+        return Response(data)
+
+
+class CaseListView(APIView):
+    write_roles = roles.BOOK_CASES
+
+    @extend_schema(parameters=[s.CaseListQuery], responses={200: s.CaseSerializer(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        query = s.CaseListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        site = selectors.site_get(query.validated_data["site"])
+        day = query.validated_data.get("date") or timezone.now().astimezone(site.zone).date()
+        with timezone.override(site.zone):
+            return Response(s.CaseSerializer(selectors.cases_of_day(site, day), many=True).data)
+
+    @extend_schema(
+        request=s.CaseCreateInput,
+        responses={201: s.CaseSerializer, **ERRORS, **CONFLICT},
+        description="Book a case at `start`, or at the earliest free start on `date`.",
+    )
+    def post(self, request: Request) -> Response:
+        form = s.CaseCreateInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        site = selectors.site_get(data["site"])
+        procedure_type = selectors.procedure_type_get(data["procedure_type"])
+        surgeon = selectors.surgeon_get(data["surgeon"], site) if data.get("surgeon") else None
+        medications = selectors.drugs_get(data["medications"])
+        start = data.get("start")
+        day = data.get("date") or start.astimezone(site.zone).date()
+        driver = data.get("driver", {})
+        # A new patient and their case are saved together or not at all.
+        with transaction.atomic():
+            patient = _patient(data)
+            case = services.case_book(
+                site=site,
+                procedure_type=procedure_type,
+                levels=data["levels"],
+                day=day,
+                start=start,
+                patient=patient,
+                screening=ScreeningAnswers(**data["screening"]),
+                surgeon=surgeon,
+                medications=medications,
+                driver_name=driver.get("name", ""),
+                driver_phone=driver.get("phone", ""),
+                override_reason=data.get("override_reason"),
+                booked_by=request.user,
+            )
+        return _case_response(selectors.case_get(case.pk), status=201)
+
+
+def _patient(data):
+    if "patient_id" in data:
+        patient = Patient.objects.filter(pk=data["patient_id"]).first()
+        if patient is None:
+            raise SchedulingError(
+                "unknown_patient", f"No patient has id {data['patient_id']}.", field="patient_id"
+            )
+        return patient
+    return services.patient_create(**data["patient"])
+
+
+class CaseDetailView(APIView):
+    @extend_schema(responses={200: s.CaseSerializer, **ERRORS, **NOT_FOUND})
+    def get(self, request: Request, pk: int) -> Response:
+        return _case_response(_case_or_404(pk))
+
+
+class CaseRescheduleView(APIView):
+    write_roles = roles.BOOK_CASES
+
+    @extend_schema(
+        request=s.RescheduleInput,
+        responses={200: s.CaseSerializer, **ERRORS, **NOT_FOUND, **CONFLICT},
+        description="Move the case to `start`, or to the earliest free start on `date`. "
+        "If the new time cannot be had, the case keeps its old one.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = _case_or_404(pk)
+        form = s.RescheduleInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.case_reschedule(
+            case=case,
+            start=form.validated_data.get("start"),
+            day=form.validated_data.get("date"),
+            by=request.user,
+        )
+        return _case_response(selectors.case_get(case.pk))
+
+
+class CaseCancelView(APIView):
+    write_roles = roles.BOOK_CASES
+
+    @extend_schema(
+        request=s.CancelInput,
+        responses={200: s.CaseSerializer, **ERRORS, **NOT_FOUND, **CONFLICT},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = _case_or_404(pk)
+        form = s.CancelInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.case_cancel(case=case, reason=form.validated_data["reason"], by=request.user)
+        return _case_response(selectors.case_get(case.pk))
+
+
+class CaseNoShowView(APIView):
+    write_roles = roles.BOOK_CASES
+
+    @extend_schema(request=None, responses={200: s.CaseSerializer, **ERRORS, **NOT_FOUND, **CONFLICT})
+    def post(self, request: Request, pk: int) -> Response:
+        case = _case_or_404(pk)
+        services.case_mark_no_show(case=case, by=request.user)
+        return _case_response(selectors.case_get(case.pk))
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(
+        request=inline_serializer(
+            "TokenRequest",
+            {"username": serializers.CharField(), "password": serializers.CharField()},
+        ),
+        responses={200: s.TokenSerializer, 400: ERRORS[400]},
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

@@ -1,0 +1,206 @@
+"""A realistic demo unit and several days of cases around today. Safe to run again."""
+
+import random
+from datetime import UTC, datetime, time, timedelta
+
+import time_machine
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from scheduling import roles
+from scheduling.errors import SchedulingError
+from scheduling.models import (
+    Case,
+    CaseStatus,
+    Drug,
+    OpeningHours,
+    Patient,
+    ProcedureType,
+    Resource,
+    ResourceKind,
+    Site,
+    StageKind,
+    StageTemplate,
+    Surgeon,
+    SurgeonHours,
+)
+from scheduling.screening import ScreeningAnswers
+from scheduling.services import case_book
+
+DEMO_USERS = {
+    # username: (role, password)
+    "frontdesk": (roles.FRONT_DESK, "demo-frontdesk-2026"),
+    "nurse": (roles.NURSE, "demo-nurse-2026"),
+    "clinician": (roles.CLINICIAN, "demo-clinician-2026"),
+    "admin": (roles.ADMIN, "demo-admin-2026"),
+}
+
+FIRST_NAMES = ["Margaret", "Harold", "Dorothy", "Walter", "Ruth", "Eugene", "Betty", "Frank",
+               "Helen", "Raymond", "Joan", "Arthur", "Shirley", "Albert", "Lois", "Stanley"]
+LAST_NAMES = ["Whitfield", "Okonkwo", "Castillo", "Brennan", "Nakamura", "Delgado", "Fischer",
+              "Abernathy", "Lindqvist", "Morales", "Kowalski", "Haddad", "Sullivan", "Tanaka"]
+
+STAGES = [
+    # kind, resource kind, base minutes, per extra level, needs surgeon, turnover
+    (StageKind.PRE_OP, ResourceKind.PRE_OP_BAY, 60, 0, False, 0),
+    (StageKind.PROCEDURE, ResourceKind.PROCEDURE_ROOM, 60, 30, True, 15),
+    (StageKind.CEMENT_SET, ResourceKind.PROCEDURE_ROOM, 60, 0, False, 0),
+    (StageKind.RECOVERY, ResourceKind.RECOVERY_BAY, 120, 0, False, 0),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo unit, one user per role and several days of cases around today."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            site = self._unit()
+            users = self._users()
+        booked = self._cases(site, users)
+        self.stdout.write(self.style.SUCCESS(f"Demo unit “{site.name}” ready; {booked} new cases."))
+        self.stdout.write("Demo logins (user / password):")
+        for username, (role, password) in DEMO_USERS.items():
+            self.stdout.write(f"  {username:<10} {password:<22} role {role}")
+
+    def _unit(self) -> Site:
+        site, _ = Site.objects.get_or_create(
+            code="main",
+            defaults={
+                "name": "Riverside Spine Center",
+                "time_zone": "America/New_York",
+                "address": "200 Riverside Drive, New York, NY 10025",
+                "directions": "Enter from 96th Street; the unit is on the 2nd floor, suite 210.",
+                "phone": "+12125550142",
+            },
+        )
+        for weekday in range(5):
+            OpeningHours.objects.get_or_create(
+                site=site, weekday=weekday, defaults={"opens": time(6, 30), "closes": time(18, 0)}
+            )
+        for kind, prefix, count in [
+            (ResourceKind.PROCEDURE_ROOM, "Procedure Room", 2),
+            (ResourceKind.PRE_OP_BAY, "Pre-op Bay", 4),
+            (ResourceKind.RECOVERY_BAY, "Recovery Bay", 6),
+        ]:
+            for number in range(1, count + 1):
+                Resource.objects.get_or_create(site=site, name=f"{prefix} {number}",
+                                               defaults={"kind": kind})
+        for code, name, weekdays in [("okafor", "Dr Amara Okafor", range(5)),
+                                     ("reyes", "Dr Daniel Reyes", range(4))]:
+            surgeon, _ = Surgeon.objects.get_or_create(code=code, defaults={"name": name})
+            surgeon.sites.add(site)
+            for weekday in weekdays:
+                SurgeonHours.objects.get_or_create(
+                    surgeon=surgeon, weekday=weekday,
+                    defaults={"opens": time(7, 30), "closes": time(16, 0)},
+                )
+        for code, name, procedure_minutes in [("vertebroplasty", "Vertebroplasty", 60),
+                                              ("kyphoplasty", "Kyphoplasty", 75)]:
+            procedure_type, created = ProcedureType.objects.get_or_create(
+                code=code, defaults={"name": name, "max_levels": 3}
+            )
+            if created:
+                for position, (kind, resource_kind, base, per_level, surgeon_needed, turnover) in (
+                    enumerate(STAGES)
+                ):
+                    StageTemplate.objects.create(
+                        procedure_type=procedure_type, position=position, kind=kind,
+                        resource_kind=resource_kind,
+                        base_minutes=procedure_minutes if kind == StageKind.PROCEDURE else base,
+                        minutes_per_extra_level=per_level, needs_surgeon=surgeon_needed,
+                        turnover_minutes=turnover,
+                    )
+        return site
+
+    def _users(self) -> dict[str, User]:
+        users = {}
+        for username, (role, password) in DEMO_USERS.items():
+            user, created = User.objects.get_or_create(username=username)
+            if created:
+                user.set_password(password)
+                user.first_name = username.capitalize()
+                user.is_staff = role == roles.ADMIN
+                user.is_superuser = role == roles.ADMIN
+                user.save()
+            user.groups.add(Group.objects.get(name=role))
+            users[role] = user
+        return users
+
+    def _cases(self, site: Site, users: dict[str, User]) -> int:
+        today = timezone.now().astimezone(site.zone).date()
+        days = [today + timedelta(days=offset) for offset in range(-4, 8)]
+        days = [day for day in days if day.weekday() < 5]
+        types = list(ProcedureType.objects.filter(code__in=["vertebroplasty", "kyphoplasty"]))
+        drugs = list(Drug.objects.filter(active=True))
+        booked = 0
+        for day in days:
+            if Case.objects.filter(site=site, day=day, patient__mrn__startswith="DEMO-").exists():
+                continue  # seeded by an earlier run
+            rng = random.Random(day.toordinal())
+            for number in range(rng.randint(5, 8)):
+                patient = self._patient(day, number, rng)
+                if Case.objects.filter(patient=patient, day=day).exists():
+                    continue
+                # Cases on past days (and today) were booked a week ahead; book them then.
+                booked_on = min(day - timedelta(days=7), today)
+                clock = datetime.combine(booked_on, time(15, 0), tzinfo=UTC)
+                traveller = time_machine.travel(clock, tick=False) if day <= today else None
+                try:
+                    if traveller:
+                        traveller.start()
+                    case = case_book(
+                        site=site, procedure_type=rng.choice(types), levels=rng.choice([1, 1, 2, 3]),
+                        day=day, patient=patient, booked_by=users[roles.FRONT_DESK],
+                        screening=ScreeningAnswers(
+                            active_infection=False, fracture_painful=True, bleeding_disorder=False,
+                            tumor_in_canal=False, cement_allergy=False,
+                            traumatic=rng.random() < 0.3, conservative_treatment_weeks=8,
+                            imaging_on_file=True,
+                        ),
+                        medications=rng.sample(drugs, k=rng.choice([0, 0, 1])),
+                        driver_name=f"{rng.choice(FIRST_NAMES)} {patient.last_name}",
+                        driver_phone=f"+1212555{rng.randint(1000, 1999)}",
+                    )
+                except SchedulingError:
+                    break  # the day is full
+                finally:
+                    if traveller:
+                        traveller.stop()
+                booked += 1
+                self._progress(case, today, rng)
+        return booked
+
+    def _patient(self, day, number: int, rng: random.Random) -> Patient:
+        mrn = f"DEMO-{day:%y%m%d}-{number:02d}"
+        patient, _ = Patient.objects.get_or_create(
+            mrn=mrn,
+            defaults={
+                "first_name": rng.choice(FIRST_NAMES),
+                "last_name": rng.choice(LAST_NAMES),
+                "date_of_birth": day.replace(year=day.year - rng.randint(58, 88), day=1),
+                "phone": f"+1212555{rng.randint(2000, 9999)}",
+                "email": f"{mrn.lower()}@example.org",
+            },
+        )
+        return patient
+
+    def _progress(self, case: Case, today, rng: random.Random) -> None:
+        """Past cases ran as planned (a few cancelled or no-show); some are confirmed."""
+        if case.day < today:
+            roll = rng.random()
+            if roll < 0.08:
+                case.status = CaseStatus.NO_SHOW
+                case.stages.update(active=False)
+            elif roll < 0.15:
+                case.status, case.cancel_reason = CaseStatus.CANCELLED, "Patient unwell"
+                case.stages.update(active=False)
+            else:
+                case.status = CaseStatus.DISCHARGED
+                for stage in case.stages.all():
+                    stage.actual_start, stage.actual_end = stage.planned_start, stage.planned_end
+                    stage.save(update_fields=["actual_start", "actual_end"])
+        elif rng.random() < 0.5:
+            case.status = CaseStatus.CONFIRMED
+        case.save(update_fields=["status", "cancel_reason"])

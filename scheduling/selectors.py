@@ -1,0 +1,89 @@
+"""Reads shared by the API and the pages; each loads what its page needs in a fixed number of
+queries, whatever the number of cases."""
+
+from datetime import date
+
+from django.db.models import Prefetch, QuerySet
+
+from .errors import SchedulingError
+from .models import Case, CaseMedication, Drug, ProcedureType, Site, Stage, StageTemplate, Surgeon
+from .slots import DayBook, Slot
+
+MAX_ID = 2**63 - 1
+
+
+def site_get(code: str) -> Site:
+    site = Site.objects.filter(code=code).first()
+    if site is None:
+        raise SchedulingError("unknown_site", f"No site has the code “{code}”.", field="site")
+    return site
+
+
+def procedure_type_get(code: str) -> ProcedureType:
+    procedure_type = (
+        ProcedureType.objects.filter(code=code, active=True)
+        .prefetch_related(Prefetch("stage_templates", StageTemplate.objects.order_by("position")))
+        .first()
+    )
+    if procedure_type is None:
+        raise SchedulingError(
+            "unknown_procedure_type",
+            f"No procedure type has the code “{code}”.",
+            field="procedure_type",
+        )
+    return procedure_type
+
+
+def surgeon_get(code: str, site: Site) -> Surgeon:
+    surgeon = Surgeon.objects.filter(code=code, active=True, sites=site).first()
+    if surgeon is None:
+        raise SchedulingError(
+            "unknown_surgeon", f"No surgeon “{code}” works at {site.name}.", field="surgeon"
+        )
+    return surgeon
+
+
+def drugs_get(codes: list[str]) -> list[Drug]:
+    drugs = {drug.code: drug for drug in Drug.objects.filter(code__in=codes, active=True)}
+    unknown = [code for code in codes if code not in drugs]
+    if unknown:
+        raise SchedulingError(
+            "unknown_drug",
+            "Not in the medication table: " + ", ".join(unknown) + ".",
+            field="medications",
+        )
+    return [drugs[code] for code in dict.fromkeys(codes)]
+
+
+def cases_with_details() -> QuerySet[Case]:
+    return Case.objects.select_related(
+        "site", "patient", "procedure_type", "surgeon", "screening_overridden_by"
+    ).prefetch_related(
+        Prefetch("stages", Stage.objects.select_related("resource").order_by("position")),
+        Prefetch("held_medications", CaseMedication.objects.select_related("drug")),
+    )
+
+
+def case_get(pk: int) -> Case | None:
+    if not 0 < pk <= MAX_ID:
+        return None
+    return cases_with_details().filter(pk=pk).first()
+
+
+def cases_of_day(site: Site, day: date) -> list[Case]:
+    return list(cases_with_details().filter(site=site, day=day).order_by("procedure_start"))
+
+
+def slots_free(
+    *,
+    site: Site,
+    procedure_type: ProcedureType,
+    levels: int,
+    day: date,
+    surgeon: Surgeon | None = None,
+    arrival_not_before=None,
+) -> list[Slot]:
+    book = DayBook(
+        site=site, procedure_type=procedure_type, levels=levels, day=day, surgeon=surgeon
+    )
+    return book.free_slots(arrival_not_before=arrival_not_before)
