@@ -1,0 +1,142 @@
+"""Shared fixtures. The clock is frozen at Monday 2 March 2026, 12:00 UTC (07:00 in New York), so
+"the past" and "today" mean the same thing in every run."""
+
+import os
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from scheduling import roles
+from scheduling.models import ResourceKind
+from tests.factories import (
+    PatientFactory,
+    ProcedureTypeFactory,
+    ResourceFactory,
+    SiteFactory,
+    SurgeonFactory,
+    UserFactory,
+)
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+TUESDAY = date(2026, 3, 3)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def build_unit(*, rooms=2, pre_op_bays=2, recovery_bays=3, surgeons=1, **site_kwargs):
+    site = SiteFactory(**site_kwargs)
+    for kind, prefix, count in [
+        (ResourceKind.PROCEDURE_ROOM, "Room", rooms),
+        (ResourceKind.PRE_OP_BAY, "Pre-op", pre_op_bays),
+        (ResourceKind.RECOVERY_BAY, "Recovery", recovery_bays),
+    ]:
+        for number in range(1, count + 1):
+            ResourceFactory(site=site, kind=kind, name=f"{prefix} {number}")
+    for _ in range(surgeons):
+        SurgeonFactory(sites=[site])
+    ProcedureTypeFactory()
+    return site
+
+
+@pytest.fixture
+def unit(db):
+    """Open Monday-Friday 07:00-18:00 New York time; 2 rooms, 2 pre-op bays, 3 recovery bays."""
+    return build_unit()
+
+
+@pytest.fixture
+def tiny_unit(db):
+    """One room, one pre-op bay, one recovery bay, one surgeon: one case per slot."""
+    return build_unit(rooms=1, pre_op_bays=1, recovery_bays=1)
+
+
+@pytest.fixture
+def vertebroplasty(unit):
+    from scheduling.models import ProcedureType
+
+    return ProcedureType.objects.get(code="vertebroplasty")
+
+
+@pytest.fixture
+def patient(db):
+    return PatientFactory()
+
+
+def client_for(*user_roles):
+    user = UserFactory(roles=list(user_roles))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def front_desk(db):
+    return client_for(roles.FRONT_DESK)
+
+
+@pytest.fixture
+def clinician(db):
+    return client_for(roles.CLINICIAN)
+
+
+@pytest.fixture
+def nurse(db):
+    return client_for(roles.NURSE)
+
+
+CLEAR_SCREENING = {
+    "active_infection": False,
+    "fracture_painful": True,
+    "bleeding_disorder": False,
+    "tumor_in_canal": False,
+    "cement_allergy": False,
+    "traumatic": False,
+    "conservative_treatment_weeks": 8,
+    "imaging_on_file": True,
+}
+
+
+def case_payload(**overrides):
+    payload = {
+        "site": "main",
+        "procedure_type": "vertebroplasty",
+        "levels": 1,
+        "date": TUESDAY.isoformat(),
+        "patient": {
+            "first_name": "Margaret",
+            "last_name": "Whitfield",
+            "date_of_birth": "1948-05-17",
+            "mrn": "MRN-1001",
+            "phone": "+1 212 555 0100",
+            "email": "m.whitfield@example.org",
+            "preferred_channel": "sms",
+            "language": "en",
+        },
+        "driver": {"name": "Tom Whitfield", "phone": "(212) 555-0101"},
+        "screening": dict(CLEAR_SCREENING),
+        "medications": [],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need the real database. Off PostgreSQL they are skipped in a
+    developer's quick run; with VERTEBRO_REQUIRE_SERVICES set (as .ci/run does) the run stops."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    if os.environ.get("VERTEBRO_REQUIRE_SERVICES"):
+        raise pytest.UsageError("VERTEBRO_REQUIRE_SERVICES is set but DATABASE_URL is not PostgreSQL.")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://..."))
