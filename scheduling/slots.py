@@ -66,6 +66,7 @@ class DayBook:
         self.site = site
         self.day = day
         self.levels = levels
+        self.requested_surgeon = surgeon
         self.rules = stage_rules(procedure_type)
         self.site_rules = site_rules(site)
         zone = site.zone
@@ -123,14 +124,14 @@ class DayBook:
             return None, "site_closed"
         if times.arrival_at < self.opens or times.ends_at > self.closes:
             return None, "outside_opening_hours"
+        resources = self._free_resources(times)
+        if resources is None:
+            return None, "slot_taken"
         surgeon = None
         if any(stage.needs_surgeon for stage in times.stages):
             surgeon = self._free_surgeon(times)
             if surgeon is None:
                 return None, "surgeon_unavailable"
-        resources = self._free_resources(times)
-        if resources is None:
-            return None, "slot_taken"
         return Slot(times=times, resources=resources, surgeon=surgeon), None
 
     def candidate_starts(self, arrival_not_before: datetime | None = None) -> list[datetime]:

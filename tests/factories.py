@@ -87,6 +87,8 @@ class ProcedureTypeFactory(DjangoModelFactory):
 
     @factory.post_generation
     def stages(procedure_type, create, extracted, **kwargs):
+        if procedure_type.stage_templates.exists():
+            return  # an existing type fetched again by code
         for position, (kind, resource_kind, base, per_level, surgeon, turnover) in enumerate(
             extracted or VERTEBROPLASTY_STAGES
         ):

@@ -214,9 +214,13 @@ def _slot(book: DayBook, start: datetime | None) -> Slot:
             field="start",
         )
     if reason == "surgeon_unavailable":
-        raise SchedulingError(
-            reason, f"No surgeon asked for is working and free at {at}.", field="surgeon"
+        surgeon = book.requested_surgeon
+        detail = (
+            f"{surgeon.name} is not working or not free at {at}."
+            if surgeon
+            else f"No surgeon is working and free at {at}."
         )
+        raise SchedulingError(reason, detail, field="start")
     raise _slot_taken(at)
 
 

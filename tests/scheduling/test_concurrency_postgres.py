@@ -1,0 +1,351 @@
+"""No double booking under real concurrency, and the exclusion constraints that guarantee it.
+
+These tests commit for real (transaction=True): each thread is a clerk's request on its own
+database connection, and the bookings race on PostgreSQL as they would in production. The
+constraints of migration 0002 are also checked directly, bypassing the booking service.
+"""
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, connection, transaction
+from rest_framework.test import APIClient
+
+from scheduling import roles
+from scheduling.models import Case, Patient, ProcedureType, Resource, Stage, StageKind
+from scheduling.screening import ScreeningAnswers
+from scheduling.services import case_book
+from tests.conftest import CLEAR_SCREENING, TUESDAY, case_payload, client_for
+from tests.factories import PatientFactory, UserFactory
+
+URL = "/api/v1/cases/"
+THREAD_TIMEOUT = 60
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def role_groups(db):
+    # A transactional test ends by flushing every table, which also empties the groups that
+    # migration 0003 seeds; put them back so each test can make a front-desk user.
+    for name in roles.ALL_ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+def run_together(calls):
+    """Run each call in its own thread, all released at once; return results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=THREAD_TIMEOUT)
+            results[index] = call()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test, not swallowed
+            results[index] = exc
+        finally:
+            # Each thread has its own connection; close it so the test database can be dropped.
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=(index, call), daemon=True)
+        for index, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=THREAD_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a request thread hung"
+    return results
+
+
+def posting(client, url, payload):
+    def call():
+        response = client.post(url, payload, format="json")
+        return response.status_code, response.json()
+
+    return call
+
+
+def clients_for(front_desk, count):
+    """Separate API clients (one per clerk's request) sharing the front-desk user's token."""
+    token = front_desk._credentials["HTTP_AUTHORIZATION"]
+    clients = []
+    for _ in range(count):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=token)
+        clients.append(client)
+    return clients
+
+
+def new_patient(number):
+    return {
+        "first_name": "Concurrent",
+        "last_name": f"Patient{number:03d}",
+        "date_of_birth": "1950-01-01",
+        "mrn": f"MRN-RACE-{number:03d}",
+        "phone": "+1 212 555 0100",
+        "email": f"race{number}@example.org",
+        "preferred_channel": "sms",
+        "language": "en",
+    }
+
+
+def unexpected(results, allowed_codes):
+    """Everything that is neither a 201/200 nor a 409 with one of the allowed codes."""
+    return [
+        result
+        for result in results
+        if isinstance(result, BaseException)
+        or not (
+            result[0] in (200, 201) or (result[0] == 409 and result[1].get("code") in allowed_codes)
+        )
+    ]
+
+
+def book(site, start=None):
+    return case_book(
+        site=site,
+        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
+        levels=1,
+        day=TUESDAY,
+        start=start,
+        patient=PatientFactory(),
+        screening=ScreeningAnswers(**CLEAR_SCREENING),
+        booked_by=UserFactory(),
+    )
+
+
+def case_without_stages(like: Case) -> Case:
+    """Another patient's case on the same day, with no stages yet: a stage needs a case to
+    belong to, and a case may have only one stage of each kind."""
+    twin = Case.objects.get(pk=like.pk)
+    twin.pk = None
+    twin._state.adding = True
+    twin.patient = PatientFactory()
+    twin.save()
+    return twin
+
+
+def stage_fields(stage: Stage, **changes) -> dict:
+    """The fields of a copy of `stage` with some changed; held until its end unless told."""
+    fields = {
+        "case": stage.case,
+        "position": stage.position,
+        "kind": stage.kind,
+        "resource": stage.resource,
+        "surgeon": stage.surgeon,
+        "planned_start": stage.planned_start,
+        "planned_end": stage.planned_end,
+        "active": True,
+    }
+    fields.update(changes)
+    fields.setdefault("held_until", fields["planned_end"])
+    return fields
+
+
+def violated_constraint(exc_info) -> str | None:
+    cause = exc_info.value.__cause__
+    return getattr(getattr(cause, "diag", None), "constraint_name", None)
+
+
+# Racing clerks, through the API
+
+
+def test_fifty_clerks_booking_the_same_start_get_one_case_and_49_slot_taken(tiny_unit, front_desk):
+    start = "2026-03-03T10:00:00-05:00"
+    calls = [
+        posting(client, URL, case_payload(start=start, patient=new_patient(number)))
+        for number, client in enumerate(clients_for(front_desk, 50))
+    ]
+
+    results = run_together(calls)
+
+    assert unexpected(results, {"slot_taken"}) == []
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] + [409] * 49
+    assert Case.objects.count() == 1
+    assert Stage.objects.count() == 4
+    assert Stage.objects.get(kind=StageKind.PROCEDURE).planned_start == datetime.fromisoformat(
+        start
+    )
+    # The patient and the case are saved together: refused bookings leave no patient behind.
+    assert Patient.objects.count() == 1
+    assert Patient.objects.get() == Case.objects.get().patient
+
+
+OVERLAPPING_ACTIVE_STAGES = """
+    SELECT a.id, b.id
+    FROM scheduling_stage a
+    JOIN scheduling_stage b ON a.resource_id = b.resource_id AND a.id < b.id
+    WHERE a.active AND b.active
+      AND tstzrange(a.planned_start, a.held_until, '[)')
+          && tstzrange(b.planned_start, b.held_until, '[)')
+"""
+
+
+def test_thirty_clerks_booking_the_earliest_slot_never_share_a_room_or_bay(unit, front_desk):
+    calls = [
+        posting(client, URL, case_payload(patient=new_patient(number)))
+        for number, client in enumerate(clients_for(front_desk, 30))
+    ]
+
+    results = run_together(calls)
+
+    # A clerk who lost every retry hears slot_taken; once the day is full, no_free_slot.
+    assert unexpected(results, {"slot_taken", "no_free_slot"}) == []
+    booked = [body for status, body in results if status == 201]
+    assert len(booked) == Case.objects.count() > 1
+    assert Stage.objects.count() == 4 * len(booked)
+    with connection.cursor() as cursor:
+        cursor.execute(OVERLAPPING_ACTIVE_STAGES)
+        assert cursor.fetchall() == []
+
+
+def test_a_reschedule_race_to_the_same_start_moves_one_case_and_leaves_the_other(tiny_unit):
+    first = book(tiny_unit, start=datetime.fromisoformat("2026-03-03T08:30:00-05:00"))
+    second = book(tiny_unit, start=datetime.fromisoformat("2026-03-03T14:00:00-05:00"))
+    # Free in the one room, bay and surgeon whichever of the two cases moves there.
+    target = "2026-03-03T11:15:00-05:00"
+    before = {
+        case.pk: list(case.stages.order_by("position").values_list("planned_start", flat=True))
+        for case in (first, second)
+    }
+    front_desk = client_for(roles.FRONT_DESK)
+    clerks = clients_for(front_desk, 2)
+
+    results = run_together(
+        [
+            posting(clerk, f"{URL}{case.pk}/reschedule/", {"start": target})
+            for clerk, case in zip(clerks, (first, second))
+        ]
+    )
+
+    assert unexpected(results, {"slot_taken"}) == []
+    assert sorted(status for status, _ in results) == [200, 409]
+    winner, loser = (first, second) if results[0][0] == 200 else (second, first)
+    assert results[[first, second].index(loser)][1]["code"] == "slot_taken"
+    winner.refresh_from_db()
+    assert winner.procedure_start == datetime.fromisoformat(target)
+    loser_starts = list(loser.stages.order_by("position").values_list("planned_start", flat=True))
+    assert loser_starts == before[loser.pk]
+    assert Stage.objects.count() == 8
+
+
+# The constraints themselves, under the ORM
+
+
+def test_the_database_refuses_an_active_stage_overlapping_a_held_bay(unit):
+    case = book(unit)
+    pre_op = case.stages.get(kind=StageKind.PRE_OP)
+    other = case_without_stages(case)
+
+    with pytest.raises(IntegrityError) as exc_info, transaction.atomic():
+        Stage.objects.create(
+            **stage_fields(
+                    pre_op,
+                    case=other,
+                    planned_start=pre_op.planned_start + timedelta(minutes=30),
+                    planned_end=pre_op.planned_end + timedelta(minutes=30),
+                    held_until=pre_op.held_until + timedelta(minutes=30),
+                )
+            )
+        )
+
+    assert violated_constraint(exc_info) == "stage_resource_no_overlap"
+    assert other.stages.count() == 0
+
+
+def test_the_room_stays_held_through_its_turnover(unit):
+    case = book(unit)
+    cement_set = case.stages.get(kind=StageKind.CEMENT_SET)
+    assert cement_set.held_until > cement_set.planned_end  # 15 min of cleaning
+    other = case_without_stages(case)
+
+    with pytest.raises(IntegrityError) as exc_info, transaction.atomic():
+        Stage.objects.bulk_create(
+            [
+                Stage(
+                    **stage_fields(
+                        cement_set,
+                    case=other,
+                    surgeon=None,
+                    planned_start=cement_set.planned_end,
+                    planned_end=cement_set.planned_end + timedelta(hours=1),
+                )
+            ]
+        )
+
+    assert violated_constraint(exc_info) == "stage_resource_no_overlap"
+
+
+def test_the_database_accepts_a_stage_starting_when_the_room_is_free_again(unit):
+    case = book(unit)
+    cement_set = case.stages.get(kind=StageKind.CEMENT_SET)
+    other = case_without_stages(case)
+
+    Stage.objects.bulk_create(
+        [
+            stage_like(
+                cement_set,
+                case=other,
+                surgeon=None,
+                planned_start=cement_set.held_until,
+                planned_end=cement_set.held_until + timedelta(hours=1),
+            )
+        ]
+    )
+
+    assert other.stages.get().resource == cement_set.resource
+
+
+def test_an_inactive_stage_does_not_hold_the_bay(unit):
+    case = book(unit)
+    pre_op = case.stages.get(kind=StageKind.PRE_OP)
+    other = case_without_stages(case)
+
+    Stage.objects.create(**stage_fields(pre_op, case=other, active=False, held_until=pre_op.held_until))
+
+    assert other.stages.get().resource == pre_op.resource
+    # Still refused while active: the acceptance above is down to active=False alone.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        other.stages.update(active=True)
+
+
+def test_the_database_refuses_a_surgeon_in_two_overlapping_stages(unit):
+    case = book(unit)
+    procedure = case.stages.get(kind=StageKind.PROCEDURE)
+    assert procedure.surgeon is not None
+    free_room = Resource.objects.exclude(pk=procedure.resource_id).get(
+        site=unit, kind=procedure.resource.kind
+    )
+    other = case_without_stages(case)
+
+    with pytest.raises(IntegrityError) as exc_info, transaction.atomic():
+        Stage.objects.create(
+            **stage_fields(
+                    procedure,
+                    case=other,
+                    resource=free_room,
+                    planned_start=procedure.planned_start + timedelta(minutes=30),
+                    planned_end=procedure.planned_end + timedelta(minutes=30),
+                    held_until=procedure.planned_end + timedelta(minutes=30),
+                )
+            )
+        )
+
+    assert violated_constraint(exc_info) == "stage_surgeon_no_overlap"
+    # The surgeon is free the moment the procedure ends (the room's turnover is not theirs).
+    Stage.objects.create(
+        **stage_fields(
+                procedure,
+                case=other,
+                resource=free_room,
+                planned_start=procedure.planned_end,
+                planned_end=procedure.planned_end + timedelta(hours=1),
+            )
+        )
+    )
+

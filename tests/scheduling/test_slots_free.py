@@ -1,0 +1,119 @@
+from datetime import date, time
+
+import pytest
+
+from scheduling import selectors
+from scheduling.models import ProcedureType, Surgeon, SurgeonHours
+from scheduling.services import case_book, case_cancel
+from scheduling.screening import ScreeningAnswers
+from tests.conftest import CLEAR_SCREENING, TUESDAY, build_unit
+from tests.factories import PatientFactory, SurgeonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def local_starts(site, slots):
+    return [slot.times.procedure_start.astimezone(site.zone).time() for slot in slots]
+
+
+def free(site, levels=1, day=TUESDAY, surgeon=None):
+    return selectors.slots_free(
+        site=site,
+        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
+        levels=levels,
+        day=day,
+        surgeon=surgeon,
+    )
+
+
+def book(site, start=None, day=TUESDAY, **kwargs):
+    return case_book(
+        site=site,
+        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
+        levels=kwargs.pop("levels", 1),
+        day=day,
+        start=start,
+        patient=PatientFactory(),
+        screening=ScreeningAnswers(**CLEAR_SCREENING),
+        booked_by=UserFactory(),
+        **kwargs,
+    )
+
+
+def test_the_earliest_slot_lets_the_patient_arrive_at_opening(tiny_unit):
+    starts = local_starts(tiny_unit, free(tiny_unit))
+    # Open 07:00: arrive 07:00, 30 min check-in, 60 min pre-op, procedure at 08:30.
+    assert starts[0] == time(8, 30)
+    assert starts[1] == time(8, 35)  # a 5-minute grid
+
+
+def test_the_whole_case_must_end_by_closing(tiny_unit):
+    # Closing 18:00; procedure + cement set + recovery = 4 h for one level, 5 h for three.
+    assert local_starts(tiny_unit, free(tiny_unit))[-1] == time(14, 0)
+    assert local_starts(tiny_unit, free(tiny_unit, levels=3))[-1] == time(13, 0)
+
+
+def test_the_room_is_held_for_the_cement_set_and_its_turnover(tiny_unit):
+    first = book(tiny_unit)
+    assert first.procedure_start.astimezone(tiny_unit.zone).time() == time(8, 30)
+    # The one room is busy 08:30-10:30 and cleaned until 10:45.
+    assert local_starts(tiny_unit, free(tiny_unit))[0] == time(10, 45)
+
+
+def test_a_second_room_and_surgeon_take_a_case_at_the_same_time(unit):
+    book(unit)
+    # One surgeon: the next procedure waits for the first to end.
+    assert local_starts(unit, free(unit))[0] == time(9, 30)
+    SurgeonFactory(sites=[unit])
+    slots = free(unit)
+    assert local_starts(unit, slots)[0] == time(8, 30)
+    assert slots[0].resources[1].name == "Room 2"
+
+
+def test_a_cancelled_case_gives_its_rooms_back(tiny_unit):
+    case = book(tiny_unit)
+    case_cancel(case=case, reason="Patient unwell", by=UserFactory())
+    assert local_starts(tiny_unit, free(tiny_unit))[0] == time(8, 30)
+
+
+def test_a_closed_day_has_no_slots(tiny_unit):
+    saturday = date(2026, 3, 7)
+    assert free(tiny_unit, day=saturday) == []
+
+
+def test_slots_respect_the_surgeons_hours(tiny_unit):
+    surgeon = Surgeon.objects.get()
+    SurgeonHours.objects.filter(surgeon=surgeon).update(opens=time(9), closes=time(12))
+    starts = local_starts(tiny_unit, free(tiny_unit, surgeon=surgeon))
+    assert starts[0] == time(9, 0)
+    assert starts[-1] == time(11, 0)  # the one-hour procedure must end by 12:00
+
+
+def test_a_surgeon_busy_at_another_site_is_not_offered(tiny_unit):
+    surgeon = Surgeon.objects.get()
+    other = build_unit(code="north", name="North Clinic", rooms=1, pre_op_bays=1,
+                       recovery_bays=1, surgeons=0)
+    surgeon.sites.add(other)
+    book(other, surgeon=surgeon)  # 08:30-09:30 at North
+    starts = local_starts(tiny_unit, free(tiny_unit, surgeon=surgeon))
+    assert time(8, 30) not in starts
+    assert starts[0] == time(9, 30)
+
+
+def test_without_a_named_surgeon_another_free_one_is_chosen(tiny_unit):
+    first_surgeon = Surgeon.objects.get()
+    second = SurgeonFactory(sites=[tiny_unit], name="Dr Zed")
+    other = build_unit(code="north", name="North Clinic", rooms=1, pre_op_bays=1,
+                       recovery_bays=1, surgeons=0)
+    first_surgeon.sites.add(other)
+    book(other, surgeon=first_surgeon)
+    slot = free(tiny_unit)[0]
+    assert slot.surgeon == second
+    assert local_starts(tiny_unit, [slot]) == [time(8, 30)]
+
+
+def test_availability_costs_the_same_queries_for_1_or_many_cases(unit, django_assert_max_num_queries):
+    for _ in range(6):
+        book(unit)
+    with django_assert_max_num_queries(8):
+        free(unit)
