@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, transaction
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scheduling import roles
 from scheduling.models import Case, Patient, ProcedureType, Resource, Stage, StageKind
 from scheduling.screening import ScreeningAnswers
 from scheduling.services import case_book
-from tests.conftest import CLEAR_SCREENING, TUESDAY, case_payload, client_for
+from tests.conftest import CLEAR_SCREENING, TUESDAY, case_payload
 from tests.factories import PatientFactory, UserFactory
 
 URL = "/api/v1/cases/"
@@ -70,12 +71,13 @@ def posting(client, url, payload):
 
 
 def clients_for(front_desk, count):
-    """Separate API clients (one per clerk's request) sharing the front-desk user's token."""
-    token = front_desk._credentials["HTTP_AUTHORIZATION"]
+    """Separate API clients, one per clerk's request, with the front-desk user's token (made
+    here in the main thread and committed before any request starts)."""
+    token = Token.objects.get(user=front_desk.user).key
     clients = []
     for _ in range(count):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=token)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         clients.append(client)
     return clients
 
@@ -204,7 +206,9 @@ def test_thirty_clerks_booking_the_earliest_slot_never_share_a_room_or_bay(unit,
         assert cursor.fetchall() == []
 
 
-def test_a_reschedule_race_to_the_same_start_moves_one_case_and_leaves_the_other(tiny_unit):
+def test_a_reschedule_race_to_the_same_start_moves_one_case_and_leaves_the_other(
+    tiny_unit, front_desk
+):
     first = book(tiny_unit, start=datetime.fromisoformat("2026-03-03T08:30:00-05:00"))
     second = book(tiny_unit, start=datetime.fromisoformat("2026-03-03T14:00:00-05:00"))
     # Free in the one room, bay and surgeon whichever of the two cases moves there.
@@ -213,7 +217,6 @@ def test_a_reschedule_race_to_the_same_start_moves_one_case_and_leaves_the_other
         case.pk: list(case.stages.order_by("position").values_list("planned_start", flat=True))
         for case in (first, second)
     }
-    front_desk = client_for(roles.FRONT_DESK)
     clerks = clients_for(front_desk, 2)
 
     results = run_together(
@@ -241,16 +244,15 @@ def test_the_database_refuses_an_active_stage_overlapping_a_held_bay(unit):
     case = book(unit)
     pre_op = case.stages.get(kind=StageKind.PRE_OP)
     other = case_without_stages(case)
+    half_an_hour = timedelta(minutes=30)
 
     with pytest.raises(IntegrityError) as exc_info, transaction.atomic():
         Stage.objects.create(
             **stage_fields(
-                    pre_op,
-                    case=other,
-                    planned_start=pre_op.planned_start + timedelta(minutes=30),
-                    planned_end=pre_op.planned_end + timedelta(minutes=30),
-                    held_until=pre_op.held_until + timedelta(minutes=30),
-                )
+                pre_op,
+                case=other,
+                planned_start=pre_op.planned_start + half_an_hour,
+                planned_end=pre_op.planned_end + half_an_hour,
             )
         )
 
@@ -261,7 +263,7 @@ def test_the_database_refuses_an_active_stage_overlapping_a_held_bay(unit):
 def test_the_room_stays_held_through_its_turnover(unit):
     case = book(unit)
     cement_set = case.stages.get(kind=StageKind.CEMENT_SET)
-    assert cement_set.held_until > cement_set.planned_end  # 15 min of cleaning
+    assert cement_set.held_until == cement_set.planned_end + timedelta(minutes=15)
     other = case_without_stages(case)
 
     with pytest.raises(IntegrityError) as exc_info, transaction.atomic():
@@ -270,10 +272,10 @@ def test_the_room_stays_held_through_its_turnover(unit):
                 Stage(
                     **stage_fields(
                         cement_set,
-                    case=other,
-                    surgeon=None,
-                    planned_start=cement_set.planned_end,
-                    planned_end=cement_set.planned_end + timedelta(hours=1),
+                        case=other,
+                        planned_start=cement_set.planned_end,
+                        planned_end=cement_set.planned_end + timedelta(hours=1),
+                    )
                 )
             ]
         )
@@ -288,12 +290,13 @@ def test_the_database_accepts_a_stage_starting_when_the_room_is_free_again(unit)
 
     Stage.objects.bulk_create(
         [
-            stage_like(
-                cement_set,
-                case=other,
-                surgeon=None,
-                planned_start=cement_set.held_until,
-                planned_end=cement_set.held_until + timedelta(hours=1),
+            Stage(
+                **stage_fields(
+                    cement_set,
+                    case=other,
+                    planned_start=cement_set.held_until,
+                    planned_end=cement_set.held_until + timedelta(hours=1),
+                )
             )
         ]
     )
@@ -306,12 +309,13 @@ def test_an_inactive_stage_does_not_hold_the_bay(unit):
     pre_op = case.stages.get(kind=StageKind.PRE_OP)
     other = case_without_stages(case)
 
-    Stage.objects.create(**stage_fields(pre_op, case=other, active=False, held_until=pre_op.held_until))
+    Stage.objects.create(**stage_fields(pre_op, case=other, active=False))
 
     assert other.stages.get().resource == pre_op.resource
-    # Still refused while active: the acceptance above is down to active=False alone.
-    with pytest.raises(IntegrityError), transaction.atomic():
+    # The same stage is refused once active: its acceptance was down to active=False alone.
+    with pytest.raises(IntegrityError) as exc_info, transaction.atomic():
         other.stages.update(active=True)
+    assert violated_constraint(exc_info) == "stage_resource_no_overlap"
 
 
 def test_the_database_refuses_a_surgeon_in_two_overlapping_stages(unit):
@@ -322,17 +326,16 @@ def test_the_database_refuses_a_surgeon_in_two_overlapping_stages(unit):
         site=unit, kind=procedure.resource.kind
     )
     other = case_without_stages(case)
+    half_an_hour = timedelta(minutes=30)
 
     with pytest.raises(IntegrityError) as exc_info, transaction.atomic():
         Stage.objects.create(
             **stage_fields(
-                    procedure,
-                    case=other,
-                    resource=free_room,
-                    planned_start=procedure.planned_start + timedelta(minutes=30),
-                    planned_end=procedure.planned_end + timedelta(minutes=30),
-                    held_until=procedure.planned_end + timedelta(minutes=30),
-                )
+                procedure,
+                case=other,
+                resource=free_room,
+                planned_start=procedure.planned_start + half_an_hour,
+                planned_end=procedure.planned_end + half_an_hour,
             )
         )
 
@@ -340,12 +343,11 @@ def test_the_database_refuses_a_surgeon_in_two_overlapping_stages(unit):
     # The surgeon is free the moment the procedure ends (the room's turnover is not theirs).
     Stage.objects.create(
         **stage_fields(
-                procedure,
-                case=other,
-                resource=free_room,
-                planned_start=procedure.planned_end,
-                planned_end=procedure.planned_end + timedelta(hours=1),
-            )
+            procedure,
+            case=other,
+            resource=free_room,
+            planned_start=procedure.planned_end,
+            planned_end=procedure.planned_end + timedelta(hours=1),
         )
     )
-
+    assert other.stages.get().surgeon == procedure.surgeon
