@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=30, help="timed calls per row (default 30)")
     parser.add_argument("--prior", type=int, default=200, help="cases booked that week (200)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed calls of each kind first")
-    parser.add_argument("--sql", action="store_true", help="print the queries of one booking")
+    parser.add_argument("--sql", action="store_true", help="also print the SQL of one booking and one availability call")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -482,7 +482,7 @@ def print_report(r: dict, *, server: str, database: str, args) -> None:
             print()
             print(f"{title}:")
             for number, sql in enumerate(sqls, 1):
-                print(f"{number:>3}. {sql[:300]}")
+                print(f"{number:>3}. {sql}")
 
 
 if __name__ == "__main__":

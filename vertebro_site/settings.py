@@ -84,6 +84,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Phone numbers typed without a country code are read as numbers of this region.
+PHONE_REGION = env("PHONE_REGION", default="US")
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
