@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import Q
 
 from . import timing
 from .models import OpeningHours, ProcedureType, Resource, Site, Stage, Surgeon, SurgeonHours
@@ -79,40 +79,41 @@ class DayBook:
         for resource in Resource.objects.filter(site=site, active=True).order_by("name"):
             self.resources_by_kind[resource.kind].append(resource)
 
-        surgeons = (
-            Surgeon.objects.filter(pk=surgeon.pk)
-            if surgeon
-            else Surgeon.objects.filter(sites=site, active=True).order_by("name")
-        )
-        self.surgeons = list(
-            surgeons.prefetch_related(
-                Prefetch(
-                    "working_hours",
-                    queryset=SurgeonHours.objects.filter(weekday=day.weekday()),
-                    to_attr="hours_today",
-                )
+        # A surgeon works at most one shift a weekday; one without a shift today cannot operate.
+        shifts = SurgeonHours.objects.filter(weekday=day.weekday(), surgeon__active=True)
+        shifts = shifts.filter(surgeon=surgeon) if surgeon else shifts.filter(surgeon__sites=site)
+        self.surgeon_shifts: list[tuple[Surgeon, datetime, datetime]] = [
+            (
+                shift.surgeon,
+                timing.local_instant(day, shift.opens, zone),
+                timing.local_instant(day, shift.closes, zone),
             )
-        )
+            for shift in shifts.select_related("surgeon").order_by("surgeon__name")
+        ]
 
         self.resource_busy: dict[int, list[Interval]] = defaultdict(list)
         self.surgeon_busy: dict[int, list[Interval]] = defaultdict(list)
         if self.opens is None:
             return
-        # Everything that can touch a case inside today's opening hours, turnover included.
-        window_start, window_end = self.opens - timedelta(days=1), self.closes + timedelta(days=1)
-        active = Stage.objects.filter(
-            active=True, planned_start__lt=window_end, held_until__gt=window_start
-        )
+        # Every stage that can touch a case placed inside today's opening hours: the new case's
+        # rooms and bays are held from opening at the earliest to closing plus its turnover.
+        max_turnover = max((rule.turnover_minutes for rule in self.rules), default=0)
+        resource_ids = [r.pk for resources in self.resources_by_kind.values() for r in resources]
+        surgeon_ids = [shift[0].pk for shift in self.surgeon_shifts]
+        busy = Stage.objects.filter(
+            Q(resource_id__in=resource_ids) | Q(surgeon_id__in=surgeon_ids),
+            active=True,
+            held_until__gt=self.opens,
+            planned_start__lt=self.closes + timedelta(minutes=max_turnover),
+        ).order_by()
         if exclude_case_id is not None:
-            active = active.exclude(case_id=exclude_case_id)
-        for resource_id, start, held_until in active.filter(resource__site=site).values_list(
-            "resource_id", "planned_start", "held_until"
+            busy = busy.exclude(case_id=exclude_case_id)
+        for resource_id, surgeon_id, start, end, held_until in busy.values_list(
+            "resource_id", "surgeon_id", "planned_start", "planned_end", "held_until"
         ):
             self.resource_busy[resource_id].append((start, held_until))
-        for surgeon_id, start, end in active.filter(
-            surgeon__in=[s.pk for s in self.surgeons]
-        ).values_list("surgeon_id", "planned_start", "planned_end"):
-            self.surgeon_busy[surgeon_id].append((start, end))
+            if surgeon_id is not None:
+                self.surgeon_busy[surgeon_id].append((start, end))
 
     def times_at(self, procedure_start: datetime) -> CaseTimes:
         return timing.case_times(self.rules, self.levels, procedure_start, self.site_rules)
@@ -164,20 +165,11 @@ class DayBook:
 
     def _free_surgeon(self, times: CaseTimes) -> Surgeon | None:
         needed = [stage for stage in times.stages if stage.needs_surgeon]
-        for surgeon in self.surgeons:
-            shifts = [
-                (
-                    timing.local_instant(self.day, shift.opens, self.site.zone),
-                    timing.local_instant(self.day, shift.closes, self.site.zone),
-                )
-                for shift in surgeon.hours_today
-            ]
-            works = all(
-                any(s_start <= stage.start and stage.end <= s_end for s_start, s_end in shifts)
-                for stage in needed
-            )
-            if works and not any(
-                _overlaps(self.surgeon_busy[surgeon.pk], stage.start, stage.end)
+        for surgeon, shift_start, shift_end in self.surgeon_shifts:
+            if all(
+                shift_start <= stage.start
+                and stage.end <= shift_end
+                and not _overlaps(self.surgeon_busy[surgeon.pk], stage.start, stage.end)
                 for stage in needed
             ):
                 return surgeon

@@ -129,7 +129,7 @@ class CaseListView(APIView):
                 override_reason=data.get("override_reason"),
                 booked_by=request.user,
             )
-        return _case_response(selectors.case_get(case.pk), status=201)
+        return _case_response(case, status=201)
 
 
 def _patient(data):
@@ -162,13 +162,13 @@ class CaseRescheduleView(APIView):
         case = _case_or_404(pk)
         form = s.RescheduleInput(data=request.data)
         form.is_valid(raise_exception=True)
-        services.case_reschedule(
+        case = services.case_reschedule(
             case=case,
             start=form.validated_data.get("start"),
             day=form.validated_data.get("date"),
             by=request.user,
         )
-        return _case_response(selectors.case_get(case.pk))
+        return _case_response(case)
 
 
 class CaseCancelView(APIView):

@@ -19,7 +19,6 @@ from .. import roles, timing
 from ..errors import SchedulingError
 from ..models import (
     CHANGEABLE_STATUSES,
-    RELEASED_STATUSES,
     Case,
     CaseMedication,
     CaseStatus,
@@ -65,7 +64,6 @@ def case_book(
     for _ in range(ATTEMPTS):
         try:
             with transaction.atomic():
-                _check_patient_free(patient, day)
                 book = DayBook(
                     site=site, procedure_type=procedure_type, levels=levels, day=day,
                     surgeon=surgeon,
@@ -86,8 +84,8 @@ def case_book(
                     **vars(screening),
                     **override,
                 )
-                _write_stages(case, slot)
-                CaseMedication.objects.bulk_create(
+                stages = _write_stages(case, slot)
+                held = CaseMedication.objects.bulk_create(
                     CaseMedication(
                         case=case,
                         drug=drug,
@@ -95,9 +93,9 @@ def case_book(
                     )
                     for drug in medications
                 )
-            return case
+            return _with_details(case, stages, held)
         except IntegrityError as exc:
-            _raise_unless_overlap(exc)
+            _raise_unless_overlap(exc, day)
     raise _slot_taken()
 
 
@@ -122,7 +120,6 @@ def case_reschedule(
             with transaction.atomic():
                 locked = Case.objects.select_for_update().get(pk=case.pk)
                 _check_changeable(locked)
-                _check_patient_free(locked.patient, day, exclude_case_id=locked.pk)
                 book = DayBook(
                     site=site,
                     procedure_type=locked.procedure_type,
@@ -133,7 +130,7 @@ def case_reschedule(
                 )
                 slot = _slot(book, start)
                 locked.stages.all().delete()
-                _write_stages(locked, slot)
+                stages = _write_stages(locked, slot)
                 locked.day = day
                 locked.surgeon = slot.surgeon
                 for name, value in _times_fields(slot).items():
@@ -141,12 +138,15 @@ def case_reschedule(
                 locked.save(
                     update_fields=["day", "surgeon", "updated_at", *_times_fields(slot).keys()]
                 )
-                for held in locked.held_medications.select_related("drug"):
-                    held.hold_starts_on = timing.medication_hold_starts_on(day, held.drug.hold_days)
-                    held.save(update_fields=["hold_starts_on"])
-            return locked
+                held = list(locked.held_medications.select_related("drug"))
+                for medication in held:
+                    medication.hold_starts_on = timing.medication_hold_starts_on(
+                        day, medication.drug.hold_days
+                    )
+                CaseMedication.objects.bulk_update(held, ["hold_starts_on"])
+            return _with_details(locked, stages, held)
         except IntegrityError as exc:
-            _raise_unless_overlap(exc)
+            _raise_unless_overlap(exc, day)
     raise _slot_taken()
 
 
@@ -224,8 +224,21 @@ def _slot(book: DayBook, start: datetime | None) -> Slot:
     raise _slot_taken(at)
 
 
-def _write_stages(case: Case, slot: Slot) -> None:
-    Stage.objects.bulk_create(
+def _with_details(case: Case, stages: list[Stage], held: list[CaseMedication]) -> Case:
+    """The case with the stages and held drugs just written, as if prefetched: the caller can
+    show the booking without reading it back."""
+    case._prefetched_objects_cache = {}
+    for name, rows in (("stages", stages), ("held_medications", held)):
+        # The same shape Django's prefetch_related leaves: the related queryset, already filled.
+        queryset = getattr(case, name).all()
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        case._prefetched_objects_cache[name] = queryset
+    return case
+
+
+def _write_stages(case: Case, slot: Slot) -> list[Stage]:
+    return Stage.objects.bulk_create(
         Stage(
             case=case,
             position=position,
@@ -287,14 +300,6 @@ def _check_start(site: Site, day: date, start: datetime) -> None:
         raise SchedulingError("start_in_past", "That start time has already passed.", field="start")
 
 
-def _check_patient_free(patient: Patient, day: date, exclude_case_id: int | None = None) -> None:
-    others = Case.objects.filter(patient=patient, day=day).exclude(status__in=RELEASED_STATUSES)
-    if exclude_case_id is not None:
-        others = others.exclude(pk=exclude_case_id)
-    if others.exists():
-        raise _patient_already_booked(day)
-
-
 def _check_changeable(case: Case) -> None:
     if case.status not in CHANGEABLE_STATUSES:
         raise _not_changeable(case)
@@ -346,23 +351,21 @@ def _screening_override(
     }
 
 
-def _raise_unless_overlap(exc: IntegrityError) -> None:
-    """Re-raise an IntegrityError as the user's error, or return to let an overlap retry."""
+def _raise_unless_overlap(exc: IntegrityError, day: date) -> None:
+    """Re-raise an IntegrityError as the user's error, or return to let an overlap retry.
+
+    The same patient twice on one day is caught by the unique constraint on (patient, day)
+    rather than by a read first, which could race with a second clerk."""
     if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
         return
     message = str(exc)
     if "one_active_case_per_patient_day" in message or "scheduling_case.patient_id" in message:
-        raise _patient_already_booked() from exc
+        raise SchedulingError(
+            "patient_already_booked",
+            f"The patient already has an active case on {day:%-d %B %Y}.",
+            field="date",
+        ) from exc
     raise exc
-
-
-def _patient_already_booked(day: date | None = None) -> SchedulingError:
-    when = f"on {day:%-d %B %Y}" if day else "that day"
-    return SchedulingError(
-        "patient_already_booked",
-        f"The patient already has an active case {when}.",
-        field="date",
-    )
 
 
 def _slot_taken(at: str | None = None) -> SchedulingError:

@@ -60,7 +60,7 @@ def patient_create(
                 "invalid_email", f"“{email}” is not a valid email address.",
                 field=f"{field_prefix}email",
             ) from None
-    existing = Patient.objects.filter(mrn=mrn).values_list("pk", flat=True).first()
+    existing = Patient.objects.filter(mrn=mrn).order_by().values_list("pk", flat=True).first()
     if existing is not None:
         raise SchedulingError(
             "patient_exists",

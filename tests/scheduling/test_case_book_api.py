@@ -53,3 +53,18 @@ def test_it_reads_the_case_back(unit, front_desk):
     ]
     listed = front_desk.get(URL, {"site": "main", "date": TUESDAY.isoformat()}).json()
     assert [case["id"] for case in listed] == [created["id"]]
+
+
+@pytest.mark.django_db
+def test_the_booking_answer_is_what_a_later_read_shows(unit, clinician):
+    payload = case_payload(
+        medications=["warfarin", "apixaban"],
+        screening=case_payload()["screening"] | {"imaging_on_file": False},
+        override_reason="Imaging seen on the referring hospital's system.",
+    )
+    created = clinician.post(URL, payload, format="json").json()
+    assert clinician.get(f"{URL}{created['id']}/").json() == created
+    moved = clinician.post(
+        f"{URL}{created['id']}/reschedule/", {"date": "2026-03-04"}, format="json"
+    ).json()
+    assert clinician.get(f"{URL}{created['id']}/").json() == moved

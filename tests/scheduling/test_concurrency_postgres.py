@@ -95,16 +95,19 @@ def new_patient(number):
     }
 
 
+def errors(results):
+    """Requests that raised (the test client re-raises what would be a 500) or answered 5xx."""
+    return [r for r in results if isinstance(r, BaseException) or r[0] >= 500]
+
+
 def unexpected(results, allowed_codes):
-    """Everything that is neither a 201/200 nor a 409 with one of the allowed codes."""
-    return [
-        result
-        for result in results
-        if isinstance(result, BaseException)
-        or not (
-            result[0] in (200, 201) or (result[0] == 409 and result[1].get("code") in allowed_codes)
-        )
-    ]
+    """Everything that is neither a success nor a 409 with one of the allowed codes."""
+
+    def expected(result):
+        status, body = result
+        return status in (200, 201) or (status == 409 and body.get("code") in allowed_codes)
+
+    return [r for r in results if isinstance(r, BaseException) or not expected(r)]
 
 
 def book(site, start=None):
@@ -118,6 +121,15 @@ def book(site, start=None):
         screening=ScreeningAnswers(**CLEAR_SCREENING),
         booked_by=UserFactory(),
     )
+
+
+def stages_of(case: Case):
+    # Read from the table, not through whatever the service left cached on the case object.
+    return Stage.objects.filter(case_id=case.pk)
+
+
+def planned_starts(case: Case) -> list[datetime]:
+    return list(stages_of(case).order_by("position").values_list("planned_start", flat=True))
 
 
 def case_without_stages(like: Case) -> Case:
@@ -165,17 +177,20 @@ def test_fifty_clerks_booking_the_same_start_get_one_case_and_49_slot_taken(tiny
 
     results = run_together(calls)
 
-    assert unexpected(results, {"slot_taken"}) == []
-    statuses = sorted(status for status, _ in results)
-    assert statuses == [201] + [409] * 49
+    assert errors(results) == []
+    assert sorted(status for status, _ in results) == [201] + [409] * 49
     assert Case.objects.count() == 1
     assert Stage.objects.count() == 4
-    assert Stage.objects.get(kind=StageKind.PROCEDURE).planned_start == datetime.fromisoformat(
-        start
-    )
+    procedure = Stage.objects.get(kind=StageKind.PROCEDURE)
+    assert procedure.planned_start == datetime.fromisoformat(start)
     # The patient and the case are saved together: refused bookings leave no patient behind.
     assert Patient.objects.count() == 1
     assert Patient.objects.get() == Case.objects.get().patient
+    # APP BUG on commit 598f180 (fails most runs there): some losers heard surgeon_unavailable.
+    # DayBook (scheduling/slots.py) read busy rooms and busy surgeons in two statements; under
+    # READ COMMITTED the winner could commit between them: room looked free, surgeon busy.
+    # Reading both in one statement, as the working-tree DayBook now does, fixes it.
+    assert unexpected(results, {"slot_taken"}) == []
 
 
 OVERLAPPING_ACTIVE_STAGES = """
@@ -213,10 +228,7 @@ def test_a_reschedule_race_to_the_same_start_moves_one_case_and_leaves_the_other
     second = book(tiny_unit, start=datetime.fromisoformat("2026-03-03T14:00:00-05:00"))
     # Free in the one room, bay and surgeon whichever of the two cases moves there.
     target = "2026-03-03T11:15:00-05:00"
-    before = {
-        case.pk: list(case.stages.order_by("position").values_list("planned_start", flat=True))
-        for case in (first, second)
-    }
+    before = {case.pk: planned_starts(case) for case in (first, second)}
     clerks = clients_for(front_desk, 2)
 
     results = run_together(
@@ -226,14 +238,17 @@ def test_a_reschedule_race_to_the_same_start_moves_one_case_and_leaves_the_other
         ]
     )
 
-    assert unexpected(results, {"slot_taken"}) == []
-    assert sorted(status for status, _ in results) == [200, 409]
-    winner, loser = (first, second) if results[0][0] == 200 else (second, first)
-    assert results[[first, second].index(loser)][1]["code"] == "slot_taken"
+    outcome = dict(zip((first.pk, second.pk), results))
+    assert errors(results) == []
+    assert sorted(status for status, _ in outcome.values()) == [200, 409]
+    winner, loser = (first, second) if outcome[first.pk][0] == 200 else (second, first)
+    assert outcome[loser.pk][1]["code"] == "slot_taken"
     winner.refresh_from_db()
     assert winner.procedure_start == datetime.fromisoformat(target)
-    loser_starts = list(loser.stages.order_by("position").values_list("planned_start", flat=True))
-    assert loser_starts == before[loser.pk]
+    loser_procedure_start = loser.procedure_start
+    loser.refresh_from_db()
+    assert loser.procedure_start == loser_procedure_start
+    assert planned_starts(loser) == before[loser.pk]
     assert Stage.objects.count() == 8
 
 
@@ -242,7 +257,7 @@ def test_a_reschedule_race_to_the_same_start_moves_one_case_and_leaves_the_other
 
 def test_the_database_refuses_an_active_stage_overlapping_a_held_bay(unit):
     case = book(unit)
-    pre_op = case.stages.get(kind=StageKind.PRE_OP)
+    pre_op = stages_of(case).get(kind=StageKind.PRE_OP)
     other = case_without_stages(case)
     half_an_hour = timedelta(minutes=30)
 
@@ -257,12 +272,12 @@ def test_the_database_refuses_an_active_stage_overlapping_a_held_bay(unit):
         )
 
     assert violated_constraint(exc_info) == "stage_resource_no_overlap"
-    assert other.stages.count() == 0
+    assert stages_of(other).count() == 0
 
 
 def test_the_room_stays_held_through_its_turnover(unit):
     case = book(unit)
-    cement_set = case.stages.get(kind=StageKind.CEMENT_SET)
+    cement_set = stages_of(case).get(kind=StageKind.CEMENT_SET)
     assert cement_set.held_until == cement_set.planned_end + timedelta(minutes=15)
     other = case_without_stages(case)
 
@@ -285,7 +300,7 @@ def test_the_room_stays_held_through_its_turnover(unit):
 
 def test_the_database_accepts_a_stage_starting_when_the_room_is_free_again(unit):
     case = book(unit)
-    cement_set = case.stages.get(kind=StageKind.CEMENT_SET)
+    cement_set = stages_of(case).get(kind=StageKind.CEMENT_SET)
     other = case_without_stages(case)
 
     Stage.objects.bulk_create(
@@ -301,26 +316,26 @@ def test_the_database_accepts_a_stage_starting_when_the_room_is_free_again(unit)
         ]
     )
 
-    assert other.stages.get().resource == cement_set.resource
+    assert stages_of(other).get().resource == cement_set.resource
 
 
 def test_an_inactive_stage_does_not_hold_the_bay(unit):
     case = book(unit)
-    pre_op = case.stages.get(kind=StageKind.PRE_OP)
+    pre_op = stages_of(case).get(kind=StageKind.PRE_OP)
     other = case_without_stages(case)
 
     Stage.objects.create(**stage_fields(pre_op, case=other, active=False))
 
-    assert other.stages.get().resource == pre_op.resource
+    assert stages_of(other).get().resource == pre_op.resource
     # The same stage is refused once active: its acceptance was down to active=False alone.
     with pytest.raises(IntegrityError) as exc_info, transaction.atomic():
-        other.stages.update(active=True)
+        stages_of(other).update(active=True)
     assert violated_constraint(exc_info) == "stage_resource_no_overlap"
 
 
 def test_the_database_refuses_a_surgeon_in_two_overlapping_stages(unit):
     case = book(unit)
-    procedure = case.stages.get(kind=StageKind.PROCEDURE)
+    procedure = stages_of(case).get(kind=StageKind.PROCEDURE)
     assert procedure.surgeon is not None
     free_room = Resource.objects.exclude(pk=procedure.resource_id).get(
         site=unit, kind=procedure.resource.kind
@@ -350,4 +365,4 @@ def test_the_database_refuses_a_surgeon_in_two_overlapping_stages(unit):
             planned_end=procedure.planned_end + timedelta(hours=1),
         )
     )
-    assert other.stages.get().surgeon == procedure.surgeon
+    assert stages_of(other).get().surgeon == procedure.surgeon
