@@ -21,7 +21,8 @@ def site_get(code: str) -> Site:
 
 def procedure_type_get(code: str) -> ProcedureType:
     procedure_type = (
-        ProcedureType.objects.filter(code=code, active=True)
+        ProcedureType.objects.filter(code=code, active=True, stage_templates__isnull=False)
+        .distinct()
         .prefetch_related(Prefetch("stage_templates", StageTemplate.objects.order_by("position")))
         .first()
     )

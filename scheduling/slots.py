@@ -5,8 +5,9 @@ number of queries, then answers in memory for every candidate start on the 5-min
 """
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Q
 
@@ -48,8 +49,10 @@ def stage_rules(procedure_type: ProcedureType) -> list[StageRule]:
     ]
 
 
-def _overlaps(busy: list[Interval], start: datetime, end: datetime) -> bool:
-    return any(b_start < end and start < b_end for b_start, b_end in busy)
+def _clash_end(busy: list[Interval], start: datetime, end: datetime) -> datetime | None:
+    """When the busy intervals overlapping [start, end) are over, or None if none overlaps."""
+    ends = [b_end for b_start, b_end in busy if b_start < end and start < b_end]
+    return max(ends) if ends else None
 
 
 class DayBook:
@@ -69,6 +72,7 @@ class DayBook:
         self.requested_surgeon = surgeon
         self.rules = stage_rules(procedure_type)
         self.site_rules = site_rules(site)
+        self._shape()
         zone = site.zone
 
         hours = OpeningHours.objects.filter(site=site, weekday=day.weekday()).first()
@@ -118,77 +122,107 @@ class DayBook:
     def times_at(self, procedure_start: datetime) -> CaseTimes:
         return timing.case_times(self.rules, self.levels, procedure_start, self.site_rules)
 
+    def _shape(self) -> None:
+        """The case relative to its procedure start. Durations are fixed in UTC, so trying
+        another start only shifts these offsets; full times are worked out for the chosen one."""
+        origin = datetime(2000, 1, 3, tzinfo=UTC)
+        times = self.times_at(origin)
+        self.lead = origin - times.arrival_at
+        self.tail = times.ends_at - origin
+        holds = sorted({stage.hold for stage in times.stages})
+        self.stage_holds = [holds.index(stage.hold) for stage in times.stages]
+        self.holds = []
+        for hold in holds:
+            stages = [stage for stage in times.stages if stage.hold == hold]
+            self.holds.append(
+                (stages[0].resource_kind, stages[0].start - origin, stages[-1].held_until - origin)
+            )
+        self.surgeon_spans = [
+            (stage.start - origin, stage.end - origin)
+            for stage in times.stages
+            if stage.needs_surgeon
+        ]
+
     def fit(self, procedure_start: datetime) -> tuple[Slot | None, str | None]:
         """The slot at this start, or None and the code of the first reason it does not fit."""
-        times = self.times_at(procedure_start)
+        slot, reason, _ = self._fit(procedure_start)
+        return slot, reason
+
+    def _fit(self, start: datetime) -> tuple[Slot | None, str | None, datetime | None]:
+        """(slot, None, None) or (None, reason, the earliest start worth trying next)."""
         if self.opens is None:
-            return None, "site_closed"
-        if times.arrival_at < self.opens or times.ends_at > self.closes:
-            return None, "outside_opening_hours"
-        resources = self._free_resources(times)
+            return None, "site_closed", None
+        if start - self.lead < self.opens or start + self.tail > self.closes:
+            return None, "outside_opening_hours", None
+        resources, retry_at = self._free_resources(start)
         if resources is None:
-            return None, "slot_taken"
+            return None, "slot_taken", retry_at
         surgeon = None
-        if any(stage.needs_surgeon for stage in times.stages):
-            surgeon = self._free_surgeon(times)
+        if self.surgeon_spans:
+            surgeon = self._free_surgeon(start)
             if surgeon is None:
-                return None, "surgeon_unavailable"
-        return Slot(times=times, resources=resources, surgeon=surgeon), None
+                return None, "surgeon_unavailable", None
+        slot = Slot(
+            times=self.times_at(start),
+            resources=tuple(resources[hold] for hold in self.stage_holds),
+            surgeon=surgeon,
+        )
+        return slot, None, None
 
     def candidate_starts(self, arrival_not_before: datetime | None = None) -> list[datetime]:
         """Procedure starts on the grid whose whole case lies inside opening hours."""
         if self.opens is None:
             return []
-        probe = self.times_at(self.opens)
-        lead = probe.procedure_start - probe.arrival_at
-        tail = probe.ends_at - probe.procedure_start
         earliest_arrival = self.opens
         if arrival_not_before is not None:
             earliest_arrival = max(earliest_arrival, arrival_not_before)
-        start = timing.next_on_grid(earliest_arrival + lead, self.site.zone)
+        start = timing.next_on_grid(earliest_arrival + self.lead, self.site.zone)
         starts = []
-        while start + tail <= self.closes:
+        while start + self.tail <= self.closes:
             starts.append(start)
             start += timedelta(minutes=timing.GRID_MINUTES)
         return starts
 
     def free_slots(self, arrival_not_before: datetime | None = None) -> list[Slot]:
-        slots = (self.fit(start)[0] for start in self.candidate_starts(arrival_not_before))
-        return [slot for slot in slots if slot is not None]
+        return list(self._scan(arrival_not_before))
 
     def first_free(self, arrival_not_before: datetime | None = None) -> Slot | None:
-        for start in self.candidate_starts(arrival_not_before):
-            slot, _ = self.fit(start)
-            if slot is not None:
-                return slot
-        return None
+        return next(self._scan(arrival_not_before), None)
 
-    def _free_surgeon(self, times: CaseTimes) -> Surgeon | None:
-        needed = [stage for stage in times.stages if stage.needs_surgeon]
+    def _scan(self, arrival_not_before: datetime | None) -> Iterator[Slot]:
+        retry_at = None
+        for start in self.candidate_starts(arrival_not_before):
+            if retry_at is not None and start < retry_at:
+                continue  # every room or bay of some kind is still taken
+            slot, _, retry_at = self._fit(start)
+            if slot is not None:
+                yield slot
+
+    def _free_surgeon(self, start: datetime) -> Surgeon | None:
+        spans = [(start + begin, start + end) for begin, end in self.surgeon_spans]
         for surgeon, shift_start, shift_end in self.surgeon_shifts:
+            busy = self.surgeon_busy[surgeon.pk]
             if all(
-                shift_start <= stage.start
-                and stage.end <= shift_end
-                and not _overlaps(self.surgeon_busy[surgeon.pk], stage.start, stage.end)
-                for stage in needed
+                shift_start <= begin and end <= shift_end and _clash_end(busy, begin, end) is None
+                for begin, end in spans
             ):
                 return surgeon
         return None
 
-    def _free_resources(self, times: CaseTimes) -> tuple[Resource, ...] | None:
-        chosen: dict[int, Resource] = {}
-        for hold in sorted({stage.hold for stage in times.stages}):
-            stages = [stage for stage in times.stages if stage.hold == hold]
-            start, held_until = stages[0].start, stages[-1].held_until
-            free = next(
-                (
-                    resource
-                    for resource in self.resources_by_kind.get(stages[0].resource_kind, [])
-                    if not _overlaps(self.resource_busy[resource.pk], start, held_until)
-                ),
-                None,
-            )
-            if free is None:
-                return None
-            chosen[hold] = free
-        return tuple(chosen[stage.hold] for stage in times.stages)
+    def _free_resources(self, start: datetime) -> tuple[list[Resource] | None, datetime | None]:
+        """A free room or bay for each hold, or None and when one of the missing kind frees up."""
+        chosen = []
+        for kind, begin, until in self.holds:
+            begin, until = start + begin, start + until
+            frees_at = None
+            for resource in self.resources_by_kind.get(kind, []):
+                clash_end = _clash_end(self.resource_busy[resource.pk], begin, until)
+                if clash_end is None:
+                    chosen.append(resource)
+                    break
+                frees_at = clash_end if frees_at is None else min(frees_at, clash_end)
+            else:
+                # No unit of this kind is free. Each stays taken at least until its clash ends,
+                # so no start before the earliest of those can fit.
+                return None, (start + (frees_at - begin)) if frees_at else None
+        return chosen, None

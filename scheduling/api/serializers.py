@@ -94,17 +94,23 @@ class AvailabilitySerializer(serializers.Serializer):
     slots = SlotSerializer(many=True)
 
 
-def slot_data(slot) -> dict:
+def slot_data(slot, zone) -> dict:
+    """One slot as AvailabilitySerializer describes it, built directly: a day can offer a
+    hundred slots, and this is several times faster than serializing each field."""
+
+    def local(instant):
+        return instant.astimezone(zone).isoformat()
+
     return {
-        "start": slot.times.procedure_start,
-        "arrival_at": slot.times.arrival_at,
+        "start": local(slot.times.procedure_start),
+        "arrival_at": local(slot.times.arrival_at),
         "surgeon": slot.surgeon.code if slot.surgeon else None,
         "stages": [
             {
                 "kind": stage.kind,
                 "resource": resource.name,
-                "planned_start": stage.start,
-                "planned_end": stage.end,
+                "planned_start": local(stage.start),
+                "planned_end": local(stage.end),
             }
             for stage, resource in zip(slot.times.stages, slot.resources)
         ],

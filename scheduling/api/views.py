@@ -72,15 +72,13 @@ class AvailabilityView(APIView):
             surgeon=surgeon,
             arrival_not_before=timezone.now(),
         )
-        with timezone.override(site.zone):
-            data = s.AvailabilitySerializer(
-                {
-                    "site": site.code,
-                    "date": params["date"],
-                    "slots": [s.slot_data(slot) for slot in book_slots],
-                }
-            ).data
-        return Response(data)
+        return Response(
+            {
+                "site": site.code,
+                "date": params["date"].isoformat(),
+                "slots": [s.slot_data(slot, site.zone) for slot in book_slots],
+            }
+        )
 
 
 class CaseListView(APIView):
