@@ -140,3 +140,15 @@ def test_an_inactive_drug_is_unknown(unit, front_desk):
     Drug.objects.filter(code="aspirin").update(active=False)
     response = front_desk.post(URL, case_payload(medications=["aspirin"]), format="json")
     assert response.json()["code"] == "unknown_drug"
+
+
+def test_a_procedure_type_without_stages_is_unknown(unit, front_desk):
+    from tests.factories import ProcedureTypeFactory
+
+    ProcedureTypeFactory(code="empty", name="Not set up yet", stages=[])
+    from scheduling.models import StageTemplate
+
+    StageTemplate.objects.filter(procedure_type__code="empty").delete()
+    response = front_desk.post(URL, case_payload(procedure_type="empty"), format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "unknown_procedure_type"

@@ -117,3 +117,19 @@ def test_availability_costs_the_same_queries_for_1_or_many_cases(unit, django_as
         book(unit)
     with django_assert_max_num_queries(8):
         free(unit)
+
+
+def test_skipping_ahead_never_hides_a_free_start(unit):
+    from datetime import datetime
+
+    from scheduling.slots import DayBook
+
+    SurgeonFactory(sites=[unit])
+    for hour, minute in [(8, 30), (9, 0), (11, 15), (12, 30)]:
+        book(unit, start=datetime(2026, 3, 3, hour, minute, tzinfo=unit.zone))
+    day_book = DayBook(
+        site=unit, procedure_type=ProcedureType.objects.get(), levels=2, day=TUESDAY
+    )
+    every_start = [s for s in day_book.candidate_starts() if day_book.fit(s)[0] is not None]
+    assert [slot.times.procedure_start for slot in day_book.free_slots()] == every_start
+    assert len(every_start) > 0
