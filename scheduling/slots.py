@@ -9,13 +9,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import FloatField, Func, Q
 
 from . import timing
 from .models import OpeningHours, ProcedureType, Resource, Site, Stage, Surgeon, SurgeonHours
 from .timing import CaseTimes, SiteRules, StageRule
 
-Interval = tuple[datetime, datetime]
+# Busy times are kept as seconds since 1970 (UTC): a full day is hundreds of them, and numbers
+# are read from the database and compared many times faster than aware datetimes.
+Interval = tuple[float, float]
+
+
+class EpochSeconds(Func):
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores UTC datetimes as text; strftime('%s') reads them as UTC.
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS REAL)"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 @dataclass(frozen=True)
@@ -49,7 +64,7 @@ def stage_rules(procedure_type: ProcedureType) -> list[StageRule]:
     ]
 
 
-def _clash_end(busy: list[Interval], start: datetime, end: datetime) -> datetime | None:
+def _clash_end(busy: list[Interval], start: float, end: float) -> float | None:
     """When the busy intervals overlapping [start, end) are over, or None if none overlaps."""
     ends = [b_end for b_start, b_end in busy if b_start < end and start < b_end]
     return max(ends) if ends else None
@@ -113,7 +128,11 @@ class DayBook:
         if exclude_case_id is not None:
             busy = busy.exclude(case_id=exclude_case_id)
         for resource_id, surgeon_id, start, end, held_until in busy.values_list(
-            "resource_id", "surgeon_id", "planned_start", "planned_end", "held_until"
+            "resource_id",
+            "surgeon_id",
+            EpochSeconds("planned_start"),
+            EpochSeconds("planned_end"),
+            EpochSeconds("held_until"),
         ):
             self.resource_busy[resource_id].append((start, held_until))
             if surgeon_id is not None:
@@ -135,10 +154,14 @@ class DayBook:
         for hold in holds:
             stages = [stage for stage in times.stages if stage.hold == hold]
             self.holds.append(
-                (stages[0].resource_kind, stages[0].start - origin, stages[-1].held_until - origin)
+                (
+                    stages[0].resource_kind,
+                    (stages[0].start - origin).total_seconds(),
+                    (stages[-1].held_until - origin).total_seconds(),
+                )
             )
         self.surgeon_spans = [
-            (stage.start - origin, stage.end - origin)
+            ((stage.start - origin).total_seconds(), (stage.end - origin).total_seconds())
             for stage in times.stages
             if stage.needs_surgeon
         ]
@@ -199,8 +222,10 @@ class DayBook:
                 yield slot
 
     def _free_surgeon(self, start: datetime) -> Surgeon | None:
-        spans = [(start + begin, start + end) for begin, end in self.surgeon_spans]
+        at = start.timestamp()
+        spans = [(at + begin, at + end) for begin, end in self.surgeon_spans]
         for surgeon, shift_start, shift_end in self.surgeon_shifts:
+            shift_start, shift_end = shift_start.timestamp(), shift_end.timestamp()
             busy = self.surgeon_busy[surgeon.pk]
             if all(
                 shift_start <= begin and end <= shift_end and _clash_end(busy, begin, end) is None
@@ -212,8 +237,9 @@ class DayBook:
     def _free_resources(self, start: datetime) -> tuple[list[Resource] | None, datetime | None]:
         """A free room or bay for each hold, or None and when one of the missing kind frees up."""
         chosen = []
+        at = start.timestamp()
         for kind, begin, until in self.holds:
-            begin, until = start + begin, start + until
+            begin, until = at + begin, at + until
             frees_at = None
             for resource in self.resources_by_kind.get(kind, []):
                 clash_end = _clash_end(self.resource_busy[resource.pk], begin, until)
@@ -224,5 +250,7 @@ class DayBook:
             else:
                 # No unit of this kind is free. Each stays taken at least until its clash ends,
                 # so no start before the earliest of those can fit.
-                return None, (start + (frees_at - begin)) if frees_at else None
+                if frees_at is None:
+                    return None, None
+                return None, start + timedelta(seconds=frees_at - begin)
         return chosen, None

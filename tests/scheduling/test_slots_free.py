@@ -133,3 +133,12 @@ def test_skipping_ahead_never_hides_a_free_start(unit):
     every_start = [s for s in day_book.candidate_starts() if day_book.fit(s)[0] is not None]
     assert [slot.times.procedure_start for slot in day_book.free_slots()] == every_start
     assert len(every_start) > 0
+
+
+def test_busy_times_are_read_as_exact_seconds_since_1970(tiny_unit):
+    from scheduling.models import Stage
+    from scheduling.slots import EpochSeconds
+
+    book(tiny_unit)
+    for seconds, start in Stage.objects.values_list(EpochSeconds("planned_start"), "planned_start"):
+        assert seconds == start.timestamp()
