@@ -285,6 +285,11 @@ class Case(models.Model):
 
     medications = models.ManyToManyField(Drug, through="CaseMedication", blank=True)
 
+    plan_version = models.PositiveIntegerField(
+        default=1, help_text="Goes up at each reschedule; messages planned for older times lapse."
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
     cancel_reason = models.TextField(blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(

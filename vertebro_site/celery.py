@@ -9,4 +9,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Every periodic schedule of the product lives here, in one place.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    "dispatch-due-reminders": {
+        "task": "notifications.tasks.dispatch_due_reminders",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "sweep-reminders": {
+        "task": "notifications.tasks.sweep_reminders",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}

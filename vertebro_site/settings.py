@@ -137,6 +137,20 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
+# Patient and driver messages (notifications app).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+NOTIFICATIONS_SMS_BACKEND = env(
+    "NOTIFICATIONS_SMS_BACKEND", default="notifications.backends.console.ConsoleBackend"
+)
+NOTIFICATIONS_EMAIL_BACKEND = env(
+    "NOTIFICATIONS_EMAIL_BACKEND", default="notifications.backends.email.DjangoEmailBackend"
+)
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Vertebro <noreply@localhost>")
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -16,7 +16,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import roles, timing
+from notifications.services import reminders_cancel, reminders_plan, reminders_replan
+
 from ..errors import SchedulingError
+from ..locks import case_lock_for_change
 from ..models import (
     CHANGEABLE_STATUSES,
     Case,
@@ -93,7 +96,9 @@ def case_book(
                     )
                     for drug in medications
                 )
-            return _with_details(case, stages, held)
+                _with_details(case, stages, held)
+                reminders_plan(case)
+            return case
         except IntegrityError as exc:
             _raise_unless_overlap(exc, day)
     raise _slot_taken()
@@ -118,6 +123,7 @@ def case_reschedule(
     for _ in range(ATTEMPTS):
         try:
             with transaction.atomic():
+                case_lock_for_change(case.pk)
                 locked = Case.objects.select_for_update().get(pk=case.pk)
                 _check_changeable(locked)
                 book = DayBook(
@@ -133,10 +139,13 @@ def case_reschedule(
                 stages = _write_stages(locked, slot)
                 locked.day = day
                 locked.surgeon = slot.surgeon
+                locked.plan_version += 1
                 for name, value in _times_fields(slot).items():
                     setattr(locked, name, value)
                 locked.save(
-                    update_fields=["day", "surgeon", "updated_at", *_times_fields(slot).keys()]
+                    update_fields=[
+                        "day", "surgeon", "plan_version", "updated_at", *_times_fields(slot).keys()
+                    ]
                 )
                 held = list(locked.held_medications.select_related("drug"))
                 for medication in held:
@@ -144,7 +153,9 @@ def case_reschedule(
                         day, medication.drug.hold_days
                     )
                 CaseMedication.objects.bulk_update(held, ["hold_starts_on"])
-            return _with_details(locked, stages, held)
+                _with_details(locked, stages, held)
+                reminders_replan(locked)
+            return locked
         except IntegrityError as exc:
             _raise_unless_overlap(exc, day)
     raise _slot_taken()
@@ -155,6 +166,7 @@ def case_cancel(*, case: Case, reason: str, by: AbstractBaseUser) -> Case:
     if not reason:
         raise SchedulingError("reason_required", "Say why the case is cancelled.", field="reason")
     with transaction.atomic():
+        case_lock_for_change(case.pk)
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status not in (*CHANGEABLE_STATUSES, CaseStatus.CHECKED_IN):
             raise _not_changeable(locked)
@@ -166,11 +178,13 @@ def case_cancel(*, case: Case, reason: str, by: AbstractBaseUser) -> Case:
             update_fields=["status", "cancel_reason", "cancelled_at", "cancelled_by", "updated_at"]
         )
         locked.stages.update(active=False)
+        reminders_cancel(locked)
     return locked
 
 
 def case_mark_no_show(*, case: Case, by: AbstractBaseUser) -> Case:
     with transaction.atomic():
+        case_lock_for_change(case.pk)
         locked = Case.objects.select_for_update().get(pk=case.pk)
         _check_changeable(locked)
         if timezone.now() < locked.arrival_at:
@@ -181,6 +195,18 @@ def case_mark_no_show(*, case: Case, by: AbstractBaseUser) -> Case:
         locked.status = CaseStatus.NO_SHOW
         locked.save(update_fields=["status", "updated_at"])
         locked.stages.update(active=False)
+        reminders_cancel(locked)
+    return locked
+
+
+def case_confirm(*, case: Case) -> Case:
+    """The patient confirmed (by SMS reply or on their link page). Idempotent."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.status == CaseStatus.BOOKED:
+            locked.status = CaseStatus.CONFIRMED
+            locked.confirmed_at = timezone.now()
+            locked.save(update_fields=["status", "confirmed_at", "updated_at"])
     return locked
 
 

@@ -1,0 +1,182 @@
+"""Claim due reminders, send them, record what happened.
+
+A reminder moves planned -> sending (claimed, committed) -> sent, or back to planned with a
+backoff after a transient failure, or to failed. Two dispatchers never claim the same row
+(SELECT ... FOR UPDATE SKIP LOCKED). Just before the provider is called the row records
+`provider_called_at`; a worker that dies after that leaves a row the sweeper marks `unknown`
+(it may or may not have gone out, so it is not sent again blindly), and a worker that dies
+before it leaves a row the sweeper puts back to `planned`.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from scheduling.locks import case_lock_for_send
+from scheduling.models import RELEASED_STATUSES, Channel
+
+from . import rendering
+from .backends import DeliveryError, backend_for
+from .models import Reminder, ReminderStatus, SmsOptOut
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+MAX_ATTEMPTS = 5
+BACKOFF = timedelta(seconds=30)  # doubled after each failed attempt
+STALE_SENDING = timedelta(minutes=5)
+
+
+def reminders_claim(*, now: datetime, limit: int = BATCH) -> list[int]:
+    with transaction.atomic():
+        ids = list(
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(status=ReminderStatus.PLANNED, due_at__lte=now)
+            .order_by("due_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        Reminder.objects.filter(id__in=ids).update(
+            status=ReminderStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return ids
+
+
+def reminders_dispatch(*, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Claim one batch of due reminders and send each. Returns how many were claimed."""
+    ids = reminders_claim(now=now or timezone.now(), limit=limit)
+    for reminder_id in ids:
+        reminder_send(reminder_id)
+    return len(ids)
+
+
+def reminder_send(reminder_id: int) -> str:
+    """Send one claimed reminder; returns its new status."""
+    case_id = Reminder.objects.filter(pk=reminder_id).values_list("case_id", flat=True).first()
+    if case_id is None:
+        return "missing"
+    # Hold the case's lock from the last check until the provider answers: a reschedule or
+    # cancel waits for this send, and a send never goes out for a time changed meanwhile.
+    with case_lock_for_send(case_id):
+        with transaction.atomic():
+            reminder = (
+                Reminder.objects.select_for_update(of=("self",))
+                .select_related("case__patient", "case__site", "rule", "drug")
+                .get(pk=reminder_id)
+            )
+            if reminder.status != ReminderStatus.SENDING:
+                return reminder.status
+            now = timezone.now()
+            refusal = _refusal(reminder, now)
+            if refusal is not None:
+                status, reason = refusal
+                _finish(reminder, status, error=reason, late=status == ReminderStatus.FAILED)
+                return status
+            try:
+                message = rendering.render(reminder)
+            except Exception as exc:  # a broken template must not stop the batch
+                log.warning("reminder %s: render failed: %s", reminder.pk, type(exc).__name__)
+                return _retry_or_fail(reminder, f"render failed: {exc}", now)
+            reminder.provider_called_at = now
+            reminder.save(update_fields=["provider_called_at"])
+        try:
+            provider_id = backend_for(reminder.channel).send(message)
+        except DeliveryError as exc:
+            with transaction.atomic():
+                if exc.permanent:
+                    _finish(reminder, ReminderStatus.FAILED, error=str(exc))
+                    _fall_back(reminder)
+                    return ReminderStatus.FAILED
+                return _retry_or_fail(reminder, str(exc), timezone.now())
+        except Exception as exc:  # the provider's client broke: it may or may not have gone out
+            log.exception("reminder %s: unexpected error from the %s backend", reminder.pk,
+                          reminder.channel)
+            _finish(reminder, ReminderStatus.UNKNOWN, error=f"{type(exc).__name__}: {exc}")
+            return ReminderStatus.UNKNOWN
+        Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
+            status=ReminderStatus.SENT, sent_at=timezone.now(), provider_message_id=provider_id
+        )
+        return ReminderStatus.SENT
+
+
+def reminders_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Recover rows left by a worker that died, and flag messages that missed their deadline."""
+    now = now or timezone.now()
+    stale = Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - STALE_SENDING)
+    unknown = stale.filter(provider_called_at__isnull=False).update(
+        status=ReminderStatus.UNKNOWN,
+        error="The worker stopped while the provider was being called; it may have gone out.",
+    )
+    requeued = stale.filter(provider_called_at__isnull=True).update(status=ReminderStatus.PLANNED)
+    late = Reminder.objects.filter(status=ReminderStatus.PLANNED, send_by__lt=now).update(
+        status=ReminderStatus.FAILED,
+        late=True,
+        failed_at=now,
+        error="Could not be sent before its send-by time.",
+    )
+    return {"unknown": unknown, "requeued": requeued, "late": late}
+
+
+def _refusal(reminder: Reminder, now: datetime) -> tuple[str, str] | None:
+    case = reminder.case
+    if case.status in RELEASED_STATUSES and reminder.kind != "cancellation_notice":
+        return ReminderStatus.CANCELLED, "The case was cancelled."
+    if reminder.plan_version != case.plan_version and reminder.kind != "reschedule_notice":
+        return ReminderStatus.CANCELLED, "The case was rescheduled."
+    if (
+        reminder.channel == Channel.SMS
+        and SmsOptOut.objects.filter(phone=reminder.recipient).exists()
+    ):
+        return ReminderStatus.SUPPRESSED, "The recipient texted STOP."
+    if now > reminder.send_by:
+        return ReminderStatus.FAILED, "Could not be sent before its send-by time."
+    return None
+
+
+def _retry_or_fail(reminder: Reminder, error: str, now: datetime) -> str:
+    if reminder.attempts >= MAX_ATTEMPTS:
+        _finish(reminder, ReminderStatus.FAILED, error=error)
+        _fall_back(reminder)
+        return ReminderStatus.FAILED
+    reminder.status = ReminderStatus.PLANNED
+    reminder.due_at = now + BACKOFF * 2 ** (reminder.attempts - 1)
+    reminder.provider_called_at = None
+    reminder.error = error[:500]
+    reminder.save(update_fields=["status", "due_at", "provider_called_at", "error"])
+    return ReminderStatus.PLANNED
+
+
+def _finish(reminder: Reminder, status: str, *, error: str = "", late: bool = False) -> None:
+    reminder.status = status
+    reminder.error = error[:500]
+    reminder.late = late or reminder.late
+    fields = ["status", "error", "late"]
+    if status == ReminderStatus.FAILED:
+        reminder.failed_at = timezone.now()
+        fields.append("failed_at")
+    reminder.save(update_fields=fields)
+
+
+def _fall_back(reminder: Reminder) -> None:
+    """A message that failed for good on one channel goes by the patient's other one."""
+    if reminder.audience != "patient":
+        return
+    patient = reminder.case.patient
+    other = {"sms": ("email", patient.email), "email": ("sms", patient.phone)}[reminder.channel]
+    channel, address = other
+    if not address or Reminder.objects.filter(
+        case=reminder.case, rule=reminder.rule, plan_version=reminder.plan_version,
+        drug_code=reminder.drug_code, channel=channel,
+    ).exists():
+        return
+    if channel == "sms" and SmsOptOut.objects.filter(phone=address).exists():
+        return
+    now = timezone.now()
+    Reminder.objects.create(
+        case=reminder.case, rule=reminder.rule, kind=reminder.kind, audience=reminder.audience,
+        channel=channel, recipient=address, drug=reminder.drug, drug_code=reminder.drug_code,
+        plan_version=reminder.plan_version, due_at=now,
+        send_by=max(reminder.send_by, now + timedelta(hours=1)),
+    )

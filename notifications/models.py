@@ -1,0 +1,201 @@
+"""Reminder rules (what to send, to whom, when) and reminders (one row per message: the outbox and
+its log). Reminders are rows with a due time, never delayed broker messages: see DESIGN.md,
+decision 2."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from scheduling.models import Case, Channel, Drug
+
+
+class MessageKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Booking confirmation"
+    MEDICATION_HOLD = "medication_hold", "Medication hold"
+    WHAT_TO_BRING = "what_to_bring", "What to bring and wear"
+    FASTING = "fasting", "Fasting cut-offs"
+    ARRIVAL = "arrival", "Arrival time (day before)"
+    ARRIVAL_MORNING = "arrival_morning", "Arrival time (morning of)"
+    DRIVER_PICKUP = "driver_pickup", "Driver pickup"
+    AFTERCARE = "aftercare", "Aftercare"
+    INFECTION_CHECK = "infection_check", "Infection check"
+    RESCHEDULE_NOTICE = "reschedule_notice", "New time after a reschedule"
+    CANCELLATION_NOTICE = "cancellation_notice", "Cancellation notice"
+
+
+class Audience(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    DRIVER = "driver", "Driver"
+
+
+class Anchor(models.TextChoices):
+    BOOKING = "booking", "Booking (or the change that planned it)"
+    ARRIVAL = "arrival", "Arrival"
+    PROCEDURE_START = "procedure_start", "Procedure start"
+    DISCHARGE = "discharge", "Planned discharge"
+    HOLD_START = "hold_start", "First day without a held drug (one message per drug)"
+
+
+class ChannelChoice(models.TextChoices):
+    PREFERRED = "preferred", "The patient's preferred channel"
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class Condition(models.TextChoices):
+    ALWAYS = "always", "Always"
+    HAS_HELD_DRUG = "has_held_drug", "Only when a held drug is linked"
+    HAS_DRIVER = "has_driver", "Only when a driver is named"
+    NEEDS_INR = "needs_inr", "Only when a held drug needs an INR check"
+
+
+class ReminderRule(models.Model):
+    kind = models.CharField(max_length=32, choices=MessageKind.choices)
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.PATIENT)
+    anchor = models.CharField(max_length=20, choices=Anchor.choices)
+    offset_minutes = models.IntegerField(
+        default=0, help_text="Minutes after the anchor (negative: before). Ignored with a time."
+    )
+    day_offset = models.IntegerField(
+        default=0, help_text="With a time of day: days after the anchor's day (-1: the day before)."
+    )
+    at_time = models.TimeField(
+        null=True, blank=True, help_text="Wall-clock time in the site's zone, e.g. 16:00."
+    )
+    channel = models.CharField(
+        max_length=16, choices=ChannelChoice.choices, default=ChannelChoice.PREFERRED
+    )
+    condition = models.CharField(max_length=16, choices=Condition.choices, default=Condition.ALWAYS)
+    urgent = models.BooleanField(default=False, help_text="Sent even in quiet hours.")
+    skip_in_quiet_hours = models.BooleanField(
+        default=False, help_text="Not sent at all when due in quiet hours (instead of deferred)."
+    )
+    send_within_minutes = models.PositiveIntegerField(
+        default=720,
+        help_text="If it cannot go out this long after its due time, the front desk is told.",
+    )
+    sms_text = models.TextField(
+        blank=True,
+        help_text="Own SMS wording for this rule, e.g. “Hi {{ first_name }}, ...”; blank for "
+        "the standard text in the patient's language. Never name the procedure.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "audience"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.get_audience_display().lower()}"
+
+    def clean(self) -> None:
+        from .rendering import check_rule_templates
+
+        check_rule_templates(self)
+        if self.anchor == Anchor.HOLD_START and self.condition != Condition.HAS_HELD_DRUG:
+            raise ValidationError(
+                {"condition": "A rule anchored on a drug's hold start needs a held drug."}
+            )
+
+
+class SmsOptOut(models.Model):
+    """A number that texted STOP: nothing more is sent to it by SMS until it texts START."""
+
+    phone = models.CharField(max_length=20, unique=True)
+    opted_out_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Opted out: {self.phone[:-4]}****"
+
+
+class ReminderStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    SUPPRESSED = "suppressed", "Suppressed (opted out or case ended)"
+    UNKNOWN = "unknown", "Unknown (worker stopped during the send)"
+
+
+OPEN_STATUSES = (ReminderStatus.PLANNED, ReminderStatus.SENDING)
+
+
+class Reminder(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reminders")
+    rule = models.ForeignKey(ReminderRule, on_delete=models.PROTECT, related_name="reminders")
+    kind = models.CharField(max_length=32, choices=MessageKind.choices)
+    audience = models.CharField(max_length=16, choices=Audience.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    recipient = models.CharField(max_length=254)
+    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, null=True, blank=True)
+    # The drug's code, or "" for messages about no one drug: part of the unique key below.
+    drug_code = models.CharField(max_length=50, blank=True, default="")
+    plan_version = models.PositiveIntegerField()
+    due_at = models.DateTimeField()
+    send_by = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=ReminderStatus.choices, default=ReminderStatus.PLANNED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    provider_called_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    resend_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends"
+    )
+    late = models.BooleanField(
+        default=False, help_text="Could not go out before its send-by time: the front desk calls."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "rule", "recipient", "channel", "plan_version", "drug_code"],
+                condition=Q(resend_of__isnull=True),
+                name="one_reminder_per_plan",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="reminder_due", condition=Q(status=ReminderStatus.PLANNED)
+            ),
+            models.Index(fields=["provider_message_id"], name="reminder_provider_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.channel}, {self.status})"
+
+
+class InboundKind(models.TextChoices):
+    STOP = "stop", "Opt-out (STOP)"
+    START = "start", "Opt back in (START)"
+    HELP = "help", "Help"
+    CONFIRM = "confirm", "Confirmation"
+    OTHER = "other", "Needs a call"
+
+
+class InboundMessage(models.Model):
+    """An SMS a patient or driver sent us. Anything we cannot act on waits on the front desk's
+    "needs a call" list until someone marks it handled."""
+
+    from_phone = models.CharField(max_length=20)
+    body = models.TextField(blank=True)
+    kind = models.CharField(max_length=8, choices=InboundKind.choices)
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="inbound_messages")
+    provider_message_id = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from …{self.from_phone[-4:]}"

@@ -1,0 +1,184 @@
+"""Message text from templates, per language: templates/notifications/<channel>/<lang>/<kind>.*
+
+SMS say the minimum (decision 3): first name, clinic, date and time, the patient link and the
+clinic's phone; never the procedure or a diagnosis. They are plain GSM-7 text, at most two
+segments, ending with the opt-out line.
+"""
+
+import unicodedata
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.template import Context, Template, TemplateDoesNotExist, TemplateSyntaxError, Variable
+from django.template.base import VariableNode
+from django.template.loader import get_template, render_to_string
+from django.utils import formats, translation
+
+from .backends import OutgoingMessage
+from .links import patient_link
+
+LANGUAGES = ("en", "es")
+SMS_MAX_CHARS = 306  # two concatenated GSM-7 segments of 153 characters
+
+# Every character of the GSM 03.38 basic set (the extension table is left out on purpose:
+# its characters count double).
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+def to_gsm7(text: str) -> str:
+    """The text in GSM-7: accents outside the set dropped (María -> Maria), others replaced."""
+    out = []
+    for char in text:
+        if char in GSM7:
+            out.append(char)
+            continue
+        base = unicodedata.normalize("NFKD", char)[0]
+        out.append(base if base in GSM7 else {"’": "'", "‘": "'", "“": '"', "”": '"',
+                                               "–": "-", "—": "-"}.get(char, "?"))
+    return "".join(out)
+
+
+def language_of(reminder) -> str:
+    language = (reminder.case.patient.language or "en")[:2].lower()
+    return language if language in LANGUAGES else "en"
+
+
+CONTEXT_KEYS = (
+    "first_name", "clinic", "clinic_phone", "address", "directions", "date", "arrival_time",
+    "procedure_date", "solids_until", "solids_until_day", "clear_liquids_until", "pickup_time",
+    "driver_name", "link", "drug_name", "hold_starts_on",
+)
+
+
+def context_for(reminder) -> dict:
+    case = reminder.case
+    site = case.site
+    zone = site.zone
+    language = language_of(reminder)
+
+    def when(instant: datetime, fmt: str) -> str:
+        with translation.override(language):
+            return formats.date_format(instant.astimezone(zone), fmt)
+
+    pickup = max((stage.planned_end for stage in case.stages.all()), default=case.arrival_at)
+    context = {
+        "first_name": case.patient.first_name,
+        "clinic": site.name,
+        "clinic_phone": site.phone,
+        "address": site.address,
+        "directions": site.directions,
+        "date": when(case.procedure_start, "l j F"),
+        "arrival_time": when(case.arrival_at, "H:i"),
+        "procedure_date": when(case.procedure_start, "Y-m-d"),
+        "solids_until": when(case.fasting_solids_until, "H:i"),
+        "solids_until_day": when(case.fasting_solids_until, "l j F"),
+        "clear_liquids_until": when(case.fasting_clear_liquids_until, "H:i"),
+        "pickup_time": when(pickup, "H:i"),
+        "driver_name": case.driver_name,
+        "link": patient_link(case),
+        "drug_name": reminder.drug.name if reminder.drug_id else "",
+        "hold_starts_on": (
+            when(_midday(reminder.case, reminder.drug_code), "l j F") if reminder.drug_id else ""
+        ),
+    }
+    return context
+
+
+def _midday(case, drug_code: str) -> datetime:
+    held = next(h for h in case.held_medications.all() if h.drug.code == drug_code)
+    return datetime.combine(held.hold_starts_on, datetime.min.time().replace(hour=12),
+                            tzinfo=case.site.zone)
+
+
+def render(reminder) -> OutgoingMessage:
+    language = language_of(reminder)
+    context = context_for(reminder)
+    kind = reminder.kind
+    if reminder.channel == "sms":
+        text = _render_sms(reminder.rule, kind, language, context)
+        return OutgoingMessage(channel="sms", to=reminder.recipient, text=text,
+                               reminder_id=reminder.pk)
+    from .ics import appointment_ics
+
+    subject = _render(f"notifications/email/{language}/{kind}_subject.txt", context).strip()
+    text = _render(f"notifications/email/{language}/{kind}.txt", context).strip() + "\n"
+    html = render_to_string(
+        "notifications/email/base.html",
+        {**context, "subject": subject, "body": text, "language": language},
+    )
+    attachments = ()
+    if kind in ("confirmation", "arrival", "reschedule_notice", "what_to_bring"):
+        attachments = (("appointment.ics", appointment_ics(reminder.case), "text/calendar"),)
+    return OutgoingMessage(channel="email", to=reminder.recipient, subject=subject, text=text,
+                           html=html, attachments=attachments, reminder_id=reminder.pk)
+
+
+def _render_sms(rule, kind: str, language: str, context: dict) -> str:
+    if rule.sms_text:
+        body = Template(rule.sms_text).render(Context(context))
+    else:
+        body = _render(f"notifications/sms/{language}/{kind}.txt", context).strip()
+    stop = _render(f"notifications/sms/{language}/_stop.txt", context).strip()
+    text = to_gsm7(" ".join(body.split()) + " " + stop)
+    if len(text) > SMS_MAX_CHARS:
+        raise ValueError(f"SMS of {len(text)} characters is over two segments")
+    return text
+
+
+def _render(name: str, context: dict) -> str:
+    return render_to_string(name, context)
+
+
+def check_rule_templates(rule) -> None:
+    """Refuse a rule whose message templates are missing or do not compile, with a message for
+    the admin who saved it."""
+    problems = []
+    for language in LANGUAGES:
+        names = (
+            [f"notifications/sms/{language}/{rule.kind}.txt"]
+            if rule.audience == "driver"
+            else [
+                f"notifications/sms/{language}/{rule.kind}.txt",
+                f"notifications/email/{language}/{rule.kind}.txt",
+                f"notifications/email/{language}/{rule.kind}_subject.txt",
+            ]
+        )
+        for name in names:
+            try:
+                get_template(name)
+            except TemplateDoesNotExist:
+                problems.append(f"there is no template {name}")
+            except TemplateSyntaxError as exc:
+                problems.append(f"{name} does not compile: {exc}")
+    if problems:
+        raise ValidationError(
+            {"kind": "This kind of message cannot be sent: " + "; ".join(problems) + "."}
+        )
+    if rule.sms_text:
+        unknown = sorted(set(_variables(rule.sms_text)) - set(CONTEXT_KEYS))
+        if unknown:
+            raise ValidationError(
+                {
+                    "sms_text": "Unknown variable(s): "
+                    + ", ".join(f"{{{{ {name} }}}}" for name in unknown)
+                    + ". You can use: "
+                    + ", ".join(CONTEXT_KEYS)
+                    + "."
+                }
+            )
+
+
+def _variables(source: str) -> list[str]:
+    try:
+        template = Template(source)
+    except TemplateSyntaxError as exc:
+        raise ValidationError({"sms_text": f"The text does not compile: {exc}"}) from None
+    names = []
+    for node in template.nodelist.get_nodes_by_type(VariableNode):
+        var = node.filter_expression.var
+        if isinstance(var, Variable) and var.lookups:
+            names.append(var.lookups[0])
+    return names

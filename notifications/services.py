@@ -1,0 +1,176 @@
+"""The writes of the notifications app. The scheduling services call the first three inside their
+own transaction, so a booking and its messages are saved together or not at all."""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from scheduling.models import Case, Patient
+
+from . import planning
+from .models import (
+    OPEN_STATUSES,
+    MessageKind,
+    Reminder,
+    ReminderRule,
+    ReminderStatus,
+    SmsOptOut,
+)
+
+EVENT_KINDS = (MessageKind.RESCHEDULE_NOTICE, MessageKind.CANCELLATION_NOTICE)
+# Messages that told the patient a time: after a reschedule, they must hear the new one.
+TIMED_KINDS = (
+    MessageKind.CONFIRMATION,
+    MessageKind.WHAT_TO_BRING,
+    MessageKind.FASTING,
+    MessageKind.ARRIVAL,
+    MessageKind.ARRIVAL_MORNING,
+    MessageKind.MEDICATION_HOLD,
+    MessageKind.DRIVER_PICKUP,
+)
+DELIVERED_OR_SENT = (ReminderStatus.SENT, ReminderStatus.DELIVERED)
+
+
+def rule_spec(rule: ReminderRule) -> planning.RuleSpec:
+    return planning.RuleSpec(
+        id=rule.pk,
+        kind=rule.kind,
+        audience=rule.audience,
+        anchor=rule.anchor,
+        offset_minutes=rule.offset_minutes,
+        day_offset=rule.day_offset,
+        at_time=rule.at_time,
+        channel=rule.channel,
+        condition=rule.condition,
+        urgent=rule.urgent,
+        skip_in_quiet_hours=rule.skip_in_quiet_hours,
+        send_within_minutes=rule.send_within_minutes,
+    )
+
+
+def case_facts(case: Case, now: datetime) -> planning.CaseFacts:
+    patient = case.patient
+    phones = [p for p in (patient.phone, case.driver_phone) if p]
+    stages = list(case.stages.all())
+    return planning.CaseFacts(
+        zone=case.site.zone,
+        booked_at=now,
+        arrival_at=case.arrival_at,
+        procedure_start=case.procedure_start,
+        discharge_at=max(stage.planned_end for stage in stages) if stages else case.arrival_at,
+        patient_phone=patient.phone,
+        patient_email=patient.email,
+        preferred_channel=patient.preferred_channel,
+        driver_phone=case.driver_phone,
+        held_drugs=tuple(
+            planning.HeldDrug(
+                id=held.drug_id,
+                code=held.drug.code,
+                hold_starts_on=held.hold_starts_on,
+                inr_check=held.drug.inr_check,
+            )
+            for held in case.held_medications.all()
+        ),
+        opted_out_phones=frozenset(
+            SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True)
+        ),
+    )
+
+
+def reminders_plan(case: Case, *, now: datetime | None = None) -> list[Reminder]:
+    """Plan every scheduled message of a newly booked or rescheduled case."""
+    now = now or timezone.now()
+    rules = [rule_spec(rule) for rule in ReminderRule.objects.filter(active=True).exclude(
+        kind__in=EVENT_KINDS
+    )]
+    plan = planning.plan_messages(case_facts(case, now), rules, now)
+    return Reminder.objects.bulk_create(_rows(case, plan))
+
+
+def reminders_replan(case: Case, *, now: datetime | None = None) -> list[Reminder]:
+    """After a reschedule: unsent messages lapse, and a notice goes out if a time was told."""
+    now = now or timezone.now()
+    told = _lapse_open(case)
+    rows = reminders_plan(case, now=now)
+    if told:
+        rows += _event(case, MessageKind.RESCHEDULE_NOTICE, now)
+    return rows
+
+
+def reminders_cancel(case: Case, *, now: datetime | None = None) -> list[Reminder]:
+    """After a cancel or no-show: nothing more goes out but a cancellation notice."""
+    now = now or timezone.now()
+    told = _lapse_open(case)
+    if told and case.status == "cancelled":
+        return _event(case, MessageKind.CANCELLATION_NOTICE, now)
+    return []
+
+
+def patient_reachable(patient: Patient) -> bool:
+    return bool(patient.phone or patient.email)
+
+
+def sms_opt_out(phone: str) -> None:
+    SmsOptOut.objects.get_or_create(phone=phone)
+    Reminder.objects.filter(
+        channel="sms", recipient=phone, status=ReminderStatus.PLANNED
+    ).update(status=ReminderStatus.SUPPRESSED, error="The recipient texted STOP.")
+
+
+def sms_opt_in(phone: str) -> None:
+    SmsOptOut.objects.filter(phone=phone).delete()
+
+
+def reminder_resend(reminder: Reminder, *, now: datetime | None = None) -> Reminder:
+    """A copy of a message, due now; the original row stays as the record of what happened."""
+    now = now or timezone.now()
+    return Reminder.objects.create(
+        case_id=reminder.case_id,
+        rule_id=reminder.rule_id,
+        kind=reminder.kind,
+        audience=reminder.audience,
+        channel=reminder.channel,
+        recipient=reminder.recipient,
+        drug_id=reminder.drug_id,
+        drug_code=reminder.drug_code,
+        plan_version=reminder.plan_version,
+        resend_of=reminder,
+        due_at=now,
+        send_by=now + timedelta(hours=12),
+    )
+
+
+def _lapse_open(case: Case) -> bool:
+    """Cancel the unsent messages of the case; True if a message with a time already went out."""
+    Reminder.objects.filter(case=case, status__in=OPEN_STATUSES).update(
+        status=ReminderStatus.CANCELLED, error="The case changed before this was sent."
+    )
+    return Reminder.objects.filter(
+        case=case, kind__in=TIMED_KINDS, status__in=DELIVERED_OR_SENT
+    ).exists()
+
+
+def _event(case: Case, kind: str, now: datetime) -> list[Reminder]:
+    rules = [rule_spec(rule) for rule in ReminderRule.objects.filter(active=True, kind=kind)]
+    return Reminder.objects.bulk_create(
+        _rows(case, planning.plan_messages(case_facts(case, now), rules, now))
+    )
+
+
+def _rows(case: Case, plan: list[planning.PlannedMessage]) -> list[Reminder]:
+    return [
+        Reminder(
+            case=case,
+            rule_id=message.rule_id,
+            kind=message.kind,
+            audience=message.audience,
+            channel=message.channel,
+            recipient=message.recipient,
+            drug_id=message.drug_id,
+            drug_code=message.drug_code,
+            plan_version=case.plan_version,
+            due_at=message.due_at,
+            send_by=message.send_by,
+        )
+        for message in plan
+    ]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("p/<str:token>/", views.patient_page, name="patient-page"),
+    path("p/<str:token>/appointment.ics", views.patient_ics, name="patient-ics"),
+    path("p/<str:token>/confirm/", views.patient_confirm, name="patient-confirm"),
+]

@@ -1,0 +1,56 @@
+"""The patient's page behind the signed link: no login, only what the token opens."""
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from scheduling.models import Case
+from scheduling.services import case_confirm
+
+from .ics import appointment_ics
+from .links import LinkError, case_id_from_token
+
+
+def _case_or_error(request, token):
+    try:
+        case_id = case_id_from_token(token, now=timezone.now())
+    except LinkError as exc:
+        return None, render(request, "notifications/patient/invalid.html", {"reason": str(exc)},
+                            status=404)
+    case = (
+        Case.objects.select_related("site", "patient")
+        .prefetch_related("stages", "held_medications__drug")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        return None, render(request, "notifications/patient/invalid.html",
+                            {"reason": "This link is not valid."}, status=404)
+    return case, None
+
+
+def patient_page(request, token):
+    case, error = _case_or_error(request, token)
+    if error:
+        return error
+    with timezone.override(case.site.zone):
+        return render(request, "notifications/patient/page.html", {"case": case, "token": token})
+
+
+@require_POST
+def patient_confirm(request, token):
+    case, error = _case_or_error(request, token)
+    if error:
+        return error
+    case_confirm(case=case)
+    return redirect("patient-page", token=token)
+
+
+def patient_ics(request, token):
+    case, error = _case_or_error(request, token)
+    if error:
+        return error
+    response = HttpResponse(appointment_ics(case), content_type="text/calendar")
+    response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
+    return response
