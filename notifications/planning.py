@@ -79,13 +79,13 @@ def plan_messages(facts: CaseFacts, rules: list[RuleSpec], now: datetime) -> lis
                 # A message about the day itself is worthless once the procedure has begun.
                 send_by = min(send_by, facts.procedure_start)
             due = max(due, now)
+            if due > send_by:
+                continue  # planned too late to be of use (e.g. booked for tomorrow)
             if not rule.urgent and is_quiet(due, facts.zone):
                 if rule.skip_in_quiet_hours:
                     continue
                 due = quiet_hours_end(due, facts.zone)
                 send_by = max(send_by, due)
-            if due > send_by:
-                continue  # planned too late to be of use (e.g. booked for tomorrow)
             planned.append(
                 PlannedMessage(
                     rule_id=rule.id,

@@ -30,6 +30,21 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def outbox(settings):
+    """Messages go to the in-memory outbox; each test starts with it empty."""
+    from notifications import backends
+    from notifications.backends import locmem
+
+    settings.NOTIFICATIONS_SMS_BACKEND = "notifications.backends.locmem.OutboxBackend"
+    settings.NOTIFICATIONS_EMAIL_BACKEND = "notifications.backends.locmem.OutboxBackend"
+    backends._cache.clear()
+    locmem.reset()
+    yield locmem.outbox
+    backends._cache.clear()
+    locmem.reset()
+
+
+@pytest.fixture(autouse=True)
 def clock():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
