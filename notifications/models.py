@@ -145,6 +145,10 @@ class Reminder(models.Model):
     failed_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The staff member who asked for this message to be sent again.",
+    )
     resend_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends"
     )

@@ -5,11 +5,12 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from scheduling.models import Case, Patient
+from scheduling.models import Case
 
 from . import planning
 from .models import (
     OPEN_STATUSES,
+    InboundMessage,
     MessageKind,
     Reminder,
     ReminderRule,
@@ -106,8 +107,9 @@ def reminders_cancel(case: Case, *, now: datetime | None = None) -> list[Reminde
     return []
 
 
-def patient_reachable(patient: Patient) -> bool:
-    return bool(patient.phone or patient.email)
+def inbound_handled(message: InboundMessage, *, now: datetime | None = None) -> None:
+    message.handled_at = now or timezone.now()
+    message.save(update_fields=["handled_at"])
 
 
 def sms_opt_out(phone: str) -> None:
@@ -121,7 +123,7 @@ def sms_opt_in(phone: str) -> None:
     SmsOptOut.objects.filter(phone=phone).delete()
 
 
-def reminder_resend(reminder: Reminder, *, now: datetime | None = None) -> Reminder:
+def reminder_resend(reminder: Reminder, *, by, now: datetime | None = None) -> Reminder:
     """A copy of a message, due now; the original row stays as the record of what happened."""
     now = now or timezone.now()
     return Reminder.objects.create(
@@ -135,6 +137,7 @@ def reminder_resend(reminder: Reminder, *, now: datetime | None = None) -> Remin
         drug_code=reminder.drug_code,
         plan_version=reminder.plan_version,
         resend_of=reminder,
+        requested_by=by,
         due_at=now,
         send_by=now + timedelta(hours=12),
     )

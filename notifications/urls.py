@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -6,4 +6,5 @@ urlpatterns = [
     path("p/<str:token>/", views.patient_page, name="patient-page"),
     path("p/<str:token>/appointment.ics", views.patient_ics, name="patient-ics"),
     path("p/<str:token>/confirm/", views.patient_confirm, name="patient-confirm"),
+    path("webhooks/twilio/", include("notifications.webhook_urls")),
 ]

@@ -119,6 +119,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "scheduling.models.Channel",
+        "CaseStatusEnum": "scheduling.models.CaseStatus",
+        "StageKindEnum": "scheduling.models.StageKind",
+        "ResourceKindEnum": "scheduling.models.ResourceKind",
+        "MessageKindEnum": "notifications.models.MessageKind",
+        "ReminderStatusEnum": "notifications.models.ReminderStatus",
+        "InboundKindEnum": "notifications.models.InboundKind",
+    },
 }
 
 # Celery. The embedded default is kombu's file-system transport: the web server, the worker and

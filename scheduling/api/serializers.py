@@ -179,6 +179,10 @@ class CaseSerializer(serializers.ModelSerializer):
     screening_override = serializers.SerializerMethodField()
     medications = HeldMedicationSerializer(source="held_medications", many=True)
     date = serializers.DateField(source="day")
+    flags = serializers.SerializerMethodField(
+        help_text="not_reachable (no phone or email), not_reached (a message failed), "
+        "driver_missing, not_confirmed, inr_check, screening_overridden."
+    )
 
     class Meta:
         model = Case
@@ -199,9 +203,22 @@ class CaseSerializer(serializers.ModelSerializer):
             "screening",
             "screening_override",
             "medications",
+            "flags",
             "cancel_reason",
             "created_at",
         ]
+
+    def get_flags(self, case) -> list[str]:
+        patient = case.patient
+        checks = {
+            "not_reachable": not (patient.phone or patient.email),
+            "not_reached": getattr(case, "not_reached", False),
+            "driver_missing": not (case.driver_name and case.driver_phone),
+            "not_confirmed": case.status == "booked",
+            "inr_check": any(held.drug.inr_check for held in case.held_medications.all()),
+            "screening_overridden": bool(case.screening_override_reason),
+        }
+        return [flag for flag, raised in checks.items() if raised]
 
     def get_fasting(self, case) -> dict[str, datetime]:
         field = serializers.DateTimeField()

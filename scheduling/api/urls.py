@@ -1,5 +1,7 @@
 from django.urls import path
 
+from notifications import api as messages
+
 from . import views
 
 urlpatterns = [
@@ -12,4 +14,13 @@ urlpatterns = [
     path("cases/<int:pk>/reschedule/", views.CaseRescheduleView.as_view(), name="api-case-reschedule"),
     path("cases/<int:pk>/cancel/", views.CaseCancelView.as_view(), name="api-case-cancel"),
     path("cases/<int:pk>/no-show/", views.CaseNoShowView.as_view(), name="api-case-no-show"),
+    path("cases/<int:pk>/messages/", messages.CaseMessagesView.as_view(), name="api-case-messages"),
+    path("messages/<int:pk>/resend/", messages.ResendView.as_view(), name="api-message-resend"),
+    path("messages/not-reached/", messages.NotReachedView.as_view(), name="api-not-reached"),
+    path("messages/needs-call/", messages.NeedsCallView.as_view(), name="api-needs-call"),
+    path(
+        "messages/needs-call/<int:pk>/handled/",
+        messages.NeedsCallHandledView.as_view(),
+        name="api-needs-call-handled",
+    ),
 ]

@@ -41,15 +41,8 @@ def patient_create(
             "The date of birth is in the future.",
             field=f"{field_prefix}date_of_birth",
         )
-    if preferred_channel == Channel.SMS and not phone:
-        raise SchedulingError(
-            "invalid_phone", "A mobile number is needed to send SMS.", field=f"{field_prefix}phone"
-        )
-    if preferred_channel == Channel.EMAIL and not email:
-        raise SchedulingError(
-            "invalid_email", "An email address is needed to send email.",
-            field=f"{field_prefix}email",
-        )
+    # A patient with no phone and no email can still be booked: the case is flagged
+    # "not reachable" and the front desk calls them.
     if phone:
         phone = phone_e164(phone, field=f"{field_prefix}phone")
     if email:

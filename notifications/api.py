@@ -1,0 +1,116 @@
+"""Staff API for messages: what each case was sent, resend, and the front desk's call lists."""
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from scheduling import roles
+from scheduling.api.views import CONFLICT, ERRORS, NOT_FOUND
+from scheduling.errors import SchedulingError
+from scheduling.models import RELEASED_STATUSES
+from scheduling.selectors import MAX_ID, case_get, site_get
+
+from . import services
+from .models import InboundKind, InboundMessage, Reminder, ReminderStatus
+
+NOT_REACHED = (ReminderStatus.FAILED, ReminderStatus.UNKNOWN)
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reminder
+        fields = [
+            "id", "kind", "audience", "channel", "recipient", "due_at", "send_by", "status",
+            "attempts", "sent_at", "delivered_at", "failed_at", "error", "late", "plan_version",
+            "resend_of",
+        ]
+
+
+class NotReachedSerializer(ReminderSerializer):
+    case = serializers.IntegerField(source="case_id")
+    patient = serializers.SerializerMethodField()
+
+    class Meta(ReminderSerializer.Meta):
+        fields = ["case", "patient", *ReminderSerializer.Meta.fields]
+
+    def get_patient(self, reminder) -> str:
+        patient = reminder.case.patient
+        return f"{patient.last_name}, {patient.first_name}"
+
+
+class InboundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InboundMessage
+        fields = ["id", "from_phone", "body", "case", "received_at", "handled_at"]
+
+
+def _reminder_or_404(pk: int) -> Reminder:
+    reminder = Reminder.objects.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
+    if reminder is None:
+        raise SchedulingError("not_found", "No such message.")
+    return reminder
+
+
+class CaseMessagesView(APIView):
+    @extend_schema(responses={200: ReminderSerializer(many=True), **ERRORS, **NOT_FOUND})
+    def get(self, request: Request, pk: int) -> Response:
+        case = case_get(pk)
+        if case is None:
+            raise SchedulingError("not_found", "No such case.")
+        with timezone.override(case.site.zone):
+            return Response(ReminderSerializer(case.reminders.all(), many=True).data)
+
+
+class ResendView(APIView):
+    write_roles = roles.BOOK_CASES
+
+    @extend_schema(request=None, responses={201: ReminderSerializer, **ERRORS, **NOT_FOUND,
+                                            **CONFLICT})
+    def post(self, request: Request, pk: int) -> Response:
+        reminder = _reminder_or_404(pk)
+        if reminder.case.status in RELEASED_STATUSES:
+            raise SchedulingError("case_not_changeable", "The case is no longer active.")
+        copy = services.reminder_resend(reminder, by=request.user)
+        return Response(ReminderSerializer(copy).data, status=201)
+
+
+class NotReachedView(APIView):
+    @extend_schema(responses={200: NotReachedSerializer(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        """Failed, late or uncertain messages of cases still to come: the front desk calls."""
+        site = site_get(request.query_params.get("site", ""))
+        rows = (
+            Reminder.objects.filter(
+                case__site=site,
+                status__in=NOT_REACHED,
+                case__procedure_start__gte=timezone.now(),
+            )
+            .exclude(case__status__in=RELEASED_STATUSES)
+            .select_related("case__patient")
+            .order_by("case__procedure_start", "due_at")
+        )
+        with timezone.override(site.zone):
+            return Response(NotReachedSerializer(rows, many=True).data)
+
+
+class NeedsCallView(APIView):
+    @extend_schema(responses={200: InboundSerializer(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        """Texts from patients that the system could not act on, oldest first."""
+        rows = InboundMessage.objects.filter(kind=InboundKind.OTHER, handled_at__isnull=True)
+        return Response(InboundSerializer(rows.order_by("received_at"), many=True).data)
+
+
+class NeedsCallHandledView(APIView):
+    write_roles = roles.BOOK_CASES
+
+    @extend_schema(request=None, responses={200: InboundSerializer, **ERRORS, **NOT_FOUND})
+    def post(self, request: Request, pk: int) -> Response:
+        message = InboundMessage.objects.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
+        if message is None:
+            raise SchedulingError("not_found", "No such message.")
+        services.inbound_handled(message)
+        return Response(InboundSerializer(message).data)

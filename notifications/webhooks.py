@@ -1,0 +1,183 @@
+"""Twilio's calls to us: delivery status of what we sent, and SMS that patients and drivers send.
+
+Every request must carry Twilio's signature over the public URL it called and its form fields;
+anything else gets 403 and changes nothing. Twilio retries a webhook that does not answer 2xx,
+so both views are idempotent. Message bodies and phone numbers are never logged.
+"""
+
+import logging
+from functools import wraps
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from scheduling.models import RELEASED_STATUSES, Case
+from scheduling.services import case_confirm
+
+from .models import InboundKind, InboundMessage, Reminder, ReminderStatus
+from .services import sms_opt_in, sms_opt_out
+
+log = logging.getLogger(__name__)
+
+# Twilio's message statuses, as ours.
+TWILIO_STATUSES = {
+    "accepted": ReminderStatus.SENT,
+    "scheduled": ReminderStatus.SENT,
+    "queued": ReminderStatus.SENT,
+    "sending": ReminderStatus.SENT,
+    "sent": ReminderStatus.SENT,
+    "delivered": ReminderStatus.DELIVERED,
+    "read": ReminderStatus.DELIVERED,
+    "undelivered": ReminderStatus.FAILED,
+    "failed": ReminderStatus.FAILED,
+}
+# Callbacks arrive out of order and more than once: a status only ever moves up this ladder
+# (a late `sent` never undoes `delivered`). Delivered and failed are both final.
+STATUS_RANK = {
+    ReminderStatus.SENDING: 0,
+    ReminderStatus.UNKNOWN: 0,
+    ReminderStatus.SENT: 1,
+    ReminderStatus.DELIVERED: 2,
+    ReminderStatus.FAILED: 2,
+}
+
+KEYWORDS = {
+    **dict.fromkeys(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"], InboundKind.STOP),
+    **dict.fromkeys(["START", "UNSTOP"], InboundKind.START),
+    "HELP": InboundKind.HELP,
+    **dict.fromkeys(["C", "YES", "CONFIRM"], InboundKind.CONFIRM),
+}
+HELP_TEXT = "{clinic}: for help with your appointment call {phone}. Reply STOP to opt out."
+HELP_TEXT_UNKNOWN = (
+    "This number sends appointment messages for your clinic; please call the clinic that "
+    "booked you. Reply STOP to opt out."
+)
+
+
+def twilio_signed(view):
+    @csrf_exempt
+    @require_POST
+    @wraps(view)
+    def checked(request):
+        url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+        signature = request.headers.get("X-Twilio-Signature", "")
+        token = settings.TWILIO_AUTH_TOKEN
+        # Without a token every signature would be computed with an empty key: refuse all.
+        if not (token and signature and RequestValidator(token).validate(url, request.POST,
+                                                                         signature)):
+            log.warning("twilio webhook %s: missing or bad signature", request.path)
+            return HttpResponseForbidden()
+        if not request.POST.get("MessageSid"):
+            return HttpResponseBadRequest()
+        return view(request)
+
+    return checked
+
+
+@twilio_signed
+def twilio_status(request):
+    sid = request.POST["MessageSid"]
+    reported = request.POST.get("MessageStatus", "")
+    status = TWILIO_STATUSES.get(reported)
+    if status is None:
+        log.info("twilio status %s: %r ignored", sid, reported)
+        return HttpResponse()
+    with transaction.atomic():
+        reminder = Reminder.objects.select_for_update().filter(provider_message_id=sid).first()
+        if reminder is None or not moves_forward(reminder.status, status):
+            return HttpResponse()  # unknown, a duplicate or late: still 200, or Twilio retries
+        now = timezone.now()
+        reminder.status = status
+        fields = ["status"]
+        if status == ReminderStatus.SENT and reminder.sent_at is None:
+            reminder.sent_at = now
+            fields.append("sent_at")
+        elif status == ReminderStatus.DELIVERED:
+            reminder.delivered_at = now
+            fields.append("delivered_at")
+        elif status == ReminderStatus.FAILED:
+            reminder.failed_at = now
+            code = request.POST.get("ErrorCode") or "none given"
+            reminder.error = f"Twilio could not deliver it ({reported}, error {code})."[:500]
+            fields += ["failed_at", "error"]
+        reminder.save(update_fields=fields)
+    log.info("twilio status %s: reminder %s is %s", sid, reminder.pk, status)
+    return HttpResponse()
+
+
+@twilio_signed
+def twilio_inbound(request):
+    sid = request.POST["MessageSid"]
+    phone = request.POST.get("From", "")
+    body = request.POST.get("Body", "")
+    kind = KEYWORDS.get(first_word(body), InboundKind.OTHER)
+    now = timezone.now()
+    with transaction.atomic():
+        case = next_case(phone, now) if kind == InboundKind.CONFIRM else latest_case(phone)
+        if kind == InboundKind.CONFIRM and case is None:
+            kind = InboundKind.OTHER  # nothing to confirm: the front desk calls back
+        message, created = InboundMessage.objects.get_or_create(
+            provider_message_id=sid,
+            defaults={"from_phone": phone, "body": body, "kind": kind, "case": case},
+        )
+        if created:
+            if kind == InboundKind.STOP:
+                sms_opt_out(phone)
+            elif kind == InboundKind.START:
+                sms_opt_in(phone)
+            elif kind == InboundKind.CONFIRM:
+                case_confirm(case=case)
+    log.info("twilio inbound %s: %s%s", sid, message.kind, "" if created else " (repeated)")
+    reply = MessagingResponse()
+    if message.kind == InboundKind.HELP:
+        reply.message(help_text(message.case))
+    return HttpResponse(str(reply), content_type="text/xml")
+
+
+def moves_forward(current: str, reported: str) -> bool:
+    """Planned, cancelled and suppressed rows were never sent: no callback moves them."""
+    return current in STATUS_RANK and STATUS_RANK[current] < STATUS_RANK[reported]
+
+
+def first_word(body: str) -> str:
+    words = body.strip().upper().split()
+    return words[0].strip(".,!?;:") if words else ""
+
+
+def help_text(case: Case | None) -> str:
+    if case is None or not case.site.phone:
+        return HELP_TEXT_UNKNOWN
+    return HELP_TEXT.format(clinic=case.site.name, phone=case.site.phone)
+
+
+def _active_cases(phone: str):
+    if not phone:
+        return Case.objects.none()
+    return Case.objects.exclude(status__in=RELEASED_STATUSES).select_related("site")
+
+
+def next_case(phone: str, now) -> Case | None:
+    """The patient's earliest upcoming case: the one a "C" reply confirms."""
+    return (
+        _active_cases(phone)
+        .filter(patient__phone=phone, procedure_start__gte=now)
+        .order_by("procedure_start")
+        .first()
+    )
+
+
+def latest_case(phone: str) -> Case | None:
+    """The latest case of the sender, as patient or as driver: whose clinic they are texting."""
+    return (
+        _active_cases(phone)
+        .filter(Q(patient__phone=phone) | Q(driver_phone=phone))
+        .order_by("-procedure_start")
+        .first()
+    )
