@@ -29,6 +29,30 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+REFERENCE_DATA = [
+    # migrations whose data a transactional test's flush empties
+    "scheduling.migrations.0003_staff_roles:create_roles",
+    "scheduling.migrations.0004_seed_drug_table:seed",
+    "notifications.migrations.0002_seed_reminder_rules:seed",
+]
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """Put back the roles, drug table and message rules for tests that commit for real."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for entry in REFERENCE_DATA:
+        module, function = entry.split(":")
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def outbox(settings):
     """Messages go to the in-memory outbox; each test starts with it empty."""

@@ -7,8 +7,10 @@ import time_machine
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from notifications.models import ReminderStatus
 from scheduling import roles
 from scheduling.errors import SchedulingError
 from scheduling.models import (
@@ -204,3 +206,13 @@ class Command(BaseCommand):
         elif rng.random() < 0.5:
             case.status = CaseStatus.CONFIRMED
         case.save(update_fields=["status", "cancel_reason"])
+        # Messages that fell due before now went out back then (the demo's history), so the
+        # dispatcher does not send a flood of stale reminders when the demo starts.
+        now = timezone.now()
+        gone = case.reminders.filter(status=ReminderStatus.PLANNED, due_at__lt=now)
+        if case.status in (CaseStatus.CANCELLED, CaseStatus.NO_SHOW):
+            case.reminders.filter(status=ReminderStatus.PLANNED).update(
+                status=ReminderStatus.CANCELLED
+            )
+        else:
+            gone.update(status=ReminderStatus.SENT, sent_at=F("due_at"))
