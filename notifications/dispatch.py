@@ -87,7 +87,7 @@ def reminder_send(reminder_id: int) -> str:
             with transaction.atomic():
                 if exc.permanent:
                     _finish(reminder, ReminderStatus.FAILED, error=str(exc))
-                    _fall_back(reminder)
+                    reminder_fall_back(reminder)
                     return ReminderStatus.FAILED
                 return _retry_or_fail(reminder, str(exc), timezone.now())
         except Exception as exc:  # the provider's client broke: it may or may not have gone out
@@ -138,7 +138,7 @@ def _refusal(reminder: Reminder, now: datetime) -> tuple[str, str] | None:
 def _retry_or_fail(reminder: Reminder, error: str, now: datetime) -> str:
     if reminder.attempts >= MAX_ATTEMPTS:
         _finish(reminder, ReminderStatus.FAILED, error=error)
-        _fall_back(reminder)
+        reminder_fall_back(reminder)
         return ReminderStatus.FAILED
     reminder.status = ReminderStatus.PLANNED
     reminder.due_at = now + BACKOFF * 2 ** (reminder.attempts - 1)
@@ -159,7 +159,7 @@ def _finish(reminder: Reminder, status: str, *, error: str = "", late: bool = Fa
     reminder.save(update_fields=fields)
 
 
-def _fall_back(reminder: Reminder) -> None:
+def reminder_fall_back(reminder: Reminder) -> None:
     """A message that failed for good on one channel goes by the patient's other one."""
     if reminder.audience != "patient":
         return

@@ -41,11 +41,21 @@ def to_gsm7(text: str) -> str:
     return "".join(out)
 
 
+def language_code(language: str) -> str:
+    code = (language or "en")[:2].lower()
+    return code if code in LANGUAGES else "en"
+
+
 def language_of(reminder) -> str:
-    language = (reminder.case.patient.language or "en")[:2].lower()
-    return language if language in LANGUAGES else "en"
+    return language_code(reminder.case.patient.language)
 
 
+def sms_text(name: str, language: str, context: dict) -> str:
+    """A reply text from templates/notifications/sms/<language>/<name>.txt, in GSM-7."""
+    return to_gsm7(" ".join(_render(f"notifications/sms/{language}/{name}.txt", context).split()))
+
+
+DAY_FORMAT = "l j F"  # "Tuesday 3 March"
 CONTEXT_KEYS = (
     "first_name", "clinic", "clinic_phone", "address", "directions", "date", "arrival_time",
     "procedure_date", "solids_until", "solids_until_day", "clear_liquids_until", "pickup_time",
@@ -60,6 +70,8 @@ def context_for(reminder) -> dict:
     language = language_of(reminder)
 
     def when(instant: datetime, fmt: str) -> str:
+        if language == "es" and fmt == DAY_FORMAT:
+            fmt = r"l j \d\e F"  # "martes 3 de marzo"
         with translation.override(language):
             return formats.date_format(instant.astimezone(zone), fmt)
 
@@ -70,18 +82,18 @@ def context_for(reminder) -> dict:
         "clinic_phone": site.phone,
         "address": site.address,
         "directions": site.directions,
-        "date": when(case.procedure_start, "l j F"),
+        "date": when(case.procedure_start, DAY_FORMAT),
         "arrival_time": when(case.arrival_at, "H:i"),
         "procedure_date": when(case.procedure_start, "Y-m-d"),
         "solids_until": when(case.fasting_solids_until, "H:i"),
-        "solids_until_day": when(case.fasting_solids_until, "l j F"),
+        "solids_until_day": when(case.fasting_solids_until, DAY_FORMAT),
         "clear_liquids_until": when(case.fasting_clear_liquids_until, "H:i"),
         "pickup_time": when(pickup, "H:i"),
         "driver_name": case.driver_name,
         "link": patient_link(case),
         "drug_name": reminder.drug.name if reminder.drug_id else "",
         "hold_starts_on": (
-            when(_midday(reminder.case, reminder.drug_code), "l j F") if reminder.drug_id else ""
+            when(_midday(reminder.case, reminder.drug_code), DAY_FORMAT) if reminder.drug_id else ""
         ),
     }
     return context
@@ -118,7 +130,7 @@ def render(reminder) -> OutgoingMessage:
 
 def _render_sms(rule, kind: str, language: str, context: dict) -> str:
     if rule.sms_text:
-        body = Template(rule.sms_text).render(Context(context))
+        body = Template(rule.sms_text).render(Context(context, autoescape=False))
     else:
         body = _render(f"notifications/sms/{language}/{kind}.txt", context).strip()
     stop = _render(f"notifications/sms/{language}/_stop.txt", context).strip()
@@ -129,7 +141,8 @@ def _render_sms(rule, kind: str, language: str, context: dict) -> str:
 
 
 def _render(name: str, context: dict) -> str:
-    return render_to_string(name, context)
+    # Plain text: no HTML escaping (a clinic called "St Luke's & Co" stays as it is).
+    return get_template(name).template.render(Context(context, autoescape=False))
 
 
 def check_rule_templates(rule) -> None:

@@ -21,6 +21,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from scheduling.models import RELEASED_STATUSES, Case
 from scheduling.services import case_confirm
 
+from . import rendering
+from .dispatch import reminder_fall_back
 from .models import InboundKind, InboundMessage, Reminder, ReminderStatus
 from .services import sms_opt_in, sms_opt_out
 
@@ -54,13 +56,6 @@ KEYWORDS = {
     "HELP": InboundKind.HELP,
     **dict.fromkeys(["C", "YES", "CONFIRM"], InboundKind.CONFIRM),
 }
-HELP_TEXT = "{clinic}: for help with your appointment call {phone}. Reply STOP to opt out."
-HELP_TEXT_UNKNOWN = (
-    "This number sends appointment messages for your clinic; please call the clinic that "
-    "booked you. Reply STOP to opt out."
-)
-
-
 def twilio_signed(view):
     @csrf_exempt
     @require_POST
@@ -69,9 +64,11 @@ def twilio_signed(view):
         url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
         signature = request.headers.get("X-Twilio-Signature", "")
         token = settings.TWILIO_AUTH_TOKEN
-        # Without a token every signature would be computed with an empty key: refuse all.
-        if not (token and signature and RequestValidator(token).validate(url, request.POST,
-                                                                         signature)):
+        # Without a token anyone could sign with the empty key: then nothing is accepted.
+        valid = bool(token and signature) and RequestValidator(token).validate(
+            url, request.POST, signature
+        )
+        if not valid:
             log.warning("twilio webhook %s: missing or bad signature", request.path)
             return HttpResponseForbidden()
         if not request.POST.get("MessageSid"):
@@ -108,6 +105,8 @@ def twilio_status(request):
             reminder.error = f"Twilio could not deliver it ({reported}, error {code})."[:500]
             fields += ["failed_at", "error"]
         reminder.save(update_fields=fields)
+        if status == ReminderStatus.FAILED:
+            reminder_fall_back(reminder)
     log.info("twilio status %s: reminder %s is %s", sid, reminder.pk, status)
     return HttpResponse()
 
@@ -117,6 +116,8 @@ def twilio_inbound(request):
     sid = request.POST["MessageSid"]
     phone = request.POST.get("From", "")
     body = request.POST.get("Body", "")
+    if not phone:
+        return HttpResponseBadRequest()
     kind = KEYWORDS.get(first_word(body), InboundKind.OTHER)
     now = timezone.now()
     with transaction.atomic():
@@ -153,8 +154,11 @@ def first_word(body: str) -> str:
 
 def help_text(case: Case | None) -> str:
     if case is None or not case.site.phone:
-        return HELP_TEXT_UNKNOWN
-    return HELP_TEXT.format(clinic=case.site.name, phone=case.site.phone)
+        return rendering.sms_text("help_unknown", "en", {})
+    language = rendering.language_code(case.patient.language)
+    return rendering.sms_text(
+        "help", language, {"clinic": case.site.name, "clinic_phone": case.site.phone}
+    )
 
 
 def _active_cases(phone: str):

@@ -1,0 +1,239 @@
+"""Message text from the templates: SMS say the minimum in plain GSM-7 within two segments; emails
+carry the detail; each patient reads their own language."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from icalendar import Calendar
+
+from notifications.links import patient_link
+from notifications.models import Audience, MessageKind, Reminder, ReminderRule
+from notifications.rendering import GSM7, LANGUAGES, SMS_MAX_CHARS, render
+from scheduling.models import Case, Site
+from tests.conftest import case_payload
+
+pytestmark = pytest.mark.django_db
+CASES = "/api/v1/cases/"
+
+STOP_LINE = {"en": "Reply STOP to opt out.", "es": "Responda STOP para no recibir mas mensajes."}
+# Words that would tell a reader of the patient's phone what the visit is for.
+NEVER_IN_SMS = (
+    "vertebroplasty", "kyphoplasty", "fracture", "cement", "vertebra", "osteoporosis", "warfarin",
+    "vertebroplastia", "cifoplastia", "fractura",
+)
+# Email may name a held drug (the medication-hold email), never a diagnosis or the procedure.
+NEVER_IN_EMAIL = tuple(word for word in NEVER_IN_SMS if word != "warfarin")
+PATIENT_KINDS = [kind for kind in MessageKind.values if kind != MessageKind.DRIVER_PICKUP]
+ICS_KINDS = {"confirmation", "arrival", "reschedule_notice", "what_to_bring"}
+FIRST_NAME = {"en": "Margaret", "es": "María"}
+
+
+@pytest.fixture
+def site(unit):
+    Site.objects.filter(pk=unit.pk).update(
+        address="St Luke's Plaza, 120 River Road, New York, NY 10001",
+        directions="Use entrance B & take the lift to floor 2.",
+    )
+    unit.refresh_from_db()
+    return unit
+
+
+def book(client, *, language="en", channel="sms", medications=("warfarin",)):
+    payload = case_payload(medications=list(medications))
+    payload["patient"] |= {
+        "language": language,
+        "first_name": FIRST_NAME[language],
+        "preferred_channel": channel,
+    }
+    response = client.post(CASES, payload, format="json")
+    assert response.status_code == 201, response.json()
+    return Case.objects.get(pk=response.json()["id"])
+
+
+def reminder_for(case, kind, channel):
+    """The row booking planned for this kind, or one made as planning would have made it (many
+    kinds are not planned for a case booked the day before)."""
+    rule = ReminderRule.objects.filter(kind=kind).order_by("pk").first()
+    planned = Reminder.objects.filter(case=case, rule=rule, channel=channel).first()
+    if planned:
+        return planned
+    held = case.held_medications.select_related("drug").first() if kind == "medication_hold" else None
+    if rule.audience == Audience.DRIVER:
+        recipient = case.driver_phone
+    else:
+        recipient = case.patient.phone if channel == "sms" else case.patient.email
+    return Reminder.objects.create(
+        case=case,
+        rule=rule,
+        kind=kind,
+        audience=rule.audience,
+        channel=channel,
+        recipient=recipient,
+        drug=held.drug if held else None,
+        drug_code=held.drug.code if held else "",
+        plan_version=case.plan_version,
+        due_at=timezone.now(),
+        send_by=timezone.now() + timedelta(hours=1),
+    )
+
+
+def words_in(text, words):
+    return [word for word in words if re.search(word, text, flags=re.IGNORECASE)]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", MessageKind.values)
+def test_every_sms_is_short_plain_gsm7_and_says_nothing_clinical(site, front_desk, kind, language):
+    case = book(front_desk, language=language)
+
+    message = render(reminder_for(case, kind, "sms"))
+
+    text = message.text
+    assert [char for char in text if char not in GSM7] == []
+    assert len(text) <= SMS_MAX_CHARS, f"{len(text)} characters: {text}"
+    assert text.endswith(STOP_LINE[language])
+    assert site.phone in text or patient_link(case) in text
+    assert words_in(text, NEVER_IN_SMS) == []
+    assert "{" not in text and "&#" not in text and "&amp;" not in text
+    assert "Margaret" in text or "Maria" in text  # María in GSM-7
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", PATIENT_KINDS)
+def test_every_patient_email_has_a_subject_text_and_html(site, front_desk, kind, language):
+    case = book(front_desk, language=language, channel="email")
+
+    message = render(reminder_for(case, kind, "email"))
+
+    assert message.channel == "email"
+    assert message.subject.strip() and "\n" not in message.subject
+    assert FIRST_NAME[language] in message.text
+    assert site.phone in message.text
+    assert "{" not in message.text + message.subject
+    # Plain text is not HTML: the clinic's apostrophe and ampersand arrive as typed.
+    assert "&#" not in message.text and "&amp;" not in message.text
+    assert message.html.lstrip().startswith("<!DOCTYPE html>")
+    assert f'lang="{language}"' in message.html
+    assert f'href="{patient_link(case)}"' in message.html
+    assert site.name in message.html and site.phone in message.html
+    assert "St Luke&#x27;s" in message.html  # escaped once, not twice
+    forbidden = NEVER_IN_EMAIL if kind == "medication_hold" else NEVER_IN_SMS
+    assert words_in(message.text + message.subject + message.html, forbidden) == []
+    attached = [name for name, _content, _mime in message.attachments]
+    assert attached == (["appointment.ics"] if kind in ICS_KINDS else [])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_confirmation_email_carries_the_appointment_as_a_calendar_file(
+    site, front_desk, language
+):
+    case = book(front_desk, language=language, channel="email")
+
+    message = render(reminder_for(case, "confirmation", "email"))
+
+    (name, content, mime), = message.attachments
+    assert (name, mime) == ("appointment.ics", "text/calendar")
+    event, = Calendar.from_ical(content).walk("VEVENT")
+    assert event.decoded("dtstart") == case.arrival_at
+    description = str(event["description"])
+    assert "07:00" in description  # arrival in New York, not 12:00 UTC
+    assert site.name in description and "120 River Road" in description
+    assert "&#" not in description
+    expected = {"en": ("Please arrive at 07:00", "photo ID"),
+                "es": ("Llegue a las 07:00 del martes 3 de marzo", "identidad con foto")}
+    for phrase in expected[language]:
+        assert phrase in description
+
+
+def test_the_confirmation_email_gives_fasting_cut_offs_as_clock_times(site, front_desk):
+    case = book(front_desk, channel="email")  # procedure Tuesday 08:30 New York
+
+    text = render(reminder_for(case, "confirmation", "email")).text
+
+    assert "Please arrive at 07:00" in text
+    assert "after 00:30 on Tuesday 3 March" in text
+    assert "Until 06:30 on Tuesday 3 March" in text
+    assert "An adult must take you home" in text or "an adult must take you home" in text
+    assert "Photo ID" in text and "Slip-on shoes" in text
+    assert "Use entrance B & take the lift" in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_medication_hold_email_names_the_drug_and_defers_to_the_care_team(
+    site, front_desk, language
+):
+    case = book(front_desk, language=language, channel="email")
+
+    message = render(reminder_for(case, "medication_hold", "email"))
+
+    assert "Warfarin" in message.text
+    assert "Warfarin" not in message.subject
+    care_team = {"en": "follow the instructions your care team gave you",
+                 "es": "Siga las instrucciones que le dio su equipo médico"}[language]
+    assert care_team in message.text
+    first_day = {"en": "Thursday 26 February", "es": "jueves 26 de febrero"}[language]
+    assert first_day in message.text
+
+
+def test_a_spanish_speaking_patient_reads_spanish(site, front_desk):
+    case = book(front_desk, language="es", channel="email")
+    case.patient.preferred_channel = "sms"
+
+    sms = render(reminder_for(case, "confirmation", "sms")).text
+    email = render(reminder_for(case, "confirmation", "email"))
+
+    assert sms.startswith("Maria, tiene cita en Riverside Spine Center el martes 3 de marzo")
+    assert "llegue a las 07:00" in sms
+    assert sms.endswith("Responda STOP para no recibir mas mensajes.")
+    assert email.subject == "Su cita en Riverside Spine Center el martes 3 de marzo"
+    assert "Estimado/a María:" in email.text
+    assert "Qué traer" in email.text and "Ver mi cita" in email.html
+    assert "Please" not in email.text + email.html
+
+
+def test_an_english_speaking_patient_reads_english(site, front_desk):
+    case = book(front_desk, language="en")
+
+    sms = render(reminder_for(case, "confirmation", "sms")).text
+
+    assert sms.startswith("Margaret, you are booked at Riverside Spine Center on Tuesday 3 March")
+    assert sms.endswith("Reply STOP to opt out.")
+
+
+def test_a_rule_with_its_own_sms_text_is_sent_in_that_text(site, front_desk):
+    case = book(front_desk)
+    reminder = reminder_for(case, "confirmation", "sms")
+    reminder.rule.sms_text = "Hi {{ first_name }}, {{ clinic }} expects you at {{ arrival_time }}."
+    reminder.rule.save(update_fields=["sms_text"])
+
+    text = render(reminder).text
+
+    assert text == "Hi Margaret, Riverside Spine Center expects you at 07:00. Reply STOP to opt out."
+
+
+def rule_with_text(sms_text):
+    return ReminderRule(kind="confirmation", audience="patient", anchor="booking",
+                        sms_text=sms_text)
+
+
+def test_a_rule_naming_an_unknown_variable_is_refused_with_its_name():
+    rule = rule_with_text("Hi {{ frist_name }}, see you at {{ clinic }}.")
+
+    with pytest.raises(ValidationError) as refused:
+        rule.full_clean()
+
+    messages = refused.value.message_dict["sms_text"]
+    assert any("{{ frist_name }}" in message for message in messages), messages
+    assert not any("{{ clinic }}," in message.split("You can use")[0] for message in messages)
+
+
+def test_a_rule_using_known_variables_is_accepted():
+    rule_with_text("Hi {{ first_name }}, {{ clinic }} on {{ date }}: {{ link }}").full_clean()
+
+
+@pytest.mark.parametrize("kind", PATIENT_KINDS)
+def test_every_patient_kind_has_its_templates_in_every_language(kind):
+    ReminderRule(kind=kind, audience="patient", anchor="booking").full_clean()
