@@ -65,6 +65,12 @@ class Site(models.Model):
         default=6,
         help_text="Weeks of conservative treatment required first (not for traumatic fractures).",
     )
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="sites",
+        blank=True,
+        help_text="Staff who work here; they see only the cases of their sites.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -12,8 +12,15 @@ from .slots import DayBook, Slot
 MAX_ID = 2**63 - 1
 
 
-def site_get(code: str) -> Site:
-    site = Site.objects.filter(code=code).first()
+def visible_sites(user) -> QuerySet[Site]:
+    """The sites whose cases this user may see: their own (every site for a superuser)."""
+    if user.is_superuser:
+        return Site.objects.all()
+    return Site.objects.filter(staff=user)
+
+
+def site_get(code: str, user) -> Site:
+    site = visible_sites(user).filter(code=code).first()
     if site is None:
         raise SchedulingError("unknown_site", f"No site has the code “{code}”.", field="site")
     return site
@@ -70,10 +77,12 @@ def cases_with_details() -> QuerySet[Case]:
     )
 
 
-def case_get(pk: int) -> Case | None:
+def case_get(pk: int, user) -> Case | None:
+    """The case, or None if there is none or it belongs to a site the user does not work at
+    (both answer 404: the API does not confirm that another site's case exists)."""
     if not 0 < pk <= MAX_ID:
         return None
-    return cases_with_details().filter(pk=pk).first()
+    return cases_with_details().filter(pk=pk, site__in=visible_sites(user)).first()
 
 
 def cases_of_day(site: Site, day: date) -> list[Case]:

@@ -113,11 +113,26 @@ def patient(db):
     return PatientFactory()
 
 
-def client_for(*user_roles):
+class StaffClient(APIClient):
+    """An API client for one staff member. Unless a test names their sites (`sites=[...]`),
+    they work at every site that exists when each request is made."""
+
+    def request(self, **kwargs):
+        from scheduling.models import Site
+
+        if self.sites is None:
+            self.user.sites.set(Site.objects.all())
+        return super().request(**kwargs)
+
+
+def client_for(*user_roles, sites=None):
     user = UserFactory(roles=list(user_roles))
-    client = APIClient()
+    client = StaffClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     client.user = user
+    client.sites = sites
+    if sites is not None:
+        user.sites.set(sites)
     return client
 
 

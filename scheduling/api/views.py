@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from .. import roles, selectors, services
 from ..errors import SchedulingError
-from ..models import Patient, ProcedureType, Site
+from ..models import Patient, ProcedureType
 from ..screening import ScreeningAnswers
 from ..services.booking import check_day, check_levels
 from . import serializers as s
@@ -28,8 +28,8 @@ def _case_response(case, status=200) -> Response:
         return Response(s.CaseSerializer(case).data, status=status)
 
 
-def _case_or_404(pk: int):
-    case = selectors.case_get(pk)
+def _case_or_404(pk: int, user):
+    case = selectors.case_get(pk, user)
     if case is None:
         raise SchedulingError("not_found", "No such case.")
     return case
@@ -38,7 +38,7 @@ def _case_or_404(pk: int):
 class SiteListView(APIView):
     @extend_schema(responses={200: s.SiteSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
-        sites = Site.objects.prefetch_related("opening_hours")
+        sites = selectors.visible_sites(request.user).prefetch_related("opening_hours")
         return Response(s.SiteSerializer(sites, many=True).data)
 
 
@@ -59,7 +59,7 @@ class AvailabilityView(APIView):
         query = s.AvailabilityQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        site = selectors.site_get(params["site"])
+        site = selectors.site_get(params["site"], request.user)
         procedure_type = selectors.procedure_type_get(params["procedure_type"])
         surgeon = selectors.surgeon_get(params["surgeon"], site) if "surgeon" in params else None
         check_levels(procedure_type, params["levels"])
@@ -88,7 +88,7 @@ class CaseListView(APIView):
     def get(self, request: Request) -> Response:
         query = s.CaseListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        site = selectors.site_get(query.validated_data["site"])
+        site = selectors.site_get(query.validated_data["site"], request.user)
         day = query.validated_data.get("date") or timezone.now().astimezone(site.zone).date()
         with timezone.override(site.zone):
             return Response(s.CaseSerializer(selectors.cases_of_day(site, day), many=True).data)
@@ -102,7 +102,7 @@ class CaseListView(APIView):
         form = s.CaseCreateInput(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        site = selectors.site_get(data["site"])
+        site = selectors.site_get(data["site"], request.user)
         procedure_type = selectors.procedure_type_get(data["procedure_type"])
         surgeon = selectors.surgeon_get(data["surgeon"], site) if data.get("surgeon") else None
         medications = selectors.drugs_get(data["medications"])
@@ -144,7 +144,7 @@ def _patient(data):
 class CaseDetailView(APIView):
     @extend_schema(responses={200: s.CaseSerializer, **ERRORS, **NOT_FOUND})
     def get(self, request: Request, pk: int) -> Response:
-        return _case_response(_case_or_404(pk))
+        return _case_response(_case_or_404(pk, request.user))
 
 
 class CaseRescheduleView(APIView):
@@ -157,7 +157,7 @@ class CaseRescheduleView(APIView):
         "If the new time cannot be had, the case keeps its old one.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        case = _case_or_404(pk)
+        case = _case_or_404(pk, request.user)
         form = s.RescheduleInput(data=request.data)
         form.is_valid(raise_exception=True)
         case = services.case_reschedule(
@@ -177,11 +177,11 @@ class CaseCancelView(APIView):
         responses={200: s.CaseSerializer, **ERRORS, **NOT_FOUND, **CONFLICT},
     )
     def post(self, request: Request, pk: int) -> Response:
-        case = _case_or_404(pk)
+        case = _case_or_404(pk, request.user)
         form = s.CancelInput(data=request.data)
         form.is_valid(raise_exception=True)
         services.case_cancel(case=case, reason=form.validated_data["reason"], by=request.user)
-        return _case_response(selectors.case_get(case.pk))
+        return _case_response(selectors.case_get(case.pk, request.user))
 
 
 class CaseNoShowView(APIView):
@@ -189,9 +189,9 @@ class CaseNoShowView(APIView):
 
     @extend_schema(request=None, responses={200: s.CaseSerializer, **ERRORS, **NOT_FOUND, **CONFLICT})
     def post(self, request: Request, pk: int) -> Response:
-        case = _case_or_404(pk)
+        case = _case_or_404(pk, request.user)
         services.case_mark_no_show(case=case, by=request.user)
-        return _case_response(selectors.case_get(case.pk))
+        return _case_response(selectors.case_get(case.pk, request.user))
 
 
 class TokenView(ObtainAuthToken):
