@@ -127,6 +127,7 @@ class Command(BaseCommand):
                 user.is_superuser = role == roles.ADMIN
                 user.save()
             user.groups.add(Group.objects.get(name=role))
+            Site.objects.get(code="main").staff.add(user)
             users[role] = user
         return users
 

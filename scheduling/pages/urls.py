@@ -1,0 +1,11 @@
+"""Staff pages. Each part of the front desk has its own module and URL list."""
+
+from django.urls import include, path
+
+from . import home
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("", include("scheduling.pages.booking_urls")),
+    path("", include("scheduling.pages.case_urls")),
+]
