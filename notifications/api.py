@@ -1,5 +1,6 @@
 """Staff API for messages: what each case was sent, resend, and the front desk's call lists."""
 
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -11,7 +12,7 @@ from scheduling import roles
 from scheduling.api.views import CONFLICT, ERRORS, NOT_FOUND
 from scheduling.errors import SchedulingError
 from scheduling.models import RELEASED_STATUSES
-from scheduling.selectors import MAX_ID, case_get, site_get
+from scheduling.selectors import MAX_ID, case_get, site_get, visible_sites
 
 from . import services
 from .models import InboundKind, InboundMessage, Reminder, ReminderStatus
@@ -47,8 +48,9 @@ class InboundSerializer(serializers.ModelSerializer):
         fields = ["id", "from_phone", "body", "case", "received_at", "handled_at"]
 
 
-def _reminder_or_404(pk: int) -> Reminder:
-    reminder = Reminder.objects.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
+def _reminder_or_404(pk: int, user) -> Reminder:
+    mine = Reminder.objects.filter(case__site__in=visible_sites(user))
+    reminder = mine.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
     if reminder is None:
         raise SchedulingError("not_found", "No such message.")
     return reminder
@@ -57,7 +59,7 @@ def _reminder_or_404(pk: int) -> Reminder:
 class CaseMessagesView(APIView):
     @extend_schema(responses={200: ReminderSerializer(many=True), **ERRORS, **NOT_FOUND})
     def get(self, request: Request, pk: int) -> Response:
-        case = case_get(pk)
+        case = case_get(pk, request.user)
         if case is None:
             raise SchedulingError("not_found", "No such case.")
         with timezone.override(case.site.zone):
@@ -70,7 +72,7 @@ class ResendView(APIView):
     @extend_schema(request=None, responses={201: ReminderSerializer, **ERRORS, **NOT_FOUND,
                                             **CONFLICT})
     def post(self, request: Request, pk: int) -> Response:
-        reminder = _reminder_or_404(pk)
+        reminder = _reminder_or_404(pk, request.user)
         if reminder.case.status in RELEASED_STATUSES:
             raise SchedulingError("case_not_changeable", "The case is no longer active.")
         copy = services.reminder_resend(reminder, by=request.user)
@@ -81,7 +83,7 @@ class NotReachedView(APIView):
     @extend_schema(responses={200: NotReachedSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
         """Failed, late or uncertain messages of cases still to come: the front desk calls."""
-        site = site_get(request.query_params.get("site", ""))
+        site = site_get(request.query_params.get("site", ""), request.user)
         rows = (
             Reminder.objects.filter(
                 case__site=site,
@@ -100,7 +102,11 @@ class NeedsCallView(APIView):
     @extend_schema(responses={200: InboundSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
         """Texts from patients that the system could not act on, oldest first."""
-        rows = InboundMessage.objects.filter(kind=InboundKind.OTHER, handled_at__isnull=True)
+        rows = InboundMessage.objects.filter(
+            Q(case__site__in=visible_sites(request.user)) | Q(case__isnull=True),
+            kind=InboundKind.OTHER,
+            handled_at__isnull=True,
+        )
         return Response(InboundSerializer(rows.order_by("received_at"), many=True).data)
 
 
@@ -109,7 +115,10 @@ class NeedsCallHandledView(APIView):
 
     @extend_schema(request=None, responses={200: InboundSerializer, **ERRORS, **NOT_FOUND})
     def post(self, request: Request, pk: int) -> Response:
-        message = InboundMessage.objects.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
+        mine = InboundMessage.objects.filter(
+            Q(case__site__in=visible_sites(request.user)) | Q(case__isnull=True)
+        )
+        message = mine.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
         if message is None:
             raise SchedulingError("not_found", "No such message.")
         services.inbound_handled(message)
