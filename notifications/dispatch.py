@@ -24,7 +24,7 @@ from .models import Reminder, ReminderStatus, SmsOptOut
 
 log = logging.getLogger(__name__)
 
-BATCH = 50
+BATCH = 20
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(seconds=30)  # doubled after each failed attempt
 STALE_SENDING = timedelta(minutes=5)
@@ -66,8 +66,8 @@ def reminder_send(reminder_id: int) -> str:
                 .select_related("case__patient", "case__site", "rule", "drug")
                 .get(pk=reminder_id)
             )
-            if reminder.status != ReminderStatus.SENDING:
-                return reminder.status
+            if reminder.status != ReminderStatus.SENDING or reminder.provider_called_at:
+                return reminder.status  # another dispatcher has it, or it was dealt with
             now = timezone.now()
             refusal = _refusal(reminder, now)
             if refusal is not None:
@@ -81,6 +81,8 @@ def reminder_send(reminder_id: int) -> str:
                 return _retry_or_fail(reminder, f"render failed: {exc}", now)
             reminder.provider_called_at = now
             reminder.save(update_fields=["provider_called_at"])
+            # The sweeper judges a call in flight by provider_called_at, not by when the batch
+            # was claimed: a long batch is not mistaken for a dead worker.
         try:
             provider_id = backend_for(reminder.channel).send(message)
         except DeliveryError as exc:
@@ -95,8 +97,14 @@ def reminder_send(reminder_id: int) -> str:
                           reminder.channel)
             _finish(reminder, ReminderStatus.UNKNOWN, error=f"{type(exc).__name__}: {exc}")
             return ReminderStatus.UNKNOWN
-        Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
-            status=ReminderStatus.SENT, sent_at=timezone.now(), provider_message_id=provider_id
+        # A provider that answered after the sweeper gave up on it still has the last word.
+        Reminder.objects.filter(
+            pk=reminder.pk, status__in=[ReminderStatus.SENDING, ReminderStatus.UNKNOWN]
+        ).update(
+            status=ReminderStatus.SENT,
+            sent_at=timezone.now(),
+            provider_message_id=provider_id,
+            error="",
         )
         return ReminderStatus.SENT
 
@@ -104,12 +112,14 @@ def reminder_send(reminder_id: int) -> str:
 def reminders_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Recover rows left by a worker that died, and flag messages that missed their deadline."""
     now = now or timezone.now()
-    stale = Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - STALE_SENDING)
-    unknown = stale.filter(provider_called_at__isnull=False).update(
+    sending = Reminder.objects.filter(status=ReminderStatus.SENDING)
+    unknown = sending.filter(provider_called_at__lt=now - STALE_SENDING).update(
         status=ReminderStatus.UNKNOWN,
         error="The worker stopped while the provider was being called; it may have gone out.",
     )
-    requeued = stale.filter(provider_called_at__isnull=True).update(status=ReminderStatus.PLANNED)
+    requeued = sending.filter(
+        provider_called_at__isnull=True, claimed_at__lt=now - STALE_SENDING
+    ).update(status=ReminderStatus.PLANNED)
     late = Reminder.objects.filter(status=ReminderStatus.PLANNED, send_by__lt=now).update(
         status=ReminderStatus.FAILED,
         late=True,

@@ -75,7 +75,9 @@ def context_for(reminder) -> dict:
         with translation.override(language):
             return formats.date_format(instant.astimezone(zone), fmt)
 
-    pickup = max((stage.planned_end for stage in case.stages.all()), default=case.arrival_at)
+    pickup = None
+    if reminder.kind == "driver_pickup" or reminder.channel == "email":  # SMS rarely need it
+        pickup = max((stage.planned_end for stage in case.stages.all()), default=case.arrival_at)
     context = {
         "first_name": case.patient.first_name,
         "clinic": site.name,
@@ -88,7 +90,7 @@ def context_for(reminder) -> dict:
         "solids_until": when(case.fasting_solids_until, "H:i"),
         "solids_until_day": when(case.fasting_solids_until, DAY_FORMAT),
         "clear_liquids_until": when(case.fasting_clear_liquids_until, "H:i"),
-        "pickup_time": when(pickup, "H:i"),
+        "pickup_time": when(pickup, "H:i") if pickup else "",
         "driver_name": case.driver_name,
         "link": patient_link(case),
         "drug_name": reminder.drug.name if reminder.drug_id else "",

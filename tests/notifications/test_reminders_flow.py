@@ -181,3 +181,25 @@ def test_a_row_for_an_old_plan_is_not_sent(unit, front_desk, clock, outbox):
     Case.objects.filter(pk=case.pk).update(plan_version=2)  # rescheduled meanwhile
     assert dispatch.reminder_send(claimed) == ReminderStatus.CANCELLED
     assert outbox == []
+
+
+def test_a_claimed_row_already_handed_to_the_provider_is_not_sent_again(unit, front_desk, clock,
+                                                                         outbox):
+    case = book(front_desk)
+    clock.move_to(EIGHT_AM_NEW_YORK)
+    (claimed,) = dispatch.reminders_claim(now=EIGHT_AM_NEW_YORK)
+    Reminder.objects.filter(pk=claimed).update(provider_called_at=EIGHT_AM_NEW_YORK)
+    assert dispatch.reminder_send(claimed) == ReminderStatus.SENDING
+    assert outbox == []
+    assert Reminder.objects.get(pk=claimed).case == case
+
+
+def test_a_long_batch_is_not_mistaken_for_a_dead_worker(unit, front_desk, clock):
+    book(front_desk)
+    clock.move_to(EIGHT_AM_NEW_YORK)
+    (claimed,) = dispatch.reminders_claim(now=EIGHT_AM_NEW_YORK)  # claimed 30 minutes ago ...
+    later = EIGHT_AM_NEW_YORK + timedelta(minutes=30)
+    just_called = later - timedelta(minutes=1)  # ... but handed to the provider just now
+    Reminder.objects.filter(pk=claimed).update(provider_called_at=just_called)
+    assert dispatch.reminders_sweep(now=later) == {"unknown": 0, "requeued": 0, "late": 0}
+    assert Reminder.objects.get(pk=claimed).status == ReminderStatus.SENDING
