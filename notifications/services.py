@@ -112,6 +112,32 @@ def inbound_handled(message: InboundMessage, *, now: datetime | None = None) -> 
     message.save(update_fields=["handled_at"])
 
 
+def reminders_driver_changed(case: Case, *, now: datetime | None = None) -> list[Reminder]:
+    """After the driver is added or changed: messages to an old number lapse, and the driver's
+    messages are planned for the new one (none twice for the same number)."""
+    now = now or timezone.now()
+    Reminder.objects.filter(case=case, audience="driver", status__in=OPEN_STATUSES).exclude(
+        recipient=case.driver_phone
+    ).update(status=ReminderStatus.CANCELLED, error="The driver changed.")
+    rules = [
+        rule_spec(rule)
+        for rule in ReminderRule.objects.filter(active=True, audience="driver").exclude(
+            kind__in=EVENT_KINDS
+        )
+    ]
+    existing = set(
+        Reminder.objects.filter(
+            case=case, plan_version=case.plan_version, resend_of__isnull=True
+        ).values_list("rule_id", "recipient", "channel", "drug_code")
+    )
+    rows = [
+        row
+        for row in _rows(case, planning.plan_messages(case_facts(case, now), rules, now))
+        if (row.rule_id, row.recipient, row.channel, row.drug_code) not in existing
+    ]
+    return Reminder.objects.bulk_create(rows)
+
+
 def sms_opt_out(phone: str) -> None:
     SmsOptOut.objects.get_or_create(phone=phone)
     Reminder.objects.filter(

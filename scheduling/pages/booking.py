@@ -1,9 +1,265 @@
-from django.shortcuts import render
+"""The booking flow: one form, shown again with the free times of a date, booked, then the
+confirmation page (POST/redirect/GET).
 
-from .. import roles
+The pages call the scheduling services and write nothing themselves. Each form shown carries a
+one-time token kept in the session: the first Book that succeeds consumes it, and a second
+submit of the same form (a double click, a reload) is sent to the case the first one booked.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from notifications.links import patient_link
+
+from .. import roles, selectors, services
+from ..errors import SchedulingError
+from ..models import Case, Patient
 from .access import role_required
+from .forms import SCREENING_QUESTIONS, BookingForm, add_service_errors
+
+SESSION_KEY = "booking_tokens"
+TOKENS_KEPT = 20
+NEXT_DAYS = 5
+NEXT_DAYS_SEARCHED = 28
+# A time shown as free that another booking took before this one: show the times free now.
+SLOT_LOST = {"slot_taken", "surgeon_unavailable", "no_free_slot"}
+SLOT_LOST_MESSAGE = "That time was just taken; here are the free times now."
+EXPIRED_MESSAGE = "This form had expired. Check the details and press Book again."
+IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "mrn", "phone", "email")
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    value: str  # the procedure start, ISO 8601 with the site's offset
+    start: str
+    arrival: str
+    rooms: str
+    surgeon: str
+
+
+@dataclass(frozen=True)
+class OpenDay:
+    day: date
+    count: int
+    first_arrival: str
+
+
+@dataclass(frozen=True)
+class FreeTimes:
+    day: date
+    slots: list[FreeTime]
+    chosen: str
+    next_days: list[OpenDay]
 
 
 @role_required(*roles.BOOK_CASES)
 def book(request):
-    return render(request, "pages/book.html", {})
+    if request.method != "POST":
+        initial = {"token": _token_new(request), "find_mrn": request.GET.get("mrn", "")[:40]}
+        return _render(request, BookingForm(user=request.user, initial=initial))
+
+    data = request.POST.copy()
+    token = data.get("token", "")
+    if case_id := _tokens(request)["done"].get(token):
+        return redirect("case-confirmation", pk=case_id)
+    booking = data.get("action") == "book" and not data.get("show_date")
+    if data.get("show_date"):
+        data["date"] = data["show_date"]
+    _reuse_patient(data)
+    stale = token not in _tokens(request)["pending"]
+    if stale:
+        data["token"] = _token_new(request)
+
+    form = BookingForm(data, user=request.user, booking=booking)
+    if form.is_valid() and booking and not stale:
+        case = _book(request.user, form)
+        if case is not None:
+            _token_done(request, token, case.pk)
+            return redirect("case-confirmation", pk=case.pk)
+    if booking:
+        if case_id := _booked_meanwhile(request, token):
+            return redirect("case-confirmation", pk=case_id)
+        if stale:
+            form.add_error(None, EXPIRED_MESSAGE)
+    return _render(request, form, times=_free_times(form) if form.when_ready() else None)
+
+
+@role_required(*roles.READ_CASES)
+def confirmation(request, pk: int):
+    case = selectors.case_get(pk, request.user)
+    if case is None:
+        raise Http404("No such case.")
+    zone = case.site.zone
+    today = timezone.now().astimezone(zone).date()
+    stages = list(case.stages.all())
+    context = {
+        "case": case,
+        "holds": [
+            (hold, _hold_late(hold.hold_starts_on, today)) for hold in case.held_medications.all()
+        ],
+        "ready_to_leave": stages[-1].planned_end if stages else None,
+        "patient_link": patient_link(case),
+        "site_phone": _readable_phone(case.site.phone),
+        "driver_phone": _readable_phone(case.driver_phone),
+    }
+    with timezone.override(zone):
+        return render(request, "pages/confirmation.html", context)
+
+
+def _hold_late(starts_on: date, today: date) -> str:
+    """A hold that should already have begun (booked at short notice) is pointed out."""
+    if starts_on > today:
+        return ""
+    return "today" if starts_on == today else "passed"
+
+
+def _book(user, form: BookingForm) -> Case | None:
+    """The patient (when new) and the case, together or not at all."""
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            patient = form.patient or services.patient_create(**form.registration())
+            return services.case_book(
+                site=data["site"],
+                procedure_type=data["procedure_type"],
+                levels=data["levels"],
+                day=data["date"],
+                start=data["start"],
+                patient=patient,
+                screening=form.screening_answers(),
+                surgeon=data["surgeon"],
+                medications=form.drugs(),
+                driver_name=data["driver_name"].strip(),
+                driver_phone=data["driver_phone"],
+                override_reason=form.override_for_service(),
+                booked_by=user,
+            )
+    except SchedulingError as error:
+        if error.code in SLOT_LOST:
+            form.slot_lost = True
+            form.add_error("start", SLOT_LOST_MESSAGE)
+        else:
+            add_service_errors(form, error)
+        return None
+
+
+def _reuse_patient(data) -> None:
+    """"Use this patient" on a duplicate: book for them, found by MRN from now on."""
+    pk = data.get("use_patient", "")
+    if not (pk.isdigit() and len(pk) < 19):
+        return
+    patient = Patient.objects.filter(pk=int(pk)).first()
+    if patient is None:
+        return
+    data["find_mrn"] = patient.mrn
+    data["register_anyway"] = ""
+    for name in IDENTITY_FIELDS:
+        data[name] = ""
+
+
+def _free_times(form: BookingForm) -> FreeTimes:
+    data = form.cleaned_data
+    site = data["site"]
+    now = timezone.now()
+
+    def free(day: date):
+        return selectors.slots_free(
+            site=site,
+            procedure_type=data["procedure_type"],
+            levels=data["levels"],
+            day=day,
+            surgeon=data["surgeon"],
+            arrival_not_before=now,
+        )
+
+    slots = [_free_time(slot, site.zone) for slot in free(data["date"])]
+    open_weekdays = set(site.opening_hours.values_list("weekday", flat=True))
+    next_days = []
+    day = data["date"]
+    for _ in range(NEXT_DAYS_SEARCHED):
+        day += timedelta(days=1)
+        if day.weekday() not in open_weekdays:
+            continue
+        if found := free(day):
+            next_days.append(OpenDay(day, len(found), _hm(found[0].times.arrival_at, site.zone)))
+            if len(next_days) == NEXT_DAYS:
+                break
+    chosen = "" if form.slot_lost else form.data.get("start", "")
+    return FreeTimes(day=data["date"], slots=slots, chosen=chosen, next_days=next_days)
+
+
+def _free_time(slot, zone) -> FreeTime:
+    rooms = dict.fromkeys(resource.name for resource in slot.resources)
+    return FreeTime(
+        value=slot.times.procedure_start.astimezone(zone).isoformat(),
+        start=_hm(slot.times.procedure_start, zone),
+        arrival=_hm(slot.times.arrival_at, zone),
+        rooms=", ".join(rooms),
+        surgeon=slot.surgeon.name if slot.surgeon else "",
+    )
+
+
+def _readable_phone(e164: str) -> str:
+    """A number as it is read aloud: national form at home, international otherwise."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    home = phonenumbers.region_code_for_number(number) == getattr(settings, "PHONE_REGION", "US")
+    style = phonenumbers.PhoneNumberFormat
+    return phonenumbers.format_number(number, style.NATIONAL if home else style.INTERNATIONAL)
+
+
+def _hm(instant: datetime, zone) -> str:
+    return instant.astimezone(zone).strftime("%H:%M")
+
+
+def _render(request, form: BookingForm, times: FreeTimes | None = None):
+    context = {
+        "form": form,
+        "times": times,
+        "screening_fields": [form[name] for name in SCREENING_QUESTIONS]
+        + [form["conservative_treatment_weeks"]],
+        "registration_fields": [form[name] for name in IDENTITY_FIELDS]
+        + [form["preferred_channel"], form["language"]],
+    }
+    return render(request, "pages/book.html", context)
+
+
+def _tokens(request) -> dict:
+    return request.session.get(SESSION_KEY) or {"pending": [], "done": {}}
+
+
+def _token_new(request) -> str:
+    state = _tokens(request)
+    token = uuid.uuid4().hex
+    state["pending"] = [*state["pending"], token][-TOKENS_KEPT:]
+    request.session[SESSION_KEY] = state
+    return token
+
+
+def _token_done(request, token: str, case_id: int) -> None:
+    state = _tokens(request)
+    state["pending"] = [pending for pending in state["pending"] if pending != token]
+    done = {**state["done"], token: case_id}
+    state["done"] = dict(list(done.items())[-TOKENS_KEPT:])
+    request.session[SESSION_KEY] = state
+
+
+def _booked_meanwhile(request, token: str) -> int | None:
+    """A second submit that ran alongside the first: this request read the session before the
+    first one consumed the token, so read it again from the store (the case itself is kept
+    single by the database: one MRN, one active case per patient and day)."""
+    key = request.session.session_key
+    if not key:
+        return None
+    fresh = type(request.session)(key).get(SESSION_KEY) or {}
+    return fresh.get("done", {}).get(token)

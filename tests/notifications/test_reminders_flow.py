@@ -203,3 +203,22 @@ def test_a_long_batch_is_not_mistaken_for_a_dead_worker(unit, front_desk, clock)
     Reminder.objects.filter(pk=claimed).update(provider_called_at=just_called)
     assert dispatch.reminders_sweep(now=later) == {"unknown": 0, "requeued": 0, "late": 0}
     assert Reminder.objects.get(pk=claimed).status == ReminderStatus.SENDING
+
+
+def test_a_driver_added_later_gets_the_pickup_message_and_an_old_number_none(unit, front_desk):
+    from scheduling.services.drivers import case_driver_set
+
+    case = book(front_desk, driver={"name": "", "phone": ""})
+    assert not Reminder.objects.filter(case=case, audience="driver").exists()
+    case_driver_set(case=case, name="Tom", phone="+12125550155", by=front_desk.user)
+    first = Reminder.objects.get(case=case, audience="driver")
+    assert (first.kind, first.recipient, first.status) == ("driver_pickup", "+12125550155",
+                                                          "planned")
+    case_driver_set(case=case, name="Tom", phone="+12125550155", by=front_desk.user)
+    assert Reminder.objects.filter(case=case, audience="driver").count() == 1
+    case_driver_set(case=case, name="Ann", phone="+12125550166", by=front_desk.user)
+    first.refresh_from_db()
+    assert first.status == ReminderStatus.CANCELLED
+    assert Reminder.objects.get(case=case, audience="driver", status="planned").recipient == (
+        "+12125550166"
+    )

@@ -1,0 +1,133 @@
+"""The forms of the case page's actions: reschedule, cancel, no-show and driver.
+
+Each carries the case's version as the page showed it (a hidden field). A page left open while
+someone else changed the case must not act on what it no longer shows: the view compares the
+version with the case as it is now before it calls a service.
+"""
+
+import datetime as dt
+import hashlib
+from datetime import UTC
+
+from django import forms
+
+from ..errors import SchedulingError
+from ..models import Case
+from ..services.patients import phone_e164
+
+STALE_MESSAGE = "This case was changed by someone else; here it is as it is now."
+
+
+# What a change of the case touches. `updated_at` alone would do with a moving clock, but two
+# writes can share a timestamp (a frozen test clock, a coarse server clock), so the fields that
+# the writers change are part of the version too.
+CASE_VERSION_FIELDS = (
+    "updated_at", "status", "plan_version", "procedure_start", "driver_name", "driver_phone",
+)
+
+
+def case_version(case: Case) -> str:
+    """The version of the case a page was drawn from, as a short opaque string."""
+    parts = [
+        value.astimezone(UTC).isoformat() if isinstance(value, dt.datetime) else str(value)
+        for value in (getattr(case, name) for name in CASE_VERSION_FIELDS)
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+class CaseActionForm(forms.Form):
+    use_required_attribute = False  # every message comes from the server, next to its field
+    label_suffix = ""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, case: Case, **kwargs) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"] = {"version": case_version(case), **kwargs["initial"]}
+        super().__init__(*args, **kwargs)
+        self.case = case
+
+    @property
+    def shown_version(self) -> str:
+        return str(self.data.get("version", ""))
+
+    def is_stale(self) -> bool:
+        return self.shown_version != case_version(self.case)
+
+
+class CancelForm(CaseActionForm):
+    reason = forms.CharField(
+        label="Why is the case cancelled?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the case is cancelled."},
+        help_text="Recorded on the case with your name. The patient is told it is cancelled.",
+    )
+
+
+class NoShowForm(CaseActionForm):
+    pass
+
+
+class DriverForm(CaseActionForm):
+    driver_name = forms.CharField(
+        label="Driver's name",
+        max_length=120,
+        error_messages={"required": "Enter the driver's name."},
+        help_text="The adult who takes the patient home.",
+    )
+    driver_phone = forms.CharField(
+        label="Driver's phone",
+        required=False,
+        max_length=32,
+        help_text="Optional. Without a country code it is read as a US number.",
+    )
+
+    def __init__(self, *args, case: Case, **kwargs) -> None:
+        kwargs.setdefault(
+            "initial", {"driver_name": case.driver_name, "driver_phone": case.driver_phone}
+        )
+        super().__init__(*args, case=case, **kwargs)
+
+    def clean_driver_phone(self) -> str:
+        raw = self.cleaned_data["driver_phone"]
+        if not raw:
+            return ""
+        try:
+            return phone_e164(raw, field="driver_phone")
+        except SchedulingError as error:
+            raise forms.ValidationError(error.detail) from None
+
+
+class RescheduleDateForm(forms.Form):
+    """The date whose free times are shown (a GET form)."""
+
+    use_required_attribute = False
+    label_suffix = ""
+
+    date = forms.DateField(
+        label="New date",
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": "Enter the new date.",
+            "invalid": "Enter a date as YYYY-MM-DD.",
+        },
+    )
+
+
+class RescheduleForm(CaseActionForm):
+    """The new start, one of the free times shown (ISO 8601 with the site's UTC offset)."""
+
+    start = forms.CharField(
+        max_length=40, error_messages={"required": "Choose one of the free times."}
+    )
+
+    def clean_start(self) -> dt.datetime:
+        try:
+            start = dt.datetime.fromisoformat(self.cleaned_data["start"])
+        except ValueError:
+            start = None
+        if start is None or start.tzinfo is None:
+            raise forms.ValidationError("Choose one of the free times.")
+        return start

@@ -1,0 +1,474 @@
+"""The case page and its actions (reschedule, cancel, no-show, driver), patient search and the
+printable day list.
+
+The pages read through the selectors and change a case only through the services. Every case
+URL answers 404 for a case of a site the user does not work at, as the API does. Times are shown
+in the case's site's time zone.
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .. import roles, selectors, services
+from ..errors import SchedulingError
+from ..locks import case_lock_for_change
+from ..models import (
+    CHANGEABLE_STATUSES,
+    RELEASED_STATUSES,
+    Case,
+    CaseStatus,
+    Patient,
+    StageKind,
+)
+from ..screening import ScreeningAnswers, screening_blockers
+from ..services.booking import check_day
+from ..services.drivers import DRIVER_CLOSED_STATUSES, case_driver_set
+from ..slots import DayBook
+from .access import role_required
+from .case_forms import (
+    CASE_VERSION_FIELDS,
+    STALE_MESSAGE,
+    CancelForm,
+    DriverForm,
+    NoShowForm,
+    RescheduleDateForm,
+    RescheduleForm,
+    case_version,
+)
+
+SCREENING_LABELS = {
+    "active_infection": "Active infection",
+    "fracture_painful": "Fracture painful",
+    "bleeding_disorder": "Uncontrolled bleeding disorder",
+    "tumor_in_canal": "Tumour in the spinal canal",
+    "cement_allergy": "Allergy to bone cement",
+    "traumatic": "Traumatic fracture",
+    "conservative_treatment_weeks": "Weeks of conservative treatment",
+    "imaging_on_file": "Pre-op imaging on file",
+}
+CANCELLABLE_STATUSES = (*CHANGEABLE_STATUSES, CaseStatus.CHECKED_IN)
+# A time shown as free that another booking took before this one: show the times free now.
+SLOT_LOST = {"slot_taken", "surgeon_unavailable", "no_free_slot"}
+SLOT_LOST_MESSAGE = "That time was just taken; here are the free times now."
+
+SEARCH_MIN_CHARS = 2
+SEARCH_LIMIT = 50
+SEARCH_HINT = (
+    "Type at least two characters of a name, an MRN, a date of birth (YYYY-MM-DD) or a phone "
+    "number."
+)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PHONE_LIKE = re.compile(r"[\d\s()+.\-]+")
+PHONE_MIN_DIGITS = 4
+
+
+class StalePage(Exception):
+    """The case changed after the page that sent the form was drawn."""
+
+
+# The case page
+
+
+@role_required(*roles.READ_CASES)
+def case_detail(request, pk: int):
+    return _case_page(request, _case_or_404(pk, request.user))
+
+
+def _case_page(request, case: Case, *, cancel_form=None, driver_form=None):
+    zone = case.site.zone
+    today = timezone.now().astimezone(zone).date()
+    answers = {name: getattr(case, name) for name in SCREENING_LABELS}
+    blocking = {
+        blocker.field: blocker.reason
+        for blocker in screening_blockers(
+            ScreeningAnswers(**answers),
+            min_conservative_weeks=case.site.conservative_treatment_min_weeks,
+        )
+    }
+    stages = list(case.stages.all())
+    context = {
+        "case": case,
+        "patient": case.patient,
+        "stages": stages,
+        "ready_to_leave": stages[-1].planned_end if stages else None,
+        "screening": [
+            (label, answers[name], blocking.get(name)) for name, label in SCREENING_LABELS.items()
+        ],
+        "holds": [(hold, hold.hold_starts_on <= today) for hold in case.held_medications.all()],
+        "reminders": list(case.reminders.select_related("drug").order_by("due_at", "id")),
+        "history": _history(case),
+        "can_change": roles.user_has_role(request.user, roles.BOOK_CASES),
+        "can_reschedule": case.status in CHANGEABLE_STATUSES,
+        "can_cancel": case.status in CANCELLABLE_STATUSES,
+        # Before the procedure day a no-show cannot be right: the button appears on the day.
+        "can_no_show": case.status in CHANGEABLE_STATUSES and case.day <= today,
+        "can_set_driver": case.status not in DRIVER_CLOSED_STATUSES,
+        "cancel_form": cancel_form or CancelForm(case=case),
+        "no_show_form": NoShowForm(case=case),
+        "driver_form": driver_form or DriverForm(case=case),
+    }
+    with timezone.override(zone):
+        return render(request, "pages/case_detail.html", context)
+
+
+def _history(case: Case) -> list[tuple[str, datetime, str]]:
+    """What happened to the case, as the case row records it."""
+    events = [("Booked", case.created_at, _name(case.booked_by))]
+    if case.screening_overridden_at:
+        events.append(
+            ("Screening overridden", case.screening_overridden_at,
+             _name(case.screening_overridden_by))
+        )
+    if case.confirmed_at:
+        events.append(("Confirmed by the patient", case.confirmed_at, ""))
+    if case.cancelled_at:
+        events.append(("Cancelled", case.cancelled_at, _name(case.cancelled_by)))
+    events.append(("Last changed", case.updated_at, ""))
+    return events
+
+
+def _name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+# Actions: each checks the version the page was drawn from, then calls one service.
+
+
+@role_required(*roles.BOOK_CASES)
+@require_POST
+def case_cancel(request, pk: int):
+    case = _case_or_404(pk, request.user)
+    form = CancelForm(request.POST, case=case)
+    if form.is_stale():
+        return _stale(request, case)
+    if not form.is_valid():
+        return _case_page(request, case, cancel_form=form)
+    try:
+        with _as_shown(case, form.shown_version):
+            services.case_cancel(case=case, reason=form.cleaned_data["reason"], by=request.user)
+    except StalePage:
+        return _stale(request, case)
+    except SchedulingError as error:
+        messages.error(request, error.detail)
+        return redirect("case-detail", pk=case.pk)
+    messages.success(request, "The case is cancelled. Its rooms and bays are free again.")
+    return redirect("case-detail", pk=case.pk)
+
+
+@role_required(*roles.BOOK_CASES)
+@require_POST
+def case_no_show(request, pk: int):
+    case = _case_or_404(pk, request.user)
+    form = NoShowForm(request.POST, case=case)
+    if form.is_stale():
+        return _stale(request, case)
+    try:
+        with _as_shown(case, form.shown_version):
+            services.case_mark_no_show(case=case, by=request.user)
+    except StalePage:
+        return _stale(request, case)
+    except SchedulingError as error:
+        messages.error(request, error.detail)
+        return redirect("case-detail", pk=case.pk)
+    messages.success(request, "Recorded as a no-show. The patient's remaining messages are off.")
+    return redirect("case-detail", pk=case.pk)
+
+
+@role_required(*roles.BOOK_CASES)
+@require_POST
+def case_driver(request, pk: int):
+    case = _case_or_404(pk, request.user)
+    form = DriverForm(request.POST, case=case)
+    if form.is_stale():
+        return _stale(request, case)
+    if not form.is_valid():
+        return _case_page(request, case, driver_form=form)
+    try:
+        with _as_shown(case, form.shown_version):
+            case_driver_set(
+                case=case,
+                name=form.cleaned_data["driver_name"],
+                phone=form.cleaned_data["driver_phone"],
+                by=request.user,
+            )
+    except StalePage:
+        return _stale(request, case)
+    except SchedulingError as error:
+        messages.error(request, error.detail)
+        return redirect("case-detail", pk=case.pk)
+    messages.success(request, f"The driver is now {form.cleaned_data['driver_name']}.")
+    return redirect("case-detail", pk=case.pk)
+
+
+@role_required(*roles.BOOK_CASES)
+def case_reschedule(request, pk: int):
+    case = _case_or_404(pk, request.user)
+    if case.status not in CHANGEABLE_STATUSES:
+        messages.error(
+            request,
+            f"The case is {case.get_status_display().lower()} and can no longer be rescheduled.",
+        )
+        return redirect("case-detail", pk=case.pk)
+    today = timezone.now().astimezone(case.site.zone).date()
+
+    if request.method != "POST":
+        query = request.GET if "date" in request.GET else None
+        date_form = RescheduleDateForm(query, initial={"date": max(case.day, today)})
+        return _reschedule_page(request, case, date_form, RescheduleForm(case=case))
+
+    form = RescheduleForm(request.POST, case=case)
+    if form.is_stale():
+        return _stale(request, case)
+    date_form = RescheduleDateForm({"date": request.POST.get("date", "")})
+    if form.is_valid():
+        try:
+            with _as_shown(case, form.shown_version):
+                moved = services.case_reschedule(
+                    case=case, start=form.cleaned_data["start"], by=request.user
+                )
+        except StalePage:
+            return _stale(request, case)
+        except SchedulingError as error:
+            if error.code == "case_not_changeable":
+                messages.error(request, error.detail)
+                return redirect("case-detail", pk=case.pk)
+            form.add_error(None, SLOT_LOST_MESSAGE if error.code in SLOT_LOST else error.detail)
+            # The free times of the date of the start chosen are the ones to show again.
+            day = form.cleaned_data["start"].astimezone(case.site.zone).date()
+            date_form = RescheduleDateForm({"date": day.isoformat()})
+        else:
+            zone = case.site.zone
+            messages.success(
+                request,
+                f"Rescheduled to {moved.day:%A %-d %B %Y}: arrival "
+                f"{moved.arrival_at.astimezone(zone):%H:%M}, procedure "
+                f"{moved.procedure_start.astimezone(zone):%H:%M}. Messages are re-planned.",
+            )
+            return redirect("case-detail", pk=case.pk)
+    return _reschedule_page(request, case, date_form, form)
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    value: str  # the procedure start, ISO 8601 with the site's offset
+    start: str
+    arrival: str
+    ends: str
+    rooms: str
+    surgeon: str
+
+
+def _reschedule_page(request, case: Case, date_form: RescheduleDateForm, form: RescheduleForm):
+    day = None
+    closed = False
+    times: list[FreeTime] = []
+    if date_form.is_bound and date_form.is_valid():
+        day = date_form.cleaned_data["date"]
+    elif not date_form.is_bound:
+        day = date_form.initial["date"]
+    if day is not None:
+        try:
+            check_day(case.site, day)
+        except SchedulingError as error:
+            date_form.add_error("date", error.detail)
+            day = None
+    if day is not None:
+        times, closed = _free_times(case, day)
+    context = {
+        "case": case,
+        "date_form": date_form,
+        "form": form,
+        "day": day,
+        "closed": closed,
+        "times": times,
+    }
+    with timezone.override(case.site.zone):
+        return render(request, "pages/case_reschedule.html", context)
+
+
+def _free_times(case: Case, day: date) -> tuple[list[FreeTime], bool]:
+    """The starts free for this case on `day`, with its own current booking set aside (the
+    service does the same, so a move by a few minutes that overlaps itself is offered)."""
+    zone = case.site.zone
+    book = DayBook(
+        site=case.site,
+        procedure_type=case.procedure_type,
+        levels=case.levels,
+        day=day,
+        surgeon=case.surgeon if case.surgeon_requested else None,
+        exclude_case_id=case.pk,
+    )
+    if book.opens is None:
+        return [], True
+    return [
+        FreeTime(
+            value=slot.times.procedure_start.astimezone(zone).isoformat(),
+            start=f"{slot.times.procedure_start.astimezone(zone):%H:%M}",
+            arrival=f"{slot.times.arrival_at.astimezone(zone):%H:%M}",
+            ends=f"{slot.times.ends_at.astimezone(zone):%H:%M}",
+            rooms=", ".join(dict.fromkeys(resource.name for resource in slot.resources)),
+            surgeon=slot.surgeon.name if slot.surgeon else "",
+        )
+        for slot in book.free_slots(arrival_not_before=timezone.now())
+    ], False
+
+
+def _case_or_404(pk: int, user) -> Case:
+    case = selectors.case_get(pk, user)
+    if case is None:
+        raise Http404("No such case.")
+    return case
+
+
+@contextmanager
+def _as_shown(case: Case, version: str) -> Iterator[None]:
+    """Run a service only if the case is still as the page showed it.
+
+    The check and the service share one transaction and the case's lock (taken in the order the
+    services take it: the case's advisory lock, then its row), so a change committed between the
+    check and the write cannot slip through."""
+    with transaction.atomic():
+        case_lock_for_change(case.pk)
+        current = Case.objects.select_for_update().only(*CASE_VERSION_FIELDS).get(pk=case.pk)
+        if case_version(current) != version:
+            raise StalePage
+        yield
+
+
+def _stale(request, case: Case):
+    messages.error(request, STALE_MESSAGE)
+    return redirect("case-detail", pk=case.pk)
+
+
+# Patient search
+
+
+@role_required(*roles.READ_CASES)
+def patient_search(request):
+    query = " ".join(request.GET.get("q", "").split())[:100]
+    patients, hint, more = [], "", False
+    if len(query) < SEARCH_MIN_CHARS:
+        hint = SEARCH_HINT
+    else:
+        condition, hint = _search_condition(query)
+        if condition is not None:
+            patients = _patients_matching(condition, request.user)
+            more = len(patients) > SEARCH_LIMIT
+            patients = patients[:SEARCH_LIMIT]
+    context = {"query": query, "patients": patients, "hint": hint, "more": more,
+               "limit": SEARCH_LIMIT}
+    return render(request, "pages/search.html", context)
+
+
+def _search_condition(query: str) -> tuple[Q | None, str]:
+    """What the query can mean: a date of birth, a phone number or MRN, or a name or MRN."""
+    mrn = Q(mrn__icontains=query)
+    if ISO_DATE.fullmatch(query):
+        try:
+            return Q(date_of_birth=date.fromisoformat(query)), ""
+        except ValueError:
+            return None, f"“{query}” is not a date. Give a date of birth as YYYY-MM-DD."
+    if PHONE_LIKE.fullmatch(query):
+        digits = re.sub(r"\D", "", query)
+        if len(digits) < PHONE_MIN_DIGITS:
+            return mrn, ""
+        # Phones are stored in E.164 (+12125550100): the digits typed, in any layout, with or
+        # without the country code, are a run inside it.
+        return mrn | Q(phone__contains=digits), ""
+    name = Q()
+    for word in re.split(r"[\s,]+", query):
+        if word:
+            name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+    return mrn | name, ""
+
+
+def _patients_matching(condition: Q, user) -> list[Patient]:
+    """Patients with a case at one of the user's sites, each with those cases: two queries."""
+    sites = selectors.visible_sites(user)
+    cases = (
+        Case.objects.filter(site__in=sites)
+        .select_related("site", "procedure_type")
+        .order_by("-day", "-procedure_start")
+    )
+    return list(
+        Patient.objects.filter(condition, pk__in=Case.objects.filter(site__in=sites).values(
+            "patient_id"))
+        .prefetch_related(Prefetch("cases", queryset=cases, to_attr="visible_cases"))
+        .order_by("last_name", "first_name", "pk")[: SEARCH_LIMIT + 1]
+    )
+
+
+# The printable day list
+
+
+@dataclass
+class RoomDay:
+    name: str
+    cases: list[Case]
+
+
+@role_required(*roles.READ_CASES)
+def day_list(request):
+    sites = list(selectors.visible_sites(request.user))
+    if not sites:
+        messages.info(request, "You do not work at any site yet: ask an administrator.")
+        return render(request, "pages/day_list.html", {"sites": [], "site": None})
+    code = request.GET.get("site", "")
+    site = next((site for site in sites if site.code == code), None) if code else sites[0]
+    if site is None:
+        raise Http404("No such site.")
+    today = timezone.now().astimezone(site.zone).date()
+    day = today
+    raw = request.GET.get("date", "").strip()
+    if raw:
+        try:
+            if not ISO_DATE.fullmatch(raw):
+                raise ValueError
+            day = date.fromisoformat(raw)
+        except ValueError:
+            messages.error(request, f"“{raw[:40]}” is not a date (YYYY-MM-DD); showing today.")
+    rooms, released = _by_room(selectors.cases_of_day(site, day))
+    context = {
+        "sites": sites,
+        "site": site,
+        "day": day,
+        "today": today,
+        "rooms": rooms,
+        "released": released,
+        "count": sum(len(room.cases) for room in rooms),
+        "previous_day": date.fromordinal(day.toordinal() - 1),
+        "next_day": date.fromordinal(day.toordinal() + 1),
+    }
+    with timezone.override(site.zone):
+        return render(request, "pages/day_list.html", context)
+
+
+def _by_room(cases: list[Case]) -> tuple[list[RoomDay], list[Case]]:
+    """Active cases under their procedure room, rooms by name, cases in start order; cancelled
+    and no-show cases apart."""
+    rooms: dict[str, RoomDay] = {}
+    released = []
+    for case in cases:  # in procedure start order
+        if case.status in RELEASED_STATUSES:
+            released.append(case)
+            continue
+        room = next(
+            (stage.resource.name for stage in case.stages.all()
+             if stage.kind == StageKind.PROCEDURE),
+            "No procedure room",
+        )
+        rooms.setdefault(room, RoomDay(room, [])).cases.append(case)
+    return sorted(rooms.values(), key=lambda room: room.name), released

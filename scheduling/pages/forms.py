@@ -1,0 +1,381 @@
+"""The booking form: patient, screening, held medicines, driver and when, checked as the services
+will check them, so the clerk sees every problem next to its field before anything is written.
+
+The services stay the last word: an error they raise (a slot taken meanwhile, a constraint) is
+put back on the field it names with `add_service_errors`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import roles, selectors
+from ..errors import SchedulingError
+from ..models import Channel, Drug, Patient, ProcedureType, Surgeon
+from ..screening import ScreeningAnswers, screening_blockers
+from ..services.booking import check_day, check_levels
+from ..services.patients import phone_e164
+
+LANGUAGES = [("en", "English"), ("es", "Spanish")]
+YES_NO = [("yes", "Yes"), ("no", "No")]
+REGISTRATION = [
+    "first_name", "last_name", "date_of_birth", "mrn", "phone", "email", "preferred_channel",
+    "language",
+]
+REQUIRED_TO_REGISTER = {
+    "first_name": "Enter the patient's first name.",
+    "last_name": "Enter the patient's last name.",
+    "date_of_birth": "Enter the patient's date of birth.",
+    "mrn": "Enter the patient's MRN.",
+}
+# The screening questions, asked so that "yes" is the answer to worry about except where the
+# clinic's own wording asks the other way round (painful fracture, imaging on file).
+SCREENING_QUESTIONS = {
+    "active_infection": "Does the patient have an active infection (fever, urine, skin, chest)?",
+    "fracture_painful": "Is the fracture painful?",
+    "bleeding_disorder": "Does the patient have an uncontrolled bleeding disorder?",
+    "tumor_in_canal": "Has a tumour spread into the spinal canal?",
+    "cement_allergy": "Is the patient allergic to bone cement?",
+    "traumatic": "Was the fracture caused by an injury (traumatic)?",
+    "imaging_on_file": "Is the pre-op imaging on file?",
+}
+# Where an error the services raise belongs on this form.
+SERVICE_FIELDS = {
+    "driver.phone": "driver_phone", "driver.name": "driver_name", "patient_id": "find_mrn"
+}
+
+
+def _yes_no(label: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=YES_NO,
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Answer yes or no."},
+    )
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class BookingForm(forms.Form):
+    """One booking. `booking=True` when the clerk pressed Book: a free time must be chosen."""
+
+    use_required_attribute = False  # every message comes from the server, next to its field
+
+    token = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    find_mrn = forms.CharField(
+        label="Find a registered patient by MRN",
+        required=False,
+        max_length=40,
+        help_text="Leave empty to register a new patient below.",
+    )
+    register_anyway = forms.BooleanField(
+        label="None of these: register a new patient (a different person)", required=False
+    )
+    first_name = forms.CharField(label="First name", required=False, max_length=80)
+    last_name = forms.CharField(label="Last name", required=False, max_length=80)
+    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=_date_input())
+    mrn = forms.CharField(label="MRN", required=False, max_length=40)
+    phone = forms.CharField(
+        label="Mobile phone",
+        required=False,
+        max_length=32,
+        help_text="Optional. For text messages; without a country code it is read as a US number.",
+    )
+    email = forms.EmailField(label="Email address", required=False, help_text="Optional.")
+    preferred_channel = forms.ChoiceField(
+        label="Send messages by",
+        choices=[(Channel.SMS, "Text message (SMS)"), (Channel.EMAIL, "Email")],
+        initial=Channel.SMS,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    language = forms.ChoiceField(
+        label="Language for messages", choices=LANGUAGES, initial="en", required=False
+    )
+
+    active_infection = _yes_no(SCREENING_QUESTIONS["active_infection"])
+    fracture_painful = _yes_no(SCREENING_QUESTIONS["fracture_painful"])
+    bleeding_disorder = _yes_no(SCREENING_QUESTIONS["bleeding_disorder"])
+    tumor_in_canal = _yes_no(SCREENING_QUESTIONS["tumor_in_canal"])
+    cement_allergy = _yes_no(SCREENING_QUESTIONS["cement_allergy"])
+    traumatic = _yes_no(SCREENING_QUESTIONS["traumatic"])
+    conservative_treatment_weeks = forms.IntegerField(
+        label="Weeks of conservative treatment tried (rest, pain relief, brace)",
+        min_value=0,
+        max_value=520,
+        error_messages={"required": "Enter the number of weeks (0 if none)."},
+    )
+    imaging_on_file = _yes_no(SCREENING_QUESTIONS["imaging_on_file"])
+
+    medications = forms.MultipleChoiceField(
+        label="Medicines to hold before the procedure",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick each one the patient takes (none if none); the day it stops is worked "
+        "out from the procedure date.",
+        error_messages={"invalid_choice": "“%(value)s” is not in the medication table."},
+    )
+
+    driver_name = forms.CharField(
+        label="Driver's name",
+        required=False,
+        max_length=120,
+        help_text="Optional. The adult who takes the patient home; can be added later.",
+    )
+    driver_phone = forms.CharField(
+        label="Driver's phone", required=False, max_length=32, help_text="Optional."
+    )
+
+    site = forms.ChoiceField(label="Site", error_messages={"required": "Choose the site."})
+    procedure_type = forms.ChoiceField(
+        label="Procedure", error_messages={"required": "Choose the procedure."}
+    )
+    levels = forms.IntegerField(
+        label="Vertebral levels",
+        initial=1,
+        error_messages={"required": "Enter the number of levels.", "invalid": "Enter a number."},
+    )
+    surgeon = forms.ChoiceField(label="Surgeon", required=False, help_text="Optional.")
+    date = forms.DateField(
+        label="Procedure date",
+        widget=_date_input(),
+        error_messages={"required": "Enter the procedure date."},
+    )
+    override_reason = forms.CharField(
+        label="Screening override: reason",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only when a screening answer blocks the booking. Recorded on the case with "
+        "your name.",
+    )
+    start = forms.CharField(label="Free time", required=False, max_length=40)
+
+    def __init__(self, *args, user, booking: bool = False, **kwargs) -> None:
+        super().__init__(*args, label_suffix="", **kwargs)
+        self.user = user
+        self.booking = booking
+        self.patient: Patient | None = None  # a registered patient to book for
+        self.duplicates: list[Patient] = []  # registered patients that match the new one
+        self.duplicate_mrn = False  # one of them has the MRN typed: it cannot be registered twice
+        self.blockers = []
+        self.slot_lost = False  # the chosen time was taken by another booking
+        self.can_override = roles.user_has_role(user, roles.OVERRIDE_SCREENING)
+        if not self.can_override:
+            del self.fields["override_reason"]
+
+        self.sites = {site.code: site for site in selectors.visible_sites(user)}
+        self.fields["site"].choices = [(code, site.name) for code, site in self.sites.items()]
+        types = ProcedureType.objects.filter(active=True, stage_templates__isnull=False).distinct()
+        self.fields["procedure_type"].choices = [(t.code, t.name) for t in types]
+        surgeons = Surgeon.objects.filter(active=True, sites__in=self.sites.values()).distinct()
+        self.fields["surgeon"].choices = [("", "Any surgeon free at that time")] + [
+            (surgeon.code, surgeon.name) for surgeon in surgeons
+        ]
+        self.fields["medications"].choices = [
+            (drug.code, _drug_label(drug)) for drug in Drug.objects.filter(active=True)
+        ]
+        for name in ("site", "procedure_type"):
+            if len(self.fields[name].choices) == 1:
+                self.fields[name].initial = self.fields[name].choices[0][0]
+
+    def clean_phone(self) -> str:
+        return _phone(self.cleaned_data["phone"])
+
+    def clean_driver_phone(self) -> str:
+        return _phone(self.cleaned_data["driver_phone"])
+
+    def clean_date_of_birth(self) -> date | None:
+        born = self.cleaned_data["date_of_birth"]
+        if born is not None and born > timezone.localdate():
+            raise forms.ValidationError("The date of birth is in the future.")
+        return born
+
+    def clean_start(self) -> datetime | None:
+        raw = self.cleaned_data["start"]
+        if not raw:
+            return None
+        try:
+            start = datetime.fromisoformat(raw)
+        except ValueError:
+            start = None
+        if start is None or start.tzinfo is None:
+            raise forms.ValidationError("Choose one of the free times below.")
+        return start
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self._clean_patient(data)
+        self._clean_when(data)
+        self._clean_screening(data)
+        if self.booking and not data.get("start") and "start" not in self.errors:
+            self.add_error("start", "Choose one of the free times below.")
+        return data
+
+    def _clean_patient(self, data: dict) -> None:
+        mrn = data.get("find_mrn", "").strip()
+        if mrn:
+            # What is typed under "register" is not used: its mistakes do not stop the booking.
+            for name in REGISTRATION:
+                self.errors.pop(name, None)
+            self.patient = (
+                Patient.objects.filter(mrn=mrn).first()
+                or Patient.objects.filter(mrn__iexact=mrn).order_by("pk").first()
+            )
+            if self.patient is None:
+                self.add_error(
+                    "find_mrn",
+                    f"No patient has the MRN “{mrn}”. Check it, or leave it empty and register "
+                    "the patient below.",
+                )
+            return
+        for name, message in REQUIRED_TO_REGISTER.items():
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, message)
+        if data.get("preferred_channel") == Channel.EMAIL and not data.get("email"):
+            if "email" not in self.errors:
+                self.add_error("email", "Enter an email address to send messages by email.")
+        if any(name in self.errors for name in REQUIRED_TO_REGISTER):
+            return
+        matches = Patient.objects.filter(
+            Q(mrn__iexact=data["mrn"])
+            | Q(
+                first_name__iexact=data["first_name"],
+                last_name__iexact=data["last_name"],
+                date_of_birth=data["date_of_birth"],
+            )
+        ).order_by("pk")[:5]
+        self.duplicates = list(matches)
+        self.duplicate_mrn = any(p.mrn.lower() == data["mrn"].lower() for p in self.duplicates)
+        if self.duplicate_mrn:
+            self.add_error(
+                "mrn",
+                f"The MRN {data['mrn']} is already registered. Use the registered patient "
+                "shown above, or check the MRN.",
+            )
+        elif self.duplicates and not data.get("register_anyway"):
+            self.add_error(
+                "last_name",
+                "A patient with this name and date of birth is already registered. Use them "
+                "(shown above), or tick “None of these” to register a different person.",
+            )
+
+    def _clean_when(self, data: dict) -> None:
+        """Site, procedure, levels, surgeon and date, checked as the booking service checks them."""
+        site = self.sites.get(data.get("site"))
+        data["site"] = site
+        code = data.get("procedure_type")
+        data["procedure_type"] = (
+            self._service_call(selectors.procedure_type_get, code) if code else None
+        ) or None
+        surgeon_code = data.get("surgeon")
+        data["surgeon"] = None
+        if site is None:
+            return
+        if surgeon_code:
+            data["surgeon"] = (
+                self._service_call(selectors.surgeon_get, surgeon_code, site) or None
+            )
+        if data["procedure_type"] and data.get("levels") is not None:
+            self._service_call(check_levels, data["procedure_type"], data["levels"])
+        day = data.get("date")
+        if day is not None and self._service_call(check_day, site, day) is None:
+            if not site.opening_hours.filter(weekday=day.weekday()).exists():
+                self.add_error("date", f"{site.name} is closed on {day:%A %-d %B %Y}.")
+
+    def _clean_screening(self, data: dict) -> None:
+        names = [*SCREENING_QUESTIONS, "conservative_treatment_weeks"]
+        if data.get("site") is None or any(data.get(name) is None for name in names):
+            return
+        self.blockers = screening_blockers(
+            self.screening_answers(),
+            min_conservative_weeks=data["site"].conservative_treatment_min_weeks,
+        )
+        if self.can_override:
+            if self.booking and self.blockers and not data.get("override_reason", "").strip():
+                self.add_error(
+                    "override_reason",
+                    "Write why the case goes ahead despite the screening answers.",
+                )
+            return
+        for blocker in self.blockers:
+            self.add_error(blocker.field, blocker.reason)
+
+    def _service_call(self, check, *args):
+        """Run a selector or check; a SchedulingError becomes an error on its field (-> False)."""
+        try:
+            return check(*args)
+        except SchedulingError as error:
+            add_service_errors(self, error)
+            return False
+
+    def screening_answers(self) -> ScreeningAnswers:
+        data = self.cleaned_data
+        return ScreeningAnswers(
+            **{name: data[name] for name in SCREENING_QUESTIONS},
+            conservative_treatment_weeks=data["conservative_treatment_weeks"],
+        )
+
+    def override_for_service(self) -> str | None:
+        """What the service is given: a reason only when a clinician overrides a blocker."""
+        if not (self.can_override and self.blockers):
+            return None
+        return self.cleaned_data.get("override_reason", "")
+
+    def registration(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "first_name": data["first_name"].strip(),
+            "last_name": data["last_name"].strip(),
+            "date_of_birth": data["date_of_birth"],
+            "mrn": data["mrn"].strip(),
+            "phone": data["phone"],
+            "email": data["email"],
+            "preferred_channel": data["preferred_channel"] or Channel.SMS,
+            "language": data["language"] or "en",
+        }
+
+    def drugs(self) -> list[Drug]:
+        return selectors.drugs_get(self.cleaned_data.get("medications", []))
+
+    def when_ready(self) -> bool:
+        """Site, procedure, levels, surgeon and date are all good: free times can be shown."""
+        names = ("site", "procedure_type", "levels", "surgeon", "date")
+        return not any(name in self.errors for name in names) and all(
+            self.cleaned_data.get(name) for name in ("site", "procedure_type", "date")
+        )
+
+
+def add_service_errors(form: forms.Form, error: SchedulingError) -> None:
+    """Put a service's errors next to the fields they name ("patient.phone" -> "phone")."""
+    if not error.errors:
+        form.add_error(None, error.detail)
+    for key, messages in error.errors.items():
+        name = SERVICE_FIELDS.get(key, key.split(".", 1)[-1])
+        field = name if name in form.fields else None
+        for message in messages:
+            if field is None or field not in form.errors or message not in form.errors[field]:
+                form.add_error(field, message)
+
+
+def _phone(raw: str) -> str:
+    if not raw.strip():
+        return ""
+    try:
+        return phone_e164(raw, field="phone")
+    except SchedulingError as error:
+        raise forms.ValidationError(error.detail) from None
+
+
+def _drug_label(drug: Drug) -> str:
+    held = f"{drug.hold_doses} doses" if drug.hold_doses else f"{drug.hold_days} days"
+    extra = "; INR checked on the day" if drug.inr_check else ""
+    return f"{drug.name} (held {held} before{extra})"

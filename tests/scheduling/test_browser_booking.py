@@ -1,0 +1,100 @@
+"""A clerk books in a real browser (Chromium through Playwright), finding every control by its
+label or role, as a keyboard or screen-reader user would."""
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from scheduling import roles, services
+from scheduling.models import Case, ProcedureType
+from scheduling.screening import ScreeningAnswers
+from tests.conftest import CLEAR_SCREENING, TUESDAY, log_in
+from tests.factories import PatientFactory, UserFactory
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs/screenshots/booking-confirmation.png"
+ANSWERS = {
+    "active infection": "No",
+    "fracture painful": "Yes",
+    "bleeding disorder": "No",
+    "tumour spread": "No",
+    "allergic to bone cement": "No",
+    "caused by an injury": "No",
+    "pre-op imaging": "Yes",
+}
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def clerk_of(site):
+    clerk = UserFactory(roles=[roles.FRONT_DESK])
+    site.staff.add(clerk)
+    return clerk
+
+
+def fill_in_and_show_free_times(page):
+    page.get_by_label("First name").fill("Margaret")
+    page.get_by_label("Last name").fill("Whitfield")
+    page.get_by_label("Date of birth").fill("1948-05-17")
+    page.get_by_label("MRN", exact=True).fill("MRN-1001")
+    page.get_by_label("Mobile phone").fill("(212) 555-0100")
+    page.get_by_label("Email address").fill("m.whitfield@example.org")
+    for question, answer in ANSWERS.items():
+        page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
+    page.get_by_label("Weeks of conservative treatment").fill("8")
+    page.get_by_label("Clopidogrel").check()
+    page.get_by_label("Driver's name").fill("Tom Whitfield")
+    page.get_by_label("Driver's phone").fill("(212) 555-0101")
+    page.get_by_label("Procedure date").fill(TUESDAY.isoformat())
+    page.get_by_role("button", name="Show free times").click()
+
+
+def free_times(page):
+    return page.get_by_role("group", name="Free times on Tuesday 3 March 2026").get_by_role("radio")
+
+
+def test_a_clerk_books_from_an_empty_form_to_the_confirmation(page, unit, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, clerk_of(unit).username)
+
+    fill_in_and_show_free_times(page)
+    free_times(page).first.check()
+    page.get_by_role("button", name="Book", exact=True).click()
+
+    page.get_by_role("heading", name="Booking confirmation").wait_for()
+    case = Case.objects.get()
+    assert page.url.endswith(f"/cases/{case.pk}/confirmation/")
+    arrival = page.get_by_role("row", name="Arrival time").inner_text()
+    assert arrival.split("\t")[-1].startswith("07:00 (checking in")
+    assert page.get_by_role("row", name="Clopidogrel").is_visible()
+    for path in (tmp_path / "booking-confirmation.png", SCREENSHOT):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=path, full_page=True)
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_a_time_lost_to_another_clerk_is_told_with_the_free_times_now(page, tiny_unit):
+    log_in(page, clerk_of(tiny_unit).username)
+    fill_in_and_show_free_times(page)
+    chosen = free_times(page).first
+    chosen.check()
+    lost = chosen.get_attribute("value")
+
+    # Another clerk books that very time while this one is still on the page.
+    services.case_book(
+        site=tiny_unit,
+        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
+        levels=1,
+        day=TUESDAY,
+        start=datetime.fromisoformat(lost),
+        patient=PatientFactory(),
+        screening=ScreeningAnswers(**CLEAR_SCREENING),
+        booked_by=UserFactory(),
+    )
+    page.get_by_role("button", name="Book", exact=True).click()
+
+    assert page.get_by_role("alert").first.inner_text().startswith("That time was just taken")
+    told = page.get_by_text("That time was just taken; here are the free times now.")
+    assert told.first.is_visible()
+    assert free_times(page).count() > 0
+    assert page.locator(f'input[name="start"][value="{lost}"]').count() == 0
+    assert Case.objects.count() == 1
