@@ -108,6 +108,8 @@ def run(args, tmp: Path) -> dict:
         broker.flushdb()
     except redis.RedisError as exc:
         raise BenchError(f"Redis at {args.broker} cannot be reached: {exc}") from None
+    # Celery prefers CELERY_BROKER_URL from the environment over the broker an app is given.
+    os.environ["CELERY_BROKER_URL"] = args.broker
     app = Celery("vertebro-bench", broker=args.broker, set_as_current=False)
     record_file = tmp / "sent.jsonl"
     worker = start_worker(args.broker, record_file, tmp / "worker.log")

@@ -50,7 +50,7 @@ REDIS_START = [
 
 
 @pytest.fixture
-def broker_url():
+def broker_url(monkeypatch):
     """Redis from CELERY_BROKER_URL (as .ci/run sets it), on a database of our own. Without it
     the tests skip in a developer's quick run, and fail when VERTEBRO_REQUIRE_SERVICES is set."""
     import redis
@@ -70,6 +70,9 @@ def broker_url():
         if os.environ.get("VERTEBRO_REQUIRE_SERVICES"):
             pytest.fail(f"VERTEBRO_REQUIRE_SERVICES is set but the test {problem}")
         pytest.skip(problem)
+    # Celery reads CELERY_BROKER_URL from the environment before any broker given to an app,
+    # so the test's own app must see our database there too.
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
     return url
 
 

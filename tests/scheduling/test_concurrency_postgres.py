@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scheduling import roles
-from scheduling.models import Case, Patient, ProcedureType, Resource, Stage, StageKind
+from scheduling.models import Case, Patient, ProcedureType, Resource, Site, Stage, StageKind
 from scheduling.screening import ScreeningAnswers
 from scheduling.services import case_book
 from tests.conftest import CLEAR_SCREENING, TUESDAY, case_payload
@@ -74,6 +74,7 @@ def clients_for(front_desk, count):
     """Separate API clients, one per clerk's request, with the front-desk user's token (made
     here in the main thread and committed before any request starts)."""
     token = Token.objects.get(user=front_desk.user).key
+    front_desk.user.sites.set(Site.objects.all())  # the clerk works at the unit under test
     clients = []
     for _ in range(count):
         client = APIClient()
