@@ -4,6 +4,7 @@ With nothing configured the product runs on SQLite and an embedded (file-system)
 one machine. Set DATABASE_URL and CELERY_BROKER_URL to run on PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -13,6 +14,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# "production" turns on the hardening at the end of this file (see README.md).
+DJANGO_ENV = env("DJANGO_ENV", default="development")
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-in-production")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
@@ -29,8 +32,12 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "auditlog",
+    "axes",
+    "csp",
     "scheduling",
     "notifications",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -41,6 +48,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "audit.middleware.AuditActorMiddleware",
+    "audit.middleware.AccessLogMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vertebro_site.urls"
@@ -91,6 +103,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out login before any password is checked; logs nobody in itself.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -135,6 +153,59 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The reverse proxies in front of the app (README.md, "Security"). Each appends the address it got
+# the request from to X-Forwarded-For; vertebro_site.security.client_ip reads the entry this many
+# places from the right. 0: no proxy, REMOTE_ADDR is the client.
+PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=1 if DJANGO_ENV == "production" else 0)
+
+# Failed logins (django-axes): 5 failures for one username from one address lock that pair out for
+# 15 minutes, whatever the password. Pages, the admin and the API token endpoint all count.
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Not django-ipware's AXES_IPWARE_PROXY_COUNT: see the docstring of vertebro_site.security.
+AXES_CLIENT_IP_CALLABLE = "vertebro_site.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "vertebro_site.security.lockout_response"
+
+# Sessions end after DJANGO_SESSION_IDLE_MINUTES without a request: the cookie and the stored
+# session both expire that long after the last request, which saves the session again.
+SESSION_COOKIE_AGE = 60 * env.int("DJANGO_SESSION_IDLE_MINUTES", default=15)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# CSRF_COOKIE_HTTPONLY stays False (Django's default): a script that could read the cookie already
+# runs on this origin and can read the token from any form, so it would protect nothing.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Patient links carry a signed token in their path: never send it to another site.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4): no inline or third-party scripts anywhere. Inline
+# <style> blocks and style attributes are allowed; they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+    },
+}
+
+# The audit trail (audit app): every create, change and delete of these rows, with who and from
+# where; views of records are audit.AccessLog rows.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    "scheduling.Patient",
+    {"model": "scheduling.Case", "exclude_fields": ["updated_at"]},
+    "scheduling.Stage",
+    "scheduling.CaseMedication",
+)
+
 # Celery. The embedded default is kombu's file-system transport: the web server, the worker and
 # beat share a folder on this machine, and nothing else needs to run.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -167,19 +238,23 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 
+# Logs carry ids, codes and paths, never request bodies or patient details. SQL is not logged
+# even at LOG_LEVEL=DEBUG: its parameters are patient data.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO", "propagate": True}},
 }
 
 # Production hardening, switched on with DJANGO_ENV=production (see README.md).
-DJANGO_ENV = env("DJANGO_ENV", default="development")
 if DJANGO_ENV == "production":
     DEBUG = False
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if PROXY_COUNT > 0:
+        # Only a proxy we run may say the request came over HTTPS.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

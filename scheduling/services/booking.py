@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import roles, timing
+from audit import records as audit
 from notifications.services import reminders_cancel, reminders_plan, reminders_replan
 
 from ..errors import SchedulingError
@@ -88,14 +89,14 @@ def case_book(
                     **override,
                 )
                 stages = _write_stages(case, slot)
-                held = CaseMedication.objects.bulk_create(
+                held = audit.created(CaseMedication.objects.bulk_create(
                     CaseMedication(
                         case=case,
                         drug=drug,
                         hold_starts_on=timing.medication_hold_starts_on(day, drug.hold_days),
                     )
                     for drug in medications
-                )
+                ))
                 _with_details(case, stages, held)
                 reminders_plan(case)
             return case
@@ -152,7 +153,7 @@ def case_reschedule(
                     medication.hold_starts_on = timing.medication_hold_starts_on(
                         day, medication.drug.hold_days
                     )
-                CaseMedication.objects.bulk_update(held, ["hold_starts_on"])
+                audit.bulk_update(held, ["hold_starts_on"])
                 _with_details(locked, stages, held)
                 reminders_replan(locked)
             return locked
@@ -177,7 +178,7 @@ def case_cancel(*, case: Case, reason: str, by: AbstractBaseUser) -> Case:
         locked.save(
             update_fields=["status", "cancel_reason", "cancelled_at", "cancelled_by", "updated_at"]
         )
-        locked.stages.update(active=False)
+        audit.update(locked.stages.all(), active=False)
         reminders_cancel(locked)
     return locked
 
@@ -194,7 +195,7 @@ def case_mark_no_show(*, case: Case, by: AbstractBaseUser) -> Case:
             )
         locked.status = CaseStatus.NO_SHOW
         locked.save(update_fields=["status", "updated_at"])
-        locked.stages.update(active=False)
+        audit.update(locked.stages.all(), active=False)
         reminders_cancel(locked)
     return locked
 
@@ -264,7 +265,8 @@ def _with_details(case: Case, stages: list[Stage], held: list[CaseMedication]) -
 
 
 def _write_stages(case: Case, slot: Slot) -> list[Stage]:
-    return Stage.objects.bulk_create(
+    # Through audit.created: bulk_create sends no save signals for the audit log to hear.
+    return audit.created(Stage.objects.bulk_create(
         Stage(
             case=case,
             position=position,
@@ -276,7 +278,7 @@ def _write_stages(case: Case, slot: Slot) -> list[Stage]:
             held_until=stage.held_until,
         )
         for position, (stage, resource) in enumerate(zip(slot.times.stages, slot.resources))
-    )
+    ))
 
 
 def _times_fields(slot: Slot) -> dict[str, datetime]:

@@ -1,0 +1,100 @@
+"""The request's side of the audit trail: who (actor), from where (address), what was seen."""
+
+from contextvars import ContextVar
+
+from auditlog.middleware import AuditlogMiddleware
+from django.http import HttpRequest, HttpResponse
+
+from scheduling.models import Case
+from vertebro_site.security import client_ip
+
+from .models import AccessLog
+
+# Pages and API views that show one case, and with it its patient (the URL's `pk` is the case).
+CASE_VIEWS = frozenset(
+    {
+        "case-detail",
+        "case-confirmation",
+        "case-reschedule",
+        "case-cancel",
+        "case-no-show",
+        "case-driver",
+        "api-case",
+        "api-case-messages",
+        "api-case-reschedule",
+        "api-case-cancel",
+        "api-case-no-show",
+    }
+)
+# Pages that list patients by name: logged as an access with no one case.
+LIST_VIEWS = frozenset({"patient-search", "day-list", "api-cases"})
+
+_request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
+
+
+class AuditActorMiddleware(AuditlogMiddleware):
+    """auditlog's middleware, with the client address taken behind our proxy (auditlog itself
+    trusts the left-most X-Forwarded-For entry, which the client writes) and the actor taken when
+    the change is saved rather than when the request arrives: an API call authenticates by token
+    inside the view, after every middleware has run."""
+
+    @staticmethod
+    def _get_remote_addr(request: HttpRequest) -> str | None:
+        return client_ip(request)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _request.set(request)
+        try:
+            return super().__call__(request)
+        finally:
+            _request.reset(token)
+
+
+def actor_from_request(sender, instance, **kwargs) -> None:
+    """pre_save of auditlog's LogEntry: the user of the request being served, once known.
+
+    DRF sets the token's user on the Django request too, so request.user is right by the time a
+    view writes."""
+    request = _request.get()
+    if request is None or instance.actor_id is not None:
+        return
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        instance.actor = user
+        instance.actor_email = user.email or None
+
+
+class AccessLogMiddleware:
+    """Writes an AccessLog row for each successful (200) view of a watched page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is None or response.status_code != 200:
+            return response
+        if match.url_name not in CASE_VIEWS and match.url_name not in LIST_VIEWS:
+            return response
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return response
+        case_id = match.kwargs.get("pk") if match.url_name in CASE_VIEWS else None
+        AccessLog.objects.create(
+            user=user,
+            username=user.get_username(),
+            remote_addr=client_ip(request),
+            method=request.method[:8],
+            url_name=match.url_name,
+            path=request.path[:255],
+            case_id=case_id,
+            patient_id=_patient_of(case_id),
+        )
+        return response
+
+
+def _patient_of(case_id: int | None) -> int | None:
+    if case_id is None:
+        return None
+    return Case.objects.filter(pk=case_id).values_list("patient_id", flat=True).first()
