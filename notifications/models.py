@@ -17,6 +17,7 @@ class MessageKind(models.TextChoices):
     ARRIVAL = "arrival", "Arrival time (day before)"
     ARRIVAL_MORNING = "arrival_morning", "Arrival time (morning of)"
     DRIVER_PICKUP = "driver_pickup", "Driver pickup"
+    DRIVER_READY = "driver_ready", "Driver: pickup time once recovery starts"
     AFTERCARE = "aftercare", "Aftercare"
     INFECTION_CHECK = "infection_check", "Infection check"
     RESCHEDULE_NOTICE = "reschedule_notice", "New time after a reschedule"

@@ -76,8 +76,8 @@ def context_for(reminder) -> dict:
             return formats.date_format(instant.astimezone(zone), fmt)
 
     pickup = None
-    if reminder.kind == "driver_pickup" or reminder.channel == "email":  # SMS rarely need it
-        pickup = max((stage.planned_end for stage in case.stages.all()), default=case.arrival_at)
+    if reminder.audience == "driver" or reminder.channel == "email":  # patient SMS never need it
+        pickup = pickup_time(case)
     context = {
         "first_name": case.patient.first_name,
         "clinic": site.name,
@@ -99,6 +99,18 @@ def context_for(reminder) -> dict:
         ),
     }
     return context
+
+
+def pickup_time(case) -> datetime:
+    """When the patient should be ready to go home: the end of recovery, projected from its
+    actual start once it has begun (a recovery lasts as long as planned)."""
+    stages = list(case.stages.all())
+    if not stages:
+        return case.arrival_at
+    last = stages[-1]
+    if last.actual_start is not None:
+        return last.actual_start + (last.planned_end - last.planned_start)
+    return max(stage.planned_end for stage in stages)
 
 
 def _midday(case, drug_code: str) -> datetime:

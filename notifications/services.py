@@ -18,7 +18,12 @@ from .models import (
     SmsOptOut,
 )
 
-EVENT_KINDS = (MessageKind.RESCHEDULE_NOTICE, MessageKind.CANCELLATION_NOTICE)
+# Sent when something happens to the case, not on a schedule planned at booking.
+EVENT_KINDS = (
+    MessageKind.RESCHEDULE_NOTICE,
+    MessageKind.CANCELLATION_NOTICE,
+    MessageKind.DRIVER_READY,
+)
 # Messages that told the patient a time: after a reschedule, they must hear the new one.
 TIMED_KINDS = (
     MessageKind.CONFIRMATION,
@@ -136,6 +141,16 @@ def reminders_driver_changed(case: Case, *, now: datetime | None = None) -> list
         if (row.rule_id, row.recipient, row.channel, row.drug_code) not in existing
     ]
     return Reminder.objects.bulk_create(rows)
+
+
+def driver_pickup_projected(case: Case, *, now: datetime | None = None) -> list[Reminder]:
+    """Recovery has started: tell the driver when to come. Once per plan of the case, so an
+    undone and restarted recovery does not text the driver twice."""
+    if Reminder.objects.filter(
+        case=case, kind=MessageKind.DRIVER_READY, plan_version=case.plan_version
+    ).exists():
+        return []
+    return _event(case, MessageKind.DRIVER_READY, now or timezone.now())
 
 
 def sms_opt_out(phone: str) -> None:

@@ -47,6 +47,19 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "reason_required": (400, "A reason is required."),
     "not_yet_due": (409, "A no-show can be recorded only once the arrival time has passed."),
     "start_or_date_required": (400, "Give a new start or a new date."),
+    # The day of the case (stage tracking)
+    "case_not_active": (409, "The case is cancelled, a no-show or already discharged."),
+    "not_case_day": (409, "A patient can be checked in only on the day of their case."),
+    "already_checked_in": (409, "The patient has already been checked in."),
+    "not_checked_in": (409, "The patient has not been checked in yet."),
+    "unknown_stage": (404, "No such stage: pre_op, procedure, cement_set or recovery."),
+    "wrong_order": (409, "Stages go in order: the one before must be finished first."),
+    "already_started": (409, "The stage has already been started."),
+    "not_started": (409, "The stage has not been started, so it cannot be finished."),
+    "already_finished": (409, "The stage has already been finished."),
+    "driver_missing": (409, "Discharge needs the adult driver; none is recorded for the case."),
+    "nothing_to_undo": (409, "The case has no step left to undo."),
+    "undo_expired": (409, "A step can be undone only within two minutes."),
 }
 
 

@@ -375,3 +375,37 @@ class Stage(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.planned_start:%Y-%m-%d %H:%M}Z"
 
+
+
+class CaseAction(models.TextChoices):
+    CHECK_IN = "check_in", "Checked in"
+    STAGE_START = "stage_start", "Stage started"
+    STAGE_FINISH = "stage_finish", "Stage finished"
+    DISCHARGE = "discharge", "Discharged"
+
+
+class CaseEvent(models.Model):
+    """One step of a case on its day (check-in, a stage started or finished, discharge): who did
+    it and when. The status before the step is kept so that a mistaken click can be undone;
+    an undone step stays here with undone_at set, as part of the case's history."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=CaseAction.choices)
+    stage_kind = models.CharField(max_length=32, choices=StageKind.choices, blank=True)
+    status_before = models.CharField(max_length=20, choices=CaseStatus.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "at", "id"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        kind = f" {self.stage_kind}" if self.stage_kind else ""
+        return f"{self.get_action_display()}{kind} at {self.at:%Y-%m-%d %H:%M}Z"

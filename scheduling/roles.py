@@ -12,6 +12,10 @@ ALL_ROLES = (FRONT_DESK, NURSE, CLINICIAN, ADMIN)
 READ_CASES = ALL_ROLES
 BOOK_CASES = (FRONT_DESK, CLINICIAN)
 OVERRIDE_SCREENING = (CLINICIAN,)
+# On the day: the front desk checks patients in; nurses and clinicians move them through
+# the stages and discharge them.
+CHECK_IN = (FRONT_DESK, NURSE, CLINICIAN)
+TRACK_STAGES = (NURSE, CLINICIAN)
 
 
 def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[str]:

@@ -2,7 +2,8 @@ from django.urls import path
 
 from notifications import api as messages
 
-from . import views
+from . import tracking, views
+from .board import BoardView
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
@@ -23,4 +24,24 @@ urlpatterns = [
         messages.NeedsCallHandledView.as_view(),
         name="api-needs-call-handled",
     ),
+    path(
+        "cases/<int:pk>/check-in/", tracking.CaseCheckInView.as_view(), name="api-case-check-in"
+    ),
+    path(
+        "cases/<int:pk>/stages/<str:kind>/start/",
+        tracking.StageStartView.as_view(),
+        name="api-stage-start",
+    ),
+    path(
+        "cases/<int:pk>/stages/<str:kind>/finish/",
+        tracking.StageFinishView.as_view(),
+        name="api-stage-finish",
+    ),
+    path(
+        "cases/<int:pk>/discharge/",
+        tracking.CaseDischargeView.as_view(),
+        name="api-case-discharge",
+    ),
+    path("cases/<int:pk>/undo/", tracking.CaseUndoView.as_view(), name="api-case-undo"),
+    path("board/", BoardView.as_view(), name="api-board"),
 ]

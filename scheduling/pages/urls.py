@@ -8,4 +8,5 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("", include("scheduling.pages.booking_urls")),
     path("", include("scheduling.pages.case_urls")),
+    path("", include("scheduling.pages.board_urls")),
 ]

@@ -1,0 +1,277 @@
+"""Server time and query count of the day board (page and JSON) for a day of 10 and of 300 cases.
+
+Run from the project root:  .venv/bin/python bench/board.py  (see bench/README.md)
+
+It prints figures; it is not a test. Goal from the issue: 300 cases cost at most 5x the time of
+10, with the same number of queries.
+
+Both days are at one site with enough rooms and bays for 300 cases (75 rooms, 75 pre-op bays, 75
+recovery bays: four waves of cases a day, each in its own room and bays), so the two days differ
+only in their cases. Cases and stages are bulk-created straight into the database; the morning's
+stages carry actual times (a few of them late) so the projection has work to do. The clock is
+pinned (time_machine, ticking) at 11:00 New York on the measured days.
+
+The run makes its own throwaway PostgreSQL database (Django's test-database machinery, never
+kept) and drops it at the end, so it never reads or writes real data.
+"""
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from time import perf_counter
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
+ZONE = ZoneInfo("America/New_York")
+SMALL_DAY, BIG_DAY = date(2026, 3, 10), date(2026, 3, 11)
+NOW_AT = time(11, 0)  # local time on the measured day
+OPENS, CLOSES = time(6, 30), time(19, 0)
+ROOMS = 75  # and as many pre-op and recovery bays
+WAVES = [time(8, 0), time(10, 15), time(12, 30), time(14, 45)]  # 135 min: procedure+cement+15
+MINUTE = timedelta(minutes=1)
+GOAL_RATIO = 5
+
+
+class BenchError(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=20, help="timed calls per row (default 20)")
+    parser.add_argument("--small", type=int, default=10, help="cases on the small day (10)")
+    parser.add_argument("--big", type=int, default=300, help="cases on the big day (300)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed calls of each kind first")
+    args = parser.parse_args(argv)
+    if args.big > ROOMS * len(WAVES) or args.small > args.big:
+        parser.error(f"at most {ROOMS * len(WAVES)} cases a day, and --small <= --big")
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vertebro_site.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    if connection.vendor != "postgresql":
+        print(
+            f"bench/board.py measures PostgreSQL only, but DATABASE_URL gives {connection.vendor}. "
+            f"Set DATABASE_URL to a postgres:// URL (default {DEFAULT_DATABASE_URL}).",
+            file=sys.stderr,
+        )
+        return 2
+
+    # Never Django's usual test_<name>: a pytest run on the same DATABASE_URL uses that one.
+    name = connection.settings_dict["NAME"]
+    throwaway = f"test_{name}_board" if "bench" in name else f"test_{name}_board_bench"
+    connection.settings_dict["TEST"]["NAME"] = throwaway
+    setup_test_environment(debug=False)
+    try:
+        test_name = connection.creation.create_test_db(
+            verbosity=0, autoclobber=True, serialize=False, keepdb=False
+        )
+    except Exception as exc:
+        print(f"Could not create the throwaway database: {exc}", file=sys.stderr)
+        teardown_test_environment()
+        return 2
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            server = cursor.fetchone()[0]
+        report = measure(args)
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        connection.creation.destroy_test_db(name, verbosity=0, keepdb=False)
+        teardown_test_environment()
+    print_report(report, server=server, database=test_name, args=args)
+    return 0
+
+
+def build_unit():
+    from django.contrib.auth.models import Group, User
+    from rest_framework.authtoken.models import Token
+
+    from scheduling import roles
+    from scheduling.models import OpeningHours, ProcedureType, Resource, Site
+
+    site = Site.objects.create(
+        code="main", name="Riverside Spine Center", time_zone="America/New_York"
+    )
+    OpeningHours.objects.bulk_create(
+        OpeningHours(site=site, weekday=weekday, opens=OPENS, closes=CLOSES) for weekday in range(7)
+    )
+    resources = {}
+    for kind, prefix in [
+        ("pre_op_bay", "Pre-op Bay"),
+        ("procedure_room", "Procedure Room"),
+        ("recovery_bay", "Recovery Bay"),
+    ]:
+        resources[kind] = Resource.objects.bulk_create(
+            Resource(site=site, kind=kind, name=f"{prefix} {number:02d}")
+            for number in range(1, ROOMS + 1)
+        )
+    procedure_type = ProcedureType.objects.create(code="vertebroplasty", name="Vertebroplasty")
+    user = User.objects.create_user(username="nurse")
+    user.groups.add(Group.objects.get(name=roles.NURSE))
+    site.staff.add(user)
+    return site, procedure_type, resources, user, Token.objects.create(user=user)
+
+
+def day_made(site, procedure_type, resources, day: date, count: int, now: datetime) -> None:
+    """`count` cases on `day`: case n in room n % ROOMS, wave n // ROOMS. Stages planned to end
+    by `now` are done (every seventh case's procedure started 20 minutes late); the stage under
+    way at `now` has started."""
+    from scheduling.models import Case, CaseStatus, Patient, Stage
+
+    patients = Patient.objects.bulk_create(
+        Patient(first_name="Ada", last_name=f"Patient {day:%d}-{n:03d}",
+                date_of_birth=date(1950, 1, 1), mrn=f"B{day:%d}-{n:04d}", phone="+12125550100")
+        for n in range(count)
+    )
+    cases = []
+    for n, patient in enumerate(patients):
+        start = datetime.combine(day, WAVES[n // ROOMS], ZONE)
+        cases.append(Case(
+            site=site, patient=patient, procedure_type=procedure_type, levels=1, day=day,
+            arrival_at=start - 90 * MINUTE, procedure_start=start,
+            fasting_solids_until=start - 480 * MINUTE,
+            fasting_clear_liquids_until=start - 120 * MINUTE,
+            driver_name="Tom" if n % 5 else "", driver_phone="+12125550101" if n % 5 else "",
+            active_infection=False, fracture_painful=True, bleeding_disorder=False,
+            tumor_in_canal=False, cement_allergy=False, traumatic=False,
+            conservative_treatment_weeks=8, imaging_on_file=True,
+            status=CaseStatus.CONFIRMED if n % 3 else CaseStatus.BOOKED,
+        ))
+    cases = Case.objects.bulk_create(cases)
+    stages = []
+    for n, case in enumerate(cases):
+        room = n % ROOMS
+        start = case.procedure_start
+        late = 20 * MINUTE if n % 7 == 0 else timedelta(0)
+        plan = [
+            ("pre_op", "pre_op_bay", start - 60 * MINUTE, start, 0),
+            ("procedure", "procedure_room", start, start + 60 * MINUTE, 0),
+            ("cement_set", "procedure_room", start + 60 * MINUTE, start + 120 * MINUTE, 15),
+            ("recovery", "recovery_bay", start + 120 * MINUTE, start + 240 * MINUTE, 0),
+        ]
+        shift = timedelta(0)
+        for position, (kind, resource_kind, planned_start, planned_end, turnover) in enumerate(plan):
+            if kind == "procedure":
+                shift = late
+            actual_start = actual_end = None
+            if planned_start + shift <= now:
+                actual_start = planned_start + shift
+                if planned_end + shift <= now:
+                    actual_end = planned_end + shift
+            stages.append(Stage(
+                case=case, position=position, kind=kind,
+                resource=resources[resource_kind][room],
+                planned_start=planned_start, planned_end=planned_end,
+                held_until=planned_end + turnover * MINUTE,
+                actual_start=actual_start, actual_end=actual_end,
+            ))
+    Stage.objects.bulk_create(stages)
+
+
+def measure(args) -> dict:
+    import time_machine
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    site, procedure_type, resources, user, token = build_unit()
+    for day, count in [(SMALL_DAY, args.small), (BIG_DAY, args.big)]:
+        day_made(site, procedure_type, resources, day, count,
+                 datetime.combine(day, NOW_AT, ZONE))
+
+    page_client = Client()
+    api_client = APIClient()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    calls = {
+        "page": lambda day: page_client.get("/board/", {"site": "main", "date": day.isoformat()}),
+        "json": lambda day: api_client.get(
+            "/api/v1/board/", {"site": "main", "date": day.isoformat()}
+        ),
+    }
+
+    def timed(kind: str, day: date) -> tuple[float, int]:
+        started = perf_counter()
+        response = calls[kind](day)
+        elapsed = (perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise BenchError(f"{kind} {day}: HTTP {response.status_code}")
+        return elapsed, len(response.content)
+
+    def queries(kind: str, day: date) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            calls[kind](day)
+        return len(captured)
+
+    result = {"times": {}, "queries": {}, "bytes": {}}
+    for day in (SMALL_DAY, BIG_DAY):
+        # Both days are measured at 11:00 on their own date, so "now" is in the day.
+        with time_machine.travel(datetime.combine(day, NOW_AT, ZONE), tick=True):
+            # Logged in on the day: the session's idle timeout counts the jump between days.
+            page_client.force_login(user)
+            for kind in calls:
+                for _ in range(args.warmup):
+                    timed(kind, day)
+                result["queries"][(kind, day)] = queries(kind, day)
+            gc.collect()
+            samples = {kind: [] for kind in calls}
+            for _ in range(args.calls):
+                for kind in calls:  # page and JSON alternately
+                    elapsed, size = timed(kind, day)
+                    samples[kind].append(elapsed)
+                    result["bytes"][(kind, day)] = size
+            for kind in calls:
+                result["times"][(kind, day)] = samples[kind]
+    return result
+
+
+def print_report(r: dict, *, server: str, database: str, args) -> None:
+    print(f"Vertebro day board benchmark: PostgreSQL {server}, throwaway database {database} "
+          "(dropped at the end)")
+    print(f"Unit: {ROOMS} procedure rooms, {ROOMS} pre-op bays, {ROOMS} recovery bays "
+          f"({3 * ROOMS} board rows), open {OPENS:%H:%M}-{CLOSES:%H:%M} America/New_York.")
+    print(f"Days: {SMALL_DAY} with {args.small} cases, {BIG_DAY} with {args.big}; each measured "
+          f"at {NOW_AT:%H:%M} on its day (morning stages done, every 7th case 20 min late).")
+    print(f"{args.calls} timed calls per row (page and JSON alternately) after {args.warmup} "
+          "untimed ones; Django test client in-process, so server time without the network.")
+    print()
+    header = (f"{'call':<18} {'cases':>5} {'median ms':>9} {'min ms':>8} {'max ms':>8} "
+              f"{'queries':>7} {'KiB':>6}")
+    print(header)
+    for kind, label in [("page", "GET /board/"), ("json", "GET /api/v1/board/")]:
+        for day, count in [(SMALL_DAY, args.small), (BIG_DAY, args.big)]:
+            samples = r["times"][(kind, day)]
+            print(f"{label:<18} {count:>5} {statistics.median(samples):>9.2f} "
+                  f"{min(samples):>8.2f} {max(samples):>8.2f} {r['queries'][(kind, day)]:>7} "
+                  f"{r['bytes'][(kind, day)] / 1024:>6.0f}")
+    print()
+    print(f"{'goal':<40} {'value':>8}  target")
+    for kind, label in [("page", "page"), ("json", "JSON")]:
+        ratio = statistics.median(r["times"][(kind, BIG_DAY)]) / statistics.median(
+            r["times"][(kind, SMALL_DAY)]
+        )
+        met = "met" if ratio <= GOAL_RATIO else "MISSED"
+        print(f"{f'{label}: {args.big} cases / {args.small} cases, time':<40} {ratio:>7.2f}x  "
+              f"<= {GOAL_RATIO}x  {met}")
+        same = r["queries"][(kind, SMALL_DAY)] == r["queries"][(kind, BIG_DAY)]
+        print(f"{f'{label}: queries, {args.small} vs {args.big} cases':<40} "
+              f"{'equal' if same else 'differ':>8}  equal  {'met' if same else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

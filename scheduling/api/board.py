@@ -1,0 +1,127 @@
+"""GET /api/v1/board/?site=&date=: the day board's data as JSON, from the same selector as the
+page (board.day_board_get), so both show the same projection."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import selectors
+from ..board import DayBoard, day_board_get
+from . import serializers as s
+
+BOARD_ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="Bad date (`invalid`) or `unknown_site`."),
+    401: OpenApiResponse(s.ErrorSerializer, description="Not logged in."),
+    403: OpenApiResponse(s.ErrorSerializer, description="Role not allowed."),
+}
+
+
+class BoardQuery(serializers.Serializer):
+    site = serializers.CharField(max_length=50)
+    date = serializers.DateField(required=False, help_text="Default: today at the site.")
+
+
+class BoardView(APIView):
+    @extend_schema(
+        parameters=[BoardQuery],
+        responses={200: OpenApiResponse(description="Rooms and bays, stages (planned, actual, "
+                                        "projected), cases with flags, and the day's summary."),
+                   **BOARD_ERRORS},
+        description="The site's day: every stage with its planned, actual and projected times; "
+        "`late` when projected to end more than `late_after_minutes` after its planned end.",
+    )
+    def get(self, request: Request) -> Response:
+        query = BoardQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        site = selectors.site_get(query.validated_data["site"], request.user)
+        now = timezone.now()
+        day = query.validated_data.get("date") or now.astimezone(site.zone).date()
+        with timezone.override(site.zone):
+            return Response(board_data(day_board_get(site, day, now)))
+
+
+def board_data(board: DayBoard) -> dict:
+    when = serializers.DateTimeField().to_representation
+
+    def at(instant):
+        return when(instant) if instant is not None else None
+
+    summary = board.summary
+    return {
+        "site": board.site.code,
+        "date": board.day.isoformat(),
+        "now": at(board.now),
+        "opens": at(board.opens),
+        "closes": at(board.closes),
+        "late_after_minutes": board.late_after_minutes,
+        "summary": {
+            "planned": summary.planned,
+            "in_progress": summary.in_progress,
+            "done": summary.done,
+            "cancelled": summary.cancelled,
+            "no_show": summary.no_show,
+            "late": summary.late,
+            "room_occupancy": _ratio(summary.room_occupancy),
+            "bay_occupancy": _ratio(summary.bay_occupancy),
+        },
+        "rooms": [
+            {
+                "id": row.resource.pk,
+                "name": row.resource.name,
+                "kind": row.resource.kind,
+                "stages": [
+                    {
+                        "case": block.case.pk,
+                        "kind": block.stage.kind,
+                        "state": block.state,
+                        "planned": {
+                            "start": at(block.stage.planned_start),
+                            "end": at(block.stage.planned_end),
+                        },
+                        "actual": {
+                            "start": at(block.stage.actual_start),
+                            "end": at(block.stage.actual_end),
+                        },
+                        "projected": (
+                            None if block.state == "done"
+                            else {"start": at(block.start), "end": at(block.end)}
+                        ),
+                        "late": block.late,
+                        "delay_minutes": block.delay_minutes,
+                    }
+                    for block in row.blocks
+                ],
+            }
+            for row in board.rows
+        ],
+        "cases": [
+            {
+                "id": line.case.pk,
+                "status": line.case.status,
+                "patient": {
+                    "id": line.case.patient.pk,
+                    "first_name": line.case.patient.first_name,
+                    "last_name": line.case.patient.last_name,
+                    "mrn": line.case.patient.mrn,
+                },
+                "procedure_type": line.case.procedure_type.code,
+                "levels": line.case.levels,
+                "surgeon": line.case.surgeon.code if line.case.surgeon else None,
+                "arrival_at": at(line.case.arrival_at),
+                "procedure_start": at(line.case.procedure_start),
+                "driver": {"name": line.case.driver_name, "phone": line.case.driver_phone},
+                "flags": line.flags,
+                "late": line.late,
+                "delay_minutes": line.delay_minutes,
+                "ends_at": at(line.ends_at),
+            }
+            for line in board.cases
+        ],
+    }
+
+
+def _ratio(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
