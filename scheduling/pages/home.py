@@ -10,6 +10,8 @@ def home(request):
     mine = roles.user_roles(request.user)
     if mine & {roles.FRONT_DESK, roles.CLINICIAN}:
         return redirect("book")
+    if roles.NURSE in mine:
+        return redirect("board")
     if roles.ADMIN in mine:
         return redirect("admin:index")
     return render(request, "pages/home.html", {"roles": sorted(mine)})

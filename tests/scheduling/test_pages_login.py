@@ -17,7 +17,7 @@ def test_a_role_without_booking_rights_is_refused(client, unit):
     nurse = UserFactory(roles=[roles.NURSE])
     client.force_login(nurse)
     assert client.get("/book/").status_code == 403
-    assert client.get("/").status_code == 200
+    assert client.get("/").url == "/board/"  # a nurse starts on the day board
 
 
 def test_a_clerk_logs_in_and_lands_on_booking(page, unit):
