@@ -228,6 +228,7 @@ def build_unit():
     )
     user = User.objects.create_user(username="frontdesk")
     user.groups.add(Group.objects.get(name=roles.FRONT_DESK))
+    site.staff.add(user)  # staff see and book only at their own sites
     token = Token.objects.create(user=user)
     return site, user, token
 
