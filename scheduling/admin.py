@@ -1,7 +1,9 @@
 """Unit set-up for managers. Cases are read here; they change only through the booking services
 (API and front-desk pages), so that rooms, bays and messages stay consistent."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import (
     Case,
@@ -48,7 +50,43 @@ class SiteAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            "Family board",
+            {
+                "fields": ["family_board_link"],
+                "description": "The waiting room's screen, opened without a login. Issue or "
+                "revoke the link with the actions on the list of sites.",
+            },
+        ),
     ]
+    readonly_fields = ["family_board_link"]
+    actions = ["family_board_issue_links", "family_board_revoke_links"]
+
+    @admin.display(description="Family board link")
+    def family_board_link(self, site: Site) -> str:
+        if not site.family_board_token:
+            return "None: this site has no family board."
+        url = reverse("family-board", args=[site.family_board_token])
+        return format_html('<a href="{}" rel="noreferrer">{}</a>', url, url)
+
+    @admin.action(description="Issue a new family-board link (the old link stops working)")
+    def family_board_issue_links(self, request, queryset) -> None:
+        for site in queryset:
+            site.family_board_issue()
+        self.message_user(
+            request,
+            f"New family-board links issued for {len(queryset)} site(s); "
+            "open a site to see its link.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Revoke the family-board link")
+    def family_board_revoke_links(self, request, queryset) -> None:
+        for site in queryset:
+            site.family_board_revoke()
+        self.message_user(
+            request, f"Family-board links revoked for {len(queryset)} site(s).", messages.SUCCESS
+        )
 
 
 @admin.register(Resource)

@@ -5,6 +5,7 @@ exclusion constraints added in migration 0002 (they are not expressible on SQLit
 booking service checks inside a serialised write transaction instead).
 """
 
+import secrets
 import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -71,6 +72,12 @@ class Site(models.Model):
         blank=True,
         help_text="Staff who work here; they see only the cases of their sites.",
     )
+    # The waiting room's board is reached by this token alone (no login), so it is random and
+    # long; empty (NULL, so that many sites can have none under the unique index) means the site
+    # has no family board.
+    family_board_token = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["name"]
@@ -81,6 +88,16 @@ class Site(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def family_board_issue(self) -> str:
+        """Give the site a new family-board link; the previous one stops working."""
+        self.family_board_token = secrets.token_urlsafe(24)
+        self.save(update_fields=["family_board_token"])
+        return self.family_board_token
+
+    def family_board_revoke(self) -> None:
+        self.family_board_token = None
+        self.save(update_fields=["family_board_token"])
 
 
 class WeeklyHours(models.Model):
@@ -295,6 +312,11 @@ class Case(models.Model):
         default=1, help_text="Goes up at each reschedule; messages planned for older times lapse."
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    family_code = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="Shown on the waiting room's family board instead of a name; given at check-in.",
+    )
 
     cancel_reason = models.TextField(blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -314,7 +336,12 @@ class Case(models.Model):
                 fields=["patient", "day"],
                 condition=~Q(status__in=RELEASED_STATUSES),
                 name="one_active_case_per_patient_day",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["site", "day", "family_code"],
+                condition=~Q(family_code=""),
+                name="one_family_code_per_site_day",
+            ),
         ]
         indexes = [models.Index(fields=["site", "day"])]
 

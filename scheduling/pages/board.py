@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from .. import roles, selectors
 from ..board import day_board_get
 from .access import role_required
+from .board_actions import case_steps_attach
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The issue asks for a refresh at least every 15 s; tests shorten it with ?refresh=1.
@@ -65,12 +66,14 @@ def _context(request, *, warn: bool) -> dict | None:
             if warn:
                 messages.error(request, f"“{raw[:40]}” is not a date (YYYY-MM-DD); showing today.")
     query = {"site": site.code, "date": day.isoformat()}
+    board = day_board_get(site, day, now)
+    case_steps_attach(board, user=request.user)  # each case's next one-click step
     return {
         "sites": sites,
         "site": site,
         "day": day,
         "today": today,
-        "board": day_board_get(site, day, now),
+        "board": board,
         "previous_day": date.fromordinal(day.toordinal() - 1),
         "next_day": date.fromordinal(day.toordinal() + 1),
         "partial_url": reverse("board-partial") + "?" + urlencode(query),

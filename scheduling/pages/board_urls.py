@@ -2,9 +2,12 @@
 
 from django.urls import path
 
-from . import board
+from . import board, board_actions
 
 urlpatterns = [
     path("board/", board.board, name="board"),
     path("board/partial/", board.board_partial, name="board-partial"),
+    path(
+        "board/cases/<int:pk>/<slug:action>/", board_actions.board_action, name="board-action"
+    ),
 ]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("scheduling.pages.booking_urls")),
     path("", include("scheduling.pages.case_urls")),
     path("", include("scheduling.pages.board_urls")),
+    path("", include("scheduling.pages.family_urls")),
 ]

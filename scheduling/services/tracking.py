@@ -18,6 +18,7 @@ from notifications.services import driver_pickup_projected
 
 from .. import roles
 from ..errors import SchedulingError
+from ..family import case_family_code_issue
 from ..locks import case_lock_for_change
 from ..models import (
     RELEASED_STATUSES,
@@ -57,8 +58,8 @@ def case_check_in(*, case: Case, by: AbstractBaseUser) -> Case:
             )
         _record(locked, CaseAction.CHECK_IN, by, now)
         _set_status(locked, CaseStatus.CHECKED_IN)
-        # The family board's short code for the case is issued here, in this transaction, once
-        # the family board exists (issue 5, item 4).
+        # The family board's short code, in this transaction; undo of the check-in keeps it.
+        case_family_code_issue(locked)
     return locked
 
 
