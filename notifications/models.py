@@ -22,6 +22,7 @@ class MessageKind(models.TextChoices):
     INFECTION_CHECK = "infection_check", "Infection check"
     RESCHEDULE_NOTICE = "reschedule_notice", "New time after a reschedule"
     CANCELLATION_NOTICE = "cancellation_notice", "Cancellation notice"
+    RUNNING_LATE = "running_late", "New arrival time when the room runs late"
 
 
 class Audience(models.TextChoices):
@@ -132,6 +133,9 @@ class Reminder(models.Model):
     drug = models.ForeignKey(Drug, on_delete=models.PROTECT, null=True, blank=True)
     # The drug's code, or "" for messages about no one drug: part of the unique key below.
     drug_code = models.CharField(max_length=50, blank=True, default="")
+    # What the message is about beyond its kind, e.g. "delay:45" for a running-late notice: part
+    # of the unique key, so each new delay is its own message and the same one is never sent twice.
+    note = models.CharField(max_length=32, blank=True, default="")
     plan_version = models.PositiveIntegerField()
     due_at = models.DateTimeField()
     send_by = models.DateTimeField()
@@ -162,7 +166,9 @@ class Reminder(models.Model):
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "rule", "recipient", "channel", "plan_version", "drug_code"],
+                fields=[
+                    "case", "rule", "recipient", "channel", "plan_version", "drug_code", "note"
+                ],
                 condition=Q(resend_of__isnull=True),
                 name="one_reminder_per_plan",
             ),

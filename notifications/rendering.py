@@ -6,7 +6,7 @@ segments, ending with the opt-out line.
 """
 
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.template import Context, Template, TemplateDoesNotExist, TemplateSyntaxError, Variable
@@ -59,7 +59,7 @@ DAY_FORMAT = "l j F"  # "Tuesday 3 March"
 CONTEXT_KEYS = (
     "first_name", "clinic", "clinic_phone", "address", "directions", "date", "arrival_time",
     "procedure_date", "solids_until", "solids_until_day", "clear_liquids_until", "pickup_time",
-    "driver_name", "link", "drug_name", "hold_starts_on",
+    "driver_name", "link", "drug_name", "hold_starts_on", "new_arrival_time",
 )
 
 
@@ -86,6 +86,8 @@ def context_for(reminder) -> dict:
         "directions": site.directions,
         "date": when(case.procedure_start, DAY_FORMAT),
         "arrival_time": when(case.arrival_at, "H:i"),
+        # A running-late notice: the planned arrival moved by the delay it was sent for.
+        "new_arrival_time": when(case.arrival_at + _delay(reminder), "H:i"),
         "procedure_date": when(case.procedure_start, "Y-m-d"),
         "solids_until": when(case.fasting_solids_until, "H:i"),
         "solids_until_day": when(case.fasting_solids_until, DAY_FORMAT),
@@ -99,6 +101,14 @@ def context_for(reminder) -> dict:
         ),
     }
     return context
+
+
+def _delay(reminder) -> timedelta:
+    from .services import running_late_delay
+
+    if reminder.kind != "running_late":
+        return timedelta(0)
+    return timedelta(minutes=running_late_delay(reminder.note))
 
 
 def pickup_time(case) -> datetime:

@@ -23,6 +23,7 @@ EVENT_KINDS = (
     MessageKind.RESCHEDULE_NOTICE,
     MessageKind.CANCELLATION_NOTICE,
     MessageKind.DRIVER_READY,
+    MessageKind.RUNNING_LATE,
 )
 # Messages that told the patient a time: after a reschedule, they must hear the new one.
 TIMED_KINDS = (
@@ -153,6 +154,43 @@ def driver_pickup_projected(case: Case, *, now: datetime | None = None) -> list[
     return _event(case, MessageKind.DRIVER_READY, now or timezone.now())
 
 
+RUNNING_LATE_FOR = ("booked", "confirmed")  # not checked in yet: still on their way, or at home
+
+
+def running_late_note(delay_minutes: int) -> str:
+    return f"delay:{delay_minutes}"
+
+
+def running_late_delay(note: str) -> int:
+    """The delay a running-late reminder told, in minutes (0 when it has none)."""
+    prefix, _, minutes = note.partition(":")
+    return int(minutes) if prefix == "delay" and minutes.isdigit() else 0
+
+
+def running_late_notify(
+    *, case: Case, delay_minutes: int, by=None, now: datetime | None = None
+) -> list[Reminder]:
+    """The room runs late: tell a patient who has not checked in yet to come `delay_minutes`
+    after their planned arrival. Once per delay and plan of the case; a notice for an older
+    delay not sent yet lapses. Nothing for a case already checked in, cancelled or done."""
+    if case.status not in RUNNING_LATE_FOR or delay_minutes <= 0:
+        return []
+    note = running_late_note(delay_minutes)
+    told = Reminder.objects.filter(
+        case=case, kind=MessageKind.RUNNING_LATE, plan_version=case.plan_version
+    )
+    if told.filter(note=note).exists():
+        return []
+    told.filter(status__in=OPEN_STATUSES).update(
+        status=ReminderStatus.CANCELLED, error="A newer arrival time replaced this one."
+    )
+    rows = _rows(case, _plan(case, MessageKind.RUNNING_LATE, now or timezone.now()))
+    for row in rows:
+        row.note = note
+        row.requested_by = by
+    return Reminder.objects.bulk_create(rows)
+
+
 def sms_opt_out(phone: str) -> None:
     SmsOptOut.objects.get_or_create(phone=phone)
     Reminder.objects.filter(
@@ -176,6 +214,7 @@ def reminder_resend(reminder: Reminder, *, by, now: datetime | None = None) -> R
         recipient=reminder.recipient,
         drug_id=reminder.drug_id,
         drug_code=reminder.drug_code,
+        note=reminder.note,
         plan_version=reminder.plan_version,
         resend_of=reminder,
         requested_by=by,
@@ -195,10 +234,12 @@ def _lapse_open(case: Case) -> bool:
 
 
 def _event(case: Case, kind: str, now: datetime) -> list[Reminder]:
+    return Reminder.objects.bulk_create(_rows(case, _plan(case, kind, now)))
+
+
+def _plan(case: Case, kind: str, now: datetime) -> list[planning.PlannedMessage]:
     rules = [rule_spec(rule) for rule in ReminderRule.objects.filter(active=True, kind=kind)]
-    return Reminder.objects.bulk_create(
-        _rows(case, planning.plan_messages(case_facts(case, now), rules, now))
-    )
+    return planning.plan_messages(case_facts(case, now), rules, now)
 
 
 def _rows(case: Case, plan: list[planning.PlannedMessage]) -> list[Reminder]:

@@ -95,6 +95,8 @@ class CaseLine:
     arrival: str = ""
     procedure: str = ""
     procedure_moved: str = ""  # "began 08:40" or "now 09:20" when not at the planned time
+    # How many minutes after its planned start the procedure began or is projected to begin.
+    procedure_delay_minutes: int = 0
     ready: str = ""
 
     @property
@@ -237,6 +239,7 @@ def day_board_get(
         for stage, start, _, state in line.stages:
             if stage.kind == "procedure" and start != stage.planned_start:
                 line.procedure_moved = f"{'now' if state == 'projected' else 'began'} {hhmm(start)}"
+                line.procedure_delay_minutes = max(_minutes(start - stage.planned_start), 0)
     summary = _summary(
         lines, resources=resources, stages=stages, now=now, opens=opens, closes=closes
     )

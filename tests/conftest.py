@@ -35,6 +35,7 @@ REFERENCE_DATA = [
     "scheduling.migrations.0004_seed_drug_table:seed",
     "notifications.migrations.0002_seed_reminder_rules:seed",
     "notifications.migrations.0005_driver_ready_kind:seed_driver_ready",
+    "notifications.migrations.0006_running_late_kind:seed_running_late",
 ]
 
 

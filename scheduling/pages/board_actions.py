@@ -10,9 +10,10 @@ the service decides what is allowed and says why not, in the nurse's words.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -21,7 +22,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .. import roles, selectors
-from ..board import CaseLine, DayBoard
+from ..board import CaseLine, DayBoard, day_board_get
 from ..errors import SchedulingError
 from ..models import RELEASED_STATUSES, Case, CaseEvent, CaseStatus, StageKind
 from ..services import tracking
@@ -32,6 +33,10 @@ NOT_CHECKED_IN = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
 FINISHED = (*RELEASED_STATUSES, CaseStatus.DISCHARGED)
 # As the board page allows (pages/board.py, which imports this module).
 REFRESH_RANGE = (1, 15)
+# A patient not yet checked in can be told a new arrival time once their procedure is projected
+# to start more than this many minutes late; the delay told is rounded up to LATE_NOTICE_STEP.
+LATE_NOTICE_MINUTES = 30
+LATE_NOTICE_STEP = 5
 TRACK_REFUSED = "Only a nurse or clinician may start or finish a stage or discharge a patient."
 
 
@@ -67,6 +72,9 @@ def case_steps_attach(board: DayBoard, *, user) -> None:
         steps = [_next_step(line)]
         if line.case.pk in recent and line.case.status not in RELEASED_STATUSES:
             steps.append(Step("undo", "Undo", undo=True))
+        delay = late_notice_delay(line)
+        if delay:
+            steps.append(Step("tell-late", f"Tell: arrive +{delay} min"))
         line.steps = [
             Step(step.action, step.label, f"{base}{line.case.pk}/{step.action}/", step.undo)
             for step in steps
@@ -85,6 +93,15 @@ def _cases_with_a_recent_step(lines: list[CaseLine], now: datetime) -> set[int]:
             case_id__in=ids, undone_at__isnull=True, at__gt=now - tracking.UNDO_WINDOW
         ).values_list("case_id", flat=True)
     )
+
+
+def late_notice_delay(line: CaseLine) -> int:
+    """The delay to tell a patient not checked in yet, in whole steps of five minutes, or 0 when
+    their procedure is not late by more than LATE_NOTICE_MINUTES."""
+    late = line.procedure_delay_minutes
+    if line.case.status not in NOT_CHECKED_IN or late <= LATE_NOTICE_MINUTES:
+        return 0
+    return -(-late // LATE_NOTICE_STEP) * LATE_NOTICE_STEP
 
 
 def _next_step(line: CaseLine) -> Step | None:
@@ -175,6 +192,41 @@ def board_action(request, pk: int, action: str):
         messages.error(request, f"{_who(case)}: {error.detail}")
         return redirect(back)
     messages.success(request, chosen.done(changed))
+    return redirect(back)
+
+
+@role_required(*roles.CHECK_IN)
+@require_POST
+def board_tell_late(request, pk: int):
+    """Tell a patient not checked in yet to come later: the delay is the board's, worked out
+    again here (never taken from the form), so a stale page cannot send a wrong time."""
+    from notifications.services import running_late_note, running_late_notify
+
+    case = selectors.case_get(pk, request.user)
+    if case is None:
+        raise Http404("No such case.")
+    back = _board_url(request, case)
+    board = day_board_get(case.site, case.day, timezone.now())
+    line = next((line for line in board.cases if line.case.pk == case.pk), None)
+    delay = late_notice_delay(line) if line else 0
+    if not delay:
+        messages.error(
+            request,
+            f"{_who(case)}: not told. Only a patient not checked in yet whose procedure runs "
+            f"more than {LATE_NOTICE_MINUTES} minutes late can be given a new arrival time.",
+        )
+        return redirect(back)
+    new_arrival = _hm(case.arrival_at + timedelta(minutes=delay), case)
+    with transaction.atomic():
+        planned = running_late_notify(case=case, delay_minutes=delay, by=request.user)
+    if planned:
+        messages.success(request, f"{_who(case)}: patient told to arrive at {new_arrival}.")
+    elif case.reminders.filter(
+        kind="running_late", plan_version=case.plan_version, note=running_late_note(delay)
+    ).exists():
+        messages.info(request, f"{_who(case)}: already told to arrive at {new_arrival}.")
+    else:
+        messages.error(request, f"{_who(case)}: not told: no phone or email to reach them.")
     return redirect(back)
 
 

@@ -8,6 +8,9 @@ urlpatterns = [
     path("board/", board.board, name="board"),
     path("board/partial/", board.board_partial, name="board-partial"),
     path(
+        "board/cases/<int:pk>/tell-late/", board_actions.board_tell_late, name="board-tell-late"
+    ),
+    path(
         "board/cases/<int:pk>/<slug:action>/", board_actions.board_action, name="board-action"
     ),
 ]
