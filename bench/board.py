@@ -17,15 +17,14 @@ kept) and drops it at the end, so it never reads or writes real data.
 
 import argparse
 import gc
-import os
 import statistics
 import sys
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from time import perf_counter
+
+from throwaway import Unavailable, throwaway_database
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
 ZONE = ZoneInfo("America/New_York")
 SMALL_DAY, BIG_DAY = date(2026, 3, 10), date(2026, 3, 11)
@@ -51,47 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.big > ROOMS * len(WAVES) or args.small > args.big:
         parser.error(f"at most {ROOMS * len(WAVES)} cases a day, and --small <= --big")
 
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vertebro_site.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    if connection.vendor != "postgresql":
-        print(
-            f"bench/board.py measures PostgreSQL only, but DATABASE_URL gives {connection.vendor}. "
-            f"Set DATABASE_URL to a postgres:// URL (default {DEFAULT_DATABASE_URL}).",
-            file=sys.stderr,
-        )
-        return 2
-
-    # Never Django's usual test_<name>: a pytest run on the same DATABASE_URL uses that one.
-    name = connection.settings_dict["NAME"]
-    throwaway = f"test_{name}_board" if "bench" in name else f"test_{name}_board_bench"
-    connection.settings_dict["TEST"]["NAME"] = throwaway
-    setup_test_environment(debug=False)
     try:
-        test_name = connection.creation.create_test_db(
-            verbosity=0, autoclobber=True, serialize=False, keepdb=False
-        )
-    except Exception as exc:
-        print(f"Could not create the throwaway database: {exc}", file=sys.stderr)
-        teardown_test_environment()
+        with throwaway_database("board", DEFAULT_DATABASE_URL) as (server, test_name):
+            report = measure(args)
+    except Unavailable as exc:
+        print(exc, file=sys.stderr)
         return 2
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            server = cursor.fetchone()[0]
-        report = measure(args)
     except BenchError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
-    finally:
-        connection.creation.destroy_test_db(name, verbosity=0, keepdb=False)
-        teardown_test_environment()
     print_report(report, server=server, database=test_name, args=args)
     return 0
 

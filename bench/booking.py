@@ -14,15 +14,14 @@ kept) and drops it at the end, so it never reads or writes real data.
 import argparse
 import gc
 import math
-import os
 import statistics
 import sys
 import types
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from time import perf_counter
 
-ROOT = Path(__file__).resolve().parent.parent
+from throwaway import Unavailable, throwaway_database
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
 
 # A Monday; every booked day lies in the weeks after it, so no date is ever "in the past". The
@@ -76,49 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vertebro_site.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    if connection.vendor != "postgresql":
-        print(
-            f"bench/booking.py measures PostgreSQL only, but DATABASE_URL gives "
-            f"{connection.vendor} ({connection.settings_dict['NAME']}). Set DATABASE_URL to a "
-            f"postgres:// URL (default {DEFAULT_DATABASE_URL}).",
-            file=sys.stderr,
-        )
-        return 2
-
-    # Never Django's usual test_<name>: a pytest run on the same DATABASE_URL uses that one, and
-    # creating ours drops any database of the same name.
-    name = connection.settings_dict["NAME"]
-    throwaway = f"test_{name}" if "bench" in name else f"test_{name}_bench"
-    connection.settings_dict["TEST"]["NAME"] = throwaway
-    setup_test_environment(debug=False)
     try:
-        test_name = connection.creation.create_test_db(
-            verbosity=0, autoclobber=True, serialize=False, keepdb=False
-        )
-    except Exception as exc:  # a server that cannot be reached: say so, without a traceback
-        print(f"Could not create the throwaway database: {exc}", file=sys.stderr)
-        teardown_test_environment()
+        with throwaway_database("booking", DEFAULT_DATABASE_URL) as (server, test_name):
+            report = run(args)
+    except Unavailable as exc:
+        print(exc, file=sys.stderr)
         return 2
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            server = cursor.fetchone()[0]
-        report = run(args)
     except BenchError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
-    finally:
-        connection.creation.destroy_test_db(name, verbosity=0, keepdb=False)
-        teardown_test_environment()
     print_report(report, server=server, database=test_name, args=args)
     return 0
 

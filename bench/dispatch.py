@@ -29,6 +29,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from throwaway import Unavailable, throwaway_database
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/6"
@@ -58,43 +60,16 @@ def main(argv: list[str] | None = None) -> int:
         print("bench/dispatch.py measures Redis only: --broker redis://...", file=sys.stderr)
         return 2
 
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vertebro_site.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    if connection.vendor != "postgresql":
-        print(f"bench/dispatch.py measures PostgreSQL only, but DATABASE_URL gives "
-              f"{connection.vendor}. Set DATABASE_URL to a postgres:// URL (default "
-              f"{DEFAULT_DATABASE_URL}).", file=sys.stderr)
-        return 2
-
-    # Never Django's usual test_<name> (a pytest run's) nor bench/booking.py's.
-    name = connection.settings_dict["NAME"]
-    connection.settings_dict["TEST"]["NAME"] = f"test_{name}_dispatch"
-    setup_test_environment(debug=False)
     try:
-        test_name = connection.creation.create_test_db(
-            verbosity=0, autoclobber=True, serialize=False, keepdb=False
-        )
-    except Exception as exc:  # a server that cannot be reached: say so, without a traceback
-        print(f"Could not create the throwaway database: {exc}", file=sys.stderr)
-        teardown_test_environment()
+        with throwaway_database("dispatch", DEFAULT_DATABASE_URL) as (_, test_name):
+            with tempfile.TemporaryDirectory(prefix="vertebro-bench-") as tmp:
+                report = run(args, Path(tmp))
+    except Unavailable as exc:
+        print(exc, file=sys.stderr)
         return 2
-    try:
-        with tempfile.TemporaryDirectory(prefix="vertebro-bench-") as tmp:
-            report = run(args, Path(tmp))
     except BenchError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(name, verbosity=0, keepdb=False)
-        teardown_test_environment()
     print_report(report, args=args, database=test_name)
     return 0
 
