@@ -7,6 +7,7 @@ selectors.cases_with_details, and two prefetches).
 Everything after that is arithmetic in Python, on UTC instants.
 """
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -98,6 +99,9 @@ class CaseLine:
     # How many minutes after its planned start the procedure began or is projected to begin.
     procedure_delay_minutes: int = 0
     ready: str = ""
+    # A running cement set or recovery counts down to its planned length; at zero it alerts.
+    timer: str = ""
+    timer_up: bool = False
 
     @property
     def flag_labels(self) -> list[tuple[str, str]]:
@@ -237,6 +241,7 @@ def day_board_get(
         line.procedure = hhmm(line.case.procedure_start)
         line.ready = hhmm(line.ends_at) if line.ends_at else ""
         for stage, start, _, state in line.stages:
+            _countdown(line, stage, now)
             if stage.kind == "procedure" and start != stage.planned_start:
                 line.procedure_moved = f"{'now' if state == 'projected' else 'began'} {hhmm(start)}"
                 line.procedure_delay_minutes = max(_minutes(start - stage.planned_start), 0)
@@ -334,6 +339,21 @@ def _case_line(case: Case, projections: dict[int, Projection]) -> CaseLine:
         stages=[(stage, start, end, state) for (stage, start, end, state, _) in timed],
         ends_at=timed[-1][2] if timed else None,
     )
+
+
+TIMED_KINDS = ("cement_set", "recovery")
+
+
+def _countdown(line: CaseLine, stage: Stage, now: datetime) -> None:
+    if stage.kind not in TIMED_KINDS or stage.actual_start is None or stage.actual_end:
+        return
+    left = stage.actual_start + (stage.planned_end - stage.planned_start) - now
+    name = "Cement set" if stage.kind == "cement_set" else "Recovery"
+    if left > timedelta(0):
+        line.timer = f"{name}: {math.ceil(left.total_seconds() / 60)} min left"
+    else:
+        line.timer = f"{name}: time up +{_minutes(-left)} min"
+        line.timer_up = True
 
 
 def _summary(

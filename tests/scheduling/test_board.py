@@ -325,3 +325,30 @@ def test_a_late_case_shows_projected_times_and_late_on_the_cases_after_it_in_the
     block = block[: block.index("</div>")]
     assert "late +40" in block and late_time in block
     assert 'class="now-line"' in html
+
+
+def test_a_running_cement_set_counts_down_and_alerts_when_its_time_is_up(unit, front_desk,
+                                                                       client, clock):
+    nurse = UserFactory(roles=[roles.NURSE])
+    unit.staff.add(nurse)
+    case = front_desk.post(
+        "/api/v1/cases/",
+        case_payload(date="2026-03-02", start="2026-03-02T10:00:00-05:00"),
+        format="json",
+    ).json()
+    cement = Stage.objects.get(case_id=case["id"], kind="cement_set")
+    Stage.objects.filter(case_id=case["id"], kind__in=["pre_op", "procedure"]).update(
+        actual_start=cement.planned_start - timedelta(hours=1), actual_end=cement.planned_start
+    )
+    Stage.objects.filter(pk=cement.pk).update(actual_start=cement.planned_start)
+    Case.objects.filter(pk=case["id"]).update(status="cement_setting")
+
+    def board_at(minutes):
+        clock.move_to(cement.planned_start + timedelta(minutes=minutes))
+        client.force_login(nurse)  # a fresh session: the idle timeout follows the clock
+        return client.get("/board/partial/", {"site": "main", "date": "2026-03-02"}).content
+
+    assert "Cement set: 12 min left" in board_at(48).decode()
+    late = board_at(63).decode()
+    assert "Cement set: time up +3 min" in late
+    assert 'class="timer timer-up" role="alert"' in late
