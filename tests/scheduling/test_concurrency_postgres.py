@@ -5,61 +5,23 @@ database connection, and the bookings race on PostgreSQL as they would in produc
 constraints of migration 0002 are also checked directly, bypassing the booking service.
 """
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, transaction
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from scheduling import roles
 from scheduling.models import Case, Patient, ProcedureType, Resource, Site, Stage, StageKind
 from scheduling.screening import ScreeningAnswers
 from scheduling.services import case_book
 from tests.conftest import CLEAR_SCREENING, TUESDAY, case_payload
+from tests.threads import run_together
 from tests.factories import PatientFactory, UserFactory
 
 URL = "/api/v1/cases/"
-THREAD_TIMEOUT = 60
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def role_groups(db):
-    # A transactional test ends by flushing every table, which also empties the groups that
-    # migration 0003 seeds; put them back so each test can make a front-desk user.
-    for name in roles.ALL_ROLES:
-        Group.objects.get_or_create(name=name)
-
-
-def run_together(calls):
-    """Run each call in its own thread, all released at once; return results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=THREAD_TIMEOUT)
-            results[index] = call()
-        except BaseException as exc:  # noqa: BLE001 - reported by the test, not swallowed
-            results[index] = exc
-        finally:
-            # Each thread has its own connection; close it so the test database can be dropped.
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=THREAD_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a request thread hung"
-    return results
 
 
 def posting(client, url, payload):

@@ -1,15 +1,14 @@
 """Stage tracking through the API: check-in, stages, discharge, undo; roles and site scoping;
 two nurses on the same case at the same moment (PostgreSQL)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from scheduling import roles
 from scheduling.models import Case, CaseAction, CaseEvent, CaseStatus, Stage
 from tests.conftest import case_payload, client_for
+from tests.threads import run_together
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -173,32 +172,6 @@ def test_another_sites_case_is_404(case_id):
 
 
 # Two nurses at the same moment, on PostgreSQL
-
-
-def run_together(calls, timeout=60):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=timeout)
-            results[index] = call()
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            results[index] = exc
-        finally:
-            # Each thread has its own connection; close it so the test database can be dropped.
-            connection.close()
-
-    threads = [
-        threading.Thread(target=worker, args=(index, call), daemon=True)
-        for index, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(thread.is_alive() for thread in threads), "a request thread hung"
-    return results
 
 
 @pytest.mark.postgres
