@@ -18,6 +18,7 @@ from .models import (
     StageTemplate,
     Surgeon,
     SurgeonHours,
+    WaitingListEntry,
 )
 
 
@@ -175,3 +176,22 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(WaitingListEntry)
+class WaitingListEntryAdmin(admin.ModelAdmin):
+    """The patients to be scheduled; "Plan the day" books them, or the front desk does."""
+
+    list_display = ["patient", "site", "procedure_type", "levels", "priority", "earliest_date",
+                    "latest_date", "surgeon", "screening_done", "status", "case"]
+    list_filter = ["status", "site", "priority", "procedure_type", "screening_done"]
+    search_fields = ["patient__last_name", "patient__mrn"]
+    date_hierarchy = "earliest_date"
+    list_select_related = ["patient", "site", "procedure_type", "surgeon", "case"]
+    raw_id_fields = ["patient", "case"]
+    readonly_fields = ["created_at", "created_by", "case"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

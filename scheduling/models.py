@@ -436,3 +436,73 @@ class CaseEvent(models.Model):
     def __str__(self) -> str:
         kind = f" {self.stage_kind}" if self.stage_kind else ""
         return f"{self.get_action_display()}{kind} at {self.at:%Y-%m-%d %H:%M}Z"
+
+
+class WaitingPriority(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    SOON = "soon", "Soon"
+    ROUTINE = "routine", "Routine"
+
+
+# The planner places every case of a higher priority before any of a lower one.
+PRIORITY_RANK = {WaitingPriority.URGENT: 3, WaitingPriority.SOON: 2, WaitingPriority.ROUTINE: 1}
+
+
+class WaitingStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    SCHEDULED = "scheduled", "Scheduled"
+    REMOVED = "removed", "Removed"
+
+
+class WaitingListEntry(models.Model):
+    """A patient to be scheduled: the day planner and the backfill suggestions draw from here."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="waiting_entries")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="waiting_entries")
+    procedure_type = models.ForeignKey(ProcedureType, on_delete=models.PROTECT)
+    levels = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(10)])
+    earliest_date = models.DateField()
+    latest_date = models.DateField()
+    priority = models.CharField(
+        max_length=10, choices=WaitingPriority.choices, default=WaitingPriority.ROUTINE
+    )
+    surgeon = models.ForeignKey(
+        Surgeon, on_delete=models.PROTECT, null=True, blank=True,
+        help_text="Asked for by name; the case is booked only with this surgeon.",
+    )
+    # The same answers the booking flow asks (scheduling.screening.ScreeningAnswers); the planner
+    # books only patients whose screening is done and clear.
+    screening_done = models.BooleanField(default=False)
+    screening = models.JSONField(default=dict, blank=True)
+    driver_name = models.CharField(max_length=120, blank=True)
+    driver_phone = models.CharField(max_length=20, blank=True)
+    note = models.CharField(max_length=240, blank=True)
+    status = models.CharField(
+        max_length=10, choices=WaitingStatus.choices, default=WaitingStatus.WAITING
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="waiting_entries",
+        help_text="The case this entry became once scheduled.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["earliest_date", "created_at", "id"]
+        verbose_name_plural = "waiting list entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latest_date__gte=models.F("earliest_date")),
+                name="waiting_window_in_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "status", "earliest_date"])]
+
+    def __str__(self) -> str:
+        return f"Waiting entry {self.pk} ({self.get_priority_display()})"
+
+    @property
+    def rank(self) -> int:
+        return PRIORITY_RANK[self.priority]

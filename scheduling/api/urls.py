@@ -2,7 +2,7 @@ from django.urls import path
 
 from notifications import api as messages
 
-from . import tracking, views
+from . import tracking, views, waiting_list
 from .board import BoardView
 
 urlpatterns = [
@@ -44,4 +44,10 @@ urlpatterns = [
     ),
     path("cases/<int:pk>/undo/", tracking.CaseUndoView.as_view(), name="api-case-undo"),
     path("board/", BoardView.as_view(), name="api-board"),
+    path("waiting-list/", waiting_list.WaitingListView.as_view(), name="api-waiting-list"),
+    path(
+        "waiting-list/<int:pk>/",
+        waiting_list.WaitingEntryView.as_view(),
+        name="api-waiting-entry",
+    ),
 ]
