@@ -1,0 +1,105 @@
+"""How long each stage really took, against its plan and its template, by procedure type and
+number of levels; and the value the template would have if it followed the median."""
+
+from dataclasses import dataclass
+from statistics import median
+
+from ..models import Site, Stage, StageKind, StageTemplate
+from ..timing import GRID_MINUTES, StageRule, stage_minutes
+from .period import Period, minutes_between
+
+
+@dataclass
+class DurationLine:
+    procedure_type: str
+    stage: str
+    levels: int
+    count: int
+    template: str  # the template as an admin edits it: "60 + 30 per extra level"
+    template_minutes: int | None  # what the template gives for this many levels today
+    planned_median: float
+    actual_median: float
+
+    @property
+    def suggested_minutes(self) -> int:
+        return to_grid(self.actual_median)
+
+    @property
+    def change_minutes(self) -> int | None:
+        if self.template_minutes is None:
+            return None
+        return self.suggested_minutes - self.template_minutes
+
+
+@dataclass
+class Durations:
+    period: Period
+    lines: list[DurationLine]
+
+
+def durations_get(*, site: Site, period: Period) -> Durations:
+    rows = Stage.objects.filter(
+        case__site=site,
+        case__day__range=(period.start, period.end),
+        actual_start__isnull=False,
+        actual_end__isnull=False,
+    ).values(
+        "kind", "case__levels", "case__procedure_type_id", "case__procedure_type__name",
+        "planned_start", "planned_end", "actual_start", "actual_end",
+    )
+    groups: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["case__procedure_type_id"], row["kind"], row["case__levels"])
+        group = groups.setdefault(
+            key, {"name": row["case__procedure_type__name"], "planned": [], "actual": []}
+        )
+        group["planned"].append(minutes_between(row["planned_start"], row["planned_end"]))
+        group["actual"].append(minutes_between(row["actual_start"], row["actual_end"]))
+    templates = {
+        (t.procedure_type_id, t.kind): t
+        for t in StageTemplate.objects.filter(procedure_type_id__in={key[0] for key in groups})
+    }
+    labels = dict(StageKind.choices)
+    lines = []
+    for key in sorted(groups, key=lambda k: _order(k, groups, templates)):
+        type_id, kind, levels = key
+        group = groups[key]
+        template = templates.get((type_id, kind))
+        lines.append(DurationLine(
+            procedure_type=group["name"],
+            stage=labels.get(kind, kind),
+            levels=levels,
+            count=len(group["actual"]),
+            template=_describe(template),
+            template_minutes=stage_minutes(_rule(template), levels) if template else None,
+            planned_median=round(median(group["planned"]), 1),
+            actual_median=round(median(group["actual"]), 1),
+        ))
+    return Durations(period, lines)
+
+
+def to_grid(minutes: float) -> int:
+    """To the nearest 5 minutes (halves up), never below one step: the booking grid."""
+    return max(GRID_MINUTES, int(minutes / GRID_MINUTES + 0.5) * GRID_MINUTES)
+
+
+def _order(key: tuple, groups: dict, templates: dict) -> tuple:
+    template = templates.get(key[:2])
+    return (groups[key]["name"], template.position if template else 99, key[1], key[2])
+
+
+def _rule(template: StageTemplate) -> StageRule:
+    return StageRule(
+        kind=template.kind,
+        resource_kind=template.resource_kind,
+        base_minutes=template.base_minutes,
+        minutes_per_extra_level=template.minutes_per_extra_level,
+    )
+
+
+def _describe(template: StageTemplate | None) -> str:
+    if template is None:
+        return "no template"
+    if not template.minutes_per_extra_level:
+        return f"{template.base_minutes}"
+    return f"{template.base_minutes} + {template.minutes_per_extra_level} per extra level"

@@ -1,0 +1,59 @@
+"""The stretch of days a report covers, in the site's zone, and its ISO weeks."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .. import timing
+
+DEFAULT_WEEKS = 4
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    zone: ZoneInfo
+
+    @property
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+    @property
+    def weeks(self) -> list[date]:
+        """The Monday of each ISO week the period touches."""
+        first, last = week_of(self.start), week_of(self.end)
+        return [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+
+    @property
+    def starts_at(self) -> datetime:
+        return timing.local_instant(self.start, datetime.min.time(), self.zone)
+
+    @property
+    def ends_at(self) -> datetime:
+        """Midnight after the last day: the first instant outside the period."""
+        return timing.local_instant(self.end + timedelta(days=1), datetime.min.time(), self.zone)
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_label(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def period_default(zone: ZoneInfo, now: datetime) -> Period:
+    """The last four complete ISO weeks before today (in the site's zone)."""
+    this_monday = week_of(now.astimezone(zone).date())
+    return Period(this_monday - timedelta(weeks=DEFAULT_WEEKS), this_monday - timedelta(days=1), zone)
+
+
+def percent(part: float, whole: float) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def minutes_between(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 60

@@ -1,0 +1,284 @@
+"""How full the rooms and bays were, whether each room's first case started on time, and how
+long rooms stood empty between cases.
+
+Each selector reads its rows in a fixed number of queries (stages of the period with their
+case's day, the site's rooms and bays, its opening hours) and adds them up here: clipping a
+stage to the opening hours of its day is plain arithmetic on a few thousand rows, and the same
+code then gives the same answer on SQLite and PostgreSQL.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from statistics import median
+
+from .. import timing
+from ..models import OpeningHours, Resource, ResourceKind, Site, Stage, StageKind
+from .period import Period, minutes_between, percent, week_of
+
+# A first case that starts at most this late still counts as on time.
+ON_TIME_MINUTES = 10
+
+
+@dataclass
+class Use:
+    open_minutes: float = 0
+    planned_minutes: float = 0
+    actual_minutes: float = 0
+
+    @property
+    def planned_pct(self) -> float | None:
+        return percent(self.planned_minutes, self.open_minutes)
+
+    @property
+    def actual_pct(self) -> float | None:
+        return percent(self.actual_minutes, self.open_minutes)
+
+    def add(self, other: "Use") -> None:
+        self.open_minutes += other.open_minutes
+        self.planned_minutes += other.planned_minutes
+        self.actual_minutes += other.actual_minutes
+
+
+@dataclass
+class ResourceUse:
+    name: str
+    kind: str
+    weeks: dict[date, Use]
+    total: Use = field(default_factory=Use)
+
+    def add(self, week: date, use: Use) -> None:
+        self.weeks[week].add(use)
+        self.total.add(use)
+
+    @property
+    def by_week(self) -> list[Use]:
+        return list(self.weeks.values())
+
+
+@dataclass
+class Utilisation:
+    period: Period
+    resources: list[ResourceUse]
+    kinds: list[ResourceUse]  # one line per kind of room or bay, all units together
+
+
+def utilisation_get(*, site: Site, period: Period) -> Utilisation:
+    hours = open_hours(site, period)
+    rows = list(
+        _stages(site, period).values(
+            "resource_id", "active", "case__day",
+            "planned_start", "planned_end", "actual_start", "actual_end",
+        )
+    )
+    used = {row["resource_id"] for row in rows}
+    resources = [r for r in Resource.objects.filter(site=site) if r.active or r.pk in used]
+
+    def blank(name: str, kind: str) -> ResourceUse:
+        return ResourceUse(name, kind, {week: Use() for week in period.weeks})
+
+    lines = {r.pk: blank(r.name, r.get_kind_display()) for r in resources}
+    for line in lines.values():
+        for day, (opens, closes) in hours.items():
+            line.add(week_of(day), Use(open_minutes=minutes_between(opens, closes)))
+    for row in rows:
+        window = hours.get(row["case__day"])
+        if window is None:
+            continue  # no opening hours that day: nothing to be a share of
+        use = Use()
+        if row["active"]:
+            use.planned_minutes = _overlap(row["planned_start"], row["planned_end"], window)
+        if row["actual_start"] and row["actual_end"]:
+            use.actual_minutes = _overlap(row["actual_start"], row["actual_end"], window)
+        lines[row["resource_id"]].add(week_of(row["case__day"]), use)
+
+    kinds = {}
+    for resource in resources:
+        label = resource.get_kind_display()
+        kind_line = kinds.setdefault(resource.kind, blank(f"All {label.lower()}s", label))
+        for week, use in lines[resource.pk].weeks.items():
+            kind_line.add(week, use)
+    order = list(ResourceKind.values)
+    return Utilisation(
+        period=period,
+        resources=list(lines.values()),
+        kinds=[kinds[kind] for kind in sorted(kinds, key=order.index)],
+    )
+
+
+@dataclass
+class FirstCase:
+    day: date
+    room: str
+    planned_start: datetime
+    actual_start: datetime | None
+
+    @property
+    def delay_minutes(self) -> int | None:
+        if self.actual_start is None:
+            return None
+        return round(minutes_between(self.planned_start, self.actual_start))
+
+    @property
+    def on_time(self) -> bool | None:
+        if self.actual_start is None:
+            return None
+        return self.actual_start - self.planned_start <= timedelta(minutes=ON_TIME_MINUTES)
+
+
+@dataclass
+class Rate:
+    week: date
+    started: int = 0
+    on_time: int = 0
+
+    @property
+    def pct(self) -> float | None:
+        return percent(self.on_time, self.started)
+
+
+@dataclass
+class FirstCases:
+    period: Period
+    days: list[FirstCase]
+    weeks: list[Rate]
+    total: Rate
+
+
+def first_cases_get(*, site: Site, period: Period) -> FirstCases:
+    """Per day and room: the procedure planned first, and when it really started."""
+    rows = (
+        _stages(site, period)
+        .filter(kind=StageKind.PROCEDURE, active=True)
+        .order_by("case__day", "resource__name", "planned_start")
+        .values("case__day", "resource_id", "resource__name", "planned_start", "actual_start")
+    )
+    firsts: dict[tuple, FirstCase] = {}
+    for row in rows:
+        key = (row["case__day"], row["resource_id"])
+        if key not in firsts:
+            firsts[key] = FirstCase(
+                row["case__day"], row["resource__name"], row["planned_start"], row["actual_start"]
+            )
+    weeks = {week: Rate(week) for week in period.weeks}
+    total = Rate(period.start)
+    for first in firsts.values():
+        if first.on_time is None:
+            continue  # not started (yet): neither on time nor late
+        for rate in (weeks[week_of(first.day)], total):
+            rate.started += 1
+            rate.on_time += first.on_time
+    return FirstCases(period, list(firsts.values()), list(weeks.values()), total)
+
+
+@dataclass
+class Turnover:
+    day: date
+    room: str
+    released_at: datetime
+    next_start: datetime
+    planned_minutes: int
+
+    @property
+    def minutes(self) -> int:
+        return round(minutes_between(self.released_at, self.next_start))
+
+
+@dataclass
+class RoomTurnover:
+    room: str
+    weeks: list[int | None]  # median minutes per week
+    count: int
+    median: int | None
+    planned_median: int | None
+
+
+@dataclass
+class Turnovers:
+    period: Period
+    gaps: list[Turnover]
+    rooms: list[RoomTurnover]
+
+
+def turnovers_get(*, site: Site, period: Period) -> Turnovers:
+    """The time a room stood between one patient leaving it and the next one's procedure."""
+    rows = (
+        _stages(site, period)
+        .filter(resource__kind=ResourceKind.PROCEDURE_ROOM, active=True)
+        .order_by("case__day", "resource__name", "planned_start")
+        .values(
+            "case_id", "case__day", "resource__name",
+            "planned_start", "planned_end", "actual_start", "actual_end",
+        )
+    )
+    visits: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        visits[(row["case__day"], row["resource__name"], row["case_id"])].append(row)
+    by_room_day: dict[tuple, list] = defaultdict(list)
+    for (day, room, _), stages in visits.items():
+        by_room_day[(day, room)].append(_visit(stages))
+    gaps = []
+    for (day, room), room_visits in by_room_day.items():
+        room_visits.sort(key=lambda visit: visit[0] or visit[2])
+        for before, after in zip(room_visits, room_visits[1:]):
+            if before[1] is None or after[0] is None:
+                continue  # one of the two has not been through the room yet
+            planned = round(minutes_between(before[3], after[2]))
+            gaps.append(Turnover(day, room, before[1], after[0], planned))
+    return Turnovers(period, gaps, _turnover_rooms(gaps, period))
+
+
+def _visit(stages: list[dict]) -> tuple:
+    """(entered, released, planned entry, planned release) of one case's time in a room."""
+    started = [s["actual_start"] for s in stages]
+    ended = [s["actual_end"] for s in stages]
+    return (
+        min(started) if all(started) else None,
+        max(ended) if all(ended) else None,
+        min(s["planned_start"] for s in stages),
+        max(s["planned_end"] for s in stages),
+    )
+
+
+def _turnover_rooms(gaps: list[Turnover], period: Period) -> list[RoomTurnover]:
+    rooms: dict[str, list[Turnover]] = defaultdict(list)
+    for gap in gaps:
+        rooms[gap.room].append(gap)
+    lines = []
+    for room in sorted(rooms):
+        mine = rooms[room]
+        weeks = []
+        for week in period.weeks:
+            minutes = [gap.minutes for gap in mine if week_of(gap.day) == week]
+            weeks.append(_median(minutes))
+        lines.append(RoomTurnover(
+            room, weeks, len(mine), _median([gap.minutes for gap in mine]),
+            _median([gap.planned_minutes for gap in mine]),
+        ))
+    return lines
+
+
+def _median(values: list[float]) -> int | None:
+    return round(median(values)) if values else None
+
+
+def open_hours(site: Site, period: Period) -> dict[date, tuple[datetime, datetime]]:
+    """Each open day of the period: when the site opens and closes, as UTC instants."""
+    weekly = {hours.weekday: hours for hours in OpeningHours.objects.filter(site=site)}
+    result = {}
+    for day in period.days:
+        hours = weekly.get(day.weekday())
+        if hours is not None:
+            result[day] = (
+                timing.local_instant(day, hours.opens, period.zone),
+                timing.local_instant(day, hours.closes, period.zone),
+            )
+    return result
+
+
+def _stages(site: Site, period: Period):
+    return Stage.objects.filter(case__site=site, case__day__range=(period.start, period.end))
+
+
+def _overlap(start: datetime, end: datetime, window: tuple[datetime, datetime]) -> float:
+    return max(0.0, minutes_between(max(start, window[0]), min(end, window[1])))
