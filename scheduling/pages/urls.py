@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import home
+from . import home, reports
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("scheduling.pages.case_urls")),
     path("", include("scheduling.pages.board_urls")),
     path("", include("scheduling.pages.family_urls")),
+    path("reports/", reports.reports_page, name="reports"),
+    path("reports/<slug:report>.csv", reports.reports_csv, name="reports-csv"),
 ]
