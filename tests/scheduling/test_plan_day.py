@@ -1,0 +1,180 @@
+"""Planning a day from the database: the loader, `manage.py plan_day`, and applying a plan
+through the booking services (moved patients' messages re-planned; a stale plan refused)."""
+
+from datetime import date, time
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from notifications.models import Reminder, ReminderStatus
+from scheduling.errors import SchedulingError
+from scheduling.models import (
+    Case,
+    CaseStatus,
+    ProcedureType,
+    WaitingListEntry,
+    WaitingStatus,
+)
+from scheduling.plan.day import greedy_plan
+from scheduling.plan.loader import load_day
+from scheduling.plan.proposal import plan_apply, plan_propose
+from scheduling.screening import ScreeningAnswers
+from scheduling.services import case_book
+from scheduling.slots import DayBook
+from scheduling.timing import local_instant
+from tests.conftest import CLEAR_SCREENING, TUESDAY
+from tests.factories import PatientFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def at(hour, minute=0, day=TUESDAY):
+    return local_instant(day, time(hour, minute), ZoneInfo("America/New_York"))
+
+
+def book(site, start=None, levels=1, day=TUESDAY, user=None):
+    return case_book(
+        site=site, procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
+        levels=levels, day=day, patient=PatientFactory(),
+        screening=ScreeningAnswers(**CLEAR_SCREENING), booked_by=user or UserFactory(),
+        start=start,
+    )
+
+
+def wait(site, levels=1, priority="routine", screening=True, **kwargs):
+    return WaitingListEntry.objects.create(
+        site=site, patient=PatientFactory(),
+        procedure_type=ProcedureType.objects.get(code="vertebroplasty"), levels=levels,
+        earliest_date=kwargs.pop("earliest_date", TUESDAY), latest_date=date(2026, 3, 20),
+        priority=priority, screening=dict(CLEAR_SCREENING) if screening else {},
+        screening_done=screening, **kwargs,
+    )
+
+
+def test_the_greedy_plan_books_where_the_booking_pages_would(unit):
+    book(unit)
+    book(unit)
+    wait(unit)
+    loaded = load_day(site=unit, day=TUESDAY, waiting_list=True)
+    greedy = greedy_plan(loaded.day)
+    (key,) = loaded.entries
+    book_ = DayBook(site=unit, procedure_type=ProcedureType.objects.get(), levels=1, day=TUESDAY)
+    slot = book_.first_free()
+    assert greedy.placements[key].start * 60 == slot.times.procedure_start.timestamp()
+    assert greedy.placements[key].units[1] == str(slot.resources[1].pk)
+
+
+def test_plan_day_places_the_waiting_list_and_applies_it(unit):
+    UserFactory(username="manager", is_superuser=True)
+    entries = [wait(unit), wait(unit, levels=2, priority="urgent"), wait(unit, screening=False)]
+    out = StringIO()
+    call_command("plan_day", "--site", "main", "--date", "2026-03-03", "--waiting-list",
+                 "--apply", "--time-limit", "5", stdout=out)
+    text = out.getvalue()
+    assert "optimal" in text
+    assert "not placed: screening not done" in text
+    assert "Applied: 2 case(s)" in text
+    for entry in entries:
+        entry.refresh_from_db()
+    assert [e.status for e in entries] == ["scheduled", "scheduled", "waiting"]
+    urgent_case = entries[1].case
+    assert urgent_case.levels == 2 and urgent_case.day == TUESDAY
+    assert urgent_case.stages.count() == 4
+    assert urgent_case.procedure_start == at(8, 30)  # the urgent patient goes first
+    assert Reminder.objects.filter(case=urgent_case).exists()
+
+
+def test_a_day_with_no_open_hours_is_reported_not_planned(unit):
+    wait(unit, earliest_date=date(2026, 3, 7))
+    out = StringIO()
+    call_command("plan_day", "--site", "main", "--date", "2026-03-08", "--waiting-list",
+                 stdout=out)
+    assert "closed" in out.getvalue()
+    assert "not placed: the site is closed on this day" in out.getvalue()
+
+
+def test_an_unknown_site_or_a_past_day_is_a_clear_error(unit):
+    with pytest.raises(CommandError, match="No site"):
+        call_command("plan_day", "--site", "nowhere", "--date", "2026-03-03")
+    with pytest.raises(CommandError, match="has passed"):
+        call_command("plan_day", "--site", "main", "--date", "2026-02-27")
+
+
+def test_a_late_booking_is_moved_earlier_with_its_messages_replanned(unit):
+    case = book(unit, start=at(13))
+    proposal = plan_propose(site=unit, day=TUESDAY, time_limit=5)
+    (row,) = proposal.rows
+    assert row.moved and row.proposed_start == at(8, 30)
+    plan_apply(site=unit, day=TUESDAY, token=proposal.token, by=UserFactory())
+    case.refresh_from_db()
+    assert case.procedure_start == at(8, 30)
+    assert case.plan_version == 2
+    assert Reminder.objects.filter(case=case, plan_version=2).exists()
+
+
+def test_a_patient_told_their_time_is_moved_only_when_allowed(unit):
+    case = book(unit, start=at(13))
+    Reminder.objects.filter(case=case, kind="confirmation").update(status=ReminderStatus.SENT)
+    kept = plan_propose(site=unit, day=TUESDAY, time_limit=5)
+    assert kept.rows[0].fixed and not kept.rows[0].moved
+    moved = plan_propose(site=unit, day=TUESDAY, time_limit=5, allow_move_told=True)
+    assert moved.rows[0].moved
+
+
+def test_applying_a_stale_plan_changes_nothing(unit):
+    late = book(unit, start=at(13))
+    entry = wait(unit)
+    proposal = plan_propose(site=unit, day=TUESDAY, waiting_list=True, time_limit=5)
+    assert proposal.changes == 2
+    book(unit)  # another clerk books in the meantime
+    with pytest.raises(SchedulingError) as caught:
+        plan_apply(site=unit, day=TUESDAY, token=proposal.token, by=UserFactory())
+    assert caught.value.code == "plan_stale"
+    late.refresh_from_db()
+    entry.refresh_from_db()
+    assert late.procedure_start == at(13) and late.plan_version == 1
+    assert entry.status == WaitingStatus.WAITING
+    assert Case.objects.filter(site=unit, day=TUESDAY).count() == 2
+
+
+def test_a_tampered_proposal_is_refused(unit):
+    proposal = plan_propose(site=unit, day=TUESDAY, time_limit=1)
+    with pytest.raises(SchedulingError) as caught:
+        plan_apply(site=unit, day=TUESDAY, token=proposal.token + "x", by=UserFactory())
+    assert caught.value.code == "invalid"
+
+
+def test_every_case_lands_at_its_proposed_start(tiny_unit):
+    user = UserFactory()
+    cases = [book(tiny_unit, start=at(8, 30), levels=3, user=user),
+             book(tiny_unit, start=at(12, 0), levels=1, user=user)]
+    entry = wait(tiny_unit)
+    proposal = plan_propose(site=tiny_unit, day=TUESDAY, waiting_list=True, time_limit=5)
+    assert proposal.plan.moves == 1  # the noon case closes the gap after the first
+    plan_apply(site=tiny_unit, day=TUESDAY, token=proposal.token, by=user)
+    proposed = {row.key: row.proposed_start for row in proposal.rows}
+    for case in cases:
+        case.refresh_from_db()
+        assert case.procedure_start == proposed[f"case:{case.pk}"]
+    entry.refresh_from_db()
+    assert entry.case.procedure_start == proposed[f"entry:{entry.pk}"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_applying_on_postgresql_books_and_moves_in_one_transaction(unit):
+    late = book(unit, start=at(13))
+    entry = wait(unit, priority="urgent")
+    proposal = plan_propose(site=unit, day=TUESDAY, waiting_list=True, time_limit=5)
+    changed = plan_apply(site=unit, day=TUESDAY, token=proposal.token, by=UserFactory())
+    assert len(changed) == 2
+    late.refresh_from_db()
+    entry.refresh_from_db()
+    assert late.procedure_start < at(13)
+    assert entry.case.procedure_start == at(8, 30)
+    # Applying the same proposal again is stale: the day has changed.
+    with pytest.raises(SchedulingError) as caught:
+        plan_apply(site=unit, day=TUESDAY, token=proposal.token, by=UserFactory())
+    assert caught.value.code == "plan_stale"
