@@ -9,6 +9,9 @@ from pathlib import Path
 
 import environ
 
+from vertebro_site.logging_sentry import sentry_init
+from vertebro_site.logging_setup import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -41,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its duration covers the whole request (vertebro_site/logging_middleware.py).
+    "vertebro_site.logging_middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -233,21 +238,32 @@ NOTIFICATIONS_EMAIL_BACKEND = env(
     "NOTIFICATIONS_EMAIL_BACKEND", default="notifications.backends.email.DjangoEmailBackend"
 )
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Vertebro <noreply@localhost>")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 
-# Logs carry ids, codes and paths, never request bodies or patient details. SQL is not logged
-# even at LOG_LEVEL=DEBUG: its parameters are patient data.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO", "propagate": True}},
-}
+# Logs carry ids, codes and paths, never request bodies, query strings or patient details; SQL is
+# not logged even at LOG_LEVEL=DEBUG (vertebro_site/logging_setup.py). JSON lines in production.
+LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="json" if DJANGO_ENV == "production" else "text")
+LOGGING = logging_config(level=env("LOG_LEVEL", default="INFO"), log_format=LOG_FORMAT)
+
+# /healthz fails when a due message has waited longer than this unsent (vertebro_site/health.py).
+HEALTH_REMINDER_MAX_WAIT_SECONDS = env.int("HEALTH_REMINDER_MAX_WAIT_SECONDS", default=600)
+
+# Errors to Sentry, only when a DSN is given; nothing naming a patient is sent.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default=DJANGO_ENV),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # Production hardening, switched on with DJANGO_ENV=production (see README.md).
 if DJANGO_ENV == "production":
@@ -256,6 +272,8 @@ if DJANGO_ENV == "production":
         # Only a proxy we run may say the request came over HTTPS.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # A load balancer probes the app over plain HTTP on the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
