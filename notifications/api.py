@@ -79,11 +79,18 @@ class ResendView(APIView):
         return Response(ReminderSerializer(copy).data, status=201)
 
 
+class NotReachedQuery(serializers.Serializer):
+    site = serializers.CharField(max_length=50, help_text="The site's code.")
+
+
 class NotReachedView(APIView):
-    @extend_schema(responses={200: NotReachedSerializer(many=True), **ERRORS})
+    @extend_schema(parameters=[NotReachedQuery],
+                   responses={200: NotReachedSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
         """Failed, late or uncertain messages of cases still to come: the front desk calls."""
-        site = site_get(request.query_params.get("site", ""), request.user)
+        query = NotReachedQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        site = site_get(query.validated_data["site"], request.user)
         rows = (
             Reminder.objects.filter(
                 case__site=site,

@@ -1,6 +1,7 @@
 """Every API error is `{"code", "detail", "errors"}` with a stable code from ERROR_CODES."""
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -74,3 +75,11 @@ def exception_handler(exc, context):
     code = DRF_CODES.get(getattr(exc, "default_code", ""), "invalid")
     response.data = error_body(code, str(exc.detail) if hasattr(exc, "detail") else str(exc))
     return response
+
+
+def not_found(request, exception=None):
+    """The site's 404 (handler404). Under /api/ an address that names no operation, such as a
+    case id that is not a number, answers in the API's error format rather than with a page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", ERROR_CODES["not_found"][1]), status=404)
+    return page_not_found(request, exception)

@@ -6,7 +6,9 @@ Times are written in the site's time zone (the views activate it), always with t
 from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from ..models import Case, CaseMedication, Channel, ProcedureType, Site, Stage, StageTemplate
 
@@ -39,10 +41,18 @@ class ErrorSerializer(serializers.Serializer):
 # Output
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$", "example": "07:00:00"}
+)
+class WallClockTimeField(serializers.TimeField):
+    """A time of day on the site's wall clock, without an offset (HH:MM:SS): OpenAPI's `time`
+    format is RFC 3339's, which requires one, so it would misdescribe these values."""
+
+
 class OpeningHoursSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(help_text="0 is Monday.")
-    opens = serializers.TimeField()
-    closes = serializers.TimeField()
+    opens = WallClockTimeField(help_text="Opening time at the site, e.g. 07:00:00.")
+    closes = WallClockTimeField(help_text="Closing time at the site, e.g. 18:00:00.")
 
 
 class SiteSerializer(serializers.ModelSerializer):
@@ -308,6 +318,16 @@ class AvailabilityQuery(serializers.Serializer):
 class CaseListQuery(serializers.Serializer):
     site = serializers.CharField(max_length=50)
     date = serializers.DateField(required=False)
+
+
+class TokenInput(AuthTokenSerializer):
+    """A login's sizes are checked before the credentials are: an over-long username would
+    otherwise reach the failed-login record (255 characters) and fail there."""
+
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(
+        max_length=4096, style={"input_type": "password"}, trim_whitespace=False
+    )
 
 
 class TokenSerializer(serializers.Serializer):

@@ -1,7 +1,6 @@
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -199,13 +198,19 @@ class TokenView(ObtainAuthToken):
 
     authentication_classes = []
     permission_classes = []
+    serializer_class = s.TokenInput
 
     @extend_schema(
-        request=inline_serializer(
-            "TokenRequest",
-            {"username": serializers.CharField(), "password": serializers.CharField()},
-        ),
-        responses={200: s.TokenSerializer, 400: ERRORS[400]},
+        request=s.TokenInput,
+        responses={
+            200: s.TokenSerializer,
+            400: ERRORS[400],
+            429: OpenApiResponse(
+                s.ErrorSerializer,
+                description="Too many failed logins for this username from this address "
+                "(`throttled`); see the Retry-After header.",
+            ),
+        },
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)

@@ -1,0 +1,89 @@
+"""What the API fuzzer (tests/test_api_fuzz.py) found, each pinned by a test of its own: bad input
+gets a 4xx in the error format, never a 500, and the schema describes what is really sent."""
+
+import pytest
+from axes.models import AccessAttempt
+from rest_framework.test import APIClient
+
+from scheduling import roles
+from tests.conftest import client_for
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "/api/v1/auth/token/"
+NOT_REACHED = "/api/v1/messages/not-reached/"
+
+
+def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
+    assert response.status_code == status, response.content[:300]
+    body = response.json()
+    assert set(body) == {"code", "detail", "errors"}
+    assert body["code"] == code, body
+    if field:
+        assert field in body["errors"], body
+    return body
+
+
+def schema() -> dict:
+    return APIClient().get("/api/schema/", {"format": "json"}).json()
+
+
+# The token endpoint
+
+
+def test_an_over_long_username_is_refused_before_the_login_is_tried():
+    """On PostgreSQL the failed-login record (255 characters) used to fail with a 500."""
+    user = UserFactory(roles=[roles.NURSE])
+    response = APIClient().post(TOKEN, {"username": user.username + "x" * 1_000_000,
+                                        "password": "wrong"}, format="json")
+
+    assert_error(response, 400, "invalid", "username")
+    assert not AccessAttempt.objects.exists()
+
+
+def test_an_over_long_password_is_refused_before_it_is_hashed():
+    user = UserFactory(roles=[roles.NURSE])
+    response = APIClient().post(TOKEN, {"username": user.username, "password": "x" * 5000},
+                                format="json")
+
+    assert_error(response, 400, "invalid", "password")
+
+
+def test_the_token_endpoint_documents_its_lockout_answer():
+    responses = schema()["paths"][TOKEN]["post"]["responses"]
+
+    assert responses["429"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    request = schema()["components"]["schemas"]["TokenInputRequest"]["properties"]
+    assert request["username"]["maxLength"] == 150
+
+
+# The not-reached list
+
+
+def test_the_not_reached_list_refuses_a_nul_byte_in_its_site(unit, front_desk):
+    """PostgreSQL refuses text with a NUL byte: the raw parameter used to reach it (500)."""
+    assert_error(front_desk.get(NOT_REACHED, {"site": "ma\x00in"}), 400, "invalid", "site")
+
+
+def test_the_not_reached_list_names_its_missing_site_and_documents_it(unit, front_desk):
+    assert_error(front_desk.get(NOT_REACHED), 400, "invalid", "site")
+    assert front_desk.get(NOT_REACHED, {"site": "main"}).status_code == 200
+    parameters = schema()["paths"][NOT_REACHED]["get"]["parameters"]
+    assert [(p["name"], p["in"], p["required"]) for p in parameters] == [("site", "query", True)]
+
+
+# Shapes the schema promised wrongly
+
+
+def test_opening_hours_are_described_as_the_wall_clock_times_they_are(unit, front_desk):
+    """OpenAPI's `time` format is RFC 3339's and needs an offset; "07:00:00" has none."""
+    import re
+
+    described = schema()["components"]["schemas"]["OpeningHours"]["properties"]["opens"]
+    sent = front_desk.get("/api/v1/sites/").json()[0]["opening_hours"][0]["opens"]
+
+    assert "format" not in described
+    assert re.fullmatch(described["pattern"], sent)
