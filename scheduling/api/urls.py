@@ -2,7 +2,7 @@ from django.urls import path
 
 from notifications import api as messages
 
-from . import tracking, views, waiting_list
+from . import planning, tracking, views, waiting_list
 from .board import BoardView
 
 urlpatterns = [
@@ -49,5 +49,15 @@ urlpatterns = [
         "waiting-list/<int:pk>/",
         waiting_list.WaitingEntryView.as_view(),
         name="api-waiting-entry",
+    ),
+    path(
+        "sites/<slug:code>/days/<str:day>/plan/",
+        planning.PlanProposeView.as_view(),
+        name="api-plan-propose",
+    ),
+    path(
+        "sites/<slug:code>/days/<str:day>/plan/apply/",
+        planning.PlanApplyView.as_view(),
+        name="api-plan-apply",
     ),
 ]

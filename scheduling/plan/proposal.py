@@ -19,7 +19,7 @@ from .. import optimiser
 from ..errors import SchedulingError
 from ..models import Case, Site, Stage, WaitingListEntry, WaitingStatus
 from ..services.booking import case_book, case_reschedule, check_day
-from .day import Plan
+from .day import Placement, Plan, end_of_day
 from .loader import LoadedDay, fingerprint, instant, load_day
 from .waiting import entry_screening
 from .whatif import WhatIf, what_if_run
@@ -51,6 +51,15 @@ class Proposal:
     rows: list[Row]
     token: str
     what_if: WhatIf | None = None
+
+    @property
+    def current_end(self) -> int | None:
+        """When the day ends as booked now, without the proposal."""
+        booked = {
+            r.key: Placement(r.current_start, r.current_units or (), r.current_surgeon)
+            for r in self.loaded.day.requests if r.current_start is not None
+        }
+        return end_of_day(self.loaded.day, booked)
 
     @property
     def changes(self) -> int:

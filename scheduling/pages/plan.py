@@ -1,0 +1,122 @@
+"""Plan the day (managers): the optimiser's proposal beside the day as booked, applied on
+confirmation. The proposal comes back with the form as a signed token, so nothing is kept
+between the two requests and a day that changed in between is refused, not overwritten."""
+
+import re
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from .. import roles, selectors
+from ..errors import SchedulingError
+from ..plan.loader import instant
+from ..plan.proposal import plan_apply, plan_propose
+from ..plan.whatif import WHAT_IFS
+from .access import role_required
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+TIME_LIMITS = (2, 5, 10, 30)
+
+
+def _site_and_day(request, source) -> tuple[list, object, date]:
+    sites = list(selectors.visible_sites(request.user))
+    code = source.get("site", "")
+    site = next((s for s in sites if s.code == code), None) if code else (sites or [None])[0]
+    if site is None:
+        raise Http404("No such site.")
+    day = timezone.now().astimezone(site.zone).date() + timedelta(days=1)
+    raw = source.get("date", "").strip()
+    if raw:
+        if ISO_DATE.fullmatch(raw):
+            try:
+                return sites, site, date.fromisoformat(raw)
+            except ValueError:
+                pass
+        messages.error(request, f"“{raw[:40]}” is not a date (YYYY-MM-DD); showing tomorrow.")
+    return sites, site, day
+
+
+@role_required(roles.ADMIN)
+def plan(request):
+    if not selectors.visible_sites(request.user).exists():
+        messages.info(request, "You do not work at any site yet: ask an administrator.")
+        return render(request, "pages/plan.html", {"site": None})
+    source = request.POST if request.method == "POST" else request.GET
+    sites, site, day = _site_and_day(request, source)
+    context = {
+        "sites": sites, "site": site, "day": day,
+        "today": timezone.now().astimezone(site.zone).date(),
+        "previous_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
+        "what_ifs": WHAT_IFS.items(), "time_limits": TIME_LIMITS,
+        "cases": selectors.cases_of_day(site, day),
+        "choice": {"waiting_list": True, "allow_move_told": False, "what_if": "",
+                   "time_limit": 10},
+    }
+    if request.method == "POST":
+        choice = {
+            "waiting_list": source.get("waiting_list") == "on",
+            "allow_move_told": source.get("allow_move_told") == "on",
+            "what_if": source.get("what_if") if source.get("what_if") in WHAT_IFS else "",
+            "time_limit": _time_limit(source.get("time_limit")),
+        }
+        context["choice"] = choice
+        try:
+            proposal = plan_propose(
+                site=site, day=day, waiting_list=choice["waiting_list"],
+                allow_move_told=choice["allow_move_told"], time_limit=choice["time_limit"],
+                what_if=choice["what_if"] or None,
+            )
+        except SchedulingError as error:
+            messages.error(request, error.detail)
+        else:
+            context.update(_proposal_context(proposal))
+    with timezone.override(site.zone):
+        return render(request, "pages/plan.html", context)
+
+
+def _time_limit(raw) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return 10
+    return value if value in TIME_LIMITS else 10
+
+
+def _at(minutes):
+    return instant(minutes) if minutes is not None else None
+
+
+def _proposal_context(proposal) -> dict:
+    what_if = proposal.what_if
+    return {
+        "proposal": proposal,
+        "rows": proposal.rows,
+        "end_now": _at(proposal.current_end),
+        "end_proposed": _at(proposal.plan.end_of_day),
+        "what_if": what_if,
+        "what_if_end": _at(what_if.end_of_day) if what_if else None,
+    }
+
+
+@require_POST
+@role_required(roles.ADMIN)
+def plan_apply_page(request):
+    sites, site, day = _site_and_day(request, request.POST)
+    back = reverse("plan") + "?" + urlencode({"site": site.code, "date": day.isoformat()})
+    try:
+        changed = plan_apply(site=site, day=day, token=request.POST.get("token", ""),
+                             by=request.user)
+    except SchedulingError as error:
+        messages.error(request, error.detail)
+        return redirect(back)
+    messages.success(
+        request, f"Plan applied: {len(changed)} case{'s' if len(changed) != 1 else ''} booked "
+        "or moved; their patients' messages follow the new times.",
+    )
+    return redirect(back)

@@ -1,0 +1,10 @@
+"""Plan the day (managers)."""
+
+from django.urls import path
+
+from . import plan
+
+urlpatterns = [
+    path("plan/", plan.plan, name="plan"),
+    path("plan/apply/", plan.plan_apply_page, name="plan-apply"),
+]
