@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from scheduling import roles
+from scheduling.api.serializers import query_data
 from scheduling.api.views import CONFLICT, ERRORS, NOT_FOUND
 from scheduling.errors import SchedulingError
 from scheduling.models import RELEASED_STATUSES
@@ -88,7 +89,7 @@ class NotReachedView(APIView):
                    responses={200: NotReachedSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
         """Failed, late or uncertain messages of cases still to come: the front desk calls."""
-        query = NotReachedQuery(data=request.query_params)
+        query = NotReachedQuery(data=query_data(request))
         query.is_valid(raise_exception=True)
         site = site_get(query.validated_data["site"], request.user)
         rows = (

@@ -34,7 +34,7 @@ class BoardView(APIView):
         "`late` when projected to end more than `late_after_minutes` after its planned end.",
     )
     def get(self, request: Request) -> Response:
-        query = BoardQuery(data=request.query_params)
+        query = BoardQuery(data=s.query_data(request))
         query.is_valid(raise_exception=True)
         site = selectors.site_get(query.validated_data["site"], request.user)
         now = timezone.now()

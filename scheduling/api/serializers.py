@@ -307,6 +307,13 @@ class CancelInput(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, allow_blank=True)
 
 
+def query_data(request) -> dict:
+    """The query string as plain values, to validate with a *Query serializer. Given the QueryDict
+    itself, DRF reads an empty optional parameter (`?date=`) as absent, as for an HTML form, and
+    quietly uses the default; as plain values it is refused like a bad value in a JSON body."""
+    return request.query_params.dict()
+
+
 class AvailabilityQuery(serializers.Serializer):
     site = serializers.CharField(max_length=50)
     procedure_type = serializers.CharField(max_length=50)

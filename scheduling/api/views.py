@@ -55,7 +55,7 @@ class AvailabilityView(APIView):
         description="Free procedure starts on the 5-minute grid; every stage has its room or bay.",
     )
     def get(self, request: Request) -> Response:
-        query = s.AvailabilityQuery(data=request.query_params)
+        query = s.AvailabilityQuery(data=s.query_data(request))
         query.is_valid(raise_exception=True)
         params = query.validated_data
         site = selectors.site_get(params["site"], request.user)
@@ -85,7 +85,7 @@ class CaseListView(APIView):
 
     @extend_schema(parameters=[s.CaseListQuery], responses={200: s.CaseSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
-        query = s.CaseListQuery(data=request.query_params)
+        query = s.CaseListQuery(data=s.query_data(request))
         query.is_valid(raise_exception=True)
         site = selectors.site_get(query.validated_data["site"], request.user)
         day = query.validated_data.get("date") or timezone.now().astimezone(site.zone).date()

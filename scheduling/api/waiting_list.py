@@ -14,7 +14,7 @@ from .. import roles, selectors
 from ..errors import SchedulingError
 from ..models import WaitingListEntry, WaitingPriority, WaitingStatus
 from ..plan import waiting
-from .serializers import MAX_ID, PatientInput, ScreeningSerializer
+from .serializers import MAX_ID, PatientInput, ScreeningSerializer, query_data
 from .views import CONFLICT, ERRORS, _patient
 
 WAITING_ROLES = (roles.FRONT_DESK, roles.ADMIN)
@@ -103,7 +103,7 @@ class WaitingListView(APIView):
 
     @extend_schema(parameters=[WaitingListQuery], responses={200: WaitingEntrySerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
-        query = WaitingListQuery(data=request.query_params)
+        query = WaitingListQuery(data=query_data(request))
         query.is_valid(raise_exception=True)
         entries = _entries(request.user).filter(status=query.validated_data["status"])
         if "site" in query.validated_data:

@@ -87,3 +87,23 @@ def test_opening_hours_are_described_as_the_wall_clock_times_they_are(unit, fron
 
     assert "format" not in described
     assert re.fullmatch(described["pattern"], sent)
+
+
+# Query parameters given empty
+
+
+@pytest.mark.parametrize("path, query, field", [
+    ("/api/v1/cases/", {"site": "main", "date": ""}, "date"),
+    ("/api/v1/board/", {"site": "main", "date": ""}, "date"),
+    ("/api/v1/availability/", {"site": "main", "procedure_type": "vertebroplasty",
+                               "date": "2026-03-03", "levels": ""}, "levels"),
+    ("/api/v1/availability/", {"site": "main", "procedure_type": "vertebroplasty",
+                               "date": "2026-03-03", "surgeon": ""}, "surgeon"),
+    ("/api/v1/waiting-list/", {"status": ""}, "status"),
+])
+def test_an_optional_query_parameter_given_empty_is_refused_not_read_as_absent(
+    unit, path, query, field
+):
+    """The schema allows no empty value; read as absent, `?date=` silently meant today."""
+    clerk = client_for(roles.FRONT_DESK, roles.ADMIN)
+    assert_error(clerk.get(path, query), 400, "invalid", field)
