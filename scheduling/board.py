@@ -1,31 +1,30 @@
 """The day board of a site: one selector that loads the day and projects it.
 
-`day_board_get` costs the same number of queries for 5 cases or 300: the site's rooms and bays,
-its opening hours that weekday, and the day's cases with their patients, stages and held
-medications (one query for the cases, with the not-reached flag of
-selectors.cases_with_details, and two prefetches).
-Everything after that is arithmetic in Python, on UTC instants.
+`day_board_get` costs four queries for 5 cases or 300: the site's rooms and bays, its opening
+hours that weekday, the day's cases with their patients (and the INR-check and not-reached flags
+as subqueries), and the day's stages, both as plain rows (board_rows.py). Everything after that is arithmetic in
+Python, on UTC instants; the page and the JSON format what they show themselves.
 """
 
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch
-
 from . import timing
+from .board_rows import BoardCase, cases_of_day, stages_of_day
 from .models import (
     RELEASED_STATUSES,
-    Case,
-    CaseMedication,
     CaseStatus,
     OpeningHours,
     Resource,
     ResourceKind,
     Site,
-    Stage,
+    StageKind,
 )
 from .projection import LATE_AFTER_MINUTES, Projection, StageFacts, stages_project
+
+# A stage's kind as the board says it ("Cement set"), without a model instance to ask.
+STAGE_LABELS = dict(StageKind.choices)
 
 # Rows top to bottom in the order a patient moves through the unit.
 ROW_ORDER = [
@@ -54,13 +53,13 @@ FLAG_LABELS = {
 DEFAULT_OPENS, DEFAULT_CLOSES = time(7), time(18)
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """One stage on its row: the planned time as an outline, what happened or is projected
     filled. Positions are percentages of the time axis."""
 
-    stage: Stage
-    case: Case
+    stage: StageFacts
+    case: BoardCase
     state: str  # done, running, projected (not started)
     start: datetime  # actual or projected
     end: datetime
@@ -70,27 +69,23 @@ class Block:
     planned_width: float
     left: float
     width: float
-    # Pre-formatted for the page: formatting 1,200 blocks in the template costs more than the
-    # whole selector (Django localises every number and converts every datetime again).
-    planned_style: str = ""
-    style: str = ""
-    times: str = ""
-    title: str = ""
 
 
 @dataclass
 class Row:
     resource: Resource
     blocks: list[Block] = field(default_factory=list)
+    track_html: str = ""  # the page's markup of its blocks (pages/board_html.py)
 
 
 @dataclass
 class CaseLine:
-    case: Case
+    case: BoardCase
     flags: list[str]
     late: bool
     delay_minutes: int
-    stages: list[tuple[Stage, datetime, datetime, str]]  # stage, start, end (actual/projected), state
+    # stage, start, end (actual or projected), state
+    stages: list[tuple[StageFacts, datetime, datetime, str]]
     ends_at: datetime | None  # actual or projected end of the last stage
     # Local wall-clock times for the page (HH:MM).
     arrival: str = ""
@@ -102,6 +97,9 @@ class CaseLine:
     # A running cement set or recovery counts down to its planned length; at zero it alerts.
     timer: str = ""
     timer_up: bool = False
+    # The page's one-click steps (pages/board_actions.py) and markup (pages/board_html.py).
+    steps: list = field(default_factory=list)
+    row_html: str = ""
 
     @property
     def flag_labels(self) -> list[tuple[str, str]]:
@@ -166,14 +164,14 @@ def day_board_get(
     zone = site.zone
     resources = list(Resource.objects.filter(site=site).order_by("name"))
     hours = OpeningHours.objects.filter(site=site, weekday=day.weekday()).first()
-    cases = list(_cases_of_day(site, day))
-    for case in cases:
-        case.site = site
-
-    stages = [stage for case in cases for stage in case.stages.all() if stage.active]
-    projections = stages_project(
-        (_facts(stage) for stage in stages), now=now, late_after_minutes=late_after_minutes
-    )
+    cases = cases_of_day(site, day)
+    case_of = {case.pk: case for case in cases}
+    stages_of: dict[int, list[StageFacts]] = {case.pk: [] for case in cases}
+    for stage in stages_of_day(site, day):
+        if stage.case_id in stages_of:  # a case booked between the two queries: next refresh
+            stages_of[stage.case_id].append(stage)
+    stages = [stage for case_stages in stages_of.values() for stage in case_stages]
+    projections = stages_project(stages, now=now, late_after_minutes=late_after_minutes)
 
     opens = closes = None
     if hours is not None:
@@ -183,59 +181,50 @@ def day_board_get(
     axis_end = closes or timing.local_instant(day, DEFAULT_CLOSES, zone)
     # A day that runs past closing (or a stage booked outside the hours) widens the axis.
     for stage in stages:
-        projection = projections.get(stage.pk)
+        projection = projections.get(stage.id)
         axis_start = min(axis_start, stage.planned_start, stage.actual_start or axis_start)
         axis_end = max(
             axis_end, stage.held_until, stage.actual_end or axis_end,
             projection.end if projection else axis_end,
         )
     axis_start, axis_end = _whole_hours(axis_start, axis_end)
+    origin, span = axis_start.timestamp(), (axis_end - axis_start).total_seconds()
+    scale = 100 / span
 
-    def left(instant: datetime) -> float:
-        span = (axis_end - axis_start).total_seconds()
-        return round(min(max((instant - axis_start).total_seconds() / span, 0.0), 1.0) * 100, 3)
+    def left(instant: datetime) -> float:  # percent of the axis, clamped to it
+        return round(min(max((instant.timestamp() - origin) * scale, 0.0), 100.0), 3)
 
     def hhmm(instant: datetime) -> str:
         return f"{instant.astimezone(zone):%H:%M}"
 
     rows = {resource.pk: Row(resource) for resource in resources if resource.active}
     resource_of = {resource.pk: resource for resource in resources}
-    case_of = {case.pk: case for case in cases}
+    times_of = {stage.id: _times(stage, projections) for stage in stages}
     for stage in stages:
-        stage.resource = resource_of[stage.resource_id]
-        case = case_of[stage.case_id]
-        start, end, state, projection = _times(stage, projections)
+        start, end, state, projection = times_of[stage.id]
         row = rows.get(stage.resource_id)
         if row is None:  # a resource switched off after the booking: show it anyway
-            row = rows[stage.resource_id] = Row(stage.resource)
-        block = Block(
+            row = rows[stage.resource_id] = Row(resource_of[stage.resource_id])
+        planned_left, left_at = left(stage.planned_start), left(start)
+        row.blocks.append(Block(
             stage=stage,
-            case=case,
+            case=case_of[stage.case_id],
             state=state,
             start=start,
             end=end,
             late=bool(projection and projection.late),
             delay_minutes=_minutes(projection.delay) if projection else 0,
-            planned_left=left(stage.planned_start),
-            planned_width=round(left(stage.planned_end) - left(stage.planned_start), 3),
-            left=left(start),
-            width=round(left(end) - left(start), 3),
-        )
-        block.planned_style = f"left: {block.planned_left}%; width: {block.planned_width}%"
-        block.style = f"left: {block.left}%; width: {block.width}%"
-        block.times = f"{hhmm(start)}–{hhmm(end)}"
-        block.title = (
-            f"{case.patient.last_name}, {case.patient.first_name}: {stage.get_kind_display()}, "
-            f"planned {hhmm(stage.planned_start)}–{hhmm(stage.planned_end)}; {state} "
-            f"{block.times}" + (f", late by {block.delay_minutes} min" if block.late else "")
-        )
-        row.blocks.append(block)
+            planned_left=planned_left,
+            planned_width=round(left(stage.planned_end) - planned_left, 3),
+            left=left_at,
+            width=round(left(end) - left_at, 3),
+        ))
     ordered_rows = sorted(
         rows.values(),
         key=lambda row: (_kind_rank(row.resource.kind), row.resource.name),
     )
 
-    lines = [_case_line(case, projections) for case in cases]
+    lines = [_case_line(case, stages_of[case.pk], times_of) for case in cases]
     for line in lines:
         line.arrival = hhmm(line.case.arrival_at)
         line.procedure = hhmm(line.case.procedure_start)
@@ -249,7 +238,7 @@ def day_board_get(
         lines, resources=resources, stages=stages, now=now, opens=opens, closes=closes
     )
     ticks = []
-    hour_width = round(100 * 3600 / (axis_end - axis_start).total_seconds(), 4)
+    hour_width = round(100 * 3600 / span, 4)
     tick = axis_start
     while tick <= axis_end:
         ticks.append(Tick(f"{tick.astimezone(zone):%H:%M}", left(tick)))
@@ -272,63 +261,31 @@ def day_board_get(
     )
 
 
-def _cases_of_day(site: Site, day: date):
-    """The day's cases with what the board shows: patients, surgeons, held medications and
-    stages (their rooms and bays come from the site's list, already loaded)."""
-    from notifications.models import Reminder, ReminderStatus
-
-    not_reached = Reminder.objects.filter(
-        case=OuterRef("pk"), status__in=[ReminderStatus.FAILED, ReminderStatus.UNKNOWN]
-    )
-    return (
-        Case.objects.filter(site=site, day=day)
-        .select_related("patient", "procedure_type", "surgeon")
-        .annotate(not_reached=Exists(not_reached))
-        .prefetch_related(
-            Prefetch("stages", Stage.objects.order_by("position")),
-            Prefetch("held_medications", CaseMedication.objects.select_related("drug")),
-        )
-        .order_by("procedure_start", "pk")
-    )
-
-
-def _facts(stage: Stage) -> StageFacts:
-    return StageFacts(
-        id=stage.pk,
-        case_id=stage.case_id,
-        kind=stage.kind,
-        position=stage.position,
-        resource_id=stage.resource_id,
-        planned_start=stage.planned_start,
-        planned_end=stage.planned_end,
-        held_until=stage.held_until,
-        actual_start=stage.actual_start,
-        actual_end=stage.actual_end,
-    )
-
-
 def _times(
-    stage: Stage, projections: dict[int, Projection]
+    stage: StageFacts, projections: dict[int, Projection]
 ) -> tuple[datetime, datetime, str, Projection | None]:
     """The stage's start and end as best known, and whether it is done, running or to come."""
     if stage.actual_end is not None:
         return stage.actual_start or stage.planned_start, stage.actual_end, "done", None
-    projection = projections[stage.pk]
+    projection = projections[stage.id]
     state = "running" if projection.started else "projected"
     return projection.start, projection.end, state, projection
 
 
-def _case_line(case: Case, projections: dict[int, Projection]) -> CaseLine:
-    stages = [stage for stage in case.stages.all() if stage.active]
-    timed = [(stage, *_times(stage, projections)) for stage in stages]
+def _case_line(
+    case: BoardCase,
+    stages: list[StageFacts],
+    times_of: dict[int, tuple[datetime, datetime, str, Projection | None]],
+) -> CaseLine:
+    timed = [(stage, *times_of[stage.id]) for stage in stages]
     late_projections = [p for (_, _, _, _, p) in timed if p is not None and p.late]
     patient = case.patient
     checks = {
         "not_confirmed": case.status == CaseStatus.BOOKED,
         "driver_missing": not (case.driver_name and case.driver_phone),
-        "inr_check": any(held.drug.inr_check for held in case.held_medications.all()),
+        "inr_check": bool(case.inr_check),
         "screening_overridden": bool(case.screening_override_reason),
-        "not_reached": bool(getattr(case, "not_reached", False)),
+        "not_reached": bool(case.not_reached),
         "not_reachable": not (patient.phone or patient.email),
     }
     return CaseLine(
@@ -344,7 +301,7 @@ def _case_line(case: Case, projections: dict[int, Projection]) -> CaseLine:
 TIMED_KINDS = ("cement_set", "recovery")
 
 
-def _countdown(line: CaseLine, stage: Stage, now: datetime) -> None:
+def _countdown(line: CaseLine, stage: StageFacts, now: datetime) -> None:
     if stage.kind not in TIMED_KINDS or stage.actual_start is None or stage.actual_end:
         return
     left = stage.actual_start + (stage.planned_end - stage.planned_start) - now
@@ -360,7 +317,7 @@ def _summary(
     lines: list[CaseLine],
     *,
     resources: list[Resource],
-    stages: list[Stage],
+    stages: list[StageFacts],
     now: datetime,
     opens: datetime | None,
     closes: datetime | None,
@@ -383,7 +340,7 @@ def _summary(
 
 
 def _occupancy(
-    stages: list[Stage],
+    stages: list[StageFacts],
     resource_ids: set[int],
     count: int,
     now: datetime,

@@ -19,6 +19,7 @@ from .. import roles, selectors
 from ..board import day_board_get
 from .access import role_required
 from .board_actions import case_steps_attach
+from .board_html import board_html_attach
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The issue asks for a refresh at least every 15 s; tests shorten it with ?refresh=1.
@@ -68,6 +69,10 @@ def _context(request, *, warn: bool) -> dict | None:
     query = {"site": site.code, "date": day.isoformat()}
     board = day_board_get(site, day, now)
     case_steps_attach(board, user=request.user)  # each case's next one-click step
+    # The case page's URL without its id: one reverse() instead of one per case.
+    case_url = reverse("case-detail", args=[1]).removesuffix("1/")
+    refresh_seconds = _refresh_seconds(request)
+    board_html_attach(board, request=request, case_url=case_url, refresh_seconds=refresh_seconds)
     return {
         "sites": sites,
         "site": site,
@@ -77,9 +82,8 @@ def _context(request, *, warn: bool) -> dict | None:
         "previous_day": date.fromordinal(day.toordinal() - 1),
         "next_day": date.fromordinal(day.toordinal() + 1),
         "partial_url": reverse("board-partial") + "?" + urlencode(query),
-        "refresh_seconds": _refresh_seconds(request),
-        # The case page's URL without its id: one reverse() instead of one per case.
-        "case_url": reverse("case-detail", args=[1]).removesuffix("1/"),
+        "refresh_seconds": refresh_seconds,
+        "case_url": case_url,
     }
 
 

@@ -22,7 +22,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .. import roles, selectors
-from ..board import CaseLine, DayBoard, day_board_get
+from ..board import STAGE_LABELS, CaseLine, DayBoard, day_board_get
 from ..errors import SchedulingError
 from ..models import RELEASED_STATUSES, Case, CaseEvent, CaseStatus, StageKind
 from ..services import tracking
@@ -111,7 +111,7 @@ def _next_step(line: CaseLine) -> Step | None:
     if status in FINISHED:
         return None
     for stage, *_ in line.stages:
-        name = stage.get_kind_display().lower()
+        name = STAGE_LABELS[stage.kind].lower()
         if stage.actual_start is None:
             return Step(f"start-{_slug(stage.kind)}", f"Start {name}")
         if stage.actual_end is None:
