@@ -150,11 +150,13 @@ def _report_context(site, period) -> dict:
                 unit=" min",
             ),
             "durations": bar_chart(
-                title="Stage durations: template and median actual (minutes)",
+                title="Stages furthest from their template: template and median actual (minutes)",
                 series=["Template", "Median actual"],
-                rows=[(f"{line.procedure_type[:12]} {line.stage}, {line.levels} lvl",
-                       [line.template_minutes, line.actual_median]) for line in durations.lines],
-                unit=" min",
+                rows=[(f"{line.procedure_type} · {line.stage}, {line.levels} "
+                       f"level{'s' if line.levels > 1 else ''}",
+                       [line.template_minutes, line.actual_median])
+                      for line in _furthest(durations.lines)],
+                unit=" min", label_width=270,
             ),
             "cancellations": bar_chart(
                 title="Cancelled and no-show cases, share of the week's cases",
@@ -171,3 +173,11 @@ def _report_context(site, period) -> dict:
             ),
         },
     }
+
+
+def _furthest(lines, count: int = 6):
+    """The stage lines whose suggestion moves furthest from the template, in table order: the
+    full list is in the table below the chart."""
+    moved = [line for line in lines if line.change_minutes]
+    chosen = sorted(moved, key=lambda line: -abs(line.change_minutes))[:count]
+    return [line for line in lines if line in chosen]

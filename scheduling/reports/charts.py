@@ -10,10 +10,10 @@ import math
 from dataclasses import dataclass
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
-LABEL_WIDTH = 200
-PLOT_WIDTH = 360
-VALUE_WIDTH = 80
-BAR_HEIGHT = 16
+LABEL_WIDTH = 150
+PLOT_WIDTH = 330
+VALUE_WIDTH = 70
+BAR_HEIGHT = 17
 ROW_GAP = 12
 LEGEND_HEIGHT = 28
 AXIS_HEIGHT = 22
@@ -54,6 +54,7 @@ def bar_chart(
     rows: list[tuple[str, list[float | None]]],
     unit: str = "",
     scale_max: float | None = None,
+    label_width: int = LABEL_WIDTH,
 ) -> Chart:
     values = [value for _, row in rows for value in row if value is not None]
     top = scale_max or _nice(max(values, default=0))
@@ -74,22 +75,22 @@ def bar_chart(
         y += row_height
     if not rows:
         y += 2 * ROW_GAP  # room for the "nothing to show" line
-    legend, x = [], LABEL_WIDTH
+    legend, x = [], label_width
     for index, name in enumerate(series):
         legend.append((name, PALETTE[index % len(PALETTE)], x))
         x += 26 + 8 * len(name)
     ticks = tuple(
-        (LABEL_WIDTH + PLOT_WIDTH * step / 4, f"{_number(top * step / 4)}{unit}")
+        (label_width + PLOT_WIDTH * step / 4, f"{_number(top * step / 4)}{unit}")
         for step in range(5)
     )
     return Chart(
         title=title,
-        width=LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH,
+        width=label_width + PLOT_WIDTH + VALUE_WIDTH,
         height=y + AXIS_HEIGHT,
         rows=tuple(drawn),
         legend=tuple(legend),
         ticks=ticks,
-        plot_x=LABEL_WIDTH,
+        plot_x=label_width,
         plot_bottom=y,
     )
 

@@ -15,7 +15,7 @@ class DurationLine:
     stage: str
     levels: int
     count: int
-    template: str  # the template as an admin edits it: "60 + 30 per extra level"
+    template: str  # the template as an admin edits it: "60 + 30/extra level"
     template_minutes: int | None  # what the template gives for this many levels today
     planned_median: float
     actual_median: float
@@ -102,4 +102,4 @@ def _describe(template: StageTemplate | None) -> str:
         return "no template"
     if not template.minutes_per_extra_level:
         return f"{template.base_minutes}"
-    return f"{template.base_minutes} + {template.minutes_per_extra_level} per extra level"
+    return f"{template.base_minutes} + {template.minutes_per_extra_level}/extra level"

@@ -72,7 +72,11 @@ def utilisation_get(*, site: Site, period: Period) -> Utilisation:
         )
     )
     used = {row["resource_id"] for row in rows}
-    resources = [r for r in Resource.objects.filter(site=site) if r.active or r.pk in used]
+    order = list(ResourceKind.values)  # rooms first: the scarce resource
+    resources = sorted(
+        (r for r in Resource.objects.filter(site=site) if r.active or r.pk in used),
+        key=lambda r: (order.index(r.kind) if r.kind in order else len(order), r.name),
+    )
 
     def blank(name: str, kind: str) -> ResourceUse:
         return ResourceUse(name, kind, {week: Use() for week in period.weeks})
@@ -98,11 +102,10 @@ def utilisation_get(*, site: Site, period: Period) -> Utilisation:
         kind_line = kinds.setdefault(resource.kind, blank(f"All {label.lower()}s", label))
         for week, use in lines[resource.pk].weeks.items():
             kind_line.add(week, use)
-    order = list(ResourceKind.values)
     return Utilisation(
         period=period,
         resources=list(lines.values()),
-        kinds=[kinds[kind] for kind in sorted(kinds, key=order.index)],
+        kinds=list(kinds.values()),
     )
 
 

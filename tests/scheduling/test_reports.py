@@ -108,7 +108,7 @@ def test_stage_durations_give_the_median_and_a_template_value_on_the_5_minute_gr
     one_level = lines[("Procedure", 1)]
     # A took 60 minutes, D 65: median 62.5, on the grid 65, against 60 in the template.
     assert (one_level.count, one_level.actual_median, one_level.planned_median) == (2, 62.5, 60)
-    assert (one_level.template, one_level.template_minutes) == ("60 + 30 per extra level", 60)
+    assert (one_level.template, one_level.template_minutes) == ("60 + 30/extra level", 60)
     assert (one_level.suggested_minutes, one_level.change_minutes) == (65, 5)
     two_levels = lines[("Procedure", 2)]
     assert (two_levels.actual_median, two_levels.template_minutes) == (84, 90)
