@@ -11,6 +11,8 @@ from rest_framework.views import APIView
 
 from .. import roles, selectors
 from ..errors import SchedulingError
+from ..models import RELEASED_STATUSES
+from ..plan.backfill import backfill_suggestions
 from ..plan.loader import instant
 from ..plan.proposal import Proposal, plan_apply, plan_propose
 from ..plan.whatif import WHAT_IFS
@@ -124,3 +126,36 @@ class PlanApplyView(APIView):
         changed = plan_apply(site=site, day=_day(day), token=form.validated_data["token"],
                              by=request.user)
         return Response({"applied": [case.pk for case in changed]})
+
+
+class CaseBackfillView(APIView):
+    read_roles = (roles.FRONT_DESK, roles.ADMIN)
+
+    @extend_schema(
+        responses={200: OpenApiResponse(description="Waiting-list patients who could take the "
+                                        "freed time, most urgent first."), **ERRORS},
+        description="For a cancelled or no-show case: waiting-list patients whose window "
+        "includes the day and who fit the freed room time. Empty for an active case.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        case = selectors.case_get(pk, request.user)
+        if case is None:
+            raise SchedulingError("not_found", "No such case.")
+        zone = case.site.zone
+        return Response({
+            "case": case.pk,
+            "released": case.status in RELEASED_STATUSES,
+            "suggestions": [
+                {
+                    "entry": s.entry.pk,
+                    "patient": f"{s.entry.patient.first_name} {s.entry.patient.last_name}",
+                    "priority": s.entry.priority,
+                    "procedure_type": s.entry.procedure_type.code,
+                    "levels": s.entry.levels,
+                    "procedure_start": s.slot.times.procedure_start.astimezone(zone).isoformat(),
+                    "arrival_at": s.slot.times.arrival_at.astimezone(zone).isoformat(),
+                    "room": next(r.name for r in s.slot.resources if r.kind == "procedure_room"),
+                }
+                for s in backfill_suggestions(case)
+            ],
+        })

@@ -60,4 +60,5 @@ urlpatterns = [
         planning.PlanApplyView.as_view(),
         name="api-plan-apply",
     ),
+    path("cases/<int:pk>/backfill/", planning.CaseBackfillView.as_view(), name="api-case-backfill"),
 ]

@@ -31,6 +31,7 @@ from ..models import (
     Patient,
     StageKind,
 )
+from ..plan.backfill import backfill_suggestions
 from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day
 from ..services.drivers import DRIVER_CLOSED_STATUSES, case_driver_set
@@ -117,6 +118,7 @@ def _case_page(request, case: Case, *, cancel_form=None, driver_form=None):
         "cancel_form": cancel_form or CancelForm(case=case),
         "no_show_form": NoShowForm(case=case),
         "driver_form": driver_form or DriverForm(case=case),
+        "backfill": backfill_suggestions(case),
     }
     with timezone.override(zone):
         return render(request, "pages/case_detail.html", context)
