@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from .. import reports, roles, selectors
+from ..models import ResourceKind
 from ..reports.charts import bar_chart
 from ..reports.export import TABLES, csv_text
 from ..reports.period import MAX_DAYS, week_label
@@ -111,7 +112,7 @@ def _report_context(site, period) -> dict:
     cancellations = reports.cancellations_get(site=site, period=period)
     sent = reports.messages_get(site=site, period=period)
     weeks = [week_label(week) for week in period.weeks]
-    rooms = next((line for line in use.kinds if line.name == "All procedure rooms"), None)
+    rooms = next((line for line in use.kinds if line.kind_code == ResourceKind.PROCEDURE_ROOM), None)
     return {
         "period": period,
         "weeks": weeks,

@@ -4,7 +4,10 @@ number of levels; and the value the template would have if it followed the media
 from dataclasses import dataclass
 from statistics import median
 
-from ..models import Site, Stage, StageKind, StageTemplate
+from django.db.models import Prefetch
+
+from ..models import ProcedureType, Site, Stage, StageKind, StageTemplate
+from ..slots import stage_rules
 from ..timing import GRID_MINUTES, StageRule, stage_minutes
 from .period import Period, minutes_between
 
@@ -55,23 +58,28 @@ def durations_get(*, site: Site, period: Period) -> Durations:
         )
         group["planned"].append(minutes_between(row["planned_start"], row["planned_end"]))
         group["actual"].append(minutes_between(row["actual_start"], row["actual_end"]))
+    types = ProcedureType.objects.filter(pk__in={key[0] for key in groups}).prefetch_related(
+        Prefetch("stage_templates", StageTemplate.objects.order_by("position"))
+    )
+    # (procedure type, stage kind): (position, the template as the booking reads it)
     templates = {
-        (t.procedure_type_id, t.kind): t
-        for t in StageTemplate.objects.filter(procedure_type_id__in={key[0] for key in groups})
+        (kind.pk, rule.kind): (position, rule)
+        for kind in types
+        for position, rule in enumerate(stage_rules(kind))
     }
     labels = dict(StageKind.choices)
     lines = []
     for key in sorted(groups, key=lambda k: _order(k, groups, templates)):
         type_id, kind, levels = key
         group = groups[key]
-        template = templates.get((type_id, kind))
+        _, template = templates.get((type_id, kind), (None, None))
         lines.append(DurationLine(
             procedure_type=group["name"],
             stage=labels.get(kind, kind),
             levels=levels,
             count=len(group["actual"]),
             template=_describe(template),
-            template_minutes=stage_minutes(_rule(template), levels) if template else None,
+            template_minutes=stage_minutes(template, levels) if template else None,
             planned_median=round(median(group["planned"]), 1),
             actual_median=round(median(group["actual"]), 1),
         ))
@@ -84,20 +92,11 @@ def to_grid(minutes: float) -> int:
 
 
 def _order(key: tuple, groups: dict, templates: dict) -> tuple:
-    template = templates.get(key[:2])
-    return (groups[key]["name"], template.position if template else 99, key[1], key[2])
+    position, _ = templates.get(key[:2], (99, None))
+    return (groups[key]["name"], position, key[1], key[2])
 
 
-def _rule(template: StageTemplate) -> StageRule:
-    return StageRule(
-        kind=template.kind,
-        resource_kind=template.resource_kind,
-        base_minutes=template.base_minutes,
-        minutes_per_extra_level=template.minutes_per_extra_level,
-    )
-
-
-def _describe(template: StageTemplate | None) -> str:
+def _describe(template: StageRule | None) -> str:
     if template is None:
         return "no template"
     if not template.minutes_per_extra_level:

@@ -43,8 +43,9 @@ class Use:
 @dataclass
 class ResourceUse:
     name: str
-    kind: str
+    kind: str  # its label, e.g. "Procedure room"
     weeks: dict[date, Use]
+    kind_code: str = ""
     total: Use = field(default_factory=Use)
 
     def add(self, week: date, use: Use) -> None:
@@ -78,10 +79,11 @@ def utilisation_get(*, site: Site, period: Period) -> Utilisation:
         key=lambda r: (order.index(r.kind) if r.kind in order else len(order), r.name),
     )
 
-    def blank(name: str, kind: str) -> ResourceUse:
-        return ResourceUse(name, kind, {week: Use() for week in period.weeks})
+    def blank(name: str, resource: Resource) -> ResourceUse:
+        weeks = {week: Use() for week in period.weeks}
+        return ResourceUse(name, resource.get_kind_display(), weeks, resource.kind)
 
-    lines = {r.pk: blank(r.name, r.get_kind_display()) for r in resources}
+    lines = {r.pk: blank(r.name, r) for r in resources}
     for line in lines.values():
         for day, (opens, closes) in hours.items():
             line.add(week_of(day), Use(open_minutes=minutes_between(opens, closes)))
@@ -99,7 +101,7 @@ def utilisation_get(*, site: Site, period: Period) -> Utilisation:
     kinds = {}
     for resource in resources:
         label = resource.get_kind_display()
-        kind_line = kinds.setdefault(resource.kind, blank(f"All {label.lower()}s", label))
+        kind_line = kinds.setdefault(resource.kind, blank(f"All {label.lower()}s", resource))
         for week, use in lines[resource.pk].weeks.items():
             kind_line.add(week, use)
     return Utilisation(

@@ -15,6 +15,7 @@ from scheduling.models import (
     ResourceKind,
     Stage,
 )
+from scheduling.slots import site_rules, stage_rules
 from tests.conftest import CLEAR_SCREENING
 from tests.factories import PatientFactory
 
@@ -32,12 +33,7 @@ def case_made(
     recovery="Recovery 1", status=CaseStatus.DISCHARGED, procedure_type="vertebroplasty",
 ) -> Case:
     kind = ProcedureType.objects.get(code=procedure_type)
-    rules = [
-        timing.StageRule(t.kind, t.resource_kind, t.base_minutes, t.minutes_per_extra_level,
-                         t.needs_surgeon, t.turnover_minutes)
-        for t in kind.stage_templates.order_by("position")
-    ]
-    times = timing.case_times(rules, levels, ny(day, hour, minute), timing.SiteRules(site.zone))
+    times = timing.case_times(stage_rules(kind), levels, ny(day, hour, minute), site_rules(site))
     case = Case.objects.create(
         site=site, patient=PatientFactory(), procedure_type=kind, levels=levels, day=day,
         status=status, arrival_at=times.arrival_at, procedure_start=times.procedure_start,

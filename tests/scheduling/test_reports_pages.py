@@ -83,6 +83,16 @@ def test_anonymous_visitors_are_sent_to_log_in(client, unit):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
+def test_an_admin_of_no_site_is_told_so(client, unit):
+    client.force_login(UserFactory(roles=[roles.ADMIN]))
+
+    response = client.get("/reports/")
+
+    assert response.status_code == 200
+    assert "You do not work at any site yet" in response.content.decode()
+    assert client.get("/reports/durations.csv").status_code == 404
+
+
 def test_an_unknown_site_or_another_sites_reports_answer_404(admin, unit):
     build_unit(code="north", name="North Clinic")
 
