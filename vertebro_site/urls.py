@@ -20,3 +20,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("scheduling.pages.urls")),
 ]
+
+# Under /api/ an address that names no operation answers in the API's error format.
+handler404 = "scheduling.api.errors.not_found"

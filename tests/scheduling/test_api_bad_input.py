@@ -75,6 +75,26 @@ def test_the_not_reached_list_names_its_missing_site_and_documents_it(unit, fron
     assert [(p["name"], p["in"], p["required"]) for p in parameters] == [("site", "query", True)]
 
 
+# Addresses that name no operation
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/null,null/", "/api/v1/cases/-1/cancel/",
+                                  "/api/v1/messages/abc/resend/", "/api/v1/nothing-here/"])
+def test_an_api_address_that_names_no_operation_answers_404_in_the_error_format(unit, path):
+    clerk = client_for(roles.FRONT_DESK)
+    response = clerk.post(path) if path.endswith(("cancel/", "resend/")) else clerk.get(path)
+
+    assert response["Content-Type"] == "application/json"
+    assert_error(response, 404, "not_found")
+
+
+def test_a_page_address_that_names_nothing_is_still_a_page(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
 # Shapes the schema promised wrongly
 
 
