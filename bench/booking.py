@@ -20,6 +20,7 @@ import types
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
 
+from results import emit, figure
 from throwaway import Unavailable, throwaway_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
@@ -467,6 +468,15 @@ def print_report(r: dict, *, server: str, database: str, args) -> None:
         f"Ratios are of medians; booking / bare uses the bare inserts timed beside those bookings; "
         f"\"no worse\" allows {NOISE:.0%} for run-to-run noise."
     )
+    medians = [
+        figure(f"POST /api/v1/cases/ median, {n} prior", statistics.median(r["book_n"]),
+               unit=" ms"),
+        figure(f"GET /api/v1/availability/ median, {n} prior", statistics.median(r["avail_n"]),
+               unit=" ms"),
+    ]
+    emit("booking", medians + [
+        figure(label, value, goal=target, met=met) for label, value, target, met in goals
+    ])
 
     if args.sql:
         for title, sqls in [

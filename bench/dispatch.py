@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from results import emit, figure
 from throwaway import Unavailable, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -368,6 +369,16 @@ def print_report(r: dict, *, args, database: str) -> None:
           f"{reminders['queries_per_send']}")
     print(f"Provider calls recorded: {r['sends']} for {r['distinct']} distinct reminders "
           f"(warm-up {WARMUP} included).")
+    emit("dispatch", [
+        figure("reminders sent per second (1 worker, concurrency 2)", reminders["rate"]),
+        figure("no-op tasks per second, same worker", noops["rate"]),
+        figure("reminders/s / no-op tasks/s", ratio, unit="x", goal=f">= {GOAL}",
+               met=ratio >= GOAL),
+        figure("worker peak memory", r["peak_rss"] / 2**20, unit=" MiB"),
+        figure("queries per reminder sent", reminders["queries_per_send"]),
+        figure("provider calls for one reminder", r["sends"] - r["distinct"], unit=" extra",
+               goal="0 extra", met=r["sends"] == r["distinct"]),
+    ])
 
 
 if __name__ == "__main__":

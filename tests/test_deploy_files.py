@@ -177,3 +177,59 @@ def test_the_deployment_guide_covers_every_deploy_file():
     for path in sorted(DEPLOY.rglob("*")):
         if path.is_file():
             assert str(path.relative_to(ROOT)) in guide, path
+
+
+# --- make bench -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_all(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import run_all
+
+    return run_all
+
+
+def test_every_bench_script_is_run_by_make_bench(run_all):
+    scripts = {script.name for script in run_all.SCRIPTS}
+    on_disk = {path.name for path in (ROOT / "bench").glob("*.py")}
+    assert not scripts & run_all.HELPERS
+    unlisted = on_disk - scripts - run_all.HELPERS
+    assert not unlisted, f"add to SCRIPTS (or HELPERS) in bench/run_all.py: {sorted(unlisted)}"
+    assert "bench/run_all.py" in (ROOT / "Makefile").read_text()
+
+
+def test_the_table_is_made_from_result_lines_and_shows_what_failed(run_all, capsys):
+    from results import emit, figure
+
+    emit("booking", [figure("median", 12.345, unit=" ms"),
+                     figure("ratio", 5.1, unit="x", goal="<= 4x", met=False),
+                     figure("queries", "same", goal="same", met=True)])
+    output = "report for people\n" + capsys.readouterr().out
+    runs = [
+        {"script": "booking.py", "status": "ok", "results": run_all.parse(output)},
+        {"script": "load.py", "status": "ok",
+         "results": run_all.parse('RESULT {"bench": "load", "5xx": 0, "rps": 41.5, "x": "y"}')},
+        {"script": "board.py", "status": "exit 1", "results": []},
+        {"script": "later.py", "status": "absent", "results": []},
+    ]
+    run_all.print_table(runs, markdown=True)
+    table = capsys.readouterr().out.splitlines()
+    assert table[0] == "| script | figure | value | goal | met |"
+    assert table[2:] == [
+        "| booking.py | median | 12.35 ms |  |  |",
+        "| booking.py | ratio | 5.10x | <= 4x | MISSED |",
+        "| booking.py | queries | same | same | met |",
+        "| load.py | 5xx | 0 |  |  |",
+        "| load.py | rps | 41.50 |  |  |",
+        "| board.py | (no RESULT line: see its output below) |  |  |  |",
+        "| board.py | run | exit 1 | runs to the end | FAILED |",
+        "| later.py | (not in bench/ yet) |  |  |  |",
+    ]
+
+
+def test_the_machine_is_described(run_all):
+    facts = run_all.machine_facts("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    assert facts["cores"] == str(os.cpu_count())
+    assert facts["RAM"].endswith("GiB")
+    assert facts["Redis"].startswith("not reached")
