@@ -1,6 +1,7 @@
 """A realistic demo unit and several days of cases around today. Safe to run again."""
 
 import random
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 
 import time_machine
@@ -15,7 +16,6 @@ from scheduling import roles
 from scheduling.errors import SchedulingError
 from scheduling.models import (
     Case,
-    CaseStatus,
     Drug,
     OpeningHours,
     Patient,
@@ -23,13 +23,14 @@ from scheduling.models import (
     Resource,
     ResourceKind,
     Site,
+    Stage,
     StageKind,
     StageTemplate,
     Surgeon,
     SurgeonHours,
 )
 from scheduling.screening import ScreeningAnswers
-from scheduling.services import case_book
+from scheduling.services import case_book, case_cancel, case_confirm, case_mark_no_show, tracking
 
 DEMO_USERS = {
     # username: (role, password)
@@ -132,7 +133,8 @@ class Command(BaseCommand):
         return users
 
     def _cases(self, site: Site, users: dict[str, User]) -> int:
-        today = timezone.now().astimezone(site.zone).date()
+        now = timezone.now()
+        today = now.astimezone(site.zone).date()
         days = [today + timedelta(days=offset) for offset in range(-4, 8)]
         days = [day for day in days if day.weekday() < 5]
         types = list(ProcedureType.objects.filter(code__in=["vertebroplasty", "kyphoplasty"]))
@@ -142,37 +144,36 @@ class Command(BaseCommand):
             if Case.objects.filter(site=site, day=day, patient__mrn__startswith="DEMO-").exists():
                 continue  # seeded by an earlier run
             rng = random.Random(day.toordinal())
-            for number in range(rng.randint(5, 8)):
+            cases = []
+            # Today is a full list (as many as the rooms take), so the board has a busy day.
+            for number in range(rng.randint(5, 8) if day != today else 12):
                 patient = self._patient(day, number, rng)
                 if Case.objects.filter(patient=patient, day=day).exists():
                     continue
                 # Cases on past days (and today) were booked a week ahead; book them then.
                 booked_on = min(day - timedelta(days=7), today)
                 clock = datetime.combine(booked_on, time(15, 0), tzinfo=UTC)
-                traveller = time_machine.travel(clock, tick=False) if day <= today else None
                 try:
-                    if traveller:
-                        traveller.start()
-                    case = case_book(
-                        site=site, procedure_type=rng.choice(types), levels=rng.choice([1, 1, 2, 3]),
-                        day=day, patient=patient, booked_by=users[roles.FRONT_DESK],
-                        screening=ScreeningAnswers(
-                            active_infection=False, fracture_painful=True, bleeding_disorder=False,
-                            tumor_in_canal=False, cement_allergy=False,
-                            traumatic=rng.random() < 0.3, conservative_treatment_weeks=8,
-                            imaging_on_file=True,
-                        ),
-                        medications=rng.sample(drugs, k=rng.choice([0, 0, 1])),
-                        driver_name=f"{rng.choice(FIRST_NAMES)} {patient.last_name}",
-                        driver_phone=f"+1212555{rng.randint(1000, 1999)}",
-                    )
+                    with _at(clock if day <= today else None):
+                        case = case_book(
+                            site=site, procedure_type=rng.choice(types),
+                            levels=rng.choice([1, 1, 2, 3]), day=day, patient=patient,
+                            booked_by=users[roles.FRONT_DESK],
+                            screening=ScreeningAnswers(
+                                active_infection=False, fracture_painful=True,
+                                bleeding_disorder=False, tumor_in_canal=False,
+                                cement_allergy=False, traumatic=rng.random() < 0.3,
+                                conservative_treatment_weeks=8, imaging_on_file=True,
+                            ),
+                            medications=rng.sample(drugs, k=rng.choice([0, 0, 1])),
+                            driver_name=f"{rng.choice(FIRST_NAMES)} {patient.last_name}",
+                            driver_phone=f"+1212555{rng.randint(1000, 1999)}",
+                        )
                 except SchedulingError:
                     break  # the day is full
-                finally:
-                    if traveller:
-                        traveller.stop()
                 booked += 1
-                self._progress(case, today, rng)
+                cases.append(case)
+            day_run(cases, now=now, today=today, users=users, rng=rng)
         return booked
 
     def _patient(self, day, number: int, rng: random.Random) -> Patient:
@@ -189,31 +190,98 @@ class Command(BaseCommand):
         )
         return patient
 
-    def _progress(self, case: Case, today, rng: random.Random) -> None:
-        """Past cases ran as planned (a few cancelled or no-show); some are confirmed."""
-        if case.day < today:
+
+# The demo day as it went, up to the moment the command runs: each step is taken through the
+# tracking and booking services at the time it happened (the clock moved there), so cases,
+# stages, their history and their messages are what the unit would have recorded.
+RUNNING_LATE = timedelta(minutes=40)
+
+
+def day_run(cases: list[Case], *, now: datetime, today, users: dict[str, User],
+            rng: random.Random) -> None:
+    """Past days ran to the end (a few cancelled or no-show); today runs up to now, one room
+    running RUNNING_LATE behind; later cases are booked or confirmed."""
+    late_room = _late_room(cases, now) if cases and cases[0].day == today else None
+    for case in cases:
+        day = case.day
+        if day < today:
             roll = rng.random()
             if roll < 0.08:
-                case.status = CaseStatus.NO_SHOW
-                case.stages.update(active=False)
-            elif roll < 0.15:
-                case.status, case.cancel_reason = CaseStatus.CANCELLED, "Patient unwell"
-                case.stages.update(active=False)
-            else:
-                case.status = CaseStatus.DISCHARGED
-                for stage in case.stages.all():
-                    stage.actual_start, stage.actual_end = stage.planned_start, stage.planned_end
-                    stage.save(update_fields=["actual_start", "actual_end"])
-        elif rng.random() < 0.5:
-            case.status = CaseStatus.CONFIRMED
-        case.save(update_fields=["status", "cancel_reason"])
-        # Messages that fell due before now went out back then (the demo's history), so the
-        # dispatcher does not send a flood of stale reminders when the demo starts.
-        now = timezone.now()
-        gone = case.reminders.filter(status=ReminderStatus.PLANNED, due_at__lt=now)
-        if case.status in (CaseStatus.CANCELLED, CaseStatus.NO_SHOW):
-            case.reminders.filter(status=ReminderStatus.PLANNED).update(
-                status=ReminderStatus.CANCELLED
-            )
-        else:
-            gone.update(status=ReminderStatus.SENT, sent_at=F("due_at"))
+                with _at(case.arrival_at + timedelta(hours=1)):
+                    case_mark_no_show(case=case, by=users[roles.FRONT_DESK])
+                continue
+            if roll < 0.15:
+                with _at(_morning_before(case)):
+                    case_cancel(case=case, reason="Patient unwell", by=users[roles.FRONT_DESK])
+                continue
+        if case.arrival_at <= now or rng.random() < 0.5:
+            with _at(_morning_before(case) if day <= today else None):
+                case_confirm(case=case)
+        late = _procedure(case).resource_id == late_room
+        _case_run(case, now=now, shift=RUNNING_LATE if late else timedelta(0),
+                  nurse=users[roles.NURSE],
+                  jitter=timedelta(minutes=rng.randint(0, 8)),
+                  check_in=timedelta(minutes=rng.randint(-15, 5)))
+        _history(case, now)
+
+
+def _late_room(cases: list[Case], now: datetime) -> int | None:
+    """Today's room that runs late, from its first case on: one whose first procedure would
+    have begun by now even RUNNING_LATE behind, preferably one with a patient still to arrive
+    (so the board offers to tell them). None before any procedure could have begun."""
+    rooms: dict[int, list[Case]] = {}
+    for case in cases:
+        rooms.setdefault(_procedure(case).resource_id, []).append(case)
+    begun = [
+        room for room, room_cases in rooms.items()
+        if min(_procedure(case).planned_start for case in room_cases) + RUNNING_LATE <= now
+    ]
+    waiting = [room for room in begun if any(case.arrival_at > now for case in rooms[room])]
+    return min(waiting or begun, default=None)
+
+
+def _procedure(case: Case) -> Stage:
+    return next(stage for stage in case.stages.all() if stage.kind == StageKind.PROCEDURE)
+
+
+def _case_run(case: Case, *, now: datetime, shift: timedelta, nurse: User, jitter: timedelta,
+              check_in: timedelta) -> None:
+    """Check in, each stage started and finished in order, discharge: every step whose time
+    has come by `now`, at that time. `shift` delays the procedure and what follows it."""
+    steps = [(case.arrival_at + check_in, tracking.case_check_in, {})]
+    ready = steps[0][0]
+    procedure_at = _procedure(case).position
+    for stage in sorted(case.stages.all(), key=lambda stage: stage.position):
+        delay = jitter + (shift if stage.position >= procedure_at else timedelta(0))
+        start = max(stage.planned_start + delay, ready)
+        ready = start + (stage.planned_end - stage.planned_start)
+        steps += [(start, tracking.stage_start, {"kind": stage.kind}),
+                  (ready, tracking.stage_finish, {"kind": stage.kind})]
+    steps.append((ready + timedelta(minutes=10), tracking.case_discharge, {}))
+    for at, service, arguments in steps:
+        if at > now:
+            return
+        with _at(at):
+            service(case=case, by=nurse, **arguments)
+
+
+def _history(case: Case, now: datetime) -> None:
+    """Messages that fell due before now went out back then (the demo's history), so the
+    dispatcher does not send a flood of stale reminders when the demo starts."""
+    case.reminders.filter(status=ReminderStatus.PLANNED, due_at__lt=now).update(
+        status=ReminderStatus.SENT, sent_at=F("due_at")
+    )
+
+
+def _morning_before(case: Case) -> datetime:
+    return datetime.combine(case.day - timedelta(days=1), time(14, 0), tzinfo=UTC)
+
+
+@contextmanager
+def _at(instant: datetime | None):
+    """The clock at `instant` for what runs inside (unchanged when None)."""
+    if instant is None:
+        yield
+        return
+    with time_machine.travel(instant, tick=False):
+        yield
