@@ -6,10 +6,11 @@ from statistics import median
 
 from django.db.models import Prefetch
 
-from ..models import ProcedureType, Site, Stage, StageKind, StageTemplate
+from ..models import ProcedureType, Site, StageKind, StageTemplate
 from ..slots import stage_rules
 from ..timing import GRID_MINUTES, StageRule, stage_minutes
 from .period import Period, minutes_between
+from .usage import stage_rows
 
 
 @dataclass
@@ -41,14 +42,11 @@ class Durations:
 
 
 def durations_get(*, site: Site, period: Period) -> Durations:
-    rows = Stage.objects.filter(
-        case__site=site,
-        case__day__range=(period.start, period.end),
-        actual_start__isnull=False,
-        actual_end__isnull=False,
-    ).values(
-        "kind", "case__levels", "case__procedure_type_id", "case__procedure_type__name",
-        "planned_start", "planned_end", "actual_start", "actual_end",
+    rows = stage_rows(
+        site, period,
+        ("kind", "case__levels", "case__procedure_type_id", "case__procedure_type__name",
+         "planned_start", "planned_end", "actual_start", "actual_end"),
+        actual_start__isnull=False, actual_end__isnull=False,
     )
     groups: dict[tuple, dict] = {}
     for row in rows:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 
 from .. import timing
+from ..board_rows import _rows as fast_rows
 from ..models import OpeningHours, Resource, ResourceKind, Site, Stage, StageKind
 from .period import Period, minutes_between, percent, week_of
 
@@ -66,12 +67,10 @@ class Utilisation:
 
 def utilisation_get(*, site: Site, period: Period) -> Utilisation:
     hours = open_hours(site, period)
-    rows = list(
-        _stages(site, period).values(
-            "resource_id", "active", "case__day",
-            "planned_start", "planned_end", "actual_start", "actual_end",
-        )
-    )
+    rows = stage_rows(site, period, (
+        "resource_id", "active", "case__day",
+        "planned_start", "planned_end", "actual_start", "actual_end",
+    ))
     used = {row["resource_id"] for row in rows}
     order = list(ResourceKind.values)  # rooms first: the scarce resource
     resources = sorted(
@@ -152,11 +151,11 @@ class FirstCases:
 
 def first_cases_get(*, site: Site, period: Period) -> FirstCases:
     """Per day and room: the procedure planned first, and when it really started."""
-    rows = (
-        _stages(site, period)
-        .filter(kind=StageKind.PROCEDURE, active=True)
-        .order_by("case__day", "resource__name", "planned_start")
-        .values("case__day", "resource_id", "resource__name", "planned_start", "actual_start")
+    rows = stage_rows(
+        site, period,
+        ("case__day", "resource_id", "resource__name", "planned_start", "actual_start"),
+        order=("case__day", "resource__name", "planned_start"),
+        kind=StageKind.PROCEDURE, active=True,
     )
     firsts: dict[tuple, FirstCase] = {}
     for row in rows:
@@ -207,14 +206,12 @@ class Turnovers:
 
 def turnovers_get(*, site: Site, period: Period) -> Turnovers:
     """The time a room stood between one patient leaving it and the next one's procedure."""
-    rows = (
-        _stages(site, period)
-        .filter(resource__kind=ResourceKind.PROCEDURE_ROOM, active=True)
-        .order_by("case__day", "resource__name", "planned_start")
-        .values(
-            "case_id", "case__day", "resource__name",
-            "planned_start", "planned_end", "actual_start", "actual_end",
-        )
+    rows = stage_rows(
+        site, period,
+        ("case_id", "case__day", "resource__name",
+         "planned_start", "planned_end", "actual_start", "actual_end"),
+        order=("case__day", "resource__name", "planned_start"),
+        resource__kind=ResourceKind.PROCEDURE_ROOM, active=True,
     )
     visits: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
@@ -252,13 +249,12 @@ def _turnover_rooms(gaps: list[Turnover], period: Period) -> list[RoomTurnover]:
     lines = []
     for room in sorted(rooms):
         mine = rooms[room]
-        weeks = []
-        for week in period.weeks:
-            minutes = [gap.minutes for gap in mine if week_of(gap.day) == week]
-            weeks.append(_median(minutes))
+        by_week: dict[date, list[int]] = defaultdict(list)
+        for gap in mine:
+            by_week[week_of(gap.day)].append(gap.minutes)
         lines.append(RoomTurnover(
-            room, weeks, len(mine), _median([gap.minutes for gap in mine]),
-            _median([gap.planned_minutes for gap in mine]),
+            room, [_median(by_week[week]) for week in period.weeks], len(mine),
+            _median([gap.minutes for gap in mine]), _median([gap.planned_minutes for gap in mine]),
         ))
     return lines
 
@@ -281,8 +277,16 @@ def open_hours(site: Site, period: Period) -> dict[date, tuple[datetime, datetim
     return result
 
 
-def _stages(site: Site, period: Period):
-    return Stage.objects.filter(case__site=site, case__day__range=(period.start, period.end))
+def stage_rows(site: Site, period: Period, fields: tuple[str, ...], *, order=(), **filters):
+    """The period's stages as dicts of `fields`. A year holds tens of thousands of timestamps;
+    they are read with psycopg's C loader, as the day board reads its rows (board_rows)."""
+    query = (
+        Stage.objects.filter(case__site=site, case__day__range=(period.start, period.end))
+        .filter(**filters)
+        .order_by(*order)
+        .values_list(*fields)
+    )
+    return [dict(zip(fields, row)) for row in fast_rows(query)]
 
 
 def _overlap(start: datetime, end: datetime, window: tuple[datetime, datetime]) -> float:
