@@ -74,11 +74,15 @@ def day_cases(site: Site, day: date):
 
 def fingerprint(site: Site, day: date) -> str:
     """What the proposal was made from: every case of the day and its time, and the waiting
-    list. Any booking, move, cancellation or check-in since changes it."""
+    list for the day. Any booking, move, cancellation or check-in since changes it, and so does
+    a waiting patient scheduled, removed or changed."""
     cases = Case.objects.filter(site=site, day=day).values_list(
         "pk", "status", "plan_version", "procedure_start").order_by("pk")
-    entries = WaitingListEntry.objects.filter(site=site).values_list(
-        "pk", "status", "levels", "procedure_type_id").order_by("pk")
+    entries = WaitingListEntry.objects.filter(
+        site=site, earliest_date__lte=day, latest_date__gte=day
+    ).values_list(
+        "pk", "status", "levels", "procedure_type_id", "surgeon_id", "screening_done"
+    ).order_by("pk")
     text = repr((list(cases), list(entries)))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

@@ -84,6 +84,7 @@ def test_only_managers_may_plan(client, unit):
     unit.staff.add(user)
     client.force_login(user)
     assert client.get("/plan/").status_code == 403
+    assert "Plan the day" not in client.get("/board/").content.decode()
     assert client.post("/plan/apply/", {"site": "main"}).status_code == 403
     assert client_for(roles.FRONT_DESK).post(API, {}, format="json").status_code == 403
 
@@ -139,3 +140,36 @@ def test_the_api_refuses_bad_input(unit):
     assert bad.status_code == 400 and bad.json()["code"] == "invalid"
     past = api.post("/api/v1/sites/main/days/2026-02-01/plan/", {}, format="json")
     assert past.json()["code"] == "date_in_past"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_the_browser_a_manager_proposes_compares_and_applies(page, unit):
+    from tests.conftest import log_in
+
+    user = UserFactory(roles=[roles.ADMIN])
+    unit.staff.add(user)
+    late = book(unit, start=at(13))
+    entry = wait(unit, priority="urgent")
+    log_in(page, user.username)
+    page.goto("/plan/")
+    assert page.get_by_role("navigation").get_by_role("link", name="Plan the day").is_visible()
+    page.get_by_label("Date").fill("2026-03-03")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_label("Think for up to").select_option("2")
+    page.get_by_role("button", name="Propose a plan").click()
+
+    table = page.locator(".plan-table")
+    moved = table.locator(f'tr[data-key="case:{late.pk}"]')
+    assert moved.locator("td").nth(1).inner_text() == "13:00"
+    assert moved.locator("td").nth(5).inner_text() == "moved"
+    new = table.locator(f'tr[data-key="entry:{entry.pk}"]')
+    assert new.locator("td").nth(5).inner_text() == "new booking"
+    assert page.locator(".plan-status").inner_text() == "The best plan for this day."
+
+    page.get_by_role("button", name=re.compile(r"^Apply this plan \(2 changes\)")).click()
+    assert page.locator(".flash").inner_text().startswith("Plan applied: 2 cases booked or moved")
+    booked = page.locator(".current-plan tbody tr")
+    assert booked.count() == 2
+    assert "13:00" not in page.locator(".current-plan").inner_text()
+    entry.refresh_from_db()
+    assert entry.status == WaitingStatus.SCHEDULED
