@@ -20,7 +20,10 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value):
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip()) if len(value) < 64 else None
+            try:
+                parsed = parse_datetime(value.strip()) if len(value) < 64 else None
+            except ValueError:  # well formed but impossible (10:61, 30 February): DRF says so
+                parsed = None
             if parsed is not None and parsed.tzinfo is None:
                 raise serializers.ValidationError(
                     "Give the start with its UTC offset, e.g. 2026-03-02T09:00-05:00.",

@@ -127,3 +127,20 @@ def test_an_optional_query_parameter_given_empty_is_refused_not_read_as_absent(
     """The schema allows no empty value; read as absent, `?date=` silently meant today."""
     clerk = client_for(roles.FRONT_DESK, roles.ADMIN)
     assert_error(clerk.get(path, query), 400, "invalid", field)
+
+
+# Times that look right but are not
+
+
+@pytest.mark.parametrize("start", ["2026-03-03T10:61:00-05:00", "2026-02-30T10:00:00-05:00",
+                                   "2026-03-03T25:00:00", "2026-03-03T10:00:00+25:00"])
+def test_a_well_formed_but_impossible_start_is_refused(unit, front_desk, start):
+    """Django's parser raises on these rather than saying "no": it used to be a 500."""
+    from tests.conftest import case_payload
+
+    booked = front_desk.post("/api/v1/cases/", case_payload(), format="json").json()
+
+    assert_error(front_desk.post("/api/v1/cases/", case_payload(start=start), format="json"),
+                 400, "invalid", "start")
+    assert_error(front_desk.post(f"/api/v1/cases/{booked['id']}/reschedule/", {"start": start},
+                                 format="json"), 400, "invalid", "start")
