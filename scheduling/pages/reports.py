@@ -96,7 +96,9 @@ def reports_csv(request, report: str):
         raise Http404("No site.")
     if not form.is_valid():
         problems = [error for errors in form.errors.values() for error in errors]
-        return HttpResponse(" ".join(problems), status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            " ".join(problems), status=400, content_type="text/plain; charset=utf-8"
+        )
     period = form.period
     response = HttpResponse(csv_text(table(site, period)), content_type="text/csv; charset=utf-8")
     name = f"vertebro-{report}-{site.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
@@ -112,7 +114,9 @@ def _report_context(site, period) -> dict:
     cancellations = reports.cancellations_get(site=site, period=period)
     sent = reports.messages_get(site=site, period=period)
     weeks = [week_label(week) for week in period.weeks]
-    rooms = next((line for line in use.kinds if line.kind_code == ResourceKind.PROCEDURE_ROOM), None)
+    rooms = next(
+        (line for line in use.kinds if line.kind_code == ResourceKind.PROCEDURE_ROOM), None
+    )
     return {
         "period": period,
         "weeks": weeks,

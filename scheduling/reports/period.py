@@ -48,7 +48,8 @@ def week_label(monday: date) -> str:
 def period_default(zone: ZoneInfo, now: datetime) -> Period:
     """The last four complete ISO weeks before today (in the site's zone)."""
     this_monday = week_of(now.astimezone(zone).date())
-    return Period(this_monday - timedelta(weeks=DEFAULT_WEEKS), this_monday - timedelta(days=1), zone)
+    first = this_monday - timedelta(weeks=DEFAULT_WEEKS)
+    return Period(first, this_monday - timedelta(days=1), zone)
 
 
 def percent(part: float, whole: float) -> float | None:

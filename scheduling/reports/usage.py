@@ -35,6 +35,13 @@ class Use:
     def actual_pct(self) -> float | None:
         return percent(self.actual_minutes, self.open_minutes)
 
+    @property
+    def shown(self) -> str:
+        """"planned / actual" as a table cell shows it; "closed" for no open time."""
+        if not self.open_minutes:
+            return "closed"
+        return f"{self.planned_pct}% / {self.actual_pct}%"
+
     def add(self, other: "Use") -> None:
         self.open_minutes += other.open_minutes
         self.planned_minutes += other.planned_minutes

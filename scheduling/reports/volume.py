@@ -56,7 +56,8 @@ def cancellations_get(*, site: Site, period: Period) -> Cancellations:
     weeks = {week: CaseWeek(week) for week in period.weeks}
     total = CaseWeek(period.start)
     for row in counts:
-        line = CaseWeek(_monday(row["week"], period), row["cases"], row["cancelled"], row["no_show"])
+        week = _monday(row["week"], period)
+        line = CaseWeek(week, row["cases"], row["cancelled"], row["no_show"])
         weeks[line.week].add(line)
         total.add(line)
     return Cancellations(period, list(weeks.values()), total)

@@ -68,7 +68,7 @@ def ran(case: Case, kind: str, start: tuple[int, int], end: tuple[int, int]) -> 
 
 def message_made(case: Case, kind: str, due: datetime, status: str, *, sent: bool, note: str):
     return Reminder.objects.create(
-        case=case, rule=ReminderRule.objects.filter(kind=kind).first() or ReminderRule.objects.first(),
+        case=case, rule=ReminderRule.objects.filter(kind=kind).first(),
         kind=kind, audience="patient", channel="sms", recipient="+12125550100", note=note,
         plan_version=1, due_at=due, send_by=due, status=status, sent_at=due if sent else None,
     )

@@ -8,7 +8,9 @@ from notifications.models import MessageKind, ReminderStatus
 from scheduling import reports
 from scheduling.models import CaseStatus, StageKind
 from scheduling.reports.durations import to_grid
-from tests.scheduling.reports_data import MONDAY, NEW_YORK, TUESDAY, case_made, message_made, ny, ran
+from tests.scheduling.reports_data import (
+    MONDAY, NEW_YORK, TUESDAY, case_made, message_made, ny, ran,
+)
 
 pytestmark = pytest.mark.django_db
 ONE_DAY = reports.Period(MONDAY, MONDAY, NEW_YORK)
@@ -90,7 +92,9 @@ def test_turnover_runs_from_the_room_released_to_the_next_procedure(monday, unit
     result = reports.turnovers_get(site=unit, period=ONE_WEEK)
 
     [gap] = result.gaps  # C has not entered the room, so B to C is not a turnover yet
-    assert (gap.room, gap.released_at, gap.next_start) == ("Room 1", ny(MONDAY, 10, 12), ny(MONDAY, 10, 32))
+    assert (gap.room, gap.released_at, gap.next_start) == (
+        "Room 1", ny(MONDAY, 10, 12), ny(MONDAY, 10, 32)
+    )
     assert (gap.minutes, gap.planned_minutes) == (20, 15)
     [room] = result.rooms
     assert (room.room, room.count, room.median, room.planned_median) == ("Room 1", 1, 20, 15)
