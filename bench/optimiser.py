@@ -22,15 +22,17 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scheduling.optimiser import plan_day, score  # noqa: E402
-from scheduling.plan.day import DayInput, Request, Shift, Unit, greedy_plan, peak  # noqa: E402
-from scheduling.timing import SiteRules, StageRule  # noqa: E402
-
-RULES = (
-    StageRule("pre_op", "pre_op_bay", 60),
-    StageRule("procedure", "procedure_room", 60, 30, True, 15),
-    StageRule("cement_set", "procedure_room", 60),
-    StageRule("recovery", "recovery_bay", 120),
+from scheduling.plan.day import (  # noqa: E402
+    DEFAULT_RULES,
+    DayInput,
+    Request,
+    Shift,
+    Unit,
+    greedy_plan,
+    peak,
 )
+from scheduling.timing import SiteRules  # noqa: E402
+
 SITE = SiteRules(zone=ZoneInfo("America/New_York"))
 OPENS = 29_531_340  # Thursday 26 February 2026, 07:00 in New York, in minutes since 1970
 DAYS = [(20, 2, 4), (20, 3, 6), (40, 2, 6), (40, 3, 8), (60, 3, 6), (60, 4, 10)]
@@ -47,7 +49,7 @@ def generated_day(cases: int, rooms: int, bays: int, *, seed: int, hours: int) -
     closes = OPENS + hours * 60
     shifts = [Shift(f"dr{i}", f"Dr {i}", OPENS, closes) for i in range(1, rooms + 1)]
     requests = [
-        Request(f"c{i}", RULES, rng.choices([1, 2, 3], [5, 3, 2])[0],
+        Request(f"c{i}", DEFAULT_RULES, rng.choices([1, 2, 3], [5, 3, 2])[0],
                 rank=rng.choices([3, 2, 1], [1, 2, 7])[0])
         for i in range(cases)
     ]

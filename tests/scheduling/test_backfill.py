@@ -6,7 +6,7 @@ import pytest
 
 from scheduling import roles
 from scheduling.services import case_cancel, case_mark_no_show
-from tests.conftest import TUESDAY, client_for
+from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.scheduling.test_plan_day import at, book, wait
 

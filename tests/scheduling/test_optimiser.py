@@ -6,16 +6,10 @@ import random
 from zoneinfo import ZoneInfo
 
 from scheduling.optimiser import plan_day, score
-from scheduling.plan.day import DayInput, Request, Shift, Unit, greedy_plan, peak
+from scheduling.plan.day import DEFAULT_RULES, DayInput, Request, Shift, Unit, greedy_plan, peak
 from scheduling.plan.whatif import what_if_run
-from scheduling.timing import SiteRules, StageRule
+from scheduling.timing import SiteRules
 
-RULES = (
-    StageRule("pre_op", "pre_op_bay", 60),
-    StageRule("procedure", "procedure_room", 60, 30, True, 15),
-    StageRule("cement_set", "procedure_room", 60),
-    StageRule("recovery", "recovery_bay", 120),
-)
 SITE = SiteRules(zone=ZoneInfo("America/New_York"))
 OPENS = 29_528_460  # 2026-02-23 07:00 in New York, in minutes since 1970
 
@@ -32,7 +26,7 @@ def unit(rooms=1, pre_op=2, bays=2, surgeons=1, hours=11, requests=(), **kwargs)
 
 
 def asked(key, levels=1, **kwargs):
-    return Request(key, RULES, levels, **kwargs)
+    return Request(key, DEFAULT_RULES, levels, **kwargs)
 
 
 def assert_valid(day, plan):

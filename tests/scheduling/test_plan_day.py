@@ -12,7 +12,6 @@ from notifications.models import Reminder, ReminderStatus
 from scheduling.errors import SchedulingError
 from scheduling.models import (
     Case,
-    CaseStatus,
     ProcedureType,
     WaitingListEntry,
     WaitingStatus,

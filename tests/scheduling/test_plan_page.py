@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scheduling import roles
 from scheduling.models import Case, WaitingStatus
-from tests.conftest import TUESDAY, build_unit, client_for
+from tests.conftest import build_unit, client_for
 from tests.factories import UserFactory
 from tests.scheduling.test_plan_day import at, book, wait
 
