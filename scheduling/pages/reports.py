@@ -128,6 +128,7 @@ def _report_context(site, period) -> dict:
         "cancellations": cancellations,
         "cancellation_weeks": list(zip(weeks, cancellations.weeks)),
         "messages_report": sent,
+        "message_weeks": list(zip(weeks, sent.weeks)),
         "charts": {
             "utilisation": bar_chart(
                 title="Share of open time used, per room and bay", series=["Planned", "Actual"],

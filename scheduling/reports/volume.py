@@ -85,11 +85,25 @@ class MessageCounts:
         return percent(self.delivered, self.sent)
 
 
+KIND_LABELS = dict(MessageKind.choices)
+KIND_ORDER = list(MessageKind.values)
+
+
+def _kind_order(kind: str) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
 @dataclass
 class MessageWeek:
     week: date
     total: MessageCounts = field(default_factory=MessageCounts)
     kinds: dict[str, MessageCounts] = field(default_factory=dict)
+
+    @property
+    def labelled(self) -> list[tuple[str, MessageCounts]]:
+        """(the kind's label, its counts) in the order of the message kinds."""
+        return [(KIND_LABELS.get(kind, kind), self.kinds[kind])
+                for kind in sorted(self.kinds, key=_kind_order)]
 
 
 @dataclass
@@ -129,12 +143,11 @@ def messages_get(*, site: Site, period: Period) -> Messages:
         week.total.add(line)
         kinds.setdefault(row["kind"], MessageCounts()).add(line)
         total.add(line)
-    labels = dict(MessageKind.choices)
-    order = list(MessageKind.values)
     return Messages(
         period=period,
         weeks=list(weeks.values()),
-        kinds=[(labels.get(kind, kind), kinds[kind]) for kind in sorted(kinds, key=_index(order))],
+        kinds=[(KIND_LABELS.get(kind, kind), kinds[kind])
+               for kind in sorted(kinds, key=_kind_order)],
         total=total,
     )
 
@@ -146,7 +159,3 @@ def _monday(value: date | datetime, period: Period) -> date:
     if isinstance(value, datetime):
         value = value.astimezone(period.zone).date()
     return week_of(value)
-
-
-def _index(order: list[str]):
-    return lambda kind: order.index(kind) if kind in order else len(order)

@@ -182,3 +182,21 @@ def test_the_default_period_is_the_last_four_complete_weeks(clock):
     assert [reports.week_label(week) for week in period.weeks] == [
         "2026-W06", "2026-W07", "2026-W08", "2026-W09",
     ]
+
+
+def test_a_bar_chart_scales_its_bars_and_labels_each_with_its_number():
+    from scheduling.reports.charts import PALETTE, PLOT_WIDTH, bar_chart
+
+    chart = bar_chart(
+        title="Rooms", series=["Planned", "Actual"],
+        rows=[("Room 1", [50.0, 40.0]), ("Room 2", [None, 100])], unit="%", scale_max=100,
+    )
+
+    (room_1, room_2) = chart.rows
+    assert [bar.width for bar in room_1.bars] == [PLOT_WIDTH / 2, PLOT_WIDTH * 0.4]
+    assert [bar.text for bar in room_1.bars + room_2.bars] == ["50%", "40%", "no data", "100%"]
+    assert [bar.colour for bar in room_1.bars] == list(PALETTE[:2])
+    assert [text for _, text in chart.ticks] == ["0%", "25%", "50%", "75%", "100%"]
+    # Without a fixed scale the axis ends on a round number at or above the largest value.
+    counts = bar_chart(title="Messages", series=["Sent"], rows=[("W07", [37])])
+    assert counts.ticks[-1][1] == "50" and counts.rows[0].bars[0].width == PLOT_WIDTH * 37 / 50
