@@ -10,13 +10,15 @@ input from the database. The model, in whole minutes on the 5-minute grid:
   and no two intervals overlap on one unit (units of a kind are interchangeable, but a checked-in
   patient holds a particular one, so each unit is modelled rather than a count per kind);
 - the surgeon's spans are optional intervals per surgeon allowed, inside their shift, no overlap;
-- checked-in cases and cases already told their time (unless moves are allowed) are fixed times.
+- checked-in cases and cases already told their time (unless moves are allowed) stay exactly as
+  booked: their stays are fixed intervals on their own rooms, bays and surgeon.
 
 The objective is lexicographic: first the most cases placed, weighted so that one case of a
-higher priority is worth more than every case of lower priorities together; then the earliest
+higher priority is worth more than every case of lower priorities together (and a booked
+patient more than every waiting one, so a booking is never dropped); then the earliest
 end of the day; then the fewest booked cases changed. It is one weighted sum rather than three
 solves in phases, with weights chosen so that a step in an earlier goal outweighs the whole range
-of every later one (see `_weights`), so the time limit is spent on one search.
+of every later one (see `_weights` and `_objective`), so the time limit is spent on one search.
 
 The greedy earliest-slot plan is the solver's hint, and if the solver stops with nothing better
 the greedy plan is the answer: the proposal is never worse than booking one case at a time.
@@ -44,21 +46,28 @@ from .plan.day import (
 TIME_LIMIT_SECONDS = 10.0
 
 
-def _weights(day: DayInput) -> dict[int, int]:
-    """Priority rank -> weight, so that one case of a rank beats all cases of lower ranks."""
-    weights: dict[int, int] = {}
+def _weights(day: DayInput) -> dict[str, int]:
+    """Case -> weight, so that one case of a priority beats all cases of lower priorities, and
+    a patient already booked beats every waiting one (the plan never drops a booking)."""
+    weights: dict[str, int] = {}
     below = 0
-    for rank in sorted({r.rank for r in day.requests}):
-        weights[rank] = below + 1
-        below += weights[rank] * sum(1 for r in day.requests if r.rank == rank)
+    waiting = [r for r in day.requests if r.current_start is None]
+    for rank in sorted({r.rank for r in waiting}):
+        weight = below + 1
+        for request in waiting:
+            if request.rank == rank:
+                weights[request.key] = weight
+                below += weight
+    for request in day.requests:
+        if request.current_start is not None:
+            weights[request.key] = below + 1
     return weights
 
 
 def score(day: DayInput, plan: Plan) -> tuple[int, int, int]:
     """Bigger is better, in the objective's order."""
     weights = _weights(day)
-    ranks = {r.key: r.rank for r in day.requests}
-    placed = sum(weights[ranks[key]] for key in plan.placements)
+    placed = sum(weights[key] for key in plan.placements)
     return placed, -(plan.end_of_day or 0), -plan.moves
 
 
@@ -116,31 +125,31 @@ class _Model:
         unit_intervals: dict[str, list] = {u.key: [] for u in day.units}
         surgeon_intervals: dict[str, list] = {s.key: [] for s in day.shifts}
         self._fixed_busy(unit_intervals, surgeon_intervals)
-        fixed_ends = [r.current_start + self.shapes[r.key].tail for r in day.requests if r.fixed]
-        span = max([day.closes, *fixed_ends]) - self.base + 1
-
-        self.end = m.new_int_var(0, span, "end_of_day")
+        self.kept: dict[str, Placement] = {}
         for request in day.requests:
-            shape = self.shapes[request.key]
-            reason = never_fits(day, request, shape)
-            if reason is not None and not request.fixed:
+            reason = never_fits(day, request, self.shapes[request.key])
+            if request.current_start is not None and (request.fixed or reason is not None):
+                self._keep(request, unit_intervals, surgeon_intervals)
+            elif reason is not None:
                 self.reasons[request.key] = reason
-                continue
+        kept_ends = [p.start + self.shapes[key].tail for key, p in self.kept.items()]
+        span = max([day.closes, *kept_ends]) - self.base + 1
+
+        self.end = m.new_int_var(max(kept_ends, default=day.opens) - self.base, span, "end")
+        for request in day.requests:
             key = request.key
+            if key in self.kept or key in self.reasons:
+                continue
+            shape = self.shapes[key]
             starts = candidate_starts(day, shape)
-            if request.fixed:
-                k_lo = k_hi = (request.current_start - self.base) // STEP
-            else:
-                k_lo, k_hi = (starts[0] - self.base) // STEP, (starts[-1] - self.base) // STEP
+            k_lo, k_hi = (starts[0] - self.base) // STEP, (starts[-1] - self.base) // STEP
             k = self.k[key] = m.new_int_var(k_lo, k_hi, f"k_{key}")
             placed = self.placed[key] = m.new_bool_var(f"placed_{key}")
-            if request.current_start is not None:
-                m.add(placed == 1)  # a booked patient keeps a place on the day
             x = STEP * k
             m.add(x + shape.tail <= self.end).only_enforce_if(placed)
             self._stays(request, shape, x, placed, unit_intervals)
             self._surgeon(request, shape, x, placed, surgeon_intervals)
-            if request.current_start is not None and not request.fixed:
+            if request.current_start is not None:
                 self._moves(request, k)
         for intervals in (*unit_intervals.values(), *surgeon_intervals.values()):
             m.add_no_overlap(intervals)
@@ -179,6 +188,21 @@ class _Model:
                 m.add_implication(self.placed[second], self.placed[first])
                 m.add(self.k[first] <= self.k[second]).only_enforce_if(self.placed[second])
 
+    def _keep(self, request, unit_intervals, surgeon_intervals) -> None:
+        """A case that stays exactly where it is holds its rooms, bays and surgeon as booked."""
+        m, shape = self.model, self.shapes[request.key]
+        start = request.current_start - self.base
+        for hold, unit in zip(shape.holds, request.current_units or ()):
+            if unit in unit_intervals:
+                unit_intervals[unit].append(
+                    m.new_fixed_size_interval_var(start + hold.begin, hold.until - hold.begin, ""))
+        if request.current_surgeon in surgeon_intervals:
+            for a, b in shape.surgeon_spans:
+                surgeon_intervals[request.current_surgeon].append(
+                    m.new_fixed_size_interval_var(start + a, b - a, ""))
+        self.kept[request.key] = Placement(
+            request.current_start, request.current_units or (), request.current_surgeon)
+
     def _fixed_busy(self, unit_intervals, surgeon_intervals) -> None:
         day, m = self.day, self.model
         for unit in day.units:
@@ -199,8 +223,6 @@ class _Model:
         m = self.model
         for index, hold in enumerate(shape.holds):
             units = [u for u in self.day.units if u.kind == hold.kind]
-            if request.fixed and request.current_units:
-                units = [u for u in units if u.key == request.current_units[index]]
             lits = []
             for unit in units:
                 lit = m.new_bool_var(f"u_{request.key}_{index}_{unit.key}")
@@ -217,8 +239,6 @@ class _Model:
         m = self.model
         shifts = [s for s in self.day.shifts
                   if request.surgeons is None or s.key in request.surgeons]
-        if request.fixed and request.current_surgeon:
-            shifts = [s for s in shifts if s.key == request.current_surgeon]
         lits = []
         for shift in shifts:
             lit = m.new_bool_var(f"s_{request.key}_{shift.key}")
@@ -254,9 +274,8 @@ class _Model:
 
     def _objective(self, span: int) -> None:
         weights = _weights(self.day)
-        ranks = {r.key: r.rank for r in self.day.requests}
         moves = len(self.moved) + 1
-        placed = sum(weights[ranks[key]] * lit for key, lit in self.placed.items())
+        placed = sum(weights[key] * lit for key, lit in self.placed.items())
         self.model.maximize(
             placed * (span + 1) * moves - self.end * moves - sum(self.moved.values())
         )
@@ -285,7 +304,7 @@ class _Model:
 
     def read(self, solver: cp_model.CpSolver) -> Plan:
         day = self.day
-        placements: dict[str, Placement] = {}
+        placements: dict[str, Placement] = dict(self.kept)
         for request in day.requests:
             key = request.key
             if key not in self.k or not solver.value(self.placed[key]):

@@ -221,10 +221,11 @@ class Occupancy:
 
     def take(self, shape: Shape, placement: Placement) -> None:
         for hold, unit in zip(shape.holds, placement.units):
-            self.units[unit].append((placement.start + hold.begin, placement.start + hold.until))
+            # A unit no longer in use (set inactive) still holds the patient already in it.
+            self.units.setdefault(unit, []).append((placement.start + hold.begin, placement.start + hold.until))
         if placement.surgeon is not None:
             for a, b in shape.surgeon_spans:
-                self.surgeons[placement.surgeon].append((placement.start + a, placement.start + b))
+                self.surgeons.setdefault(placement.surgeon, []).append((placement.start + a, placement.start + b))
 
 
 def candidate_starts(day: DayInput, shape: Shape) -> range:

@@ -112,12 +112,12 @@ def test_a_missing_kind_of_bay_is_given_as_the_reason():
 
 def test_a_fixed_case_stays_and_a_movable_one_moves_to_end_the_day_earlier():
     late = OPENS + 6 * 60
-    fixed = asked("checked_in", current_start=late, current_units=("room1", "pre1", "bay1"),
+    fixed = asked("checked_in", current_start=late, current_units=("pre1", "room1", "bay1"),
                   current_surgeon="dr1", fixed=True)
     day = unit(rooms=1, hours=11, requests=[fixed])
     assert plan_day(day).placements["checked_in"].start == late
 
-    movable = asked("booked", current_start=late, current_units=("room1", "pre1", "bay1"),
+    movable = asked("booked", current_start=late, current_units=("pre1", "room1", "bay1"),
                     current_surgeon="dr1")
     day = unit(rooms=1, hours=11, requests=[movable])
     plan = plan_day(day)
@@ -127,7 +127,7 @@ def test_a_fixed_case_stays_and_a_movable_one_moves_to_end_the_day_earlier():
 
 
 def test_booked_cases_already_early_are_left_alone():
-    early = asked("booked", current_start=OPENS + 90, current_units=("room1", "pre1", "bay1"),
+    early = asked("booked", current_start=OPENS + 90, current_units=("pre1", "room1", "bay1"),
                   current_surgeon="dr1")
     day = unit(rooms=2, surgeons=2, requests=[early, asked("new")])
     plan = plan_day(day)
@@ -190,3 +190,22 @@ def test_what_if_an_afternoon_room_takes_cases_only_after_noon():
     for placement in result.plan.placements.values():
         if "what-if-room" in placement.units:
             assert placement.start >= OPENS + 5 * 60
+
+
+def test_new_cases_go_around_a_case_that_stays():
+    fixed = asked("checked_in", current_start=OPENS + 90, current_units=("pre1", "room1", "bay1"),
+                  current_surgeon="dr1", fixed=True)
+    day = unit(rooms=1, requests=[fixed, asked("new")])
+    plan = plan_day(day)
+    assert_valid(day, plan)
+    assert plan.placements["checked_in"].start == OPENS + 90
+    assert plan.placements["new"].start == OPENS + 90 + 135  # after the room's turnover
+
+
+def test_a_booking_whose_surgeon_stopped_working_that_day_is_kept_not_dropped():
+    booked = asked("booked", current_start=OPENS + 90, current_units=("pre1", "room1", "bay1"),
+                   current_surgeon="dr1", surgeons=("dr1",))
+    day = unit(rooms=1, surgeons=0, requests=[booked, asked("new")])
+    plan = plan_day(day)
+    assert plan.placements["booked"].start == OPENS + 90
+    assert plan.unplaced == {"new": "surgeon not working at a time the case fits"}
