@@ -37,8 +37,13 @@ class PeriodForm(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        start = cleaned.get("start") or self.default.start
-        end = cleaned.get("end") or self.default.end
+        start, end = cleaned.get("start"), cleaned.get("end")
+        # One date alone: four weeks from (or up to) it, like the default.
+        span = self.default.end - self.default.start
+        if start is None:
+            start = end - span if end else self.default.start
+        if end is None:
+            end = start + span
         if end < start:
             raise forms.ValidationError(
                 f"The last day ({end:%-d %b %Y}) is before the first day ({start:%-d %b %Y}): "

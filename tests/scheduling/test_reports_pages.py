@@ -127,6 +127,14 @@ def test_a_bad_range_is_explained_on_the_page_and_refused_for_csv(admin, week, q
     assert message.split(": ")[-1] in export.content.decode()
 
 
+@pytest.mark.parametrize("query, shown", [
+    ({"start": "2026-02-09"}, "Monday 9 February 2026 to Sunday 8 March 2026"),
+    ({"end": "2026-02-15"}, "Monday 19 January 2026 to Sunday 15 February 2026"),
+])
+def test_one_date_alone_gives_four_weeks_from_or_up_to_it(admin, week, query, shown):
+    assert shown in admin.get("/reports/", query).content.decode()
+
+
 def test_a_year_to_the_day_is_accepted(admin, week):
     response = admin.get("/reports/", {"start": "2025-03-02", "end": "2026-03-01"})
 
