@@ -154,7 +154,7 @@ def _book(user, form: BookingForm) -> Case | None:
 def _reuse_patient(data) -> None:
     """"Use this patient" on a duplicate: book for them, found by MRN from now on."""
     pk = data.get("use_patient", "")
-    if not (pk.isdigit() and len(pk) < 19):
+    if not (pk.isascii() and pk.isdigit() and len(pk) < 19):  # "²" is a digit int() refuses
         return
     patient = Patient.objects.filter(pk=int(pk)).first()
     if patient is None:

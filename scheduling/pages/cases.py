@@ -360,7 +360,8 @@ def _stale(request, case: Case):
 
 @role_required(*roles.READ_CASES)
 def patient_search(request):
-    query = " ".join(request.GET.get("q", "").split())[:100]
+    # A NUL byte can only be pasted in by mistake, and PostgreSQL refuses text holding one.
+    query = " ".join(request.GET.get("q", "").replace("\x00", " ").split())[:100]
     patients, hint, more = [], "", False
     if len(query) < SEARCH_MIN_CHARS:
         hint = SEARCH_HINT
