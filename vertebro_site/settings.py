@@ -147,6 +147,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "scheduling.api.errors.schema_document_unmatched_addresses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "scheduling.models.Channel",
         "CaseStatusEnum": "scheduling.models.CaseStatus",

@@ -83,3 +83,18 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", ERROR_CODES["not_found"][1]), status=404)
     return page_not_found(request, exception)
+
+
+def schema_document_unmatched_addresses(result, generator, request, public):
+    """drf-spectacular post-processing: an operation with a path parameter answers 404 (above)
+    when the address does not fit the parameter (a case id that is not a number) even where its
+    view names no 404 of its own, so the schema says so for every such operation."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                operation["responses"].setdefault("404", {
+                    "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}}},
+                    "description": "No such object (`not_found`).",
+                })
+    return result

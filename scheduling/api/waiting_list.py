@@ -14,11 +14,15 @@ from .. import roles, selectors
 from ..errors import SchedulingError
 from ..models import WaitingListEntry, WaitingPriority, WaitingStatus
 from ..plan import waiting
-from .serializers import MAX_ID, PatientInput, ScreeningSerializer, query_data
+from .serializers import MAX_ID, ErrorSerializer, PatientInput, ScreeningSerializer, query_data
 from .views import CONFLICT, ERRORS, _patient
 
 WAITING_ROLES = (roles.FRONT_DESK, roles.ADMIN)
-NOT_FOUND = {404: OpenApiResponse(description="No such entry (or not at one of your sites).")}
+NOT_FOUND = {
+    404: OpenApiResponse(
+        ErrorSerializer, description="No such entry (or not at one of your sites)."
+    )
+}
 
 
 class WaitingEntrySerializer(serializers.ModelSerializer):

@@ -144,3 +144,13 @@ def test_a_well_formed_but_impossible_start_is_refused(unit, front_desk, start):
                  400, "invalid", "start")
     assert_error(front_desk.post(f"/api/v1/cases/{booked['id']}/reschedule/", {"start": start},
                                  format="json"), 400, "invalid", "start")
+
+
+def test_every_operation_with_a_path_parameter_documents_its_404():
+    """An address that does not fit the parameter (cases/abc/) answers 404 for every such one."""
+    for path, operations in schema()["paths"].items():
+        for method, operation in operations.items():
+            if "{" in path:
+                assert operation["responses"]["404"]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/Error"
+                }, (method, path)
