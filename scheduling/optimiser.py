@@ -35,6 +35,7 @@ from .plan.day import (
     Placement,
     Plan,
     Shape,
+    as_booked,
     candidate_starts,
     end_of_day,
     greedy_plan,
@@ -85,28 +86,27 @@ def plan_day(day: DayInput, *, time_limit: float = TIME_LIMIT_SECONDS, workers: 
     solver.parameters.random_seed = 7
     status = solver.solve(model.model)
     seconds = time.monotonic() - began
+    plan = greedy
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        greedy.solve_seconds = seconds
         greedy.message = (
             f"The optimiser found no plan within {time_limit:g} s; this is the earliest-slot plan."
         )
-        return greedy
-    plan = model.read(solver)
-    plan.solve_seconds = seconds
-    plan.score = score(day, plan)
-    if plan.score < greedy.score:
-        greedy.solve_seconds = seconds
-        greedy.message = "The optimiser found nothing better than the earliest-slot plan."
-        return greedy
-    if status == cp_model.OPTIMAL:
-        plan.status, plan.message = "optimal", "The best plan for this day."
     else:
-        plan.status = "feasible"
-        plan.message = (
-            f"The optimiser stopped at its {time_limit:g} s limit; this is the best plan it "
-            "found (it may not be the best possible)."
-        )
-    return plan
+        solved = model.read(solver)
+        solved.score = score(day, solved)
+        if solved.score < greedy.score:
+            greedy.message = "The optimiser found nothing better than the earliest-slot plan."
+        elif status == cp_model.OPTIMAL:
+            plan = solved
+            plan.status, plan.message = "optimal", "The best plan for this day."
+        else:
+            plan = solved
+            plan.message = (
+                f"The optimiser stopped at its {time_limit:g} s limit; this is the best plan it "
+                "found (it may not be the best possible)."
+            )
+    plan.solve_seconds = seconds
+    return as_booked(day, plan)
 
 
 class _Model:

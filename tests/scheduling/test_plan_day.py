@@ -23,7 +23,7 @@ from scheduling.screening import ScreeningAnswers
 from scheduling.services import case_book
 from scheduling.slots import DayBook
 from scheduling.timing import local_instant
-from tests.conftest import CLEAR_SCREENING, TUESDAY
+from tests.conftest import CLEAR_SCREENING, TUESDAY, build_unit
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +177,22 @@ def test_applying_on_postgresql_books_and_moves_in_one_transaction(unit):
     with pytest.raises(SchedulingError) as caught:
         plan_apply(site=unit, day=TUESDAY, token=proposal.token, by=UserFactory())
     assert caught.value.code == "plan_stale"
+
+
+def test_the_proposed_rooms_are_the_rooms_the_patients_get(db):
+    site = build_unit(rooms=2, surgeons=2, recovery_bays=4, pre_op_bays=3)
+    user = UserFactory()
+    booked = [book(site, start=at(13), levels=2, user=user), book(site, start=at(14), user=user)]
+    entries = [wait(site, levels=3), wait(site, priority="urgent"), wait(site, levels=2)]
+    proposal = plan_propose(site=site, day=TUESDAY, waiting_list=True, time_limit=5)
+    plan_apply(site=site, day=TUESDAY, token=proposal.token, by=user)
+    cases = {f"case:{c.pk}": c for c in booked}
+    for entry in entries:
+        entry.refresh_from_db()
+        cases[f"entry:{entry.pk}"] = entry.case
+    rows = {row.key: row for row in proposal.rows}
+    assert len(rows) == 5 and all(row.proposed_start for row in rows.values())
+    for key, case in cases.items():
+        case.refresh_from_db()
+        room = case.stages.get(kind="procedure").resource.name
+        assert (case.procedure_start, room) == (rows[key].proposed_start, rows[key].proposed_room)
