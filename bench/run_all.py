@@ -3,6 +3,7 @@
     make bench             # or: .venv/bin/python bench/run_all.py
     make bench QUICK=1     # shorter runs: fewer calls, shorter windows
     .venv/bin/python bench/run_all.py --only booking.py --only board.py --markdown
+    .venv/bin/python bench/run_all.py --last --markdown   # the last run's table again
 
 The scripts run one after another (they would disturb each other's timings), each with its own
 throwaway databases. Each prints its own report (kept under var/bench/) and a final
@@ -11,6 +12,7 @@ still runs: its row says so and the end of its report is shown below the table.
 """
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis", default=DEFAULT_REDIS_URL,
                         help=f"Redis database bench/dispatch.py flushes ({DEFAULT_REDIS_URL})")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--last", action="store_true",
+                        help="print the table of the last run again (var/bench/), running nothing")
     args = parser.parse_args(argv)
 
     chosen = [s for s in SCRIPTS if not args.only or s.name in args.only]
@@ -69,16 +73,28 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"not a bench script: {', '.join(sorted(unknown))}")
     LOGS.mkdir(parents=True, exist_ok=True)
-    machine = machine_facts(args.redis)
-    load_before = os.getloadavg()[0]
-    runs = [run(script, args) for script in chosen]
-    machine["load average"] = f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+    if args.last:
+        last = json.loads((LOGS / "last.json").read_text())
+        machine, runs = last["machine"], last["runs"]
+        for outcome in runs:
+            log = ROOT / outcome["log"]
+            outcome["output"] = log.read_text() if log.exists() else ""
+            outcome["results"] = parse(outcome["output"])
+    else:
+        machine = machine_facts(args.redis)
+        load_before = os.getloadavg()[0]
+        runs = [run(script, args) for script in chosen]
+        machine["load average"] = f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+        machine["mode"] = "quick (make bench QUICK=1)" if args.quick else "full"
+        kept = [{k: o[k] for k in ("script", "status", "seconds", "log")} for o in runs]
+        (LOGS / "last.json").write_text(json.dumps({"machine": machine, "runs": kept}, indent=1))
     print()
     print_machine(machine, markdown=args.markdown)
     print()
     print_table(runs, markdown=args.markdown)
     for outcome in runs:
-        if outcome["results"] or outcome["status"] == "absent":
+        if outcome["results"] or outcome["status"] == "absent" or verdict_lines(
+                outcome["script"], outcome["output"]):
             continue
         print(f"\n--- {outcome['script']}: no RESULT line; the end of its output "
               f"({outcome['log']}):")
@@ -130,10 +146,28 @@ def rows_of(outcome: dict) -> list[tuple[str, str, str, str, str]]:
             verdict = "" if "met" not in item else ("met" if item["met"] else "MISSED")
             value = f"{fmt(item.get('value'))}{item.get('unit') or ''}"
             rows.append((name, str(item["figure"]), value, str(item.get("goal") or ""), verdict))
+    if not outcome["results"]:
+        rows += verdict_lines(name, outcome["output"])
     if not rows:
         rows.append((name, "(no RESULT line: see its output below)", "", "", ""))
     if outcome["status"] != "ok":
         rows.append((name, "run", outcome["status"], "runs to the end", "FAILED"))
+    return rows
+
+
+# A report line that ends in a verdict, e.g. "page: 300 cases / 10 cases, time  2.48x  <= 5x  met".
+VERDICT = re.compile(r"^\s*(?P<text>\S.*?)[\s:(]+(?P<verdict>met|MISSED|NOT met)\)?\s*$")
+
+
+def verdict_lines(name: str, output: str) -> list[tuple[str, str, str, str, str]]:
+    """Rows for a script without a RESULT line: its report's own goal lines, as printed."""
+    rows = []
+    for line in output.splitlines():
+        match = VERDICT.match(line)
+        if match:
+            text = " ".join(match["text"].split())
+            rows.append((name, text, "", "(as printed)",
+                         "met" if match["verdict"] == "met" else "MISSED"))
     return rows
 
 

@@ -207,11 +207,16 @@ def test_the_table_is_made_from_result_lines_and_shows_what_failed(run_all, caps
                      figure("queries", "same", goal="same", met=True)])
     output = "report for people\n" + capsys.readouterr().out
     runs = [
-        {"script": "booking.py", "status": "ok", "results": run_all.parse(output)},
+        {"script": "booking.py", "status": "ok", "results": run_all.parse(output),
+         "output": output},
         {"script": "load.py", "status": "ok",
-         "results": run_all.parse('RESULT {"bench": "load", "5xx": 0, "rps": 41.5, "x": "y"}')},
-        {"script": "board.py", "status": "exit 1", "results": []},
-        {"script": "later.py", "status": "absent", "results": []},
+         "results": run_all.parse('RESULT {"bench": "load", "5xx": 0, "rps": 41.5, "x": "y"}'),
+         "output": ""},
+        {"script": "board.py", "status": "ok", "results": [], "output":
+            "call  median\npage: 300 cases / 10 cases, time   2.48x  <= 5x  met\n"
+            "  goal day: +0 case(s) (NOT met)\n"},
+        {"script": "reports.py", "status": "exit 1", "results": [], "output": "Traceback"},
+        {"script": "later.py", "status": "absent", "results": [], "output": ""},
     ]
     run_all.print_table(runs, markdown=True)
     table = capsys.readouterr().out.splitlines()
@@ -222,8 +227,10 @@ def test_the_table_is_made_from_result_lines_and_shows_what_failed(run_all, caps
         "| booking.py | queries | same | same | met |",
         "| load.py | 5xx | 0 |  |  |",
         "| load.py | rps | 41.50 |  |  |",
-        "| board.py | (no RESULT line: see its output below) |  |  |  |",
-        "| board.py | run | exit 1 | runs to the end | FAILED |",
+        "| board.py | page: 300 cases / 10 cases, time 2.48x <= 5x |  | (as printed) | met |",
+        "| board.py | goal day: +0 case(s) |  | (as printed) | MISSED |",
+        "| reports.py | (no RESULT line: see its output below) |  |  |  |",
+        "| reports.py | run | exit 1 | runs to the end | FAILED |",
         "| later.py | (not in bench/ yet) |  |  |  |",
     ]
 
