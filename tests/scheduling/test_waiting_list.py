@@ -127,3 +127,15 @@ def test_the_admin_lists_entries_to_be_scheduled(unit, patient, client):
     page = client.get("/admin/scheduling/waitinglistentry/?status__exact=waiting")
     assert page.status_code == 200
     assert patient.mrn in page.content.decode() or patient.last_name in page.content.decode()
+
+
+def test_the_demo_has_a_waiting_list_once(db, capsys):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    entries = WaitingListEntry.objects.filter(patient__mrn__startswith="DEMO-W-")
+    assert entries.count() == 12
+    assert entries.filter(screening_done=False).count() == 1
+    assert set(entries.values_list("priority", flat=True)) == {"urgent", "soon", "routine"}
+    assert "12 new waiting-list patients" in capsys.readouterr().out

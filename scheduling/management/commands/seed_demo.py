@@ -62,7 +62,9 @@ class Command(BaseCommand):
             site = self._unit()
             users = self._users()
         booked = self._cases(site, users)
+        waiting = waiting_list_seed(site, users[roles.FRONT_DESK])
         self.stdout.write(self.style.SUCCESS(f"Demo unit “{site.name}” ready; {booked} new cases."))
+        self.stdout.write(f"{waiting} new waiting-list patients for “Plan the day”.")
         self.stdout.write("Demo logins (user / password):")
         for username, (role, password) in DEMO_USERS.items():
             self.stdout.write(f"  {username:<10} {password:<22} role {role}")
@@ -285,3 +287,44 @@ def _at(instant: datetime | None):
         return
     with time_machine.travel(instant, tick=False):
         yield
+
+
+def waiting_list_seed(site: Site, user: User) -> int:
+    """About a dozen patients waiting to be scheduled in the next two weeks, for "Plan the day"
+    and the backfill suggestions; the same ones on every run."""
+    from scheduling.plan.waiting import waiting_entry_add
+
+    rng = random.Random("waiting-list")
+    today = timezone.now().astimezone(site.zone).date()
+    types = list(ProcedureType.objects.filter(code__in=["vertebroplasty", "kyphoplasty"]))
+    surgeon = Surgeon.objects.filter(code="okafor").first()
+    added = 0
+    for number in range(12):
+        patient, created = Patient.objects.get_or_create(
+            mrn=f"DEMO-W-{number:02d}",
+            defaults={
+                "first_name": rng.choice(FIRST_NAMES), "last_name": rng.choice(LAST_NAMES),
+                "date_of_birth": today.replace(year=today.year - rng.randint(60, 90), day=1),
+                "phone": f"+1212555{rng.randint(2000, 9999)}",
+            },
+        )
+        if not created:
+            continue  # seeded by an earlier run
+        earliest = today + timedelta(days=1 + number % 3)
+        screened = number != 11  # one still to be screened: the planner leaves them out
+        waiting_entry_add(
+            site=site, patient=patient, procedure_type=rng.choice(types),
+            levels=rng.choice([1, 1, 2, 3]), earliest_date=earliest,
+            latest_date=earliest + timedelta(days=14), created_by=user,
+            priority=["urgent", "soon", "routine", "routine"][number % 4],
+            surgeon=surgeon if number == 5 else None,
+            screening={
+                "active_infection": False, "fracture_painful": True, "bleeding_disorder": False,
+                "tumor_in_canal": False, "cement_allergy": False, "traumatic": number % 3 == 0,
+                "conservative_treatment_weeks": 8, "imaging_on_file": True,
+            } if screened else {},
+            driver_name=f"{rng.choice(FIRST_NAMES)} {patient.last_name}",
+            driver_phone=f"+1212555{rng.randint(1000, 1999)}",
+        )
+        added += 1
+    return added
