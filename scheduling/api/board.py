@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from .. import selectors
 from ..board import DayBoard, day_board_get
 from . import serializers as s
+from .board_schema import BoardSerializer
 
 BOARD_ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="Bad date (`invalid`) or `unknown_site`."),
@@ -27,9 +28,7 @@ class BoardQuery(serializers.Serializer):
 class BoardView(APIView):
     @extend_schema(
         parameters=[BoardQuery],
-        responses={200: OpenApiResponse(description="Rooms and bays, stages (planned, actual, "
-                                        "projected), cases with flags, and the day's summary."),
-                   **BOARD_ERRORS},
+        responses={200: BoardSerializer, **BOARD_ERRORS},
         description="The site's day: every stage with its planned, actual and projected times; "
         "`late` when projected to end more than `late_after_minutes` after its planned end.",
     )

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from scheduling import roles
 from tests.conftest import client_for
+from tests.fuzz.unit import fuzz_unit, wsgi_in_test_transaction  # noqa: F401 (fixtures)
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,28 @@ def test_every_operation_with_a_path_parameter_documents_its_404():
                 assert operation["responses"]["404"]["content"]["application/json"]["schema"] == {
                     "$ref": "#/components/schemas/Error"
                 }, (method, path)
+
+
+def test_the_board_is_described_by_its_schema_and_answers_as_described(
+    fuzz_unit, wsgi_in_test_transaction
+):
+    """The board's 200 used to document no body at all, so nothing checked its shape."""
+    import schemathesis
+    from werkzeug.test import Client
+
+    from vertebro_site.wsgi import application
+
+    client = Client(application)
+    token = {"Authorization": f"Token {fuzz_unit.token}"}
+    started = client.post(f"/api/v1/cases/{fuzz_unit.case_ids[0]}/stages/pre_op/start/",
+                          headers=token)
+    assert started.status_code == 200
+    board = client.get("/api/v1/board/?site=main", headers=token)
+    assert board.status_code == 200
+    states = {stage["state"] for room in board.json["rooms"] for stage in room["stages"]}
+    assert states == {"running", "projected"}
+
+    ok = schema()["paths"]["/api/v1/board/"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Board"}
+    described = schemathesis.openapi.from_wsgi("/api/schema/", application)
+    described["/api/v1/board/"]["GET"].validate_response(board)

@@ -1,0 +1,92 @@
+"""A realistic unit for the API fuzzer: the main site with its rooms and bays, a surgeon, the
+vertebroplasty type, cases today and tomorrow (one checked in, one cancelled), their reminders
+(one failed), and a text waiting on the needs-a-call list; and one member of staff who holds
+every role at the site, so generated requests get past authorization to the code behind it."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.core import signals
+from django.db import close_old_connections
+from rest_framework.authtoken.models import Token
+
+from notifications.models import InboundKind, InboundMessage, Reminder, ReminderStatus
+from scheduling import roles
+from scheduling.models import Case, Site
+from tests.conftest import build_unit, case_payload, client_for
+from tests.factories import UserFactory
+
+MONDAY = "2026-03-02"  # today under the frozen clock
+TUESDAY = "2026-03-03"
+BOOKINGS = [
+    (MONDAY, "T10:00:00-05:00"),
+    (MONDAY, "T11:30:00-05:00"),
+    (MONDAY, "T13:00:00-05:00"),
+    (TUESDAY, "T09:00:00-05:00"),
+    (TUESDAY, "T10:30:00-05:00"),
+    (TUESDAY, "T12:00:00-05:00"),
+]
+
+
+@dataclass
+class FuzzUnit:
+    site: Site
+    token: str
+    case_ids: list[int]
+    reminder_ids: list[int]
+    inbound_ids: list[int]
+
+    def ids_for(self, path: str) -> list[int]:
+        """Real objects behind `{id}` in a path."""
+        if path.startswith("/api/v1/messages/needs-call/"):
+            return self.inbound_ids
+        if path.startswith("/api/v1/messages/"):
+            return self.reminder_ids
+        return self.case_ids
+
+
+@pytest.fixture
+def fuzz_unit(db) -> FuzzUnit:
+    site = build_unit(surgeons=1)
+    clerk = client_for(roles.FRONT_DESK, sites=[site])
+    case_ids = []
+    for number, (day, start) in enumerate(BOOKINGS):
+        payload = case_payload(date=day, start=day + start)
+        payload["patient"] = payload["patient"] | {"mrn": f"MRN-F{number}"}
+        response = clerk.post("/api/v1/cases/", payload, format="json")
+        assert response.status_code == 201, response.json()
+        case_ids.append(response.json()["id"])
+    nurse = client_for(roles.NURSE, sites=[site])
+    assert nurse.post(f"/api/v1/cases/{case_ids[0]}/check-in/").status_code == 200
+    cancelled = clerk.post(f"/api/v1/cases/{case_ids[5]}/cancel/", {"reason": "Unwell"},
+                           format="json")
+    assert cancelled.status_code == 200
+    Reminder.objects.filter(case_id=case_ids[3]).update(status=ReminderStatus.FAILED)
+    inbound = InboundMessage.objects.create(
+        from_phone="+12125550100", body="Can I bring my daughter?", kind=InboundKind.OTHER,
+        case=Case.objects.get(pk=case_ids[3]), provider_message_id="SM-fuzz-1",
+    )
+    user = UserFactory(roles=list(roles.ALL_ROLES))
+    user.sites.set([site])
+    return FuzzUnit(
+        site=site,
+        token=Token.objects.create(user=user).key,
+        case_ids=case_ids,
+        reminder_ids=list(Reminder.objects.order_by("id").values_list("id", flat=True)),
+        inbound_ids=[inbound.pk],
+    )
+
+
+@pytest.fixture
+def wsgi_in_test_transaction(db):
+    """Django's WSGI handler closes a connection that is inside a transaction at the start and
+    end of every request; under the test's transaction that would end it. The test client
+    switches this off the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+__all__ = ["FuzzUnit", "fuzz_unit", "wsgi_in_test_transaction"]
