@@ -64,19 +64,23 @@ class Command(BaseCommand):
             return instant.astimezone(zone).strftime("%H:%M") if instant else "-"
 
         self.stdout.write(f"{proposal.site.code} {proposal.day}: {plan.status}. {plan.message}")
-        self.stdout.write(f"{'case':<14}{'now':>7} {'room':<12}{'proposed':>9} {'room':<12} note")
+        width = max([len(row.current_room) for row in proposal.rows]
+                    + [len(row.proposed_room) for row in proposal.rows] + [4])
+        self.stdout.write(
+            f"{'case':<14}{'now':>7} {'room':<{width}}{'proposed':>9} {'room':<{width}} note")
         for row in proposal.rows:
             note = "fixed" if row.fixed else ("moved" if row.moved else "")
             if row.kind == "new":
                 note = "new" if row.proposed_start else f"not placed: {row.reason}"
             self.stdout.write(
-                f"{row.key:<14}{hm(row.current_start):>7} {row.current_room:<12}"
-                f"{hm(row.proposed_start):>9} {row.proposed_room:<12} {note}"
+                f"{row.key:<14}{hm(row.current_start):>7} {row.current_room:<{width}}"
+                f"{hm(row.proposed_start):>9} {row.proposed_room:<{width}} {note}".rstrip()
             )
         end = plan.end_of_day
         self.stdout.write(
             f"placed {plan.placed}, moved {plan.moves}, not placed {len(plan.unplaced)}, "
-            f"end of day {hm(_at(end))}, solved in {plan.solve_seconds:.2f} s"
+            f"end of day {hm(_at(proposal.current_end))} now, {hm(_at(end))} proposed, "
+            f"solved in {plan.solve_seconds:.2f} s"
         )
         if proposal.what_if:
             w = proposal.what_if
