@@ -5,7 +5,6 @@ worker logs in the same format."""
 import io
 import json
 import logging
-import logging.config
 import os
 import re
 import subprocess
@@ -28,14 +27,22 @@ PATIENT_DETAILS = ["Margaret", "Whitfield", "MRN-1001", "1948-05-17", "212555010
 
 
 @pytest.fixture
-def json_log(settings):
-    """The production configuration (JSON, every logger at DEBUG), its console handler writing
-    to a buffer; returns a function giving the lines written so far, each parsed (`.text`: the
-    raw output)."""
-    logging.config.dictConfig(logging_config(level="DEBUG", log_format="json"))
+def json_log():
+    """A handler made as the production configuration makes its console handler (JSON, the
+    patient-data filter), writing to a buffer, with every logger at DEBUG; returns a function
+    giving the lines written so far, each parsed (`.text`: the raw output)."""
+    config = logging_config(level="DEBUG", log_format="json")
+    formatter_config = dict(config["formatters"]["main"])
+    formatter = formatter_config.pop("()")(**formatter_config)
+    (filter_name,) = config["handlers"]["console"]["filters"]
     buffer = io.StringIO()
-    (handler,) = logging.getLogger().handlers
-    handler.setStream(buffer)
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(formatter)
+    handler.addFilter(config["filters"][filter_name]["()"]())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
 
     def lines() -> list[dict]:
         lines.text = buffer.getvalue()
@@ -43,7 +50,8 @@ def json_log(settings):
 
     lines.text = ""
     yield lines
-    logging.config.dictConfig(settings.LOGGING)
+    root.removeHandler(handler)
+    root.setLevel(level)
 
 
 def request_lines(lines: list[dict]) -> list[dict]:
