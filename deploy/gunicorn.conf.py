@@ -13,7 +13,7 @@ from gunicorn.glogging import Logger
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vertebro_site.logging_setup import redact  # noqa: E402 - needs ROOT on the path
+from vertebro_site.logging_setup import logging_config, redact  # noqa: E402 - needs ROOT
 
 chdir = str(ROOT)
 wsgi_app = "vertebro_site.wsgi:application"
@@ -36,6 +36,17 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn's own lines in the app's format (JSON in production), through the same filter.
+_log_format = os.environ.get("DJANGO_LOG_FORMAT") or (
+    "json" if os.environ.get("DJANGO_ENV") == "production" else "text"
+)
+logconfig_dict = logging_config(level=os.environ.get("LOG_LEVEL", "INFO"), log_format=_log_format)
+logconfig_dict["loggers"].update({
+    "gunicorn.error": {"level": loglevel.upper(), "handlers": [], "propagate": True},
+    # gunicorn writes access lines whenever a logging config is given: kept out unless asked for
+    "gunicorn.access": {"level": "INFO" if accesslog else "WARNING", "handlers": [],
+                        "propagate": True},
+})
 
 
 class RedactingLogger(Logger):
