@@ -144,6 +144,8 @@ class DayBoard:
     hour_width: str  # one hour of the axis, for the grid lines
     now_left: float | None  # None when now is off the axis
     late_after_minutes: int = LATE_AFTER_MINUTES
+    # Patients still to come who may be told a later arrival (pages/board_actions.py).
+    late_notices: int = 0
 
     @property
     def now_style(self) -> str:

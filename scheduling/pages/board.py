@@ -84,6 +84,7 @@ def _context(request, *, warn: bool) -> dict | None:
         "partial_url": reverse("board-partial") + "?" + urlencode(query),
         "refresh_seconds": refresh_seconds,
         "case_url": case_url,
+        "tell_late_url": reverse("board-tell-late-all"),
     }
 
 

@@ -10,10 +10,9 @@ the service decides what is allowed and says why not, in the nurse's words.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -62,6 +61,7 @@ def case_steps_attach(board: DayBoard, *, user) -> None:
     step is less than two minutes old). One query for the whole day, whatever its size."""
     lines = board.cases
     may_act = roles.user_has_role(user, roles.CHECK_IN)
+    board.late_notices = 0
     recent = _cases_with_a_recent_step(lines, board.now) if may_act else set()
     # One reverse() for the day rather than one per button.
     base = reverse("board-action", args=[1, "undo"]).removesuffix("1/undo/")
@@ -75,6 +75,7 @@ def case_steps_attach(board: DayBoard, *, user) -> None:
         delay = late_notice_delay(line)
         if delay:
             steps.append(Step("tell-late", f"Tell: arrive +{delay} min"))
+            board.late_notices += 1
         line.steps = [
             Step(step.action, step.label, f"{base}{line.case.pk}/{step.action}/", step.undo)
             for step in steps
@@ -133,7 +134,7 @@ def _stage_done(kind: str, verb: str) -> Callable[[Case], str]:
     name = StageKind(kind).label
 
     def done(case: Case) -> str:
-        return f"{_who(case)}: {name.lower()} {verb} at {_hm(timezone.now(), case)}."
+        return f"{who(case)}: {name.lower()} {verb} at {_hm(timezone.now(), case)}."
 
     return done
 
@@ -143,18 +144,18 @@ def _actions() -> dict[str, Action]:
         "check-in": Action(
             run=tracking.case_check_in,
             tracks=False,
-            done=lambda case: f"{_who(case)} is checked in.",
+            done=lambda case: f"{who(case)} is checked in.",
         ),
         "discharge": Action(
             run=tracking.case_discharge,
             tracks=True,
-            done=lambda case: f"{_who(case)} is discharged.",
+            done=lambda case: f"{who(case)} is discharged.",
         ),
         # Who may undo depends on the step undone: the service decides.
         "undo": Action(
             run=tracking.case_undo,
             tracks=False,
-            done=lambda case: f"Undone: {_who(case)} is {case.get_status_display().lower()} "
+            done=lambda case: f"Undone: {who(case)} is {case.get_status_display().lower()} "
             "again.",
         ),
     }
@@ -189,69 +190,37 @@ def board_action(request, pk: int, action: str):
     try:
         changed = chosen.run(case=case, by=request.user)
     except SchedulingError as error:
-        messages.error(request, f"{_who(case)}: {error.detail}")
+        messages.error(request, f"{who(case)}: {error.detail}")
         return redirect(back)
     messages.success(request, chosen.done(changed))
     return redirect(back)
 
 
-@role_required(*roles.CHECK_IN)
-@require_POST
-def board_tell_late(request, pk: int):
-    """Tell a patient not checked in yet to come later: the delay is the board's, worked out
-    again here (never taken from the form), so a stale page cannot send a wrong time."""
-    from notifications.services import running_late_note, running_late_notify
-
-    case = selectors.case_get(pk, request.user)
-    if case is None:
-        raise Http404("No such case.")
-    back = _board_url(request, case)
-    board = day_board_get(case.site, case.day, timezone.now())
-    line = next((line for line in board.cases if line.case.pk == case.pk), None)
-    delay = late_notice_delay(line) if line else 0
-    if not delay:
-        messages.error(
-            request,
-            f"{_who(case)}: not told. Only a patient not checked in yet whose procedure runs "
-            f"more than {LATE_NOTICE_MINUTES} minutes late can be given a new arrival time.",
-        )
-        return redirect(back)
-    new_arrival = _hm(case.arrival_at + timedelta(minutes=delay), case)
-    with transaction.atomic():
-        planned = running_late_notify(case=case, delay_minutes=delay, by=request.user)
-    if planned:
-        messages.success(request, f"{_who(case)}: patient told to arrive at {new_arrival}.")
-    elif case.reminders.filter(
-        kind="running_late", plan_version=case.plan_version, note=running_late_note(delay)
-    ).exists():
-        messages.info(request, f"{_who(case)}: already told to arrive at {new_arrival}.")
-    else:
-        messages.error(request, f"{_who(case)}: not told: no phone or email to reach them.")
-    return redirect(back)
-
-
 def _board_url(request, case: Case) -> str:
+    return board_url(request, site_code=case.site.code, day=case.day, anchor=f"case-{case.pk}")
+
+
+def board_url(request, *, site_code: str, day: date, anchor: str = "") -> str:
     """Back to the board the form was on: its site and date if they are well formed and the
-    user works at that site, else the case's own site and day."""
+    user works at that site, else the given site and day."""
     site = request.POST.get("site", "")
     if site not in {each.code for each in selectors.visible_sites(request.user)}:
-        site = case.site.code
-    day = request.POST.get("date", "")
-    try:
-        if not ISO_DATE.fullmatch(day):
-            raise ValueError
-        day = date.fromisoformat(day).isoformat()
-    except ValueError:
-        day = case.day.isoformat()
-    query = {"site": site, "date": day}
+        site = site_code
+    posted = request.POST.get("date", "")
+    if ISO_DATE.fullmatch(posted):
+        try:
+            day = date.fromisoformat(posted)
+        except ValueError:
+            pass
+    query = {"site": site, "date": day.isoformat()}
     refresh = request.POST.get("refresh", "")
     low, high = REFRESH_RANGE
     if refresh.isdigit() and low <= int(refresh) <= high:
         query["refresh"] = refresh
-    return reverse("board") + "?" + urlencode(query) + f"#case-{case.pk}"
+    return reverse("board") + "?" + urlencode(query) + (f"#{anchor}" if anchor else "")
 
 
-def _who(case: Case) -> str:
+def who(case) -> str:
     return f"{case.patient.last_name}, {case.patient.first_name}"
 
 

@@ -94,7 +94,7 @@ def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> SafeString:
     if case.driver_name:
         driver = escape(case.driver_name)
         if case.driver_phone:
-            driver += f'<br><span class="muted">{escape(case.driver_phone)}</span>'
+            driver += f'<br><span class="muted phone">{escape(case.driver_phone)}</span>'
     else:
         driver = "<strong>none yet</strong>"
     flags = "".join(

@@ -7,6 +7,25 @@
   const status = document.getElementById("board-refresh-status");
   let busy = false;
 
+  // Hour labels: on a long day or a narrow screen, label every second (or third...) hour, the
+  // fewest needed so that no label touches the next one shown; the hour lines all stay.
+  function fitHourLabels() {
+    const ticks = Array.from(board.querySelectorAll(".board-axis .tick"));
+    ticks.forEach((tick) => tick.classList.remove("tick-hidden"));
+    if (ticks.length < 2) return;
+    const boxes = ticks.map((tick) => tick.getBoundingClientRect());
+    const widest = Math.max(...boxes.map((box) => box.width));
+    const pitch = boxes[1].left + boxes[1].width / 2 - (boxes[0].left + boxes[0].width / 2);
+    const step = pitch > 0 ? Math.max(1, Math.ceil((widest + 6) / pitch)) : 1;
+    ticks.forEach((tick, i) => tick.classList.toggle("tick-hidden", i % step !== 0));
+  }
+  fitHourLabels();
+  let resizing = 0;
+  window.addEventListener("resize", () => {
+    window.cancelAnimationFrame(resizing);
+    resizing = window.requestAnimationFrame(fitHourLabels);
+  });
+
   async function refresh() {
     if (busy) return;
     busy = true;
@@ -21,6 +40,7 @@
         return;
       }
       board.innerHTML = await response.text();
+      fitHourLabels();
       if (status) status.textContent = "";
     } catch (error) {
       if (status) status.textContent = "Could not reach the server; the board will try again.";
