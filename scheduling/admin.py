@@ -19,7 +19,9 @@ from .models import (
     Surgeon,
     SurgeonHours,
     WaitingListEntry,
+    WaitingStatus,
 )
+from .plan.waiting import screening_answers
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -178,20 +180,45 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
 
+class ToBeScheduledFilter(admin.SimpleListFilter):
+    """The list opens on the patients still to be scheduled; the other statuses are a click away."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(WaitingStatus.WAITING, "To be scheduled"), (WaitingStatus.SCHEDULED, "Scheduled"),
+                (WaitingStatus.REMOVED, "Removed"), ("all", "All")]
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": (self.value() or WaitingStatus.WAITING) == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or WaitingStatus.WAITING
+        return queryset if value == "all" else queryset.filter(status=value)
+
+
 @admin.register(WaitingListEntry)
 class WaitingListEntryAdmin(admin.ModelAdmin):
     """The patients to be scheduled; "Plan the day" books them, or the front desk does."""
 
     list_display = ["patient", "site", "procedure_type", "levels", "priority", "earliest_date",
                     "latest_date", "surgeon", "screening_done", "status", "case"]
-    list_filter = ["status", "site", "priority", "procedure_type", "screening_done"]
+    list_filter = [ToBeScheduledFilter, "site", "priority", "procedure_type", "screening_done"]
     search_fields = ["patient__last_name", "patient__mrn"]
     date_hierarchy = "earliest_date"
     list_select_related = ["patient", "site", "procedure_type", "surgeon", "case"]
     raw_id_fields = ["patient", "case"]
-    readonly_fields = ["created_at", "created_by", "case"]
+    readonly_fields = ["created_at", "created_by", "case", "screening_done"]
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
             obj.created_by = request.user
+        # Done means every answer the booking flow asks is there, as the API decides it.
+        obj.screening_done = screening_answers(obj.screening) is not None
         super().save_model(request, obj, form, change)

@@ -28,10 +28,10 @@ def _check(entry: WaitingListEntry) -> None:
     if entry.driver_phone:
         entry.driver_phone = phone_e164(entry.driver_phone, field="driver_phone")
     # Screening counts as done only with every answer the booking flow asks.
-    entry.screening_done = _screening(entry.screening) is not None
+    entry.screening_done = screening_answers(entry.screening) is not None
 
 
-def _screening(answers: dict | None) -> ScreeningAnswers | None:
+def screening_answers(answers: dict | None) -> ScreeningAnswers | None:
     try:
         return ScreeningAnswers(**answers) if answers else None
     except TypeError:
@@ -39,7 +39,7 @@ def _screening(answers: dict | None) -> ScreeningAnswers | None:
 
 
 def entry_screening(entry: WaitingListEntry) -> ScreeningAnswers | None:
-    return _screening(entry.screening) if entry.screening_done else None
+    return screening_answers(entry.screening) if entry.screening_done else None
 
 
 def waiting_entry_add(

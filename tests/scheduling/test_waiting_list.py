@@ -124,9 +124,14 @@ def test_the_admin_lists_entries_to_be_scheduled(unit, patient, client):
         earliest_date="2026-03-03", latest_date="2026-03-10",
     )
     client.force_login(User.objects.create_superuser("boss", "b@example.org", "pw"))
-    page = client.get("/admin/scheduling/waitinglistentry/?status__exact=waiting")
-    assert page.status_code == 200
-    assert patient.mrn in page.content.decode() or patient.last_name in page.content.decode()
+    removed = WaitingListEntry.objects.create(
+        site=unit, patient=PatientFactory(last_name="Gone"), procedure_type=ProcedureType.objects.get(),
+        levels=1, earliest_date="2026-03-03", latest_date="2026-03-10", status="removed",
+    )
+    page = client.get("/admin/scheduling/waitinglistentry/").content.decode()
+    assert str(patient) in page and str(removed.patient) not in page
+    everything = client.get("/admin/scheduling/waitinglistentry/?status=all").content.decode()
+    assert str(patient) in everything and str(removed.patient) in everything
 
 
 def test_the_demo_has_a_waiting_list_once(db, capsys):
