@@ -120,7 +120,10 @@ def load_day(
         for entry in _entries(site, day):
             key = f"entry:{entry.pk}"
             loaded.entries[key] = entry
-            reason = _not_ready(entry, booked_patients, site)
+            reason = _not_ready(entry, booked_patients, site) or (
+                "" if types[entry.procedure_type_id].stage_templates.all()
+                else "the procedure type has no stages set up"
+            )
             if reason:
                 loaded.skipped[key] = reason
                 continue

@@ -196,3 +196,24 @@ def test_the_proposed_rooms_are_the_rooms_the_patients_get(db):
         case.refresh_from_db()
         room = case.stages.get(kind="procedure").resource.name
         assert (case.procedure_start, room) == (rows[key].proposed_start, rows[key].proposed_room)
+
+
+def test_a_waiting_patient_whose_procedure_type_is_gone_is_listed_not_planned(unit):
+    from scheduling.models import StageTemplate
+    from tests.factories import ProcedureTypeFactory
+
+    withdrawn = wait(unit)
+    withdrawn.procedure_type = ProcedureTypeFactory(code="retired", name="Retired", active=False)
+    withdrawn.save()
+    empty = wait(unit)
+    empty.procedure_type = ProcedureTypeFactory(code="draft", name="Draft")
+    StageTemplate.objects.filter(procedure_type=empty.procedure_type).delete()
+    empty.save()
+    ready = wait(unit)
+    proposal = plan_propose(site=unit, day=TUESDAY, waiting_list=True, time_limit=2)
+    reasons = {row.key: row.reason for row in proposal.rows}
+    assert reasons == {
+        f"entry:{withdrawn.pk}": "the procedure type is no longer offered",
+        f"entry:{empty.pk}": "the procedure type has no stages set up",
+        f"entry:{ready.pk}": "",
+    }
