@@ -11,8 +11,8 @@ first free unit of each kind in name order, first free surgeon in name order), s
 without the optimiser is the plan the booking pages would have made one case at a time.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import UTC, datetime
 
 from .. import timing
@@ -72,7 +72,8 @@ class Shape:
     surgeon_spans: tuple[tuple[int, int], ...]
 
 
-def shape_of(rules: Sequence[StageRule], levels: int, site: SiteRules) -> Shape:
+@lru_cache(maxsize=256)
+def shape_of(rules: tuple[StageRule, ...], levels: int, site: SiteRules) -> Shape:
     times = timing.case_times(rules, levels, ORIGIN, site)
 
     def minutes(instant: datetime) -> int:
