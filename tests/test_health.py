@@ -222,3 +222,13 @@ def test_production_does_not_redirect_the_probe_to_https():
     probe, login = json.loads(result.stdout.strip().splitlines()[-1])
     assert probe != 301
     assert login == 301
+
+
+def test_a_probe_costs_two_queries_whatever_the_outbox_holds(
+    client, unit, front_desk, file_broker, django_assert_num_queries
+):
+    book_a_case(front_desk)
+    assert Reminder.objects.count() > 3
+    with django_assert_num_queries(2):  # SELECT 1, and the oldest due message
+        status, _ = health(client)
+    assert status == 200
