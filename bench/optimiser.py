@@ -108,7 +108,7 @@ def main() -> int:
         ))
         if score(day, plan) < score(day, greedy):
             failures.append(f"worse than greedy on {cases}/{rooms}/{bays}")
-        if seconds > args.time_limit + 2:
+        if seconds > args.time_limit:
             failures.append(f"{seconds:.1f} s over the limit on {cases}/{rooms}/{bays}")
         if (cases, rooms, bays) == GOAL_DAY:
             length_g = greedy.end_of_day - OPENS
@@ -120,7 +120,8 @@ def main() -> int:
                   f"({'met' if met else 'NOT met'})")
             if not met:
                 failures.append("40-case 2-room 6-bay day: no extra case and <10% earlier")
-    _goal_day_over_seeds(args)
+    if args.seeds:
+        _goal_day_over_seeds(args)
     print("goals: " + ("all met" if not failures else "; ".join(failures)))
     return 0
 

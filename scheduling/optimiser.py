@@ -45,6 +45,7 @@ from .plan.day import (
 )
 
 TIME_LIMIT_SECONDS = 10.0
+READ_SECONDS = 0.1
 
 
 def _weights(day: DayInput) -> dict[str, int]:
@@ -73,15 +74,17 @@ def score(day: DayInput, plan: Plan) -> tuple[int, int, int]:
 
 
 def plan_day(day: DayInput, *, time_limit: float = TIME_LIMIT_SECONDS, workers: int = 2) -> Plan:
+    began = time.monotonic()
     greedy = greedy_plan(day)
     greedy.score = score(day, greedy)
     if day.opens is None or not day.requests:
         return greedy
-    began = time.monotonic()
     model = _Model(day)
     model.hint(greedy)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
+    # The limit is the manager's wait: building the model and reading the answer count too.
+    spent = time.monotonic() - began
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit - spent - READ_SECONDS)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = 7
     status = solver.solve(model.model)
