@@ -48,7 +48,10 @@ def reminders_dispatch(*, now: datetime | None = None, limit: int = BATCH) -> in
     """Claim one batch of due reminders and send each. Returns how many were claimed."""
     ids = reminders_claim(now=now or timezone.now(), limit=limit)
     for reminder_id in ids:
-        reminder_send(reminder_id)
+        outcome = reminder_send(reminder_id)
+        # Ids and statuses only: never the recipient or the text.
+        log.info("reminder %s %s", reminder_id, outcome,
+                 extra={"reminder_id": reminder_id, "outcome": str(outcome)})
     return len(ids)
 
 

@@ -229,6 +229,8 @@ def test_the_worker_logs_json_lines_with_the_task_and_no_phone_or_text(tmp_path,
     assert task["outcome"] == "SUCCESS"
     assert task["result"] == 3
     assert task["duration_ms"] >= 0
+    sends = {line["reminder_id"]: line["outcome"] for line in lines if "reminder_id" in line}
+    assert sends == {reminder_id: "sent" for reminder_id in ids}
     for line in lines:
         assert not {"args", "kwargs", "return_value"} & set(line.get("data") or {}), line
     for detail in [*phones, "Margaret", "Worker0", text[:30], text[-30:]]:
