@@ -31,6 +31,7 @@ from scheduling.plan.day import (  # noqa: E402
     greedy_plan,
     peak,
 )
+from scheduling.plan.whatif import WHAT_IFS, what_if_run  # noqa: E402
 from scheduling.timing import SiteRules  # noqa: E402
 
 SITE = SiteRules(zone=ZoneInfo("America/New_York"))
@@ -53,7 +54,8 @@ def generated_day(cases: int, rooms: int, bays: int, *, seed: int, hours: int) -
                 rank=rng.choices([3, 2, 1], [1, 2, 7])[0])
         for i in range(cases)
     ]
-    return DayInput(OPENS, closes, SITE, tuple(units), tuple(shifts), tuple(requests))
+    return DayInput(OPENS, closes, SITE, tuple(units), tuple(shifts), tuple(requests),
+                    noon=OPENS + 5 * 60)
 
 
 def hm(minutes: int | None) -> str:
@@ -120,6 +122,10 @@ def main() -> int:
                   f"({'met' if met else 'NOT met'})")
             if not met:
                 failures.append("40-case 2-room 6-bay day: no extra case and <10% earlier")
+            for name in WHAT_IFS:
+                result = what_if_run(day, plan, name, time_limit=args.time_limit)
+                print(f"  what if {name}: {result.more_cases:+d} case(s), end of day "
+                      f"{hm(result.end_of_day)} {result.note}".rstrip())
     if args.seeds:
         _goal_day_over_seeds(args)
     print("goals: " + ("all met" if not failures else "; ".join(failures)))
