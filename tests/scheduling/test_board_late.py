@@ -2,8 +2,6 @@
 through the HTTP client: who may use it, and bad input. The browser test is
 test_browser_board_late.py."""
 
-from datetime import timedelta
-
 import pytest
 
 from notifications.models import MessageKind, Reminder
@@ -11,6 +9,7 @@ from scheduling import roles
 from scheduling.models import Case, CaseStatus
 from tests.conftest import build_unit, case_payload, client_for
 from tests.factories import UserFactory
+from tests.notifications.test_running_late import run_late
 
 pytestmark = pytest.mark.django_db
 URL = "/board/tell-late/"
@@ -33,19 +32,6 @@ def book_day(count: int) -> list[Case]:
         minutes += 15
     assert len(cases) == count
     return cases
-
-
-def run_late(clock, case: Case, minutes: int) -> None:
-    """The case's procedure began `minutes` late and is under way, five minutes in."""
-    procedure = case.stages.get(kind="procedure")
-    began = procedure.planned_start + timedelta(minutes=minutes)
-    for stage in case.stages.filter(position__lt=procedure.position):
-        stage.actual_start, stage.actual_end = stage.planned_start, began
-        stage.save()
-    procedure.actual_start = began
-    procedure.save()
-    Case.objects.filter(pk=case.pk).update(status=CaseStatus.IN_PROCEDURE)
-    clock.move_to(began + timedelta(minutes=5))
 
 
 def logged_in(client, site, role=roles.NURSE):

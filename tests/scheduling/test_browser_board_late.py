@@ -13,7 +13,8 @@ from notifications.models import MessageKind, Reminder
 from scheduling import roles
 from tests.conftest import log_in
 from tests.factories import UserFactory
-from tests.scheduling.test_board_late import book_day, run_late
+from tests.notifications.test_running_late import run_late
+from tests.scheduling.test_board_late import book_day
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEW_YORK = ZoneInfo("America/New_York")
