@@ -1,7 +1,8 @@
 """A realistic unit for the API fuzzer: the main site with its rooms and bays, a surgeon, the
 vertebroplasty type, cases today and tomorrow (one checked in, one cancelled), their reminders
-(one failed), and a text waiting on the needs-a-call list; and one member of staff who holds
-every role at the site, so generated requests get past authorization to the code behind it."""
+(one failed), a text on the needs-a-call list and a patient on the waiting list; and one member
+of staff who holds every role at the site, so that generated requests get past authorization
+to the code behind it."""
 
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from notifications.models import InboundKind, InboundMessage, Reminder, ReminderStatus
 from scheduling import roles
 from scheduling.models import Case, Site
-from tests.conftest import build_unit, case_payload, client_for
+from tests.conftest import CLEAR_SCREENING, build_unit, case_payload, client_for
 from tests.factories import UserFactory
 
 MONDAY = "2026-03-02"  # today under the frozen clock
@@ -35,6 +36,7 @@ class FuzzUnit:
     case_ids: list[int]
     reminder_ids: list[int]
     inbound_ids: list[int]
+    waiting_ids: list[int]
 
     def ids_for(self, path: str) -> list[int]:
         """Real objects behind `{id}` in a path."""
@@ -42,6 +44,8 @@ class FuzzUnit:
             return self.inbound_ids
         if path.startswith("/api/v1/messages/"):
             return self.reminder_ids
+        if path.startswith("/api/v1/waiting-list/"):
+            return self.waiting_ids
         return self.case_ids
 
 
@@ -66,6 +70,12 @@ def fuzz_unit(db) -> FuzzUnit:
         from_phone="+12125550100", body="Can I bring my daughter?", kind=InboundKind.OTHER,
         case=Case.objects.get(pk=case_ids[3]), provider_message_id="SM-fuzz-1",
     )
+    waiting = clerk.post("/api/v1/waiting-list/", {
+        "site": site.code, "patient_id": Case.objects.get(pk=case_ids[5]).patient_id,
+        "procedure_type": "vertebroplasty", "levels": 1, "earliest_date": TUESDAY,
+        "latest_date": "2026-03-20", "priority": "urgent", "screening": CLEAR_SCREENING,
+    }, format="json")
+    assert waiting.status_code == 201, waiting.json()
     user = UserFactory(roles=list(roles.ALL_ROLES))
     user.sites.set([site])
     return FuzzUnit(
@@ -74,6 +84,7 @@ def fuzz_unit(db) -> FuzzUnit:
         case_ids=case_ids,
         reminder_ids=list(Reminder.objects.order_by("id").values_list("id", flat=True)),
         inbound_ids=[inbound.pk],
+        waiting_ids=[waiting.json()["id"]],
     )
 
 

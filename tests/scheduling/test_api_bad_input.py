@@ -180,3 +180,29 @@ def test_the_board_is_described_by_its_schema_and_answers_as_described(
     assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Board"}
     described = schemathesis.openapi.from_wsgi("/api/schema/", application)
     described["/api/v1/board/"]["GET"].validate_response(board)
+
+
+@pytest.mark.parametrize("method, path", [("delete", "/api/v1/sites/"),
+                                          ("put", "/api/v1/board/?site=main"),
+                                          ("patch", "/api/v1/cases/1/")])
+def test_a_method_an_operation_does_not_have_answers_405_not_403(unit, method, path):
+    """The role check used to run first and refuse a method no one may use as if it were a
+    question of role."""
+    response = getattr(client_for(roles.NURSE), method)(path)
+
+    assert_error(response, 405, "method_not_allowed")
+    assert getattr(APIClient(), method)(path).status_code == 405
+
+
+def test_the_api_takes_json_only_and_its_schema_says_so(unit, front_desk):
+    """A form or multipart body used to be parsed too, and an unparseable one read as empty."""
+    response = front_desk.post("/api/v1/cases/", {"site": "main", "levels": "1"},
+                               format="multipart")
+
+    assert_error(response, 415, "unsupported_media_type")
+    document = schema()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if content and path != TOKEN:
+                assert list(content) == ["application/json"], (method, path)
