@@ -153,7 +153,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "scheduling.api.errors.schema_document_unmatched_addresses",
+        "scheduling.api.errors.schema_document_shared_errors",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "scheduling.models.Channel",

@@ -85,16 +85,24 @@ def not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
-def schema_document_unmatched_addresses(result, generator, request, public):
-    """drf-spectacular post-processing: an operation with a path parameter answers 404 (above)
-    when the address does not fit the parameter (a case id that is not a number) even where its
-    view names no 404 of its own, so the schema says so for every such operation."""
+def _error_response(description: str) -> dict:
+    return {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "description": description,
+    }
+
+
+def schema_document_shared_errors(result, generator, request, public):
+    """drf-spectacular post-processing: the answers every operation of a kind can give whatever
+    its view documents. With a path parameter, 404 when the address does not fit it (a case id
+    that is not a number, handler404 above); with a body, 415 when it is not JSON."""
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
+            responses = operation["responses"]
             if any(p.get("in") == "path" for p in operation.get("parameters", [])):
-                operation["responses"].setdefault("404", {
-                    "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/Error"}}},
-                    "description": "No such object (`not_found`).",
-                })
+                responses.setdefault("404", _error_response("No such object (`not_found`)."))
+            if "requestBody" in operation:
+                responses.setdefault(
+                    "415", _error_response("The body is not JSON (`unsupported_media_type`).")
+                )
     return result

@@ -206,3 +206,5 @@ def test_the_api_takes_json_only_and_its_schema_says_so(unit, front_desk):
             content = operation.get("requestBody", {}).get("content", {})
             if content and path != TOKEN:
                 assert list(content) == ["application/json"], (method, path)
+            if content:
+                assert "415" in operation["responses"], (method, path)
