@@ -352,3 +352,39 @@ def test_a_running_cement_set_counts_down_and_alerts_when_its_time_is_up(unit, f
     late = board_at(63).decode()
     assert "Cement set: time up +3 min" in late
     assert 'class="timer timer-up" role="alert"' in late
+
+
+def test_a_patient_a_message_did_not_reach_is_flagged_on_the_board(client, unit):
+    from notifications.models import Reminder, ReminderStatus
+
+    reached, missed = book("MRN-1"), book("MRN-2")
+    Reminder.objects.filter(pk=missed.reminders.first().pk).update(status=ReminderStatus.FAILED)
+
+    flags = {case["id"]: case["flags"] for case in board_json(unit)["cases"]}
+
+    assert "not_reached" in flags[missed.pk] and "not_reached" not in flags[reached.pk]
+    staff(client, unit, roles.NURSE)
+    html = client.get("/board/", {"date": TUESDAY.isoformat()}).content.decode()
+    row = html[html.index(f'id="case-{missed.pk}"'):]
+    assert "Not reached" in row[: row.index("</tr>")]
+
+
+def test_the_board_reads_each_instant_as_stored_to_the_microsecond(unit):
+    (case,) = cases_made(unit, TUESDAY, 1)
+    started = ny(TUESDAY, 7, 1) + timedelta(microseconds=123457)
+    Stage.objects.filter(case=case, kind=StageKind.PRE_OP).update(actual_start=started)
+
+    board = day_board_get(unit, TUESDAY, ny(TUESDAY, 7, 30))
+
+    [line] = board.cases
+    stored = {
+        stage.kind: (stage.planned_start, stage.planned_end, stage.held_until, stage.actual_start)
+        for stage in Stage.objects.filter(case=case)
+    }
+    for stage, *_ in line.stages:
+        assert (stage.planned_start, stage.planned_end, stage.held_until, stage.actual_start) == (
+            stored[stage.kind]
+        )
+        assert stage.planned_start.utcoffset() == timedelta(0)
+    assert line.stages[0][0].actual_start == started
+    assert line.case.arrival_at == Case.objects.get(pk=case.pk).arrival_at
