@@ -34,6 +34,9 @@ from scheduling.plan.day import (  # noqa: E402
 from scheduling.plan.whatif import WHAT_IFS, what_if_run  # noqa: E402
 from scheduling.timing import SiteRules  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import emit, figure  # noqa: E402
+
 SITE = SiteRules(zone=ZoneInfo("America/New_York"))
 OPENS = 29_531_340  # Thursday 26 February 2026, 07:00 in New York, in minutes since 1970
 DAYS = [(20, 2, 4), (20, 3, 6), (40, 2, 6), (40, 3, 8), (60, 3, 6), (60, 4, 10)]
@@ -65,7 +68,7 @@ def hm(minutes: int | None) -> str:
     return f"{local // 60:02d}:{local % 60:02d}"
 
 
-def _goal_day_over_seeds(args) -> None:
+def _goal_day_over_seeds(args) -> dict:
     """The goal day for seeds 1..N: where the goal is missed, is the greedy plan already the
     best there is (the solver proved its own plan optimal and no better)?"""
     met = proven = short = 0
@@ -82,6 +85,8 @@ def _goal_day_over_seeds(args) -> None:
             short += 1
     print(f"  goal day over seeds 1-{args.seeds}: goal met on {met}; greedy proven already "
           f"optimal on {proven}; better than greedy but short of the goal on {short}")
+    return figure(f"goal day over seeds 1-{args.seeds}: met / greedy proven optimal / short",
+                  f"{met} / {proven} / {short}")
 
 
 def main() -> int:
@@ -97,6 +102,9 @@ def main() -> int:
               "status")
     print("{:>5} {:>5} {:>4} {:>10} {:>13} {:>12} {:>7}  {}".format(*header))
     failures = []
+    worse = 0
+    slowest = 0.0
+    goal_figures = []
     for cases, rooms, bays in DAYS:
         day = generated_day(cases, rooms, bays, seed=args.seed, hours=args.hours)
         greedy = greedy_plan(day)
@@ -108,7 +116,9 @@ def main() -> int:
             f"{hm(greedy.end_of_day)}/{hm(plan.end_of_day)}",
             f"{peak(day, greedy)}/{peak(day, plan)}", seconds, plan.status,
         ))
+        slowest = max(slowest, seconds)
         if score(day, plan) < score(day, greedy):
+            worse += 1
             failures.append(f"worse than greedy on {cases}/{rooms}/{bays}")
         if seconds > args.time_limit:
             failures.append(f"{seconds:.1f} s over the limit on {cases}/{rooms}/{bays}")
@@ -122,13 +132,22 @@ def main() -> int:
                   f"({'met' if met else 'NOT met'})")
             if not met:
                 failures.append("40-case 2-room 6-bay day: no extra case and <10% earlier")
+            goal_figures.append(figure(
+                f"40-case 2-room 6-bay day (seed {args.seed}): extra cases / end earlier",
+                f"{more:+d} / {earlier:.0%}", goal=">= +1 or >= 10%", met=met))
             for name in WHAT_IFS:
                 result = what_if_run(day, plan, name, time_limit=args.time_limit)
                 print(f"  what if {name}: {result.more_cases:+d} case(s), end of day "
                       f"{hm(result.end_of_day)} {result.note}".rstrip())
     if args.seeds:
-        _goal_day_over_seeds(args)
+        goal_figures.append(_goal_day_over_seeds(args))
     print("goals: " + ("all met" if not failures else "; ".join(failures)))
+    emit("optimiser", [
+        figure("days where the planner is worse than greedy", worse, goal="0", met=worse == 0),
+        *goal_figures,
+        figure("longest solve", round(slowest, 2), unit=" s", goal=f"<= {args.time_limit:g} s",
+               met=slowest <= args.time_limit),
+    ])
     return 0
 
 

@@ -21,6 +21,7 @@ import sys
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
 
+from results import emit, figure
 from throwaway import Unavailable, throwaway_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
@@ -51,6 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     for (url, label), (times, queries) in rows.items():
         print(f"{url:<28}{label:>10}{statistics.median(times):>12.0f}{max(times):>10.0f}"
               f"{queries:>9}")
+    page = {label: (times, queries) for (url, label), (times, queries) in rows.items()
+            if not url.endswith(".csv")}
+    same = len({queries for _, queries in page.values()}) == 1
+    emit("reports", [
+        *[figure(f"/reports/ median, {label}", round(statistics.median(times)), unit=" ms")
+          for label, (times, _) in page.items()],
+        figure("/reports/ queries, 4 vs 52 weeks",
+               " vs ".join(str(queries) for _, queries in page.values()), goal="equal", met=same),
+    ])
     return 0
 
 
