@@ -227,8 +227,8 @@ def print_report(r: dict, *, server: str, database: str, args) -> None:
           "(dropped at the end)")
     print(f"Unit: {ROOMS} procedure rooms, {ROOMS} pre-op bays, {ROOMS} recovery bays "
           f"({3 * ROOMS} board rows), open {OPENS:%H:%M}-{CLOSES:%H:%M} America/New_York.")
-    print(f"Day {DAY} at two such sites, one with {args.small} cases, one with {args.big}; measured "
-          f"at {NOW_AT:%H:%M} (morning stages done, every 7th case 20 min late).")
+    print(f"Day {DAY} at two such sites, one with {args.small} cases, one with {args.big}; "
+          f"measured at {NOW_AT:%H:%M} (morning stages done, every 7th case 20 min late).")
     print(f"{args.calls} timed calls per row, the four rows in turn, after {args.warmup} untimed "
           "ones; Django test client in-process, so server time without the network.")
     print()

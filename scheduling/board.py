@@ -2,8 +2,9 @@
 
 `day_board_get` costs four queries for 5 cases or 300: the site's rooms and bays, its opening
 hours that weekday, the day's cases with their patients (and the INR-check and not-reached flags
-as subqueries), and the day's stages, both as plain rows (board_rows.py). Everything after that is arithmetic in
-Python, on UTC instants; the page and the JSON format what they show themselves.
+as subqueries), and the day's stages, both as plain rows (board_rows.py). Everything after that
+is arithmetic in Python, on UTC instants; the page and the JSON format what they show
+themselves.
 """
 
 import math

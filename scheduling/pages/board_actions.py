@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .. import roles, selectors
-from ..board import STAGE_LABELS, CaseLine, DayBoard, day_board_get
+from ..board import STAGE_LABELS, CaseLine, DayBoard
 from ..errors import SchedulingError
 from ..models import RELEASED_STATUSES, Case, CaseEvent, CaseStatus, StageKind
 from ..services import tracking

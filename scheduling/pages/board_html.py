@@ -14,9 +14,8 @@ from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 
 from ..board import STAGE_LABELS, Block, CaseLine, DayBoard
-from ..models import CaseStatus
 
-STATUS_LABELS = dict(CaseStatus.choices)
+UNDO_CLASS = "button-secondary step-undo"
 
 
 def board_html_attach(board: DayBoard, *, request, case_url: str, refresh_seconds: int) -> None:
@@ -81,7 +80,7 @@ def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> SafeString:
     name = escape(f"{patient.last_name}, {patient.first_name}")
     link = f'<a href="{case_url}{case.pk}/">'
     moved = f'<br><span class="muted">{line.procedure_moved}</span>' if line.procedure_moved else ""
-    status = STATUS_LABELS[case.status]
+    status = case.get_status_display()  # a BoardCase's: a dict, nothing to escape
     if line.late:
         status += f'<br><strong class="late-label">late +{line.delay_minutes} min</strong>'
     if line.timer:
@@ -102,7 +101,7 @@ def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> SafeString:
     )
     steps = "".join(
         f'<form method="post" action="{escape(step.url)}" class="board-step">{hidden}'
-        f'<button type="submit" class="{"button-secondary step-undo" if step.undo else "step-next"}"'
+        f'<button type="submit" class="{UNDO_CLASS if step.undo else "step-next"}"'
         f' data-step="{step.action}" aria-label="{escape(step.label)}: {name}">'
         f"{escape(step.label)}</button></form>"
         for step in line.steps
