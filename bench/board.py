@@ -25,6 +25,7 @@ import sys
 from datetime import date, datetime, time, timedelta
 from time import perf_counter
 
+from results import emit, figure
 from throwaway import Unavailable, throwaway_database
 from zoneinfo import ZoneInfo
 
@@ -243,16 +244,27 @@ def print_report(r: dict, *, server: str, database: str, args) -> None:
                   f"{r['bytes'][(kind, code)] / 1024:>6.0f}")
     print()
     print(f"{'goal':<40} {'value':>8}  target")
-    for kind, label in [("page", "page"), ("json", "JSON")]:
-        ratio = statistics.median(r["times"][(kind, BIG)]) / statistics.median(
-            r["times"][(kind, SMALL)]
-        )
+    figures = []
+    calls = [("page", "page", "GET /board/"), ("json", "JSON", "GET /api/v1/board/")]
+    for kind, label, path in calls:
+        small, big = (statistics.median(r["times"][(kind, code)]) for code in (SMALL, BIG))
+        ratio = big / small
         met = "met" if ratio <= GOAL_RATIO else "MISSED"
         print(f"{f'{label}: {args.big} cases / {args.small} cases, time':<40} {ratio:>7.2f}x  "
               f"<= {GOAL_RATIO}x  {met}")
         same = r["queries"][(kind, SMALL)] == r["queries"][(kind, BIG)]
         print(f"{f'{label}: queries, {args.small} vs {args.big} cases':<40} "
               f"{'equal' if same else 'differ':>8}  equal  {'met' if same else 'MISSED'}")
+        figures += [
+            figure(f"{path} median, {args.small} cases", round(small, 2), unit="ms"),
+            figure(f"{path} median, {args.big} cases", round(big, 2), unit="ms"),
+            figure(f"{label}: {args.big} / {args.small} cases, time", round(ratio, 2), unit="x",
+                   goal=f"<= {GOAL_RATIO}x", met=ratio <= GOAL_RATIO),
+            figure(f"{label}: queries, {args.small} vs {args.big} cases",
+                   f"{r['queries'][(kind, SMALL)]} vs {r['queries'][(kind, BIG)]}",
+                   goal="equal", met=same),
+        ]
+    emit("board", figures)
 
 
 if __name__ == "__main__":
