@@ -3,7 +3,7 @@
 from datetime import date
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from .. import roles, selectors
 from ..errors import SchedulingError
-from ..models import RELEASED_STATUSES
+from ..models import RELEASED_STATUSES, WaitingPriority
 from ..plan.backfill import backfill_suggestions
 from ..plan.loader import instant
 from ..plan.proposal import Proposal, plan_apply, plan_propose
@@ -54,6 +54,29 @@ class ProposalSerializer(serializers.Serializer):
     solve_seconds = serializers.FloatField()
     rows = RowSerializer(many=True)
     what_if = serializers.DictField(allow_null=True)
+
+
+class AppliedSerializer(serializers.Serializer):
+    applied = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The ids of the cases booked or moved."
+    )
+
+
+class SuggestionSerializer(serializers.Serializer):
+    entry = serializers.IntegerField(help_text="The waiting-list entry.")
+    patient = serializers.CharField()
+    priority = serializers.ChoiceField(WaitingPriority.choices)
+    procedure_type = serializers.CharField()
+    levels = serializers.IntegerField()
+    procedure_start = serializers.DateTimeField()
+    arrival_at = serializers.DateTimeField()
+    room = serializers.CharField()
+
+
+class BackfillSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    released = serializers.BooleanField(help_text="Cancelled or a no-show: its time is free.")
+    suggestions = SuggestionSerializer(many=True, help_text="Most urgent first.")
 
 
 def _day(value: str) -> date:
@@ -114,7 +137,7 @@ class PlanApplyView(APIView):
     @extend_schema(
         request=ApplyInput,
         responses={
-            200: OpenApiResponse(description="The ids of the cases booked or moved."),
+            200: AppliedSerializer,
             **ERRORS, **CONFLICT,
         },
         description="Book a proposal in one transaction; `plan_stale` if the day changed since.",
@@ -132,8 +155,7 @@ class CaseBackfillView(APIView):
     read_roles = (roles.FRONT_DESK, roles.ADMIN)
 
     @extend_schema(
-        responses={200: OpenApiResponse(description="Waiting-list patients who could take the "
-                                        "freed time, most urgent first."), **ERRORS},
+        responses={200: BackfillSerializer, **ERRORS},
         description="For a cancelled or no-show case: waiting-list patients whose window "
         "includes the day and who fit the freed room time. Empty for an active case.",
     )

@@ -208,3 +208,13 @@ def test_the_api_takes_json_only_and_its_schema_says_so(unit, front_desk):
                 assert list(content) == ["application/json"], (method, path)
             if content:
                 assert "415" in operation["responses"], (method, path)
+
+
+def test_every_answer_with_a_body_documents_its_shape():
+    """The board, backfill and plan-apply answers used to document no body, so nothing checked
+    what they send (the fuzzer validates every answer against these shapes)."""
+    for path, operations in schema()["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                if status != "204":
+                    assert "schema" in answer["content"]["application/json"], (method, path, status)
