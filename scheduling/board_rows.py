@@ -97,7 +97,7 @@ def cases_of_day(site: Site, day: date) -> list[BoardCase]:
     )
     return [
         BoardCase(*row[:PATIENT_AT], BoardPatient(*row[PATIENT_AT:]), site)
-        for row in _rows(query)
+        for row in values_rows(query)
     ]
 
 
@@ -108,10 +108,12 @@ def stages_of_day(site: Site, day: date) -> list[StageFacts]:
         .order_by("case_id", "position")
         .values_list(*STAGE_COLUMNS)
     )
-    return [StageFacts(*row) for row in _rows(query)]
+    return [StageFacts(*row) for row in values_rows(query)]
 
 
-def _rows(query: QuerySet) -> list[tuple]:
+def values_rows(query: QuerySet) -> list[tuple]:
+    """The rows of a values_list query; on PostgreSQL timestamps are read by psycopg's C loader,
+    several times faster than Django's for the thousands a busy day or a year of reports holds."""
     if connection.vendor != "postgresql":
         return list(query)
     from psycopg.types.datetime import TimestamptzLoader

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 
 from .. import timing
-from ..board_rows import _rows as fast_rows
+from ..board_rows import values_rows
 from ..models import OpeningHours, Resource, ResourceKind, Site, Stage, StageKind
 from .period import Period, minutes_between, percent, week_of
 
@@ -293,7 +293,7 @@ def stage_rows(site: Site, period: Period, fields: tuple[str, ...], *, order=(),
         .order_by(*order)
         .values_list(*fields)
     )
-    return [dict(zip(fields, row)) for row in fast_rows(query)]
+    return [dict(zip(fields, row)) for row in values_rows(query)]
 
 
 def _overlap(start: datetime, end: datetime, window: tuple[datetime, datetime]) -> float:
