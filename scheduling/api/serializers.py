@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from ..models import Case, CaseMedication, Channel, ProcedureType, Site, Stage, StageTemplate
+from .json_input import JsonInput
 
 MAX_ID = 2**63 - 1
 
@@ -169,7 +170,7 @@ class HeldMedicationSerializer(serializers.ModelSerializer):
         fields = ["drug", "name", "hold_starts_on", "inr_check"]
 
 
-class ScreeningSerializer(serializers.Serializer):
+class ScreeningSerializer(JsonInput):
     active_infection = serializers.BooleanField()
     fracture_painful = serializers.BooleanField()
     bleeding_disorder = serializers.BooleanField()
@@ -257,7 +258,7 @@ class CaseSerializer(serializers.ModelSerializer):
 # Input
 
 
-class PatientInput(serializers.Serializer):
+class PatientInput(JsonInput):
     first_name = serializers.CharField(max_length=80)
     last_name = serializers.CharField(max_length=80)
     date_of_birth = serializers.DateField()
@@ -268,12 +269,12 @@ class PatientInput(serializers.Serializer):
     language = serializers.CharField(max_length=8, default="en")
 
 
-class DriverInput(serializers.Serializer):
+class DriverInput(JsonInput):
     name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
-class CaseCreateInput(serializers.Serializer):
+class CaseCreateInput(JsonInput):
     site = serializers.CharField(max_length=50)
     procedure_type = serializers.CharField(max_length=50)
     levels = serializers.IntegerField(min_value=-MAX_ID, max_value=MAX_ID)
@@ -301,12 +302,12 @@ class CaseCreateInput(serializers.Serializer):
         return attrs
 
 
-class RescheduleInput(serializers.Serializer):
+class RescheduleInput(JsonInput):
     start = AwareDateTimeField(required=False, help_text="New procedure start, with UTC offset.")
     date = serializers.DateField(required=False, help_text="New date; earliest free slot.")
 
 
-class CancelInput(serializers.Serializer):
+class CancelInput(JsonInput):
     reason = serializers.CharField(max_length=2000, allow_blank=True)
 
 
@@ -330,7 +331,7 @@ class CaseListQuery(serializers.Serializer):
     date = serializers.DateField(required=False)
 
 
-class TokenInput(AuthTokenSerializer):
+class TokenInput(JsonInput, AuthTokenSerializer):
     """A login's sizes are checked before the credentials are: an over-long username would
     otherwise reach the failed-login record (255 characters) and fail there."""
 

@@ -218,3 +218,39 @@ def test_every_answer_with_a_body_documents_its_shape():
             for status, answer in operation["responses"].items():
                 if status != "204":
                     assert "schema" in answer["content"]["application/json"], (method, path, status)
+
+
+# Values of the wrong JSON type
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"levels": "1"}, "levels"),
+    ({"levels": True}, "levels"),
+    ({"site": 7}, "site"),
+    ({"medications": [12]}, "medications"),
+    ({"patient": {"first_name": 5}}, "patient.first_name"),
+    ({"screening": {"traumatic": 0}}, "screening.traumatic"),
+    ({"screening": {"conservative_treatment_weeks": "8"}}, "screening.conservative_treatment_weeks"),
+    ({"date": 20260303}, "date"),
+])
+def test_a_value_of_the_wrong_json_type_is_refused_not_converted(unit, front_desk, overrides,
+                                                                   field):
+    from scheduling.models import Case
+    from tests.conftest import case_payload
+
+    payload = case_payload()
+    for name, value in overrides.items():
+        payload[name] = payload[name] | value if isinstance(value, dict) else value
+
+    assert_error(front_desk.post("/api/v1/cases/", payload), 400, "invalid", field)
+    assert not Case.objects.exists()
+
+
+def test_a_cancel_reason_sent_as_a_number_is_refused_and_the_case_kept(unit, front_desk):
+    from tests.conftest import case_payload
+
+    case = front_desk.post("/api/v1/cases/", case_payload()).json()
+    refused = front_desk.post(f"/api/v1/cases/{case['id']}/cancel/", {"reason": -5.2e16})
+
+    assert_error(refused, 400, "invalid", "reason")
+    assert front_desk.get(f"/api/v1/cases/{case['id']}/").json()["status"] == "booked"
