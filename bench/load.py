@@ -19,12 +19,10 @@ reloading the whole page now and then. Everything is stopped and removed at the 
 import argparse
 import os
 import random
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -34,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 from results import emit, figure
-from services import PrivatePostgres, ServiceError, free_port, stopping
+from services import PrivatePostgres, ServiceError, close_django, free_port, run_privately
 from wide_unit import CLEAR_SCREENING, PASSWORD, django_migrated, staff_create, unit_build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,10 +60,6 @@ WHERE ca.status <> ALL(%(released)s) AND cb.status <> ALL(%(released)s)
 """
 
 
-class BenchError(Exception):
-    pass
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, help="seconds of load (default 300)")
@@ -90,50 +84,36 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, AssertionError):
         parser.error("--mix takes three numbers, e.g. 60/25/15")
 
-    with stopping():
-        pg = server = None
-        tmp = Path(tempfile.mkdtemp(prefix="vertebro-load-"))
-        try:
-            pg = PrivatePostgres().start()
-            pg.create_database("vertebro_load")
-            url = pg.url("vertebro_load")
-            django_migrated(url)
-            setup = seed(args)
-            server = Gunicorn(url, args, tmp).start(setup["clerks"][0][1])
-            stats = Stats()
-            load_before = os.getloadavg()
-            seconds = run_load(args, server.base, setup, stats)
-            load_after = os.getloadavg()
-            server.stop()
-            report = {
-                "seconds": seconds,
-                "stats": stats,
-                "database": database_figures(),
-                "load": (load_before[0], load_after[0]),
-                "server_log": server.log_tail() if stats.server_errors() else "",
-            }
-        except (ServiceError, BenchError) as exc:
-            print(f"bench failed: {exc}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            print("interrupted; servers stopped", file=sys.stderr)
-            return 130
-        finally:
-            if server is not None:
-                server.stop()
-            _close_django()
-            if pg is not None:
-                pg.stop()
-            shutil.rmtree(tmp, ignore_errors=True)
-    print_report(report, args)
-    return 0
+    status, report = run_privately(lambda stack, tmp: measure(args, stack, tmp),
+                                   prefix="vertebro-load-")
+    if report is not None:
+        print_report(report, args)
+    return status
 
 
-def _close_django() -> None:
-    if "django.db" in sys.modules:
-        from django.db import connections
-
-        connections.close_all()
+def measure(args, stack, tmp: Path) -> dict:
+    pg = PrivatePostgres().start()
+    stack.callback(pg.stop)
+    stack.callback(close_django)
+    pg.create_database("vertebro_load")
+    url = pg.url("vertebro_load")
+    django_migrated(url)
+    setup = seed(args)
+    server = Gunicorn(url, args, tmp)
+    stack.callback(server.stop)
+    server.start(setup["clerks"][0][1])
+    stats = Stats()
+    load_before = os.getloadavg()
+    seconds = run_load(args, server.base, setup, stats)
+    load_after = os.getloadavg()
+    server.stop()
+    return {
+        "seconds": seconds,
+        "stats": stats,
+        "database": database_figures(),
+        "load": (load_before[0], load_after[0]),
+        "server_log": server.log_tail() if stats.server_errors() else "",
+    }
 
 
 def seed(args) -> dict:
@@ -174,7 +154,7 @@ class Gunicorn:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise BenchError(f"gunicorn exited with {self.process.returncode}\n"
+                raise ServiceError(f"gunicorn exited with {self.process.returncode}\n"
                                  f"{self.log_tail()}")
             try:
                 answer = requests.get(f"{self.base}/api/v1/sites/", timeout=5,
@@ -184,7 +164,7 @@ class Gunicorn:
             except requests.RequestException:
                 pass
             time.sleep(0.3)
-        raise BenchError(f"gunicorn did not answer within 90 s\n{self.log_tail()}")
+        raise ServiceError(f"gunicorn did not answer within 90 s\n{self.log_tail()}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -22,8 +22,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 
@@ -50,6 +50,36 @@ def stopping() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def run_privately(body: Callable[[ExitStack, Path], dict], *, prefix: str,
+                  keep: bool = False) -> tuple[int, dict | None]:
+    """Call body(stack, tmp): what it puts on the stack (servers to stop, connections to close)
+    is undone in reverse order however the run ends, Ctrl-C and SIGTERM included, and the
+    temporary folder is removed (or, with `keep`, kept and named). Returns (exit status,
+    the body's report or None)."""
+    with stopping(), ExitStack() as stack:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix))
+        if keep:
+            stack.callback(print, f"logs kept in {tmp}", file=sys.stderr)
+        else:
+            stack.callback(shutil.rmtree, tmp, ignore_errors=True)
+        try:
+            return 0, body(stack, tmp)
+        except ServiceError as exc:
+            print(f"bench failed: {exc}", file=sys.stderr)
+            return 1, None
+        except KeyboardInterrupt:
+            print("interrupted; stopping the servers", file=sys.stderr)
+            return 130, None
+
+
+def close_django() -> None:
+    """Close this process's database connections (before its server stops or restarts)."""
+    if "django.db" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
 
 
 def _postgres_bin() -> Path:

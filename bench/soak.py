@@ -27,9 +27,7 @@ import argparse
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -37,7 +35,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from results import emit, figure
-from services import CeleryFleet, PrivatePostgres, PrivateRedis, ServiceError, stopping
+from services import CeleryFleet, PrivatePostgres, PrivateRedis, close_django, run_privately
 from wide_unit import Booker, django_migrated, staff_create, unit_build
 
 DISPATCH_TASK = "notifications.tasks.dispatch_due_reminders"
@@ -69,48 +67,27 @@ def main(argv: list[str] | None = None) -> int:
     args.kills = args.kills if args.kills is not None else (3 if args.quick else 5)
     args.settle = args.settle if args.settle is not None else (60.0 if args.quick else 420.0)
 
-    with stopping():
-        pg = redis = fleet = None
-        tmp = Path(tempfile.mkdtemp(prefix="vertebro-soak-"))
-        try:
-            pg = PrivatePostgres().start()
-            pg.create_database("vertebro_soak")
-            redis = PrivateRedis().start()
-            # Celery reads CELERY_BROKER_URL before any broker an app is given.
-            os.environ["CELERY_BROKER_URL"] = redis.url()
-            django_migrated(pg.url("vertebro_soak"))
-            fleet = CeleryFleet(database_url=pg.url("vertebro_soak"), broker_url=redis.url(),
-                                tmp=tmp, delay_ms=DELAY_MS)
-            report = run(args, pg, redis, fleet)
-        except ServiceError as exc:
-            print(f"bench failed: {exc}", file=sys.stderr)
-            if fleet is not None:
-                print(fleet.log_tails(), file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            print("interrupted; servers stopped", file=sys.stderr)
-            return 130
-        finally:
-            if fleet is not None:
-                fleet.stop_all()
-            _close_django()
-            if redis is not None:
-                redis.stop()
-            if pg is not None:
-                pg.stop()
-            if args.keep:
-                print(f"logs and sends kept in {tmp}", file=sys.stderr)
-            else:
-                shutil.rmtree(tmp, ignore_errors=True)
-    print_report(report, args)
-    return 0
+    status, report = run_privately(lambda stack, tmp: soak(args, stack, tmp),
+                                   prefix="vertebro-soak-", keep=args.keep)
+    if report is not None:
+        print_report(report, args)
+    return status
 
 
-def _close_django() -> None:
-    if "django.db" in sys.modules:
-        from django.db import connections
-
-        connections.close_all()
+def soak(args, stack, tmp: Path) -> dict:
+    pg = PrivatePostgres().start()
+    stack.callback(pg.stop)
+    stack.callback(close_django)
+    pg.create_database("vertebro_soak")
+    redis = PrivateRedis().start()
+    stack.callback(redis.stop)
+    # Celery reads CELERY_BROKER_URL before any broker an app is given.
+    os.environ["CELERY_BROKER_URL"] = redis.url()
+    django_migrated(pg.url("vertebro_soak"))
+    fleet = CeleryFleet(database_url=pg.url("vertebro_soak"), broker_url=redis.url(), tmp=tmp,
+                        delay_ms=DELAY_MS)
+    stack.callback(fleet.stop_all)
+    return run(args, pg, redis, fleet)
 
 
 def run(args, pg: PrivatePostgres, redis: PrivateRedis, fleet: CeleryFleet) -> dict:
@@ -214,13 +191,15 @@ def beat2_stop(*, fleet, log, **_) -> None:
 
 
 def redis_restart(*, redis, fleet, log, **_) -> None:
+    fleet.sender(timeout=35)  # in the middle of a batch, if one comes
     redis.restart()
     fleet.marks["redis restart"] = fleet.record_size()
     log("Redis killed and started again (empty)")
 
 
 def postgres_restart(*, pg, fleet, log, **_) -> None:
-    _close_django()  # this thread's own connection would be cut too
+    close_django()  # this thread's own connection would be cut too
+    fleet.sender(timeout=35)  # in the middle of a batch, if one comes
     pg.restart()
     fleet.marks["PostgreSQL restart"] = fleet.record_size()
     log("PostgreSQL restarted (fast: connections cut)")
