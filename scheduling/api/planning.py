@@ -16,19 +16,20 @@ from ..plan.backfill import backfill_suggestions
 from ..plan.loader import instant
 from ..plan.proposal import Proposal, plan_apply, plan_propose
 from ..plan.whatif import WHAT_IFS
+from .json_input import JsonInput
 from .views import CONFLICT, ERRORS
 
 PLAN_ROLES = (roles.ADMIN,)
 
 
-class ProposeInput(serializers.Serializer):
+class ProposeInput(JsonInput):
     waiting_list = serializers.BooleanField(default=True)
     allow_move_told = serializers.BooleanField(default=False)
     time_limit = serializers.FloatField(default=10.0, min_value=0.1, max_value=30.0)
     what_if = serializers.ChoiceField(sorted(WHAT_IFS), required=False)
 
 
-class ApplyInput(serializers.Serializer):
+class ApplyInput(JsonInput):
     token = serializers.CharField(max_length=20000)
 
 

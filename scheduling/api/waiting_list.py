@@ -14,6 +14,7 @@ from .. import roles, selectors
 from ..errors import SchedulingError
 from ..models import WaitingListEntry, WaitingPriority, WaitingStatus
 from ..plan import waiting
+from .json_input import JsonInput
 from .serializers import MAX_ID, ErrorSerializer, PatientInput, ScreeningSerializer, query_data
 from .views import CONFLICT, ERRORS, _patient
 
@@ -45,7 +46,7 @@ class WaitingEntrySerializer(serializers.ModelSerializer):
                 "mrn": patient.mrn}
 
 
-class WaitingEntryChange(serializers.Serializer):
+class WaitingEntryChange(JsonInput):
     procedure_type = serializers.CharField(max_length=50)
     levels = serializers.IntegerField(min_value=1, max_value=10)
     earliest_date = serializers.DateField()

@@ -254,3 +254,13 @@ def test_a_cancel_reason_sent_as_a_number_is_refused_and_the_case_kept(unit, fro
 
     assert_error(refused, 400, "invalid", "reason")
     assert front_desk.get(f"/api/v1/cases/{case['id']}/").json()["status"] == "booked"
+
+
+def test_the_waiting_list_and_the_planner_take_json_types_too(unit, patient):
+    manager = client_for(roles.FRONT_DESK, roles.ADMIN)
+    entry = {"site": "main", "patient_id": patient.pk, "procedure_type": "vertebroplasty",
+             "levels": "2", "earliest_date": "2026-03-03", "latest_date": "2026-03-20"}
+
+    assert_error(manager.post("/api/v1/waiting-list/", entry), 400, "invalid", "levels")
+    assert_error(manager.post("/api/v1/sites/main/days/2026-03-03/plan/", {"time_limit": "5"}),
+                 400, "invalid", "time_limit")
