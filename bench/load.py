@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 from results import emit, figure
-from services import PrivatePostgres, ServiceError, close_django, free_port, run_privately
-from wide_unit import CLEAR_SCREENING, PASSWORD, django_migrated, staff_create, unit_build
+from services import ServiceError, free_port, run_privately
+from wide_unit import CLEAR_SCREENING, PASSWORD, private_database, staff_create, unit_build
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = "America/New_York"
@@ -92,12 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(args, stack, tmp: Path) -> dict:
-    pg = PrivatePostgres().start()
-    stack.callback(pg.stop)
-    stack.callback(close_django)
-    pg.create_database("vertebro_load")
-    url = pg.url("vertebro_load")
-    django_migrated(url)
+    url = private_database(stack, "vertebro_load").url("vertebro_load")
     setup = seed(args)
     server = Gunicorn(url, args, tmp)
     stack.callback(server.stop)

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from results import emit, figure
 from services import CeleryFleet, PrivatePostgres, PrivateRedis, close_django, run_privately
-from wide_unit import Booker, django_migrated, staff_create, unit_build
+from wide_unit import Booker, private_database, staff_create, unit_build
 
 DISPATCH_TASK = "notifications.tasks.dispatch_due_reminders"
 # One of these is at late morning now, whatever the hour: the unit's zone.
@@ -75,15 +75,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def soak(args, stack, tmp: Path) -> dict:
-    pg = PrivatePostgres().start()
-    stack.callback(pg.stop)
-    stack.callback(close_django)
-    pg.create_database("vertebro_soak")
+    pg = private_database(stack, "vertebro_soak")
     redis = PrivateRedis().start()
     stack.callback(redis.stop)
     # Celery reads CELERY_BROKER_URL before any broker an app is given.
     os.environ["CELERY_BROKER_URL"] = redis.url()
-    django_migrated(pg.url("vertebro_soak"))
     fleet = CeleryFleet(database_url=pg.url("vertebro_soak"), broker_url=redis.url(), tmp=tmp,
                         delay_ms=DELAY_MS)
     stack.callback(fleet.stop_all)

@@ -105,6 +105,19 @@ def staff_create(site, *, role: str, count: int, prefix: str) -> list[tuple[str,
     return [(user.username, token.key) for user, token in zip(users, tokens)]
 
 
+def private_database(stack, name: str):
+    """A private PostgreSQL cluster (bench/services.py) holding database `name`, migrated, with
+    Django set up on it; stopped when `stack` unwinds, after this process's connections close."""
+    from services import PrivatePostgres, close_django
+
+    pg = PrivatePostgres().start()
+    stack.callback(pg.stop)
+    stack.callback(close_django)
+    pg.create_database(name)
+    django_migrated(pg.url(name))
+    return pg
+
+
 def django_migrated(database_url: str) -> None:
     """Set Django up on the bench's own database and migrate it (DEBUG off: no query log)."""
     import os
