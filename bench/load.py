@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="gunicorn worker processes (2 x CPUs + 1)")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (2)")
     parser.add_argument("--mix", default="60/25/15", help="book/reschedule/cancel (60/25/15)")
+    parser.add_argument("--shared", type=float, default=0.1,
+                        help="share of reschedules and cancels of a colleague's case (0.1)")
     parser.add_argument("--think", type=float, default=1.0,
                         help="a clerk's mean pause between actions, seconds (1.0)")
     parser.add_argument("--poll", type=float, default=5.0, help="board poll period, seconds (5)")
@@ -228,9 +230,10 @@ def run_load(args, base: str, setup: dict, stats: Stats) -> float:
     """Seconds from the first thread's start to the last answer: requests still in flight when
     the time is up are waited for and counted."""
     stop = threading.Event()
+    desk = Desk()
     threads = [
         threading.Thread(target=clerk, daemon=True,
-                         args=(n, token, base, setup["days"], stats, stop, args))
+                         args=(n, token, base, setup["days"], stats, stop, args, desk))
         for n, (_, token) in enumerate(setup["clerks"])
     ] + [
         threading.Thread(target=viewer, daemon=True,
@@ -247,8 +250,29 @@ def run_load(args, base: str, setup: dict, stats: Stats) -> float:
     return time.monotonic() - started
 
 
+class Desk:
+    """The active cases every clerk has booked (id -> levels): now and then a clerk reschedules
+    or cancels a colleague's case, so two clerks sometimes change one case at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.cases: dict[int, int] = {}
+
+    def add(self, case_id: int, levels: int) -> None:
+        with self.lock:
+            self.cases[case_id] = levels
+
+    def drop(self, case_id: int) -> None:
+        with self.lock:
+            self.cases.pop(case_id, None)
+
+    def pick(self, rng) -> tuple[int, int] | None:
+        with self.lock:
+            return rng.choice(list(self.cases.items())) if self.cases else None
+
+
 def clerk(number: int, token: str, base: str, days: list[str], stats: Stats, stop: threading.Event,
-          args) -> None:
+          args, desk: Desk) -> None:
     rng = random.Random(args.seed * 1000 + number)
     session = requests.Session()
     session.headers["Authorization"] = f"Token {token}"
@@ -261,18 +285,38 @@ def clerk(number: int, token: str, base: str, days: list[str], stats: Stats, sto
         roll = rng.uniform(0, total)
         if not mine or roll < book_share:
             booked += 1
-            case_book(session, base, rng, days, stats, mine, f"L{number:03d}-{booked:05d}")
-        elif roll < book_share + move_share:
-            case_move(session, base, rng, days, stats, mine)
+            made = case_book(session, base, rng, days, stats, f"L{number:03d}-{booked:05d}")
+            if made:
+                mine[made[0]] = made[1]
+                desk.add(*made)
+            stop.wait(rng.uniform(0, 2 * args.think))
+            continue
+        case_id, levels = (rng.random() < args.shared and desk.pick(rng)
+                           or rng.choice(list(mine.items())))
+        cancelled = False
+        if roll < book_share + move_share:
+            answer = case_move(session, base, rng, days, stats, case_id, levels)
         else:
-            case_id = rng.choice(list(mine))
             answer = stats.call(session, "POST cases/{id}/cancel/", "POST",
                                 f"{base}/api/v1/cases/{case_id}/cancel/",
                                 json={"reason": "The patient asked to cancel."})
-            if answer is not None and answer.status_code == 200:
-                del mine[case_id]
+            cancelled = answer is not None and answer.status_code == 200
+            if cancelled:
                 stats.count("cancelled")
+        # Cancelled now, or already by a colleague: nobody changes it again.
+        if cancelled or _code(answer) == "case_not_changeable":
+            mine.pop(case_id, None)
+            desk.drop(case_id)
         stop.wait(rng.uniform(0, 2 * args.think))
+
+
+def _code(answer) -> str | None:
+    if answer is None or answer.status_code < 400:
+        return None
+    try:
+        return answer.json().get("code")
+    except ValueError:
+        return None
 
 
 def free_start(session, base, rng, stats, day: str, levels: int) -> str | None:
@@ -286,7 +330,7 @@ def free_start(session, base, rng, stats, day: str, levels: int) -> str | None:
     return rng.choice(slots[:5])["start"] if slots else None
 
 
-def case_book(session, base, rng, days, stats, mine: dict, mrn: str) -> None:
+def case_book(session, base, rng, days, stats, mrn: str) -> tuple[int, int] | None:
     day = rng.choice(days)
     levels = rng.choices(*LEVELS)[0]
     start = free_start(session, base, rng, stats, day, levels)
@@ -308,19 +352,20 @@ def case_book(session, base, rng, days, stats, mine: dict, mrn: str) -> None:
         payload["start"] = start
     answer = stats.call(session, "POST cases/", "POST", f"{base}/api/v1/cases/", json=payload)
     if answer is not None and answer.status_code == 201:
-        mine[answer.json()["id"]] = levels
         stats.count("booked")
+        return answer.json()["id"], levels
+    return None
 
 
-def case_move(session, base, rng, days, stats, mine: dict) -> None:
-    case_id = rng.choice(list(mine))
+def case_move(session, base, rng, days, stats, case_id: int, levels: int):
     day = rng.choice(days)
-    start = free_start(session, base, rng, stats, day, mine[case_id])
+    start = free_start(session, base, rng, stats, day, levels)
     answer = stats.call(session, "POST cases/{id}/reschedule/", "POST",
                         f"{base}/api/v1/cases/{case_id}/reschedule/",
                         json={"start": start} if start else {"date": day})
     if answer is not None and answer.status_code == 200:
         stats.count("rescheduled")
+    return answer
 
 
 def viewer(number: int, username: str, base: str, days: list[str], stats: Stats,
