@@ -18,7 +18,6 @@ reloading the whole page now and then. Everything is stopped and removed at the 
 
 import argparse
 import os
-import random
 import signal
 import statistics
 import subprocess
@@ -33,15 +32,11 @@ from zoneinfo import ZoneInfo
 import requests
 from results import emit, figure
 from services import ServiceError, free_port, run_privately
-from wide_unit import CLEAR_SCREENING, PASSWORD, private_database, staff_create, unit_build
+from wide_unit import SITE, Desk, clerk, private_database, staff_create, unit_build, viewer
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = "America/New_York"
 DAYS = 7
-SITE = "main"
-LEVELS = ([1, 2, 3], [70, 20, 10])
-DRUGS = ["aspirin", "clopidogrel", "warfarin", "apixaban"]
-PAGE_EVERY = 12  # a viewer reloads the whole board page every this many polls
 TIMEOUT = 60
 
 # One query: pairs of stages of active cases that hold one room or bay over overlapping
@@ -248,147 +243,6 @@ def run_load(args, base: str, setup: dict, stats: Stats) -> float:
     for thread in threads:
         thread.join(timeout=TIMEOUT + 5)
     return time.monotonic() - started
-
-
-class Desk:
-    """The active cases every clerk has booked (id -> levels): now and then a clerk reschedules
-    or cancels a colleague's case, so two clerks sometimes change one case at once."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.cases: dict[int, int] = {}
-
-    def add(self, case_id: int, levels: int) -> None:
-        with self.lock:
-            self.cases[case_id] = levels
-
-    def drop(self, case_id: int) -> None:
-        with self.lock:
-            self.cases.pop(case_id, None)
-
-    def pick(self, rng) -> tuple[int, int] | None:
-        with self.lock:
-            return rng.choice(list(self.cases.items())) if self.cases else None
-
-
-def clerk(number: int, token: str, base: str, days: list[str], stats: Stats, stop: threading.Event,
-          args, desk: Desk) -> None:
-    rng = random.Random(args.seed * 1000 + number)
-    session = requests.Session()
-    session.headers["Authorization"] = f"Token {token}"
-    mine: dict[int, int] = {}  # active cases this clerk booked: id -> levels
-    booked = 0
-    book_share, move_share, _ = args.mix
-    total = sum(args.mix)
-    stop.wait(rng.uniform(0, 2 * args.think))  # clerks do not all start in the same instant
-    while not stop.is_set():
-        roll = rng.uniform(0, total)
-        if not mine or roll < book_share:
-            booked += 1
-            made = case_book(session, base, rng, days, stats, f"L{number:03d}-{booked:05d}")
-            if made:
-                mine[made[0]] = made[1]
-                desk.add(*made)
-            stop.wait(rng.uniform(0, 2 * args.think))
-            continue
-        case_id, levels = (rng.random() < args.shared and desk.pick(rng)
-                           or rng.choice(list(mine.items())))
-        cancelled = False
-        if roll < book_share + move_share:
-            answer = case_move(session, base, rng, days, stats, case_id, levels)
-        else:
-            answer = stats.call(session, "POST cases/{id}/cancel/", "POST",
-                                f"{base}/api/v1/cases/{case_id}/cancel/",
-                                json={"reason": "The patient asked to cancel."})
-            cancelled = answer is not None and answer.status_code == 200
-            if cancelled:
-                stats.count("cancelled")
-        # Cancelled now, or already by a colleague: nobody changes it again.
-        if cancelled or _code(answer) == "case_not_changeable":
-            mine.pop(case_id, None)
-            desk.drop(case_id)
-        stop.wait(rng.uniform(0, 2 * args.think))
-
-
-def _code(answer) -> str | None:
-    if answer is None or answer.status_code < 400:
-        return None
-    try:
-        return answer.json().get("code")
-    except ValueError:
-        return None
-
-
-def free_start(session, base, rng, stats, day: str, levels: int) -> str | None:
-    """One of the first few free starts offered: clerks favour the morning, so they collide."""
-    answer = stats.call(session, "GET availability/", "GET", f"{base}/api/v1/availability/",
-                        params={"site": SITE, "procedure_type": "vertebroplasty", "date": day,
-                                "levels": levels})
-    if answer is None or answer.status_code != 200:
-        return None
-    slots = answer.json()["slots"]
-    return rng.choice(slots[:5])["start"] if slots else None
-
-
-def case_book(session, base, rng, days, stats, mrn: str) -> tuple[int, int] | None:
-    day = rng.choice(days)
-    levels = rng.choices(*LEVELS)[0]
-    start = free_start(session, base, rng, stats, day, levels)
-    payload = {
-        "site": SITE,
-        "procedure_type": "vertebroplasty",
-        "levels": levels,
-        "date": day,
-        "patient": {
-            "first_name": "Margaret", "last_name": f"Load{mrn}", "date_of_birth": "1948-05-17",
-            "mrn": mrn, "phone": "+1 212 555 0100", "email": "patient@example.org",
-            "preferred_channel": rng.choice(["sms", "sms", "email"]), "language": "en",
-        },
-        "driver": {"name": "Tom Whitfield", "phone": "(212) 555-0101"},
-        "screening": dict(CLEAR_SCREENING),
-        "medications": [rng.choice(DRUGS)] if rng.random() < 0.3 else [],
-    }
-    if start:
-        payload["start"] = start
-    answer = stats.call(session, "POST cases/", "POST", f"{base}/api/v1/cases/", json=payload)
-    if answer is not None and answer.status_code == 201:
-        stats.count("booked")
-        return answer.json()["id"], levels
-    return None
-
-
-def case_move(session, base, rng, days, stats, case_id: int, levels: int):
-    day = rng.choice(days)
-    start = free_start(session, base, rng, stats, day, levels)
-    answer = stats.call(session, "POST cases/{id}/reschedule/", "POST",
-                        f"{base}/api/v1/cases/{case_id}/reschedule/",
-                        json={"start": start} if start else {"date": day})
-    if answer is not None and answer.status_code == 200:
-        stats.count("rescheduled")
-    return answer
-
-
-def viewer(number: int, username: str, base: str, days: list[str], stats: Stats,
-           stop: threading.Event, args) -> None:
-    rng = random.Random(args.seed * 1000 + 500 + number)
-    session = requests.Session()
-    stop.wait(rng.uniform(0, args.poll))
-    stats.call(session, "GET accounts/login/", "GET", f"{base}/accounts/login/")
-    answer = stats.call(session, "POST accounts/login/", "POST", f"{base}/accounts/login/",
-                        data={"username": username, "password": PASSWORD,
-                              "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")})
-    if answer is None or answer.status_code != 302:
-        stats.count("viewer_login_failed")
-        return
-    query = {"site": SITE, "date": days[number % len(days)]}
-    polls = 0
-    while not stop.is_set():
-        if polls % PAGE_EVERY == 0:
-            stats.call(session, "GET board/ (page)", "GET", f"{base}/board/", params=query)
-        stats.call(session, "GET board/partial/", "GET", f"{base}/board/partial/", params=query)
-        stats.call(session, "GET api/v1/board/", "GET", f"{base}/api/v1/board/", params=query)
-        polls += 1
-        stop.wait(rng.uniform(0.5, 1.5) * args.poll)
 
 
 def database_figures() -> dict:

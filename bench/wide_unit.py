@@ -1,5 +1,6 @@
 """A unit wide enough for a week of bookings, and its staff, for bench/load.py and bench/soak.py;
-and the soak's front desk, booking through the services in a thread of its own.
+the soak's front desk, booking through the services in a thread of its own; and the load's clerks
+and board viewers, through the API.
 
 Open every day 06:30-18:00 with the default vertebroplasty day (pre-op 60 min, procedure 60 + 30
 per extra level with 15 min room turnover, cement set 60 min in the room, recovery 120 min). A
@@ -15,6 +16,8 @@ import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
+
+import requests
 
 OPENS, CLOSES = clock(6, 30), clock(18, 0)
 SURGEON_STARTS, SURGEON_ENDS = clock(7, 30), clock(16, 0)
@@ -36,9 +39,13 @@ CLEAR_SCREENING = {
     "imaging_on_file": True,
 }
 PASSWORD = "bench-correct-horse-battery"
+SITE = "main"
+LEVELS = ([1, 2, 3], [70, 20, 10])
+DRUGS = ["aspirin", "clopidogrel", "warfarin", "apixaban"]
+PAGE_EVERY = 12  # a viewer reloads the whole board page every this many polls
 
 
-def unit_build(*, cases_a_day: int, zone: str = "America/New_York", code: str = "main"):
+def unit_build(*, cases_a_day: int, zone: str = "America/New_York", code: str = SITE):
     """The site, its rooms, bays and surgeons, and the vertebroplasty procedure type."""
     from scheduling.models import (
         OpeningHours,
@@ -236,3 +243,147 @@ class Booker(threading.Thread):
             due = now + timedelta(seconds=self.rng.uniform(0, latest))
             Reminder.objects.filter(pk=row_id, status=ReminderStatus.PLANNED).update(due_at=due)
             self.counts["pulled in"] += 1
+
+
+# The load's staff, through the API (bench/load.py): `stats.call` times each request.
+
+
+class Desk:
+    """The active cases every clerk has booked (id -> levels): now and then a clerk reschedules
+    or cancels a colleague's case, so two clerks sometimes change one case at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.cases: dict[int, int] = {}
+
+    def add(self, case_id: int, levels: int) -> None:
+        with self.lock:
+            self.cases[case_id] = levels
+
+    def drop(self, case_id: int) -> None:
+        with self.lock:
+            self.cases.pop(case_id, None)
+
+    def pick(self, rng) -> tuple[int, int] | None:
+        with self.lock:
+            return rng.choice(list(self.cases.items())) if self.cases else None
+
+
+def clerk(number: int, token: str, base: str, days: list[str], stats, stop: threading.Event,
+          args, desk: Desk) -> None:
+    rng = random.Random(args.seed * 1000 + number)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Token {token}"
+    mine: dict[int, int] = {}  # active cases this clerk booked: id -> levels
+    booked = 0
+    book_share, move_share, _ = args.mix
+    total = sum(args.mix)
+    stop.wait(rng.uniform(0, 2 * args.think))  # clerks do not all start in the same instant
+    while not stop.is_set():
+        roll = rng.uniform(0, total)
+        if not mine or roll < book_share:
+            booked += 1
+            made = case_book(session, base, rng, days, stats, f"L{number:03d}-{booked:05d}")
+            if made:
+                mine[made[0]] = made[1]
+                desk.add(*made)
+            stop.wait(rng.uniform(0, 2 * args.think))
+            continue
+        case_id, levels = (rng.random() < args.shared and desk.pick(rng)
+                           or rng.choice(list(mine.items())))
+        cancelled = False
+        if roll < book_share + move_share:
+            answer = case_move(session, base, rng, days, stats, case_id, levels)
+        else:
+            answer = stats.call(session, "POST cases/{id}/cancel/", "POST",
+                                f"{base}/api/v1/cases/{case_id}/cancel/",
+                                json={"reason": "The patient asked to cancel."})
+            cancelled = answer is not None and answer.status_code == 200
+            if cancelled:
+                stats.count("cancelled")
+        # Cancelled now, or already by a colleague: nobody changes it again.
+        if cancelled or _code(answer) == "case_not_changeable":
+            mine.pop(case_id, None)
+            desk.drop(case_id)
+        stop.wait(rng.uniform(0, 2 * args.think))
+
+
+def _code(answer) -> str | None:
+    if answer is None or answer.status_code < 400:
+        return None
+    try:
+        return answer.json().get("code")
+    except ValueError:
+        return None
+
+
+def free_start(session, base, rng, stats, day: str, levels: int) -> str | None:
+    """One of the first few free starts offered: clerks favour the morning, so they collide."""
+    answer = stats.call(session, "GET availability/", "GET", f"{base}/api/v1/availability/",
+                        params={"site": SITE, "procedure_type": "vertebroplasty", "date": day,
+                                "levels": levels})
+    if answer is None or answer.status_code != 200:
+        return None
+    slots = answer.json()["slots"]
+    return rng.choice(slots[:5])["start"] if slots else None
+
+
+def case_book(session, base, rng, days, stats, mrn: str) -> tuple[int, int] | None:
+    day = rng.choice(days)
+    levels = rng.choices(*LEVELS)[0]
+    start = free_start(session, base, rng, stats, day, levels)
+    payload = {
+        "site": SITE,
+        "procedure_type": "vertebroplasty",
+        "levels": levels,
+        "date": day,
+        "patient": {
+            "first_name": "Margaret", "last_name": f"Load{mrn}", "date_of_birth": "1948-05-17",
+            "mrn": mrn, "phone": "+1 212 555 0100", "email": "patient@example.org",
+            "preferred_channel": rng.choice(["sms", "sms", "email"]), "language": "en",
+        },
+        "driver": {"name": "Tom Whitfield", "phone": "(212) 555-0101"},
+        "screening": dict(CLEAR_SCREENING),
+        "medications": [rng.choice(DRUGS)] if rng.random() < 0.3 else [],
+    }
+    if start:
+        payload["start"] = start
+    answer = stats.call(session, "POST cases/", "POST", f"{base}/api/v1/cases/", json=payload)
+    if answer is not None and answer.status_code == 201:
+        stats.count("booked")
+        return answer.json()["id"], levels
+    return None
+
+
+def case_move(session, base, rng, days, stats, case_id: int, levels: int):
+    day = rng.choice(days)
+    start = free_start(session, base, rng, stats, day, levels)
+    answer = stats.call(session, "POST cases/{id}/reschedule/", "POST",
+                        f"{base}/api/v1/cases/{case_id}/reschedule/",
+                        json={"start": start} if start else {"date": day})
+    if answer is not None and answer.status_code == 200:
+        stats.count("rescheduled")
+    return answer
+
+
+def viewer(number: int, username: str, base: str, days: list[str], stats,
+           stop: threading.Event, args) -> None:
+    rng = random.Random(args.seed * 1000 + 500 + number)
+    session = requests.Session()
+    stop.wait(rng.uniform(0, args.poll))
+    stats.call(session, "GET accounts/login/", "GET", f"{base}/accounts/login/")
+    answer = stats.call(session, "POST accounts/login/", "POST", f"{base}/accounts/login/",
+                        data={"username": username, "password": PASSWORD,
+                              "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")})
+    if answer is None or answer.status_code != 302:
+        stats.count("viewer_login_failed")
+        return
+    query = {"site": SITE, "date": days[number % len(days)]}
+    polls = 0
+    while not stop.is_set():
+        if polls % PAGE_EVERY == 0:
+            stats.call(session, "GET board/ (page)", "GET", f"{base}/board/", params=query)
+        stats.call(session, "GET board/partial/", "GET", f"{base}/board/partial/", params=query)
+        stats.call(session, "GET api/v1/board/", "GET", f"{base}/api/v1/board/", params=query)
+        polls += 1
+        stop.wait(rng.uniform(0.5, 1.5) * args.poll)
