@@ -255,9 +255,11 @@ def due_reminders(count: int, *, cases: int = 20) -> list[int]:
 
 
 def records(path: Path) -> list[dict]:
+    """The complete lines: read while a worker is writing, the file may end in part of one."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    *complete, _partial = path.read_text().split("\n")
+    return [json.loads(line) for line in complete]
 
 
 def open_count() -> int:
