@@ -71,7 +71,7 @@ def twilio_signed(view):
         if not valid:
             log.warning("twilio webhook %s: missing or bad signature", request.path)
             return HttpResponseForbidden()
-        if not request.POST.get("MessageSid"):
+        if not well_formed(request.POST.get("MessageSid", ""), max_length=64):
             return HttpResponseBadRequest()
         return view(request)
 
@@ -115,8 +115,9 @@ def twilio_status(request):
 def twilio_inbound(request):
     sid = request.POST["MessageSid"]
     phone = request.POST.get("From", "")
-    body = request.POST.get("Body", "")
-    if not phone:
+    # PostgreSQL cannot store a NUL byte in text; a patient's message is kept without it.
+    body = request.POST.get("Body", "").replace("\x00", "")
+    if not well_formed(phone, max_length=20):
         return HttpResponseBadRequest()
     kind = KEYWORDS.get(first_word(body), InboundKind.OTHER)
     now = timezone.now()
@@ -140,6 +141,11 @@ def twilio_inbound(request):
     if message.kind == InboundKind.HELP:
         reply.message(help_text(message.case))
     return HttpResponse(str(reply), content_type="text/xml")
+
+
+def well_formed(value: str, *, max_length: int) -> bool:
+    """An id or a number fits its column and holds no NUL byte (which PostgreSQL refuses)."""
+    return bool(value) and len(value) <= max_length and "\x00" not in value
 
 
 def moves_forward(current: str, reported: str) -> bool:

@@ -143,6 +143,36 @@ def test_an_inbound_message_without_its_sender_or_id_is_refused(client, case, mi
     assert not InboundMessage.objects.exists()
 
 
+@pytest.mark.parametrize("field, value", [
+    ("MessageSid", "SM\x00" + "1" * 31),
+    ("MessageSid", "SM" + "1" * 100),
+    ("From", "+1212555\x000100"),
+    ("From", "+1" + "2" * 30),
+])
+@pytest.mark.parametrize("path", [INBOUND, STATUS])
+def test_an_id_or_number_with_a_nul_byte_or_too_long_is_refused(client, case, path, field, value):
+    params = {"MessageSid": SID, "From": PATIENT_PHONE, "Body": "STOP", "MessageStatus": "sent"}
+    params[field] = value
+
+    response = signed_post(client, path, params)
+
+    if path == STATUS and field == "From":
+        assert response.status_code == 200  # a status report's sender is not read
+    else:
+        assert response.status_code == 400
+    assert not InboundMessage.objects.exists()
+    assert not SmsOptOut.objects.exists()
+
+
+def test_a_reply_with_a_nul_byte_is_kept_without_it(client, case):
+    response = inbound(client, "Can I eat\x00 before?")
+
+    assert response.status_code == 200
+    (message,) = InboundMessage.objects.all()
+    assert message.body == "Can I eat before?"
+    assert message.kind == InboundKind.OTHER
+
+
 def test_a_webhook_answers_only_post(client):
     assert client.get(STATUS).status_code == 405
 
