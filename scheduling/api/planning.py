@@ -25,7 +25,8 @@ PLAN_ROLES = (roles.ADMIN,)
 class ProposeInput(JsonInput):
     waiting_list = serializers.BooleanField(default=True)
     allow_move_told = serializers.BooleanField(default=False)
-    time_limit = serializers.FloatField(default=10.0, min_value=0.1, max_value=30.0)
+    # Well inside gunicorn's 30-second request timeout (deploy/gunicorn.conf.py).
+    time_limit = serializers.FloatField(default=10.0, min_value=0.1, max_value=20.0)
     what_if = serializers.ChoiceField(sorted(WHAT_IFS), required=False)
 
 

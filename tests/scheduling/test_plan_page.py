@@ -136,6 +136,9 @@ def test_the_api_refuses_bad_input(unit):
     assert api.post("/api/v1/sites/main/days/2026-13-45/plan/", {}, format="json").json()[
         "code"] == "invalid"
     assert api.post(API, {"what_if": "more_coffee"}, format="json").json()["code"] == "invalid"
+    # A solve longer than the web server's request timeout would be cut off mid-answer.
+    slow = api.post(API, {"time_limit": 25}, format="json")
+    assert slow.status_code == 400 and "time_limit" in slow.json()["errors"]
     bad = api.post(API + "apply/", {"token": "forged"}, format="json")
     assert bad.status_code == 400 and bad.json()["code"] == "invalid"
     past = api.post("/api/v1/sites/main/days/2026-02-01/plan/", {}, format="json")
