@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases-a-day", type=int, default=150,
                         help="cases a day the unit can hold (150)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
+    parser.add_argument("--keep", action="store_true", help="keep the server's log; print where")
     args = parser.parse_args(argv)
     args.duration = args.duration or (30.0 if args.quick else 300.0)
     try:
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--mix takes three numbers, e.g. 60/25/15")
 
     status, report = run_privately(lambda stack, tmp: measure(args, stack, tmp),
-                                   prefix="vertebro-load-")
+                                   prefix="vertebro-load-", keep=args.keep)
     if report is not None:
         print_report(report, args)
     return status
@@ -171,7 +172,12 @@ class Gunicorn:
             self.process.wait(timeout=10)
 
     def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+        """The end of the server's log without the one-line warnings of 4xx answers."""
+        if not self.log.exists():
+            return ""
+        lines = [line for line in self.log.read_text(errors="replace").splitlines()
+                 if " WARNING django.request " not in line]
+        return "\n".join(lines[-80:])
 
 
 class Stats:

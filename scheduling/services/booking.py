@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from .. import roles, timing
@@ -39,6 +39,7 @@ from .patients import phone_e164
 
 ATTEMPTS = 5
 EXCLUSION_VIOLATION = "23P01"
+DEADLOCK_DETECTED = "40P01"
 
 
 def case_book(
@@ -102,6 +103,8 @@ def case_book(
             return case
         except IntegrityError as exc:
             _raise_unless_overlap(exc, day)
+        except OperationalError as exc:
+            _raise_unless_deadlock(exc)
     raise _slot_taken()
 
 
@@ -159,6 +162,8 @@ def case_reschedule(
             return locked
         except IntegrityError as exc:
             _raise_unless_overlap(exc, day)
+        except OperationalError as exc:
+            _raise_unless_deadlock(exc)
     raise _slot_taken()
 
 
@@ -394,6 +399,14 @@ def _raise_unless_overlap(exc: IntegrityError, day: date) -> None:
             field="date",
         ) from exc
     raise exc
+
+
+def _raise_unless_deadlock(exc: OperationalError) -> None:
+    """Return to let a deadlock retry. Two clerks' stage writes can each wait in the exclusion
+    check for a stage the other has just written; PostgreSQL then fails one of them, whose
+    attempt rolls back to its savepoint and searches again."""
+    if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
+        raise exc
 
 
 def _slot_taken(at: str | None = None) -> SchedulingError:

@@ -1,0 +1,103 @@
+"""Two bookings that wait on each other's new stages: PostgreSQL breaks the deadlock by failing
+one of them, and that booking is tried again rather than answered with a 500.
+
+Found by bench/load.py: two clerks' bookings each inserted a stage the other's exclusion check
+had to wait for ("deadlock detected while checking exclusion constraint"). The test builds the
+same cycle on purpose: a second transaction (this thread) holds an uncommitted stage that the
+booking's recovery bay needs, and once the booking waits for it, asks for the room the booking
+has just taken. This transaction waits longer before checking for deadlocks, so the booking is
+the one PostgreSQL fails.
+"""
+
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection, transaction
+
+from scheduling.models import Case, ProcedureType, Resource, Stage
+from scheduling.screening import ScreeningAnswers
+from scheduling.services import case_book
+from tests.conftest import CLEAR_SCREENING, TUESDAY
+from tests.factories import PatientFactory, UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+START = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
+HOUR = timedelta(hours=1)
+
+
+def book(start: datetime, day: date = TUESDAY) -> Case:
+    return case_book(
+        site=Resource.objects.first().site,
+        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
+        levels=1,
+        day=day,
+        start=start,
+        patient=PatientFactory(),
+        screening=ScreeningAnswers(**CLEAR_SCREENING),
+        booked_by=UserFactory(),
+    )
+
+
+def case_without_stages(like: Case) -> Case:
+    twin = Case.objects.get(pk=like.pk)
+    twin.pk = None
+    twin._state.adding = True
+    twin.patient = PatientFactory()
+    twin.save()
+    return twin
+
+
+def stage_on(case: Case, kind: str, kind_of_resource: str, start: datetime, end: datetime):
+    return Stage.objects.create(
+        case=case, position=0, kind=kind, resource=Resource.objects.get(kind=kind_of_resource),
+        planned_start=start, planned_end=end, held_until=end,
+    )
+
+
+def wait_until_someone_waits_for_a_transaction(timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks "
+                           "WHERE locktype = 'transactionid' AND NOT granted")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.01)
+    raise AssertionError("the booking never waited for the other transaction")
+
+
+def test_a_booking_failed_by_a_deadlock_is_tried_again(tiny_unit):
+    # Other cases' rows for the other transaction to move onto the booking's room and bay.
+    elsewhere = book(START + timedelta(days=1), day=date(2026, 3, 4))
+    holder, taker = case_without_stages(elsewhere), case_without_stages(elsewhere)
+    outcome = {}
+
+    def clerk():
+        try:
+            with transaction.atomic():  # as the API view does: patient and case together
+                outcome["case"] = book(START)
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    booking = threading.Thread(target=clerk, daemon=True)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL deadlock_timeout = '10s'")
+        # The recovery bay from the booking's recovery on: the booking will wait for this.
+        stage_on(holder, "recovery", "recovery_bay", START + 2 * HOUR, START + 4 * HOUR)
+        booking.start()
+        wait_until_someone_waits_for_a_transaction()
+        # The room at the booking's procedure: now this waits for the booking, a cycle.
+        stage_on(taker, "procedure", "procedure_room", START, START + HOUR)
+        transaction.set_rollback(True)  # the other clerk gives up; the booking can go on
+    booking.join(timeout=60)
+
+    assert not booking.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["case"].procedure_start == START
+    assert Stage.objects.filter(case=outcome["case"]).count() == 4
