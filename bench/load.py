@@ -49,7 +49,8 @@ FROM scheduling_stage a
 JOIN scheduling_case ca ON ca.id = a.case_id
 JOIN scheduling_stage b
   ON b.resource_id = a.resource_id AND b.id > a.id
- AND tstzrange(a.planned_start, a.held_until, '[)') && tstzrange(b.planned_start, b.held_until, '[)')
+ AND tstzrange(a.planned_start, a.held_until, '[)')
+     && tstzrange(b.planned_start, b.held_until, '[)')
 JOIN scheduling_case cb ON cb.id = b.case_id
 WHERE ca.status <> ALL(%(released)s) AND cb.status <> ALL(%(released)s)
 """
@@ -82,11 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, AssertionError):
         parser.error("--mix takes three numbers, e.g. 60/25/15")
 
-    status, report = run_privately(lambda stack, tmp: measure(args, stack, tmp),
-                                   prefix="vertebro-load-", keep=args.keep)
-    if report is not None:
-        print_report(report, args)
-    return status
+    return run_privately(lambda stack, tmp: measure(args, stack, tmp), prefix="vertebro-load-",
+                         report=lambda figures: print_report(figures, args), keep=args.keep)
 
 
 def measure(args, stack, tmp: Path) -> dict:
@@ -199,7 +197,7 @@ class Stats:
                                      **kwargs)
         except requests.RequestException as exc:
             with self.lock:
-                self.failures[endpoint][type(exc).__name__] += 1
+                self.failures[endpoint][f"{type(exc).__name__} {str(exc)[:100]}"] += 1
             return None
         ms = (time.perf_counter() - started) * 1000
         code = None

@@ -53,11 +53,11 @@ def stopping() -> Iterator[None]:
 
 
 def run_privately(body: Callable[[ExitStack, Path], dict], *, prefix: str,
-                  keep: bool = False) -> tuple[int, dict | None]:
+                  report: Callable[[dict], None], keep: bool = False) -> int:
     """Call body(stack, tmp): what it puts on the stack (servers to stop, connections to close)
     is undone in reverse order however the run ends, Ctrl-C and SIGTERM included, and the
-    temporary folder is removed (or, with `keep`, kept and named). Returns (exit status,
-    the body's report or None)."""
+    temporary folder is removed (or, with `keep`, kept and named). Then `report` prints what
+    the body returned. Returns the exit status."""
     with stopping(), ExitStack() as stack:
         tmp = Path(tempfile.mkdtemp(prefix=prefix))
         if keep:
@@ -65,13 +65,15 @@ def run_privately(body: Callable[[ExitStack, Path], dict], *, prefix: str,
         else:
             stack.callback(shutil.rmtree, tmp, ignore_errors=True)
         try:
-            return 0, body(stack, tmp)
+            figures = body(stack, tmp)
         except ServiceError as exc:
             print(f"bench failed: {exc}", file=sys.stderr)
-            return 1, None
+            return 1
         except KeyboardInterrupt:
             print("interrupted; stopping the servers", file=sys.stderr)
-            return 130, None
+            return 130
+    report(figures)
+    return 0
 
 
 def close_django() -> None:

@@ -67,11 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     args.kills = args.kills if args.kills is not None else (3 if args.quick else 5)
     args.settle = args.settle if args.settle is not None else (60.0 if args.quick else 420.0)
 
-    status, report = run_privately(lambda stack, tmp: soak(args, stack, tmp),
-                                   prefix="vertebro-soak-", keep=args.keep)
-    if report is not None:
-        print_report(report, args)
-    return status
+    return run_privately(lambda stack, tmp: soak(args, stack, tmp), prefix="vertebro-soak-",
+                         report=lambda figures: print_report(figures, args), keep=args.keep)
 
 
 def soak(args, stack, tmp: Path) -> dict:

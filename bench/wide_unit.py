@@ -21,13 +21,6 @@ import requests
 
 OPENS, CLOSES = clock(6, 30), clock(18, 0)
 SURGEON_STARTS, SURGEON_ENDS = clock(7, 30), clock(16, 0)
-STAGES = [
-    # kind, resource kind, base minutes, per extra level, needs surgeon, turnover
-    ("pre_op", "pre_op_bay", 60, 0, False, 0),
-    ("procedure", "procedure_room", 60, 30, True, 15),
-    ("cement_set", "procedure_room", 60, 0, False, 0),
-    ("recovery", "recovery_bay", 120, 0, False, 0),
-]
 CLEAR_SCREENING = {
     "active_infection": False,
     "fracture_painful": True,
@@ -83,6 +76,9 @@ def unit_build(*, cases_a_day: int, zone: str = "America/New_York", code: str = 
     procedure_type, _ = ProcedureType.objects.get_or_create(
         code="vertebroplasty", defaults={"name": "Vertebroplasty", "max_levels": 3}
     )
+    # The demo unit's vertebroplasty day, the product's defaults.
+    from scheduling.management.commands.seed_demo import STAGES
+
     StageTemplate.objects.bulk_create(
         StageTemplate(procedure_type=procedure_type, position=position, kind=kind,
                       resource_kind=resource_kind, base_minutes=base,

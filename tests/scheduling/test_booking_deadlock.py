@@ -11,43 +11,18 @@ the one PostgreSQL fails.
 
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
 
-from scheduling.models import Case, ProcedureType, Resource, Stage
-from scheduling.screening import ScreeningAnswers
-from scheduling.services import case_book
-from tests.conftest import CLEAR_SCREENING, TUESDAY
-from tests.factories import PatientFactory, UserFactory
+from scheduling.models import Case, Resource, Stage
+from tests.scheduling.test_concurrency_postgres import book, case_without_stages
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 START = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
 HOUR = timedelta(hours=1)
-
-
-def book(start: datetime, day: date = TUESDAY) -> Case:
-    return case_book(
-        site=Resource.objects.first().site,
-        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
-        levels=1,
-        day=day,
-        start=start,
-        patient=PatientFactory(),
-        screening=ScreeningAnswers(**CLEAR_SCREENING),
-        booked_by=UserFactory(),
-    )
-
-
-def case_without_stages(like: Case) -> Case:
-    twin = Case.objects.get(pk=like.pk)
-    twin.pk = None
-    twin._state.adding = True
-    twin.patient = PatientFactory()
-    twin.save()
-    return twin
 
 
 def stage_on(case: Case, kind: str, kind_of_resource: str, start: datetime, end: datetime):
@@ -70,15 +45,15 @@ def wait_until_someone_waits_for_a_transaction(timeout: float = 20) -> None:
 
 
 def test_a_booking_failed_by_a_deadlock_is_tried_again(tiny_unit):
-    # Other cases' rows for the other transaction to move onto the booking's room and bay.
-    elsewhere = book(START + timedelta(days=1), day=date(2026, 3, 4))
+    # Other cases for the other transaction to give stages on the booking's room and bay.
+    elsewhere = book(tiny_unit, START + 3 * HOUR)
     holder, taker = case_without_stages(elsewhere), case_without_stages(elsewhere)
     outcome = {}
 
     def clerk():
         try:
             with transaction.atomic():  # as the API view does: patient and case together
-                outcome["case"] = book(START)
+                outcome["case"] = book(tiny_unit, START)
         except Exception as exc:  # noqa: BLE001 - the test reports it
             outcome["error"] = exc
         finally:
