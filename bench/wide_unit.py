@@ -18,19 +18,10 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 
 import requests
+from booking import CLEAR_SCREENING  # screening answers that block nothing
 
 OPENS, CLOSES = clock(6, 30), clock(18, 0)
 SURGEON_STARTS, SURGEON_ENDS = clock(7, 30), clock(16, 0)
-CLEAR_SCREENING = {
-    "active_infection": False,
-    "fracture_painful": True,
-    "bleeding_disorder": False,
-    "tumor_in_canal": False,
-    "cement_allergy": False,
-    "traumatic": False,
-    "conservative_treatment_weeks": 8,
-    "imaging_on_file": True,
-}
 PASSWORD = "bench-correct-horse-battery"
 SITE = "main"
 LEVELS = ([1, 2, 3], [70, 20, 10])
