@@ -35,6 +35,7 @@ from services import ServiceError, free_port, run_privately
 from wide_unit import SITE, Desk, clerk, private_database, staff_create, unit_build, viewer
 
 ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 ZONE = "America/New_York"
 DAYS = 7
 TIMEOUT = 60
@@ -64,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--viewers", type=int, default=20, help="board viewer threads (20)")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
                         help="gunicorn worker processes (2 x CPUs + 1)")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (1, as deploy/gunicorn.conf.py)")
     parser.add_argument("--mix", default="60/25/15", help="book/reschedule/cancel (60/25/15)")
     parser.add_argument("--shared", type=float, default=0.1,
                         help="share of reschedules and cancels of a colleague's case (0.1)")
@@ -133,13 +135,16 @@ class Gunicorn:
             "DJANGO_DEBUG": "false",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "ERROR",  # the tracebacks of any 5xx, nothing per request
+            # The production configuration, on this run's port and with this run's sizes.
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(self.args.workers),
+            "GUNICORN_THREADS": str(self.args.threads),
+            "GUNICORN_LOG_LEVEL": "warning",
+            "GUNICORN_ACCESS_LOG": "",
         }
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "vertebro_site.wsgi",
-                 "--workers", str(self.args.workers), "--threads", str(self.args.threads),
-                 "--bind", f"127.0.0.1:{self.port}", "--timeout", str(TIMEOUT),
-                 "--log-level", "warning"],
+                [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + 90
@@ -290,7 +295,8 @@ def print_report(report: dict, args) -> None:
             "4xx": dict(stats.codes[endpoint]), "5xx": server_errors, "no_answer": no_answer,
         }
     total = sum(len(values) for values in stats.latencies.values())
-    print(f"Load bench: gunicorn ({args.workers} workers x {args.threads} threads) on "
+    print(f"Load bench: gunicorn with deploy/gunicorn.conf.py ({args.workers} workers x "
+          f"{args.threads} threads) on "
           f"PostgreSQL {db['server']} (private cluster), {args.clerks} clerks (mix "
           f"{'/'.join(f'{share:g}' for share in args.mix)} book/reschedule/cancel, mean pause "
           f"{args.think:g} s) and {args.viewers} board viewers (poll every ~{args.poll:g} s) for "
