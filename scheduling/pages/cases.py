@@ -1,12 +1,11 @@
-"""The case page and its actions (reschedule, cancel, no-show, driver), patient search and the
-printable day list.
+"""The case page and its actions (reschedule, cancel, no-show, driver). Patient search and the
+printable day list are in search.py and day_list.py.
 
 The pages read through the selectors and change a case only through the services. Every case
 URL answers 404 for a case of a site the user does not work at, as the API does. Times are shown
 in the case's site's time zone.
 """
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +13,6 @@ from datetime import date, datetime
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,14 +21,7 @@ from django.views.decorators.http import require_POST
 from .. import roles, selectors, services
 from ..errors import SchedulingError
 from ..locks import case_lock_for_change
-from ..models import (
-    CHANGEABLE_STATUSES,
-    RELEASED_STATUSES,
-    Case,
-    CaseStatus,
-    Patient,
-    StageKind,
-)
+from ..models import CHANGEABLE_STATUSES, Case, CaseStatus
 from ..plan.backfill import backfill_suggestions
 from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day
@@ -62,16 +53,6 @@ CANCELLABLE_STATUSES = (*CHANGEABLE_STATUSES, CaseStatus.CHECKED_IN)
 # A time shown as free that another booking took before this one: show the times free now.
 SLOT_LOST = {"slot_taken", "surgeon_unavailable", "no_free_slot"}
 SLOT_LOST_MESSAGE = "That time was just taken; here are the free times now."
-
-SEARCH_MIN_CHARS = 2
-SEARCH_LIMIT = 50
-SEARCH_HINT = (
-    "Type at least two characters of a name, an MRN, a date of birth (YYYY-MM-DD) or a phone "
-    "number."
-)
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-PHONE_LIKE = re.compile(r"[\d\s()+.\-]+")
-PHONE_MIN_DIGITS = 4
 
 
 class StalePage(Exception):
@@ -353,125 +334,3 @@ def _as_shown(case: Case, version: str) -> Iterator[None]:
 def _stale(request, case: Case):
     messages.error(request, STALE_MESSAGE)
     return redirect("case-detail", pk=case.pk)
-
-
-# Patient search
-
-
-@role_required(*roles.READ_CASES)
-def patient_search(request):
-    # A NUL byte can only be pasted in by mistake, and PostgreSQL refuses text holding one.
-    query = " ".join(request.GET.get("q", "").replace("\x00", " ").split())[:100]
-    patients, hint, more = [], "", False
-    if len(query) < SEARCH_MIN_CHARS:
-        hint = SEARCH_HINT
-    else:
-        condition, hint = _search_condition(query)
-        if condition is not None:
-            patients = _patients_matching(condition, request.user)
-            more = len(patients) > SEARCH_LIMIT
-            patients = patients[:SEARCH_LIMIT]
-    context = {"query": query, "patients": patients, "hint": hint, "more": more,
-               "limit": SEARCH_LIMIT}
-    return render(request, "pages/search.html", context)
-
-
-def _search_condition(query: str) -> tuple[Q | None, str]:
-    """What the query can mean: a date of birth, a phone number or MRN, or a name or MRN."""
-    mrn = Q(mrn__icontains=query)
-    if ISO_DATE.fullmatch(query):
-        try:
-            return Q(date_of_birth=date.fromisoformat(query)), ""
-        except ValueError:
-            return None, f"“{query}” is not a date. Give a date of birth as YYYY-MM-DD."
-    if PHONE_LIKE.fullmatch(query):
-        digits = re.sub(r"\D", "", query)
-        if len(digits) < PHONE_MIN_DIGITS:
-            return mrn, ""
-        # Phones are stored in E.164 (+12125550100): the digits typed, in any layout, with or
-        # without the country code, are a run inside it.
-        return mrn | Q(phone__contains=digits), ""
-    name = Q()
-    for word in re.split(r"[\s,]+", query):
-        if word:
-            name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-    return mrn | name, ""
-
-
-def _patients_matching(condition: Q, user) -> list[Patient]:
-    """Patients with a case at one of the user's sites, each with those cases: two queries."""
-    sites = selectors.visible_sites(user)
-    cases = (
-        Case.objects.filter(site__in=sites)
-        .select_related("site", "procedure_type")
-        .order_by("-day", "-procedure_start")
-    )
-    return list(
-        Patient.objects.filter(condition, pk__in=Case.objects.filter(site__in=sites).values(
-            "patient_id"))
-        .prefetch_related(Prefetch("cases", queryset=cases, to_attr="visible_cases"))
-        .order_by("last_name", "first_name", "pk")[: SEARCH_LIMIT + 1]
-    )
-
-
-# The printable day list
-
-
-@dataclass
-class RoomDay:
-    name: str
-    cases: list[Case]
-
-
-@role_required(*roles.READ_CASES)
-def day_list(request):
-    sites = list(selectors.visible_sites(request.user))
-    if not sites:
-        messages.info(request, "You do not work at any site yet: ask an administrator.")
-        return render(request, "pages/day_list.html", {"sites": [], "site": None})
-    code = request.GET.get("site", "")
-    site = next((site for site in sites if site.code == code), None) if code else sites[0]
-    if site is None:
-        raise Http404("No such site.")
-    today = timezone.now().astimezone(site.zone).date()
-    day = today
-    raw = request.GET.get("date", "").strip()
-    if raw:
-        try:
-            if not ISO_DATE.fullmatch(raw):
-                raise ValueError
-            day = date.fromisoformat(raw)
-        except ValueError:
-            messages.error(request, f"“{raw[:40]}” is not a date (YYYY-MM-DD); showing today.")
-    rooms, released = _by_room(selectors.cases_of_day(site, day))
-    context = {
-        "sites": sites,
-        "site": site,
-        "day": day,
-        "today": today,
-        "rooms": rooms,
-        "released": released,
-        "count": sum(len(room.cases) for room in rooms),
-        "previous_day": date.fromordinal(day.toordinal() - 1),
-        "next_day": date.fromordinal(day.toordinal() + 1),
-    }
-    with timezone.override(site.zone):
-        return render(request, "pages/day_list.html", context)
-
-
-def _by_room(cases: list[Case]) -> tuple[list[RoomDay], list[Case]]:
-    """Active cases under their procedure room, rooms by name, cases in start order; cancelled
-    and no-show cases apart."""
-    rooms: dict[str, RoomDay] = {}
-    released = []
-    for case in cases:  # in procedure start order
-        if case.status in RELEASED_STATUSES:
-            released.append(case)
-            continue
-        room = next(
-            (stage.resource.name for stage in case.stages.all()
-             if stage.kind == StageKind.PROCEDURE),
-            "No procedure room",
-        )
-        rooms.setdefault(room, RoomDay(room, [])).cases.append(case)
-    return sorted(rooms.values(), key=lambda room: room.name), released

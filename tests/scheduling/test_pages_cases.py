@@ -12,7 +12,8 @@ from notifications.models import Reminder, ReminderStatus
 from scheduling import roles, services
 from scheduling.models import Case, CaseStatus, Stage
 from scheduling.pages.case_forms import STALE_MESSAGE, case_version
-from scheduling.pages.cases import SEARCH_HINT, SLOT_LOST_MESSAGE
+from scheduling.pages.cases import SLOT_LOST_MESSAGE
+from scheduling.pages.search import SEARCH_HINT
 from scheduling.services.drivers import case_driver_set
 from tests.conftest import build_unit, case_payload, client_for
 from tests.factories import UserFactory
