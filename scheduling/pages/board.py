@@ -4,7 +4,6 @@ Both read the day through board.day_board_get (a fixed number of queries). The b
 every staff role; the buttons that move a case through its stages come with the tracking services.
 """
 
-import re
 from datetime import date
 
 from django.conf import settings
@@ -15,13 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from .. import roles, selectors
+from .. import roles
 from ..board import day_board_get
 from .access import role_required
 from .board_actions import case_steps_attach
 from .board_html import board_html_attach
+from .site_day import site_and_day
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The issue asks for a refresh at least every 15 s; tests shorten it with ?refresh=1.
 REFRESH_SECONDS = 10
 REFRESH_RANGE = (1, 15)
@@ -47,25 +46,10 @@ def board_partial(request):
 
 
 def _context(request, *, warn: bool) -> dict | None:
-    sites = list(selectors.visible_sites(request.user))
-    if not sites:
-        return None
-    code = request.GET.get("site", "")
-    site = next((site for site in sites if site.code == code), None) if code else sites[0]
+    sites, site, day, today = site_and_day(request, warn=warn)
     if site is None:
-        raise Http404("No such site.")
+        return None
     now = timezone.now()
-    today = now.astimezone(site.zone).date()
-    day = today
-    raw = request.GET.get("date", "").strip()
-    if raw:
-        try:
-            if not ISO_DATE.fullmatch(raw):
-                raise ValueError
-            day = date.fromisoformat(raw)
-        except ValueError:
-            if warn:
-                messages.error(request, f"“{raw[:40]}” is not a date (YYYY-MM-DD); showing today.")
     query = {"site": site.code, "date": day.isoformat()}
     board = day_board_get(site, day, now)
     case_steps_attach(board, user=request.user)  # each case's next one-click step

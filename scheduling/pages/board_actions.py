@@ -7,7 +7,6 @@ working after a swap). The view calls one tracking service and tells the outcome
 the service decides what is allowed and says why not, in the nurse's words.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,9 +24,9 @@ from ..board import STAGE_LABELS, CaseLine, DayBoard
 from ..errors import SchedulingError
 from ..models import RELEASED_STATUSES, Case, CaseEvent, CaseStatus, StageKind
 from ..services import tracking
+from .site_day import date_parse
 from .access import role_required
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_CHECKED_IN = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
 FINISHED = (*RELEASED_STATUSES, CaseStatus.DISCHARGED)
 # As the board page allows (pages/board.py, which imports this module).
@@ -206,12 +205,7 @@ def board_url(request, *, site_code: str, day: date, anchor: str = "") -> str:
     site = request.POST.get("site", "")
     if site not in {each.code for each in selectors.visible_sites(request.user)}:
         site = site_code
-    posted = request.POST.get("date", "")
-    if ISO_DATE.fullmatch(posted):
-        try:
-            day = date.fromisoformat(posted)
-        except ValueError:
-            pass
+    day = date_parse(request.POST.get("date", "")) or day
     query = {"site": site, "date": day.isoformat()}
     refresh = request.POST.get("refresh", "")
     low, high = REFRESH_RANGE

@@ -20,7 +20,8 @@ from .. import roles, selectors
 from ..board import day_board_get
 from ..models import Case
 from .access import role_required
-from .board_actions import ISO_DATE, LATE_NOTICE_MINUTES, board_url, late_notice_delay, who
+from .site_day import date_parse
+from .board_actions import LATE_NOTICE_MINUTES, board_url, late_notice_delay, who
 
 TOLD, ALREADY, UNREACHABLE = "told", "already", "unreachable"
 
@@ -92,11 +93,7 @@ def board_tell_late_all(request):
 
 
 def _posted_day(request) -> date | None:
-    posted = request.POST.get("date", "")
-    try:
-        return date.fromisoformat(posted) if ISO_DATE.fullmatch(posted) else None
-    except ValueError:  # 2026-02-30
-        return None
+    return date_parse(request.POST.get("date", ""))
 
 
 def _tell(case: Case, delay: int, *, by) -> tuple[str, str]:

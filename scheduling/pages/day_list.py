@@ -5,14 +5,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
 from .. import roles, selectors
 from ..models import RELEASED_STATUSES, Case, StageKind
 from .access import role_required
-from .search import ISO_DATE
+from .site_day import site_and_day
 
 @dataclass
 class RoomDay:
@@ -22,24 +21,10 @@ class RoomDay:
 
 @role_required(*roles.READ_CASES)
 def day_list(request):
-    sites = list(selectors.visible_sites(request.user))
-    if not sites:
+    sites, site, day, today = site_and_day(request)
+    if site is None:
         messages.info(request, "You do not work at any site yet: ask an administrator.")
         return render(request, "pages/day_list.html", {"sites": [], "site": None})
-    code = request.GET.get("site", "")
-    site = next((site for site in sites if site.code == code), None) if code else sites[0]
-    if site is None:
-        raise Http404("No such site.")
-    today = timezone.now().astimezone(site.zone).date()
-    day = today
-    raw = request.GET.get("date", "").strip()
-    if raw:
-        try:
-            if not ISO_DATE.fullmatch(raw):
-                raise ValueError
-            day = date.fromisoformat(raw)
-        except ValueError:
-            messages.error(request, f"“{raw[:40]}” is not a date (YYYY-MM-DD); showing today.")
     rooms, released = _by_room(selectors.cases_of_day(site, day))
     context = {
         "sites": sites,

@@ -2,7 +2,6 @@
 confirmation. The proposal comes back with the form as a signed token, so nothing is kept
 between the two requests and a day that changed in between is refused, not overwritten."""
 
-import re
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -19,27 +18,10 @@ from ..plan.loader import instant
 from ..plan.proposal import plan_apply, plan_propose
 from ..plan.whatif import WHAT_IFS
 from .access import role_required
+from .site_day import site_and_day
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-TIME_LIMITS = (2, 5, 10, 30)
-
-
-def _site_and_day(request, source) -> tuple[list, object, date]:
-    sites = list(selectors.visible_sites(request.user))
-    code = source.get("site", "")
-    site = next((s for s in sites if s.code == code), None) if code else (sites or [None])[0]
-    if site is None:
-        raise Http404("No such site.")
-    day = timezone.now().astimezone(site.zone).date() + timedelta(days=1)
-    raw = source.get("date", "").strip()
-    if raw:
-        if ISO_DATE.fullmatch(raw):
-            try:
-                return sites, site, date.fromisoformat(raw)
-            except ValueError:
-                pass
-        messages.error(request, f"“{raw[:40]}” is not a date (YYYY-MM-DD); showing tomorrow.")
-    return sites, site, day
+# Well inside gunicorn's 30-second request timeout (deploy/gunicorn.conf.py).
+TIME_LIMITS = (2, 5, 10, 20)
 
 
 @role_required(roles.ADMIN)
@@ -48,10 +30,9 @@ def plan(request):
         messages.info(request, "You do not work at any site yet: ask an administrator.")
         return render(request, "pages/plan.html", {"site": None})
     source = request.POST if request.method == "POST" else request.GET
-    sites, site, day = _site_and_day(request, source)
+    sites, site, day, today = site_and_day(request, source, days_ahead=1)
     context = {
-        "sites": sites, "site": site, "day": day,
-        "today": timezone.now().astimezone(site.zone).date(),
+        "sites": sites, "site": site, "day": day, "today": today,
         "previous_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
         "what_ifs": WHAT_IFS.items(), "time_limits": TIME_LIMITS,
         "cases": selectors.cases_of_day(site, day),
@@ -107,7 +88,9 @@ def _proposal_context(proposal) -> dict:
 @require_POST
 @role_required(roles.ADMIN)
 def plan_apply_page(request):
-    sites, site, day = _site_and_day(request, request.POST)
+    _, site, day, _ = site_and_day(request, request.POST, days_ahead=1)
+    if site is None:
+        raise Http404("You do not work at any site.")
     back = reverse("plan") + "?" + urlencode({"site": site.code, "date": day.isoformat()})
     try:
         changed = plan_apply(site=site, day=day, token=request.POST.get("token", ""),

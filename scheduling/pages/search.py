@@ -10,6 +10,7 @@ from django.shortcuts import render
 from .. import roles, selectors
 from ..models import Case, Patient
 from .access import role_required
+from .site_day import ISO_DATE
 
 SEARCH_MIN_CHARS = 2
 SEARCH_LIMIT = 50
@@ -17,7 +18,6 @@ SEARCH_HINT = (
     "Type at least two characters of a name, an MRN, a date of birth (YYYY-MM-DD) or a phone "
     "number."
 )
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 PHONE_LIKE = re.compile(r"[\d\s()+.\-]+")
 PHONE_MIN_DIGITS = 4
 

@@ -100,6 +100,12 @@ def test_another_sites_day_is_not_found(client, unit):
     assert response.status_code == 400 and response.json()["code"] == "unknown_site"
 
 
+def test_a_manager_of_no_site_is_told_so_and_cannot_apply(client, unit):
+    client.force_login(UserFactory(roles=[roles.ADMIN]))
+    assert "You do not work at any site yet" in client.get("/plan/").content.decode()
+    assert client.post("/plan/apply/", {"site": "main", "token": "x"}).status_code == 404
+
+
 def test_the_page_costs_the_same_queries_for_one_case_or_six(client, unit):
     manager(client, unit)
     book(unit)

@@ -1,0 +1,50 @@
+"""The site and day a page shows (the board, the day list, the plan page), picked from its query
+the same way everywhere: a site the user works at (their first by default; another is a 404) and
+a YYYY-MM-DD date (a bad one is told and replaced by the default day)."""
+
+import re
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.http import Http404
+from django.utils import timezone
+
+from .. import selectors
+from ..models import Site
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def date_parse(raw: str) -> date | None:
+    """A YYYY-MM-DD date, or None for anything else (2026-02-30 included)."""
+    if not ISO_DATE.fullmatch(raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def site_and_day(
+    request, source=None, *, days_ahead: int = 0, warn: bool = True
+) -> tuple[list[Site], Site | None, date | None, date | None]:
+    """(the user's sites, the site, the day, today at the site); with no sites, the last three
+    are None. The default day is today plus `days_ahead` in the site's zone."""
+    source = request.GET if source is None else source
+    sites = list(selectors.visible_sites(request.user))
+    if not sites:
+        return sites, None, None, None
+    code = source.get("site", "")
+    site = next((site for site in sites if site.code == code), None) if code else sites[0]
+    if site is None:
+        raise Http404("No such site.")
+    today = timezone.now().astimezone(site.zone).date()
+    default = today + timedelta(days=days_ahead)
+    raw = source.get("date", "").strip()
+    day = date_parse(raw) if raw else default
+    if day is None:
+        day = default
+        if warn:
+            shown = "today" if days_ahead == 0 else "tomorrow" if days_ahead == 1 else "the usual day"
+            messages.error(request, f"“{raw[:40]}” is not a date (YYYY-MM-DD); showing {shown}.")
+    return sites, site, day, today
