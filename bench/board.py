@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from time import perf_counter
 
 from results import emit, figure
-from throwaway import Unavailable, throwaway_database
+from throwaway import BenchError, bench_database
 from zoneinfo import ZoneInfo
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
@@ -41,10 +41,6 @@ MINUTE = timedelta(minutes=1)
 GOAL_RATIO = 5
 
 
-class BenchError(Exception):
-    pass
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20, help="timed calls per row (default 20)")
@@ -55,15 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.big > ROOMS * len(WAVES) or args.small > args.big:
         parser.error(f"at most {ROOMS * len(WAVES)} cases a day, and --small <= --big")
 
-    try:
-        with throwaway_database("board", DEFAULT_DATABASE_URL) as (server, test_name):
-            report = measure(args)
-    except Unavailable as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except BenchError as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        return 1
+    with bench_database("board", DEFAULT_DATABASE_URL) as (server, test_name):
+        report = measure(args)
     print_report(report, server=server, database=test_name, args=args)
     return 0
 

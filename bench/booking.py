@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
 
 from results import emit, figure
-from throwaway import Unavailable, throwaway_database
+from throwaway import BenchError, bench_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
 
@@ -62,10 +62,6 @@ AVAILABILITY_URL = "/api/v1/availability/"
 NOISE = 0.10  # "no worse" allows this much run-to-run noise
 
 
-class BenchError(Exception):
-    pass
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=30, help="timed calls per row (default 30)")
@@ -76,15 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    try:
-        with throwaway_database("booking", DEFAULT_DATABASE_URL) as (server, test_name):
-            report = run(args)
-    except Unavailable as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except BenchError as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        return 1
+    with bench_database("booking", DEFAULT_DATABASE_URL) as (server, test_name):
+        report = run(args)
     print_report(report, server=server, database=test_name, args=args)
     return 0
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from results import emit, figure
-from throwaway import Unavailable, throwaway_database
+from throwaway import BenchError, bench_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
@@ -45,10 +45,6 @@ WARMUP = 100
 DEADLINE = 900  # seconds, for either phase
 
 
-class BenchError(Exception):
-    pass
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reminders", type=int, default=10_000, help="due reminders (10,000)")
@@ -61,16 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         print("bench/dispatch.py measures Redis only: --broker redis://...", file=sys.stderr)
         return 2
 
-    try:
-        with throwaway_database("dispatch", DEFAULT_DATABASE_URL) as (_, test_name):
-            with tempfile.TemporaryDirectory(prefix="vertebro-bench-") as tmp:
-                report = run(args, Path(tmp))
-    except Unavailable as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except BenchError as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        return 1
+    with bench_database("dispatch", DEFAULT_DATABASE_URL) as (_, test_name):
+        with tempfile.TemporaryDirectory(prefix="vertebro-bench-") as tmp:
+            report = run(args, Path(tmp))
     print_report(report, args=args, database=test_name)
     return 0
 

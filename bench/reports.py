@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
 
 from results import emit, figure
-from throwaway import Unavailable, throwaway_database
+from throwaway import bench_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -36,17 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5, help="timed calls per row (default 5)")
     args = parser.parse_args(argv)
-    try:
-        with throwaway_database("reports", DEFAULT_DATABASE_URL) as (server, _):
-            logging.disable(logging.INFO)
-            import time_machine
+    with bench_database("reports", DEFAULT_DATABASE_URL) as (server, _):
+        logging.disable(logging.INFO)
+        import time_machine
 
-            with time_machine.travel(NOW, tick=True):
-                counts = build()
-                rows = measure(args.calls)
-    except Unavailable as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        with time_machine.travel(NOW, tick=True):
+            counts = build()
+            rows = measure(args.calls)
     print(f"PostgreSQL {server}; {counts}")
     print(f"{'request':<28}{'range':>10}{'median ms':>12}{'max ms':>10}{'queries':>9}")
     for (url, label), (times, queries) in rows.items():

@@ -18,6 +18,25 @@ class Unavailable(Exception):
     """No PostgreSQL to measure on: the message says why and what to set."""
 
 
+class BenchError(Exception):
+    """A run that went wrong: the message says what, and the script exits 1."""
+
+
+@contextmanager
+def bench_database(script: str, default_url: str) -> Iterator[tuple[str, str]]:
+    """throwaway_database for a script's main(): no PostgreSQL (exit 2) or a BenchError (exit 1)
+    is told in one line, without a traceback, and ends the script."""
+    try:
+        with throwaway_database(script, default_url) as names:
+            yield names
+    except Unavailable as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 @contextmanager
 def throwaway_database(script: str, default_url: str) -> Iterator[tuple[str, str]]:
     """Yield (server version, database name) while the database exists."""
