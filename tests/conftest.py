@@ -192,6 +192,17 @@ def case_payload(**overrides):
     return payload
 
 
+def case_booked(client=None, **overrides):
+    """A case booked through the API (by a new front-desk user unless a client is given), with
+    case_payload's answers and the overrides."""
+    from scheduling.models import Case
+
+    client = client or client_for(roles.FRONT_DESK)
+    response = client.post("/api/v1/cases/", case_payload(**overrides), format="json")
+    assert response.status_code == 201, response.json()
+    return Case.objects.get(pk=response.json()["id"])
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need the real database. Off PostgreSQL they are skipped in a
     developer's quick run; with VERTEBRO_REQUIRE_SERVICES set (as .ci/run does) the run stops."""

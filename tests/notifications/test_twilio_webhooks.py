@@ -13,7 +13,7 @@ from notifications.models import (
     SmsOptOut,
 )
 from scheduling.models import Case, CaseStatus
-from tests.conftest import NOW, case_payload
+from tests.conftest import NOW, case_booked, case_payload
 from tests.notifications.twilio_fake import PUBLIC_BASE_URL, signed_post, twilio_settings
 
 pytestmark = pytest.mark.django_db
@@ -30,9 +30,7 @@ def twilio(settings):
 
 @pytest.fixture
 def case(unit, front_desk):
-    response = front_desk.post("/api/v1/cases/", case_payload(), format="json")
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
+    return case_booked(front_desk)
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 
 from scheduling import roles
-from scheduling.models import Case, CaseEvent, CaseStatus, Stage
-from tests.conftest import NOW, build_unit, case_payload
+from scheduling.models import CaseEvent, CaseStatus, Stage
+from tests.conftest import NOW, build_unit, case_booked
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,13 +17,7 @@ BOARD = "/board/?site=main&date=2026-03-02"
 
 @pytest.fixture
 def case(unit, front_desk):
-    response = front_desk.post(
-        "/api/v1/cases/",
-        case_payload(date=MONDAY.isoformat(), start="2026-03-02T10:00:00-05:00"),
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
+    return case_booked(front_desk, date=MONDAY.isoformat(), start="2026-03-02T10:00:00-05:00")
 
 
 def logged_in(client, site, role):

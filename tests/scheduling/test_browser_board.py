@@ -4,8 +4,8 @@ picks up a change made elsewhere without a reload."""
 import pytest
 
 from scheduling import roles
-from scheduling.models import Case, Stage, StageKind
-from tests.conftest import TUESDAY, case_payload, client_for, log_in
+from scheduling.models import Stage, StageKind
+from tests.conftest import TUESDAY, case_booked, log_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,9 +20,7 @@ def nurse_user(unit):
 
 @pytest.fixture
 def case(unit):
-    response = client_for(roles.FRONT_DESK).post("/api/v1/cases/", case_payload(), format="json")
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
+    return case_booked()
 
 
 def test_the_board_shows_the_day_and_a_change_made_elsewhere_without_a_reload(

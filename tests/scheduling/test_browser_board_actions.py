@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from scheduling import roles
-from scheduling.models import Case, CaseStatus, Stage
+from scheduling.models import CaseStatus, Stage
 from scheduling.services.tracking import STAGE_STATUS
-from tests.conftest import case_payload, client_for, log_in
+from tests.conftest import case_booked, log_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,13 +25,7 @@ def staff(site, role):
 
 @pytest.fixture
 def case(unit):
-    response = client_for(roles.FRONT_DESK).post(
-        "/api/v1/cases/",
-        case_payload(date="2026-03-02", start="2026-03-02T10:00:00-05:00"),
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
+    return case_booked(date="2026-03-02", start="2026-03-02T10:00:00-05:00")
 
 
 @pytest.fixture

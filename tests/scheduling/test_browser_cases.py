@@ -6,7 +6,7 @@ import pytest
 
 from scheduling import roles
 from scheduling.models import Case, CaseStatus
-from tests.conftest import case_payload, client_for, log_in
+from tests.conftest import case_booked, log_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,9 +21,7 @@ def clerk(unit):
 
 @pytest.fixture
 def case(unit):
-    response = client_for(roles.FRONT_DESK).post("/api/v1/cases/", case_payload(), format="json")
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
+    return case_booked()
 
 
 def test_a_clerk_reschedules_a_case_to_a_free_time(page, clerk, case):
