@@ -22,6 +22,9 @@ class AccessLog(models.Model):
     path = models.CharField(max_length=255)
     case_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     patient_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    site_id = models.PositiveBigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The site the record was opened for."
+    )
 
     class Meta:
         ordering = ["-at", "-id"]

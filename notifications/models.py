@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from scheduling.models import Case, Channel, Drug
+from scheduling.models import Case, Channel, Drug, Patient, Site
 
 
 class MessageKind(models.TextChoices):
@@ -199,7 +199,15 @@ class InboundMessage(models.Model):
     from_phone = models.CharField(max_length=20)
     body = models.TextField(blank=True)
     kind = models.CharField(max_length=8, choices=InboundKind.choices)
+    to_phone = models.CharField(max_length=20, blank=True)
     case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="inbound_messages")
+    # Who may read a text that belongs to no case: the staff of the patient's sites when the
+    # number is a patient's, else of the site whose number received it; with neither (an unknown
+    # number to a shared one), only superusers and staff of every site.
+    patient = models.ForeignKey(Patient, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="inbound_messages")
+    site = models.ForeignKey(Site, on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="inbound_messages")
     provider_message_id = models.CharField(max_length=64, unique=True)
     received_at = models.DateTimeField(auto_now_add=True)

@@ -50,6 +50,15 @@ class Site(models.Model):
     address = models.TextField(blank=True)
     directions = models.TextField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    sms_number = models.CharField(
+        "SMS number",
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The number patients of this site text (E.164, e.g. +12125550100). A text from "
+        "an unknown number to it goes to this site's staff; left empty when sites share a number.",
+    )
     check_in_minutes = models.PositiveIntegerField(
         default=30, help_text="Minutes between arrival and the start of the first stage."
     )
@@ -254,6 +263,27 @@ class Patient(models.Model):
         return f"{self.last_name}, {self.first_name} ({self.mrn})"
 
 
+class PatientSite(models.Model):
+    """A patient known at another site, linked to this one by a clerk who proved the patient was in
+    front of them (MRN, date of birth and last name all matched). From then on the site's staff
+    see the patient, as if the patient had a case there."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="site_links")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="patient_links")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "site"], name="one_link_per_patient_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"Patient {self.patient_id} at {self.site_id}"
+
+
 class CaseStatus(models.TextChoices):
     BOOKED = "booked", "Booked"
     CONFIRMED = "confirmed", "Confirmed"
@@ -326,6 +356,8 @@ class Case(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+    # Part of every patient link's signature: a new nonce revokes the links already sent.
+    link_nonce = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

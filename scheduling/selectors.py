@@ -6,7 +6,19 @@ from datetime import date
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from .errors import SchedulingError
-from .models import Case, CaseMedication, Drug, ProcedureType, Site, Stage, StageTemplate, Surgeon
+from .models import (
+    Case,
+    CaseMedication,
+    Drug,
+    Patient,
+    PatientSite,
+    ProcedureType,
+    Site,
+    Stage,
+    StageTemplate,
+    Surgeon,
+    WaitingListEntry,
+)
 from .slots import DayBook, Slot
 
 MAX_ID = 2**63 - 1
@@ -17,6 +29,30 @@ def visible_sites(user) -> QuerySet[Site]:
     if user.is_superuser:
         return Site.objects.all()
     return Site.objects.filter(staff=user)
+
+
+def patients_visible(user) -> QuerySet[Patient]:
+    """Who may see a patient, the one rule: staff see the patients who have (or had) a case or a
+    waiting-list entry at one of their sites, or who were linked to one of them by a clerk who
+    proved the patient was in front of them. Every page, API answer, admin screen and error
+    message that finds a patient goes through here; the others are "not found"."""
+    if user.is_superuser:
+        return Patient.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return Patient.objects.none()
+    sites = Site.objects.filter(staff=user).values("pk")
+    return Patient.objects.filter(
+        Exists(Case.objects.filter(patient=OuterRef("pk"), site__in=sites))
+        | Exists(WaitingListEntry.objects.filter(patient=OuterRef("pk"), site__in=sites))
+        | Exists(PatientSite.objects.filter(patient=OuterRef("pk"), site__in=sites))
+    )
+
+
+def patient_get(pk: int, user) -> Patient | None:
+    """The patient with this id if the user may see them, else None (answered as not found)."""
+    if not 0 < pk <= MAX_ID:
+        return None
+    return patients_visible(user).filter(pk=pk).first()
 
 
 def site_get(code: str, user) -> Site:
