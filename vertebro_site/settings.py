@@ -220,7 +220,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 )
 
 # Celery. The embedded default is kombu's file-system transport: the web server, the worker and
-# beat share a folder on this machine, and nothing else needs to run.
+# beat share a folder on this machine, and nothing else needs to run. Every folder it writes is
+# under var/broker/, the exchange tables too (kombu's default "control" folder is relative to the
+# working directory, so a worker started from the checkout would write into it).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = BASE_DIR / "var" / "broker"
@@ -228,6 +230,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
