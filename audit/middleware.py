@@ -1,13 +1,12 @@
 """The request's side of the audit trail: who (actor), from where (address), what was seen."""
 
-from contextvars import ContextVar
-
 from auditlog.middleware import AuditlogMiddleware
 from django.http import HttpRequest, HttpResponse
 
 from scheduling.models import Case
 from vertebro_site.security import client_ip
 
+from .context import current_request, request_reset, request_set
 from .models import AccessLog
 
 # Pages and API views that show one case, and with it its patient (the URL's `pk` is the case).
@@ -29,8 +28,6 @@ CASE_VIEWS = frozenset(
 # Pages that list patients by name: logged as an access with no one case.
 LIST_VIEWS = frozenset({"patient-search", "day-list", "api-cases"})
 
-_request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
-
 
 class AuditActorMiddleware(AuditlogMiddleware):
     """auditlog's middleware, with the client address taken behind our proxy (auditlog itself
@@ -43,11 +40,11 @@ class AuditActorMiddleware(AuditlogMiddleware):
         return client_ip(request)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _request.set(request)
+        token = request_set(request)
         try:
             return super().__call__(request)
         finally:
-            _request.reset(token)
+            request_reset(token)
 
 
 def actor_from_request(sender, instance, **kwargs) -> None:
@@ -55,7 +52,7 @@ def actor_from_request(sender, instance, **kwargs) -> None:
 
     DRF sets the token's user on the Django request too, so request.user is right by the time a
     view writes."""
-    request = _request.get()
+    request = current_request()
     if request is None or instance.actor_id is not None:
         return
     user = getattr(request, "user", None)

@@ -7,6 +7,7 @@ from factory.django import DjangoModelFactory
 from scheduling.models import (
     OpeningHours,
     Patient,
+    PatientSite,
     ProcedureType,
     Resource,
     ResourceKind,
@@ -107,6 +108,7 @@ class ProcedureTypeFactory(DjangoModelFactory):
 class PatientFactory(DjangoModelFactory):
     class Meta:
         model = Patient
+        skip_postgeneration_save = True
 
     first_name = "Margaret"
     last_name = factory.Sequence(lambda n: f"Patient{n}")
@@ -114,6 +116,14 @@ class PatientFactory(DjangoModelFactory):
     mrn = factory.Sequence(lambda n: f"MRN{n:06d}")
     phone = "+12125550100"
     email = factory.Sequence(lambda n: f"patient{n}@example.org")
+
+    @factory.post_generation
+    def known_at(self, create, sites, **kwargs):
+        """PatientFactory(known_at=[site, ...]): the patient is one of those sites' patients
+        (staff of a site see only its patients) without a case there."""
+        if create and sites:
+            for site in sites:
+                PatientSite.objects.create(patient=self, site=site)
 
 
 class UserFactory(DjangoModelFactory):

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from .. import roles, selectors, services
 from ..errors import SchedulingError
-from ..models import Patient, ProcedureType
+from ..models import ProcedureType
 from ..screening import ScreeningAnswers
 from ..services.booking import check_day, check_levels
 from . import serializers as s
@@ -110,7 +110,7 @@ class CaseListView(APIView):
         driver = data.get("driver", {})
         # A new patient and their case are saved together or not at all.
         with transaction.atomic():
-            patient = _patient(data)
+            patient = patient_for(data, site=site, user=request.user)
             case = services.case_book(
                 site=site,
                 procedure_type=procedure_type,
@@ -129,15 +129,17 @@ class CaseListView(APIView):
         return _case_response(case, status=201)
 
 
-def _patient(data):
+def patient_for(data, *, site, user):
+    """The patient a booking or waiting-list body names: one of the user's patients by
+    `patient_id` (another site's is "unknown", as if there were none), or a new one."""
     if "patient_id" in data:
-        patient = Patient.objects.filter(pk=data["patient_id"]).first()
+        patient = selectors.patient_get(data["patient_id"], user)
         if patient is None:
             raise SchedulingError(
                 "unknown_patient", f"No patient has id {data['patient_id']}.", field="patient_id"
             )
         return patient
-    return services.patient_create(**data["patient"])
+    return services.patient_register(site=site, by=user, **data["patient"])
 
 
 class CaseDetailView(APIView):

@@ -16,7 +16,7 @@ from ..models import WaitingListEntry, WaitingPriority, WaitingStatus
 from ..plan import waiting
 from .json_input import JsonInput
 from .serializers import MAX_ID, ErrorSerializer, PatientInput, ScreeningSerializer, query_data
-from .views import CONFLICT, ERRORS, _patient
+from .views import CONFLICT, ERRORS, patient_for
 
 WAITING_ROLES = (roles.FRONT_DESK, roles.ADMIN)
 NOT_FOUND = {
@@ -115,7 +115,9 @@ class WaitingListView(APIView):
             entries = entries.filter(site=selectors.site_get(query.validated_data["site"], request.user))
         return Response(WaitingEntrySerializer(entries, many=True).data)
 
-    @extend_schema(request=WaitingEntryInput, responses={201: WaitingEntrySerializer, **ERRORS})
+    @extend_schema(
+        request=WaitingEntryInput, responses={201: WaitingEntrySerializer, **ERRORS, **CONFLICT}
+    )
     def post(self, request: Request) -> Response:
         form = WaitingEntryInput(data=request.data)
         form.is_valid(raise_exception=True)
@@ -124,7 +126,7 @@ class WaitingListView(APIView):
         data.update(_references(data, site))
         # A new patient and their entry are saved together or not at all.
         with transaction.atomic():
-            patient = _patient(data)
+            patient = patient_for(data, site=site, user=request.user)
             data.pop("patient", None)
             data.pop("patient_id", None)
             entry = waiting.waiting_entry_add(

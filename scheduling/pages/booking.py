@@ -17,11 +17,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from audit.access import access_record
 from notifications.links import patient_link
 
 from .. import roles, selectors, services
 from ..errors import SchedulingError
-from ..models import Case, Patient
+from ..models import Case
 from .access import role_required
 from .forms import SCREENING_QUESTIONS, BookingForm, add_service_errors
 
@@ -73,13 +74,20 @@ def book(request):
     booking = data.get("action") == "book" and not data.get("show_date")
     if data.get("show_date"):
         data["date"] = data["show_date"]
-    _reuse_patient(data)
+    _reuse_patient(data, request.user)
     stale = token not in _tokens(request)["pending"]
     if stale:
         data["token"] = _token_new(request)
 
     form = BookingForm(data, user=request.user, booking=booking)
-    if form.is_valid() and booking and not stale:
+    valid = form.is_valid()
+    if _patient_linked(request.user, form):
+        # Linked to the site, the patient is found by MRN like any of its patients.
+        _use_patient(data, form.patient)
+        form = BookingForm(data, user=request.user, booking=booking)
+        valid = form.is_valid()
+    _patients_seen(request.user, form)
+    if valid and booking and not stale:
         case = _book(request.user, form)
         if case is not None:
             _token_done(request, token, case.pk)
@@ -151,18 +159,45 @@ def _book(user, form: BookingForm) -> Case | None:
         return None
 
 
-def _reuse_patient(data) -> None:
+def _reuse_patient(data, user) -> None:
     """"Use this patient" on a duplicate: book for them, found by MRN from now on."""
     pk = data.get("use_patient", "")
     if not (pk.isascii() and pk.isdigit() and len(pk) < 19):  # "²" is a digit int() refuses
         return
-    patient = Patient.objects.filter(pk=int(pk)).first()
-    if patient is None:
-        return
+    patient = selectors.patient_get(int(pk), user)
+    if patient is not None:
+        _use_patient(data, patient)
+
+
+def _use_patient(data, patient) -> None:
     data["find_mrn"] = patient.mrn
     data["register_anyway"] = ""
     for name in IDENTITY_FIELDS:
         data[name] = ""
+
+
+def _patient_linked(user, form: BookingForm) -> bool:
+    """A patient of another site proven by MRN, date of birth and last name is linked to the
+    site chosen on the form (without a site, nothing of theirs is shown yet)."""
+    site = form.cleaned_data.get("site")
+    if form.known_elsewhere is None:
+        return False
+    if site is None:
+        form.patient = None
+        return False
+    services.patient_site_link(patient=form.known_elsewhere, site=site, by=user)
+    return True
+
+
+def _patients_seen(user, form: BookingForm) -> None:
+    """Each registered patient the page is about to show is a record access."""
+    site = form.cleaned_data.get("site")
+    for patient in [form.patient, *form.duplicates]:
+        if patient is not None:
+            access_record(
+                user=user, what="book", patient_id=patient.pk,
+                site_id=site.pk if site is not None else None,
+            )
 
 
 def _free_times(form: BookingForm) -> FreeTimes:

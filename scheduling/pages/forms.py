@@ -18,7 +18,7 @@ from ..errors import SchedulingError
 from ..models import Channel, Drug, Patient, ProcedureType, Surgeon
 from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day, check_levels
-from ..services.patients import phone_e164
+from ..services.patients import patient_known_elsewhere, phone_e164
 
 LANGUAGES = [("en", "English"), ("es", "Spanish")]
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -164,6 +164,9 @@ class BookingForm(forms.Form):
         self.user = user
         self.booking = booking
         self.patient: Patient | None = None  # a registered patient to book for
+        # A patient of another site whose MRN, date of birth and last name were typed: booked
+        # here once linked to the site.
+        self.known_elsewhere: Patient | None = None
         self.duplicates: list[Patient] = []  # registered patients that match the new one
         self.duplicate_mrn = False  # one of them has the MRN typed: it cannot be registered twice
         self.blockers = []
@@ -226,15 +229,18 @@ class BookingForm(forms.Form):
             # What is typed under "register" is not used: its mistakes do not stop the booking.
             for name in REGISTRATION:
                 self.errors.pop(name, None)
+            mine = selectors.patients_visible(self.user)
             self.patient = (
-                Patient.objects.filter(mrn=mrn).first()
-                or Patient.objects.filter(mrn__iexact=mrn).order_by("pk").first()
+                mine.filter(mrn=mrn).first()
+                or mine.filter(mrn__iexact=mrn).order_by("pk").first()
             )
             if self.patient is None:
+                # The same words whether or not another site knows the MRN.
                 self.add_error(
                     "find_mrn",
-                    f"No patient has the MRN “{mrn}”. Check it, or leave it empty and register "
-                    "the patient below.",
+                    f"No patient of your sites has the MRN “{mrn}”. Check it, or leave it empty "
+                    "and register the patient below. A patient seen at another of our sites is "
+                    "found when the MRN, date of birth and last name all match their record.",
                 )
             return
         for name, message in REQUIRED_TO_REGISTER.items():
@@ -245,7 +251,16 @@ class BookingForm(forms.Form):
                 self.add_error("email", "Enter an email address to send messages by email.")
         if any(name in self.errors for name in REQUIRED_TO_REGISTER):
             return
-        matches = Patient.objects.filter(
+        self.known_elsewhere = patient_known_elsewhere(
+            mrn=data["mrn"],
+            date_of_birth=data["date_of_birth"],
+            last_name=data["last_name"],
+            user=self.user,
+        )
+        if self.known_elsewhere is not None:
+            self.patient = self.known_elsewhere
+            return
+        matches = selectors.patients_visible(self.user).filter(
             Q(mrn__iexact=data["mrn"])
             | Q(
                 first_name__iexact=data["first_name"],
@@ -260,6 +275,15 @@ class BookingForm(forms.Form):
                 "mrn",
                 f"The MRN {data['mrn']} is already registered. Use the registered patient "
                 "shown above, or check the MRN.",
+            )
+        elif Patient.objects.filter(mrn__iexact=data["mrn"]).exists():
+            # Held at a site this user does not work at, and the proof did not match: say no
+            # more than that the MRN cannot be used.
+            self.add_error(
+                "mrn",
+                f"The MRN {data['mrn']} cannot be registered again. If the patient was seen at "
+                "another of our sites, check their date of birth and last name: all three must "
+                "match the record. Otherwise check the MRN.",
             )
         elif self.duplicates and not data.get("register_anyway"):
             self.add_error(

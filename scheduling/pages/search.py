@@ -1,5 +1,6 @@
-"""Patient search: by name, MRN, date of birth or phone, over the patients with a case at one of
-the user's sites (two queries, however many match)."""
+"""Patient search: by name, MRN, date of birth or phone, over the patients the user may see
+(selectors.patients_visible), each with their cases at the user's sites (two queries, however
+many match)."""
 
 import re
 from datetime import date
@@ -63,7 +64,7 @@ def _search_condition(query: str) -> tuple[Q | None, str]:
 
 
 def _patients_matching(condition: Q, user) -> list[Patient]:
-    """Patients with a case at one of the user's sites, each with those cases: two queries."""
+    """The user's patients that match, each with their cases at the user's sites: two queries."""
     sites = selectors.visible_sites(user)
     cases = (
         Case.objects.filter(site__in=sites)
@@ -71,8 +72,7 @@ def _patients_matching(condition: Q, user) -> list[Patient]:
         .order_by("-day", "-procedure_start")
     )
     return list(
-        Patient.objects.filter(condition, pk__in=Case.objects.filter(site__in=sites).values(
-            "patient_id"))
+        selectors.patients_visible(user).filter(condition)
         .prefetch_related(Prefetch("cases", queryset=cases, to_attr="visible_cases"))
         .order_by("last_name", "first_name", "pk")[: SEARCH_LIMIT + 1]
     )

@@ -1,5 +1,5 @@
 from .booking import case_book, case_cancel, case_confirm, case_mark_no_show, case_reschedule
-from .patients import patient_create, phone_e164
+from .patients import patient_create, patient_register, patient_site_link, phone_e164
 
 __all__ = [
     "case_book",
@@ -8,5 +8,7 @@ __all__ = [
     "case_mark_no_show",
     "case_reschedule",
     "patient_create",
+    "patient_register",
+    "patient_site_link",
     "phone_e164",
 ]

@@ -6,8 +6,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from audit.access import access_record
+
+from .. import selectors
 from ..errors import SchedulingError
-from ..models import Channel, Patient
+from ..models import Channel, Patient, PatientSite, Site
 
 
 def phone_e164(raw: str, *, field: str) -> str:
@@ -53,11 +56,11 @@ def patient_create(
                 "invalid_email", f"“{email}” is not a valid email address.",
                 field=f"{field_prefix}email",
             ) from None
-    existing = Patient.objects.filter(mrn=mrn).order_by().values_list("pk", flat=True).first()
-    if existing is not None:
+    if Patient.objects.filter(mrn=mrn).exists():
+        # No id and no name: the patient may belong to a site this user does not work at.
         raise SchedulingError(
             "patient_exists",
-            f"A patient with MRN {mrn} is already registered (patient_id {existing}).",
+            f"A patient with MRN {mrn} is already registered.",
             field=f"{field_prefix}mrn",
         )
     return Patient.objects.create(
@@ -70,3 +73,69 @@ def patient_create(
         preferred_channel=preferred_channel,
         language=language,
     )
+
+
+def same_person(patient: Patient, *, mrn: str, date_of_birth: date, last_name: str) -> bool:
+    """The proof that the clerk has this patient in front of them: MRN, date of birth and last
+    name all match the record (case, accents' letters and outer spaces aside)."""
+    return (
+        patient.mrn.casefold() == mrn.strip().casefold()
+        and patient.date_of_birth == date_of_birth
+        and patient.last_name.strip().casefold() == last_name.strip().casefold()
+    )
+
+
+def patient_known_elsewhere(
+    *, mrn: str, date_of_birth: date, last_name: str, user
+) -> Patient | None:
+    """The patient registered under this MRN whom `user` cannot see yet, when the date of birth
+    and last name match too; None otherwise. A partial match answers None like no match at all,
+    so it says nothing about who holds the MRN."""
+    mrn = mrn.strip()
+    if not mrn:
+        return None
+    candidates = Patient.objects.filter(mrn__iexact=mrn).exclude(
+        pk__in=selectors.patients_visible(user).values("pk")
+    )
+    return next(
+        (
+            patient
+            for patient in candidates.order_by("pk")
+            if same_person(patient, mrn=mrn, date_of_birth=date_of_birth, last_name=last_name)
+        ),
+        None,
+    )
+
+
+def patient_site_link(*, patient: Patient, site: Site, by) -> PatientSite:
+    """Link a patient known at another site to `site`, so its staff can book and see them; the
+    link is recorded as a record access by `by` for that site."""
+    link, _ = PatientSite.objects.get_or_create(
+        patient=patient, site=site, defaults={"linked_by": by}
+    )
+    access_record(user=by, what="patient-site-link", patient_id=patient.pk, site_id=site.pk)
+    return link
+
+
+def patient_register(*, site: Site, by, field_prefix: str = "patient.", **registration) -> Patient:
+    """A new patient for a booking or a waiting-list entry at `site`. Someone already registered
+    under the MRN at another site is linked to `site` instead when the date of birth and last name
+    match too; the caller's own patients under the MRN, or a partial match, are a conflict."""
+    known = patient_known_elsewhere(
+        mrn=registration["mrn"],
+        date_of_birth=registration["date_of_birth"],
+        last_name=registration["last_name"],
+        user=by,
+    )
+    if known is not None:
+        patient_site_link(patient=known, site=site, by=by)
+        return known
+    mine = selectors.patients_visible(by).filter(mrn=registration["mrn"]).first()
+    if mine is not None:
+        raise SchedulingError(
+            "patient_exists",
+            f"A patient with MRN {mine.mrn} is already registered (patient_id {mine.pk}); "
+            "book with patient_id.",
+            field=f"{field_prefix}mrn",
+        )
+    return patient_create(field_prefix=field_prefix, **registration)

@@ -103,7 +103,7 @@ def test_a_blank_override_reason_from_a_clinician_is_refused(unit, clinician):
 
 
 def test_a_patient_already_booked_that_day_is_refused(unit, front_desk):
-    patient = PatientFactory()
+    patient = PatientFactory(known_at=[unit])
     payload = {k: v for k, v in case_payload(patient_id=patient.pk).items() if k != "patient"}
     first = front_desk.post(URL, payload, format="json")
     assert first.status_code == 201, first.json()
@@ -114,7 +114,7 @@ def test_a_patient_already_booked_that_day_is_refused(unit, front_desk):
 
 
 def test_a_known_mrn_is_refused_with_the_existing_patient_id(unit, front_desk):
-    existing = PatientFactory(mrn="MRN-1001")
+    existing = PatientFactory(mrn="MRN-1001", known_at=[unit])
     response = front_desk.post(URL, case_payload(), format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "patient_exists"

@@ -156,7 +156,7 @@ BAD = [
     ("huge name", {"first_name": "x" * 5000}, "first_name", "at most 80 characters"),
     ("unknown channel", {"preferred_channel": "pigeon"}, "preferred_channel",
      "Select a valid choice."),
-    ("unknown MRN to find", {"find_mrn": "NOPE-1"}, "find_mrn", "No patient has the MRN “NOPE-1”"),
+    ("unknown MRN to find", {"find_mrn": "NOPE-1"}, "find_mrn", "No patient of your sites has the MRN “NOPE-1”"),
     ("bad driver phone", {"driver_phone": "+1 555"}, "driver_phone",
      "is not a valid phone number."),
     ("unanswered screening question", {"active_infection": None}, "active_infection",
@@ -303,7 +303,7 @@ def test_a_new_form_can_book_the_next_patient(client, clerk, unit):
     ids=["same MRN", "same name and date of birth"],
 )
 def test_a_duplicate_patient_is_offered_for_reuse(client, clerk, unit, registered):
-    existing = PatientFactory(**registered)
+    existing = PatientFactory(**registered, known_at=[unit])
     token = shown_token(client)
 
     offered = client.post(URL, booking(token))
@@ -324,7 +324,7 @@ def test_a_duplicate_patient_is_offered_for_reuse(client, clerk, unit, registere
 def test_a_different_person_with_the_same_name_and_birthday_can_be_registered(
     client, clerk, unit
 ):
-    PatientFactory(mrn="MRN-0042", first_name="Margaret", last_name="Whitfield")
+    PatientFactory(mrn="MRN-0042", first_name="Margaret", last_name="Whitfield", known_at=[unit])
     token = shown_token(client)
     offered = client.post(URL, booking(token))
     assert "None of these" in offered.content.decode()
@@ -337,7 +337,7 @@ def test_a_different_person_with_the_same_name_and_birthday_can_be_registered(
 
 
 def test_a_registered_patient_is_found_by_mrn(client, clerk, unit):
-    existing = PatientFactory(mrn="MRN-0042")
+    existing = PatientFactory(mrn="MRN-0042", known_at=[unit])
     token = shown_token(client)
     blank = {name: "" for name in ("first_name", "last_name", "date_of_birth", "mrn", "phone",
                                    "email")}
@@ -352,7 +352,7 @@ def test_a_registered_patient_is_found_by_mrn(client, clerk, unit):
 
 
 def test_what_is_typed_under_register_is_ignored_for_a_found_patient(client, clerk, unit):
-    existing = PatientFactory(mrn="MRN-0042")
+    existing = PatientFactory(mrn="MRN-0042", known_at=[unit])
     response = client.post(URL, booking(shown_token(client), find_mrn="MRN-0042", phone="12"))
     assert response.status_code == 302
     assert Case.objects.get().patient == existing
@@ -370,7 +370,7 @@ def test_a_form_from_an_old_session_is_not_booked_blind(client, clerk, unit):
 
 
 def test_the_same_patient_cannot_be_booked_twice_on_one_day(client, clerk, unit):
-    existing = PatientFactory(mrn="MRN-0042")
+    existing = PatientFactory(mrn="MRN-0042", known_at=[unit])
     client.post(URL, booking(shown_token(client), find_mrn="MRN-0042"))
 
     response = client.post(URL, booking(shown_token(client), find_mrn="MRN-0042",

@@ -26,6 +26,11 @@ def entry_payload(patient, **overrides):
 
 
 @pytest.fixture
+def patient(unit):
+    return PatientFactory(known_at=[unit])
+
+
+@pytest.fixture
 def desk(unit):
     return client_for(roles.FRONT_DESK)
 
