@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so its duration covers the whole request (vertebro_site/logging_middleware.py).
     "vertebro_site.logging_middleware.RequestLogMiddleware",
+    # Outside the others, so their own answers (a CSRF failure, a lockout) are not kept either.
+    "vertebro_site.cache_control.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
