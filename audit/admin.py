@@ -3,8 +3,11 @@
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 
-from scheduling import roles
+from scheduling import roles, selectors
+from scheduling.models import Case, CaseMedication, Patient, Stage
 
 from .models import AccessLog
 
@@ -32,6 +35,16 @@ class ReadOnlyAuditAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(self.about_sites_of(request.user))
+
+
+def _cases_of(user):
+    return Case.objects.filter(site__in=selectors.visible_sites(user))
+
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ReadOnlyAuditAdmin):
@@ -42,8 +55,18 @@ class AccessLogAdmin(ReadOnlyAuditAdmin):
     list_select_related = []
     readonly_fields = [
         "at", "user", "username", "remote_addr", "method", "url_name", "path", "case_id",
-        "patient_id",
+        "patient_id", "site_id",
     ]
+
+    @staticmethod
+    def about_sites_of(user) -> Q:
+        """Accesses to a case or patient of the user's sites, or made for one of those sites;
+        an access naming none of them (a list of patients) only superusers read."""
+        return (
+            Q(case_id__in=_cases_of(user).values("pk"))
+            | Q(patient_id__in=selectors.patients_visible(user).values("pk"))
+            | Q(site_id__in=selectors.visible_sites(user).values("pk"))
+        )
 
 
 admin.site.unregister(LogEntry)
@@ -55,3 +78,21 @@ class ChangeLogAdmin(ReadOnlyAuditAdmin, LogEntryAdmin):
     readers as the access log."""
 
     list_display = [*LogEntryAdmin.list_display, "remote_addr"]
+
+    @staticmethod
+    def about_sites_of(user) -> Q:
+        """Changes to the patients, cases, stages and held medicines of the user's sites. A row
+        since deleted (a stage replaced by a reschedule) has no site left to show it by: only
+        superusers read its change."""
+        cases = _cases_of(user)
+        rows = {
+            Patient: selectors.patients_visible(user).values("pk"),
+            Case: cases.values("pk"),
+            Stage: Stage.objects.filter(case__in=cases).values("pk"),
+            CaseMedication: CaseMedication.objects.filter(case__in=cases).values("pk"),
+        }
+        types = ContentType.objects.get_for_models(*rows)
+        condition = Q(pk__in=[])
+        for model, ids in rows.items():
+            condition |= Q(content_type=types[model], object_id__in=ids)
+        return condition

@@ -3,7 +3,7 @@
 from auditlog.middleware import AuditlogMiddleware
 from django.http import HttpRequest, HttpResponse
 
-from scheduling.models import Case
+from scheduling.models import Case, WaitingListEntry
 from vertebro_site.security import client_ip
 
 from .context import current_request, request_reset, request_set
@@ -25,8 +25,22 @@ CASE_VIEWS = frozenset(
         "api-case-no-show",
     }
 )
+# Pages and API views that show one waiting-list entry, and with it its patient.
+WAITING_VIEWS = frozenset({"api-waiting-entry"})
 # Pages that list patients by name: logged as an access with no one case.
-LIST_VIEWS = frozenset({"patient-search", "day-list", "api-cases"})
+LIST_VIEWS = frozenset(
+    {
+        "patient-search",
+        "day-list",
+        "api-cases",
+        "board",
+        "board-partial",
+        "api-board",
+        "api-waiting-list",
+        "api-needs-call",
+        "api-not-reached",
+    }
+)
 
 
 class AuditActorMiddleware(AuditlogMiddleware):
@@ -72,12 +86,18 @@ class AccessLogMiddleware:
         match = getattr(request, "resolver_match", None)
         if match is None or response.status_code != 200:
             return response
-        if match.url_name not in CASE_VIEWS and match.url_name not in LIST_VIEWS:
+        name = match.url_name
+        if name not in CASE_VIEWS and name not in WAITING_VIEWS and name not in LIST_VIEWS:
             return response
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return response
-        case_id = match.kwargs.get("pk") if match.url_name in CASE_VIEWS else None
+        case_id = match.kwargs.get("pk") if name in CASE_VIEWS else None
+        patient_id = (
+            _patient_waiting(match.kwargs.get("pk"))
+            if name in WAITING_VIEWS
+            else _patient_of(case_id)
+        )
         AccessLog.objects.create(
             user=user,
             username=user.get_username(),
@@ -86,9 +106,15 @@ class AccessLogMiddleware:
             url_name=match.url_name,
             path=request.path[:255],
             case_id=case_id,
-            patient_id=_patient_of(case_id),
+            patient_id=patient_id,
         )
         return response
+
+
+def _patient_waiting(entry_id: int | None) -> int | None:
+    if entry_id is None:
+        return None
+    return WaitingListEntry.objects.filter(pk=entry_id).values_list("patient_id", flat=True).first()
 
 
 def _patient_of(case_id: int | None) -> int | None:

@@ -1,6 +1,5 @@
 """Staff API for messages: what each case was sent, resend, and the front desk's call lists."""
 
-from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -17,6 +16,7 @@ from scheduling.selectors import MAX_ID, case_get, site_get, visible_sites
 
 from . import services
 from .models import InboundKind, InboundMessage, Reminder, ReminderStatus
+from .selectors import inbound_visible
 
 NOT_REACHED = (ReminderStatus.FAILED, ReminderStatus.UNKNOWN)
 
@@ -110,8 +110,7 @@ class NeedsCallView(APIView):
     @extend_schema(responses={200: InboundSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
         """Texts from patients that the system could not act on, oldest first."""
-        rows = InboundMessage.objects.filter(
-            Q(case__site__in=visible_sites(request.user)) | Q(case__isnull=True),
+        rows = inbound_visible(request.user).filter(
             kind=InboundKind.OTHER,
             handled_at__isnull=True,
         )
@@ -123,9 +122,7 @@ class NeedsCallHandledView(APIView):
 
     @extend_schema(request=None, responses={200: InboundSerializer, **ERRORS, **NOT_FOUND})
     def post(self, request: Request, pk: int) -> Response:
-        mine = InboundMessage.objects.filter(
-            Q(case__site__in=visible_sites(request.user)) | Q(case__isnull=True)
-        )
+        mine = inbound_visible(request.user)
         message = mine.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
         if message is None:
             raise SchedulingError("not_found", "No such message.")

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from scheduling.models import RELEASED_STATUSES, Case
+from scheduling.models import RELEASED_STATUSES, Case, Patient, Site
 from scheduling.services import case_confirm
 
 from . import rendering
@@ -115,9 +115,12 @@ def twilio_status(request):
 def twilio_inbound(request):
     sid = request.POST["MessageSid"]
     phone = request.POST.get("From", "")
+    to_phone = request.POST.get("To", "")
     # PostgreSQL cannot store a NUL byte in text; a patient's message is kept without it.
     body = request.POST.get("Body", "").replace("\x00", "")
     if not well_formed(phone, max_length=20):
+        return HttpResponseBadRequest()
+    if to_phone and not well_formed(to_phone, max_length=20):
         return HttpResponseBadRequest()
     kind = KEYWORDS.get(first_word(body), InboundKind.OTHER)
     now = timezone.now()
@@ -127,7 +130,15 @@ def twilio_inbound(request):
             kind = InboundKind.OTHER  # nothing to confirm: the front desk calls back
         message, created = InboundMessage.objects.get_or_create(
             provider_message_id=sid,
-            defaults={"from_phone": phone, "body": body, "kind": kind, "case": case},
+            defaults={
+                "from_phone": phone,
+                "to_phone": to_phone,
+                "body": body,
+                "kind": kind,
+                "case": case,
+                "patient": case.patient if case is not None else sender_patient(phone),
+                "site": Site.objects.filter(sms_number=to_phone).first() if to_phone else None,
+            },
         )
         if created:
             if kind == InboundKind.STOP:
@@ -181,6 +192,16 @@ def next_case(phone: str, now) -> Case | None:
         .order_by("procedure_start")
         .first()
     )
+
+
+def sender_patient(phone: str) -> Patient | None:
+    """Whose text it is when it belongs to no active case: the patient with this number, else
+    the patient of the latest case this number drove for (cancelled and past cases too)."""
+    patient = Patient.objects.filter(phone=phone).order_by("-pk").first()
+    if patient is not None:
+        return patient
+    driven = Case.objects.filter(driver_phone=phone).order_by("-procedure_start").first()
+    return driven.patient if driven is not None else None
 
 
 def latest_case(phone: str) -> Case | None:

@@ -138,3 +138,9 @@ class UserFactory(DjangoModelFactory):
     def roles(user, create, extracted, **kwargs):
         for role in extracted or []:
             user.groups.add(Group.objects.get(name=role))
+
+    @factory.post_generation
+    def sites(user, create, extracted, **kwargs):
+        """UserFactory(sites=[site, ...]): the sites this member of staff works at."""
+        for site in extracted or []:
+            site.staff.add(user)

@@ -173,11 +173,11 @@ def trail(unit, front_desk):
     return LogEntry.objects.first(), AccessLog.objects.get()
 
 
-def test_superusers_and_the_admin_role_read_the_trail(client, trail):
+def test_superusers_and_the_admin_role_read_the_trail(client, trail, unit):
     log_entry, access = trail
     for reader in [
         UserFactory(is_staff=True, is_superuser=True),
-        UserFactory(is_staff=True, roles=[roles.ADMIN]),
+        UserFactory(is_staff=True, roles=[roles.ADMIN], sites=[unit]),
     ]:
         client.force_login(reader)
         assert client.get("/admin/audit/accesslog/").status_code == 200
