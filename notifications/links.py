@@ -1,8 +1,13 @@
 """The patient link: a signed, expiring URL to the appointment page, with no login.
 
-The token carries only the case id and an expiry, signed with the SECRET_KEY: it cannot be
-guessed or altered, and it says nothing about the patient. It is short, to fit in an SMS."""
+The token carries only the case id, an expiry and, once the case's links have been revoked, the
+case's link nonce, signed with the SECRET_KEY: it cannot be guessed or altered, and it says nothing
+about the patient. It is short, to fit in an SMS. A key replaced by a new one stays in
+SECRET_KEY_FALLBACKS for a while, and Django's Signer still accepts what it signed, so rotating
+the key does not break the links already sent. Revoking a case's links raises its nonce: every
+link signed with the old nonce stops opening."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
@@ -26,7 +31,12 @@ def _base36(number: int) -> str:
 def patient_token(case) -> str:
     day_end = datetime.combine(case.day, time(23, 59), tzinfo=case.site.zone)
     expires = int((day_end + VALID_AFTER_PROCEDURE).astimezone(UTC).timestamp())
-    return signing.Signer(salt=SALT).sign(f"{case.pk}.{_base36(expires)}")
+    value = f"{case.pk}.{_base36(expires)}"
+    # Nonce 0 (never revoked) is left out: the token stays short, and links sent before nonces
+    # existed keep opening until their case's links are revoked.
+    if case.link_nonce:
+        value += f".{_base36(case.link_nonce)}"
+    return signing.Signer(salt=SALT).sign(value)
 
 
 def patient_link(case) -> str:
@@ -35,16 +45,31 @@ def patient_link(case) -> str:
 
 
 class LinkError(Exception):
-    """A link that was altered, is not ours, or has expired."""
+    """A link that was altered, is not ours, has expired or was revoked."""
 
 
-def case_id_from_token(token: str, *, now: datetime) -> int:
+@dataclass(frozen=True)
+class LinkClaim:
+    """What a genuine, unexpired token says: the case, and the nonce it was signed with."""
+
+    case_id: int
+    nonce: int
+
+    def check_current(self, case) -> None:
+        if case.link_nonce != self.nonce:
+            raise LinkError("This link is no longer valid.")
+
+
+def link_claim(token: str, *, now: datetime) -> LinkClaim:
     try:
         value = signing.Signer(salt=SALT).unsign(token)
-        case_id, expires = value.split(".")
-        case_id, expires = int(case_id), int(expires, 36)
+        case_id, expires, *nonce = value.split(".")
+        if len(nonce) > 1:
+            raise ValueError(value)
+        claim = LinkClaim(case_id=int(case_id), nonce=int(nonce[0], 36) if nonce else 0)
+        expires = int(expires, 36)
     except (signing.BadSignature, ValueError):
         raise LinkError("This link is not valid.") from None
     if now.timestamp() > expires:
         raise LinkError("This link has expired.")
-    return case_id
+    return claim

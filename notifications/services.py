@@ -3,6 +3,7 @@ own transaction, so a booking and its messages are saved together or not at all.
 
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from scheduling.models import Case
@@ -221,6 +222,17 @@ def reminder_resend(reminder: Reminder, *, by, now: datetime | None = None) -> R
         due_at=now,
         send_by=now + timedelta(hours=12),
     )
+
+
+@transaction.atomic
+def patient_links_revoke(*, case: Case) -> Case:
+    """Every patient link sent for the case stops opening; messages sent from now on carry a new
+    one. The change is in the case's audit trail, with who made it."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    locked.link_nonce += 1
+    locked.save(update_fields=["link_nonce", "updated_at"])
+    case.link_nonce = locked.link_nonce
+    return case
 
 
 def _lapse_open(case: Case) -> bool:

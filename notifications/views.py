@@ -9,24 +9,24 @@ from scheduling.models import Case
 from scheduling.services import case_confirm
 
 from .ics import appointment_ics
-from .links import LinkError, case_id_from_token
+from .links import LinkError, link_claim
 
 
 def _case_or_error(request, token):
     try:
-        case_id = case_id_from_token(token, now=timezone.now())
+        claim = link_claim(token, now=timezone.now())
+        case = (
+            Case.objects.select_related("site", "patient")
+            .prefetch_related("stages", "held_medications__drug")
+            .filter(pk=claim.case_id)
+            .first()
+        )
+        if case is None:
+            raise LinkError("This link is not valid.")
+        claim.check_current(case)
     except LinkError as exc:
         return None, render(request, "notifications/patient/invalid.html", {"reason": str(exc)},
                             status=404)
-    case = (
-        Case.objects.select_related("site", "patient")
-        .prefetch_related("stages", "held_medications__drug")
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None:
-        return None, render(request, "notifications/patient/invalid.html",
-                            {"reason": "This link is not valid."}, status=404)
     return case, None
 
 

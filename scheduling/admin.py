@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from notifications.services import patient_links_revoke
+
 from .models import (
     Case,
     CaseMedication,
@@ -169,6 +171,18 @@ class CaseAdmin(admin.ModelAdmin):
     date_hierarchy = "day"
     list_select_related = ["site", "patient", "procedure_type"]
     inlines = [StageInline, CaseMedicationInline]
+    actions = ["patient_links_revoke"]
+
+    @admin.action(description="Revoke patient links (links already sent stop opening)")
+    def patient_links_revoke(self, request, queryset) -> None:
+        for case in queryset:
+            patient_links_revoke(case=case)
+        self.message_user(
+            request,
+            f"Patient links revoked for {len(queryset)} case(s); messages sent from now on "
+            "carry a new link.",
+            messages.SUCCESS,
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -2,6 +2,7 @@
 "the past" and "today" mean the same thing in every run."""
 
 import os
+import secrets
 from datetime import UTC, date, datetime
 
 import pytest
@@ -201,6 +202,29 @@ def case_booked(client=None, **overrides):
     response = client.post("/api/v1/cases/", case_payload(**overrides), format="json")
     assert response.status_code == 201, response.json()
     return Case.objects.get(pk=response.json()["id"])
+
+
+def production_environ(**extra) -> dict[str, str]:
+    """The environment of a production server, for settings read in a subprocess: this run's
+    PostgreSQL and Redis when it has them, else addresses where nothing listens (importing the
+    settings connects to neither), a strong key, and `extra` on top."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "PYTEST", "CACHE_URL"))
+    }
+    if not env.get("DATABASE_URL", "").startswith("postgres"):
+        env["DATABASE_URL"] = "postgres://vertebro@127.0.0.1:1/vertebro"
+    if not env.get("CELERY_BROKER_URL", "").startswith("redis"):
+        env["CELERY_BROKER_URL"] = "redis://127.0.0.1:1/0"
+    env.update(
+        DJANGO_ENV="production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(60)[:60],
+        DJANGO_ALLOWED_HOSTS="example.org",
+        DJANGO_SETTINGS_MODULE="vertebro_site.settings",
+    )
+    env.update(extra)
+    return env
 
 
 def pytest_collection_modifyitems(config, items):

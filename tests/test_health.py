@@ -13,7 +13,7 @@ from django.db.utils import OperationalError
 
 from notifications.dispatch import reminders_dispatch
 from notifications.models import Reminder, ReminderStatus
-from tests.conftest import case_payload
+from tests.conftest import case_payload, production_environ
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_DB = 9
@@ -213,10 +213,7 @@ def test_production_does_not_redirect_the_probe_to_https():
         "print(json.dumps([c.get('/healthz', HTTP_HOST='example.org').status_code, "
         "c.get('/accounts/login/', HTTP_HOST='example.org').status_code]))"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
-    env.update(DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 60, DJANGO_ALLOWED_HOSTS=
-               "example.org", DJANGO_SETTINGS_MODULE="vertebro_site.settings")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=production_environ(),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     probe, login = json.loads(result.stdout.strip().splitlines()[-1])

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from notifications.links import patient_token
-from tests.conftest import case_payload
+from tests.conftest import case_payload, production_environ
 from vertebro_site.logging_setup import logging_config, redact
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,9 +156,8 @@ def test_a_query_string_in_any_message_is_cut(json_log):
 
 
 def settings_value(name: str, **env) -> str:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
-    clean.update(DJANGO_SETTINGS_MODULE="vertebro_site.settings", DJANGO_SECRET_KEY="x" * 60,
-                 **env)
+    clean = production_environ(DJANGO_ENV="development")
+    clean.update(env)
     result = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); from django.conf import "
          f"settings; print(settings.{name})"],

@@ -3,9 +3,7 @@ Content-Security-Policy, production settings and logs without patient data."""
 
 import json
 import logging
-import os
 import re
-import secrets
 import subprocess
 import sys
 from datetime import timedelta
@@ -19,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from scheduling import roles
-from tests.conftest import case_payload, client_for
+from tests.conftest import case_payload, client_for, production_environ
 from tests.factories import UserFactory
 from vertebro_site.security import client_ip
 
@@ -315,26 +313,10 @@ def test_the_login_page_and_the_admin_run_under_the_policy(page, db):
 # Production settings
 
 
-def production_env(**extra) -> dict:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "PYTEST", "PROXY"))
-    }
-    env.update(
-        DJANGO_ENV="production",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(60)[:60],
-        DJANGO_ALLOWED_HOSTS="example.org",
-        DJANGO_SETTINGS_MODULE="vertebro_site.settings",
-        **extra,
-    )
-    return env
-
-
 def test_check_deploy_is_clean_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120,
+        cwd=ROOT, env=production_environ(), capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -349,7 +331,7 @@ def test_production_trusts_one_proxy_and_secures_cookies():
         "'SESSION_COOKIE_AGE']}))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=production_env(),
+        [sys.executable, "-c", script], cwd=ROOT, env=production_environ(),
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr

@@ -6,6 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import production_environ
+from vertebro_site.production import DEVELOPMENT_SECRET_KEY
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -45,3 +50,70 @@ def test_no_control_folder_is_kept_in_the_checkout():
                              text=True, check=True).stdout
     assert tracked == ""
     assert "/control/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+# --- a production start -----------------------------------------------------------------------
+
+
+def manage_check(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def without(env: dict, name: str) -> dict:
+    return {key: value for key, value in env.items() if key != name}
+
+
+REFUSALS = {
+    "no secret key": (without(production_environ(), "DJANGO_SECRET_KEY"),
+                      "DJANGO_SECRET_KEY is not set"),
+    "the development key": (production_environ(DJANGO_SECRET_KEY=DEVELOPMENT_SECRET_KEY),
+                            "DJANGO_SECRET_KEY is not set"),
+    "an empty key": (production_environ(DJANGO_SECRET_KEY=""), "DJANGO_SECRET_KEY is not set"),
+    "a short key": (production_environ(DJANGO_SECRET_KEY="k" * 49),
+                    "DJANGO_SECRET_KEY has 49 characters: set it to 50 or more"),
+    "the embedded broker": (production_environ(CELERY_BROKER_URL="filesystem://"),
+                            "CELERY_BROKER_URL is the embedded filesystem:// broker"),
+    "no broker": (without(production_environ(), "CELERY_BROKER_URL"),
+                  "CELERY_BROKER_URL is the embedded filesystem:// broker"),
+    "SQLite": (production_environ(DATABASE_URL="sqlite:////tmp/vertebro.sqlite3"),
+               "DATABASE_URL is SQLite"),
+    "no database": (without(production_environ(), "DATABASE_URL"), "DATABASE_URL is SQLite"),
+}
+
+
+@pytest.mark.parametrize("env, message", REFUSALS.values(), ids=REFUSALS.keys())
+def test_production_refuses_to_start_unsafe_and_says_what_to_set(env, message):
+    result = manage_check(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Vertebro does not start with DJANGO_ENV=production" in (
+        result.stderr)
+    assert message in result.stderr
+
+
+def test_every_problem_is_named_at_once():
+    result = manage_check(production_environ(
+        DJANGO_SECRET_KEY="short", CELERY_BROKER_URL="filesystem://", DATABASE_URL="sqlite://"
+    ))
+    assert result.returncode != 0
+    for variable in ("DJANGO_SECRET_KEY", "CELERY_BROKER_URL", "DATABASE_URL"):
+        assert f"- {variable} " in result.stderr
+
+
+def test_production_starts_with_a_strong_key_postgresql_and_redis():
+    result = manage_check(production_environ())
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_starts_with_the_embedded_defaults():
+    values = settings_in({}, ["SECRET_KEY", "CELERY_BROKER_URL", "DATABASES"])
+    assert values["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY
+    assert values["CELERY_BROKER_URL"] == "filesystem://"
+    assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_old_secret_keys_are_read_as_fallbacks():
+    values = settings_in({"DJANGO_SECRET_KEY_FALLBACKS": "old-one,older-one"},
+                         ["SECRET_KEY_FALLBACKS"])
+    assert values == {"SECRET_KEY_FALLBACKS": ["old-one", "older-one"]}

@@ -11,6 +11,7 @@ import environ
 
 from vertebro_site.logging_sentry import sentry_init
 from vertebro_site.logging_setup import logging_config
+from vertebro_site.production import DEVELOPMENT_SECRET_KEY, refuse_unsafe_production
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,7 +21,11 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # "production" turns on the hardening at the end of this file (see README.md).
 DJANGO_ENV = env("DJANGO_ENV", default="development")
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-in-production")
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+# Keys replaced by a new DJANGO_SECRET_KEY: signatures made with them (patient links already sent,
+# sessions) still verify. Drop an old key once its links have expired (14 days after the last
+# procedure day they name).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -280,6 +285,11 @@ if SENTRY_DSN:
 
 # Production hardening, switched on with DJANGO_ENV=production (see README.md).
 if DJANGO_ENV == "production":
+    refuse_unsafe_production(
+        secret_key=SECRET_KEY,
+        database_engine=DATABASES["default"]["ENGINE"],
+        broker_url=CELERY_BROKER_URL,
+    )
     DEBUG = False
     if PROXY_COUNT > 0:
         # Only a proxy we run may say the request came over HTTPS.
