@@ -1,6 +1,12 @@
 from django.contrib import admin
+from django.db.models import Q
+
+from scheduling.admin import SiteScopedAdmin
+from scheduling.models import Case
+from scheduling.selectors import patients_visible, visible_sites
 
 from .models import InboundMessage, Reminder, ReminderRule, SmsOptOut
+from .selectors import inbound_visible
 
 
 @admin.register(ReminderRule)
@@ -17,8 +23,10 @@ class ReminderRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(SiteScopedAdmin):
     """The outbox and its log: read here, changed only by the dispatcher and the services."""
+
+    site_lookup = "case__site"
 
     list_display = ["id", "case", "kind", "audience", "channel", "due_at", "status", "attempts",
                     "late"]
@@ -37,15 +45,26 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "kind", "case", "handled_at"]
+class InboundMessageAdmin(SiteScopedAdmin):
+    list_display = ["received_at", "kind", "case", "site", "handled_at"]
     list_filter = ["kind"]
+    raw_id_fields = ["case", "patient"]
+
+    def scoped(self, queryset, user):
+        return queryset.filter(pk__in=inbound_visible(user).values("pk"))
 
     def has_add_permission(self, request) -> bool:
         return False
 
 
 @admin.register(SmsOptOut)
-class SmsOptOutAdmin(admin.ModelAdmin):
+class SmsOptOutAdmin(SiteScopedAdmin):
     list_display = ["phone", "opted_out_at"]
     search_fields = ["phone"]
+
+    def scoped(self, queryset, user):
+        """A number is a patient's or a driver's: the opt-outs of the user's patients and of
+        the drivers of their sites' cases."""
+        drivers = Case.objects.filter(site__in=visible_sites(user)).values("driver_phone")
+        patients = patients_visible(user).values("phone")
+        return queryset.filter(Q(phone__in=patients) | Q(phone__in=drivers))

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from notifications.services import patient_links_revoke
 
+from . import selectors
 from .models import (
     Case,
     CaseMedication,
@@ -26,6 +27,38 @@ from .models import (
 from .plan.waiting import screening_answers
 
 
+class SiteScopedAdmin(admin.ModelAdmin):
+    """A list and its pages hold only the rows of the user's sites (every site for a
+    superuser); `site_lookup` is the path from the row to its site. Choices of a patient or a
+    site are limited the same way, so a row cannot be pointed at another site's patient."""
+
+    site_lookup = "site"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return self.scoped(queryset, request.user)
+
+    def scoped(self, queryset, user):
+        sites = selectors.visible_sites(user)
+        return queryset.filter(**{f"{self.site_lookup}__in": sites}).distinct()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Patient:
+            kwargs["queryset"] = selectors.patients_visible(request.user)
+        elif db_field.related_model is Site:
+            kwargs["queryset"] = selectors.visible_sites(request.user)
+        elif db_field.related_model is Case:
+            kwargs["queryset"] = Case.objects.filter(site__in=selectors.visible_sites(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.related_model is Site:
+            kwargs["queryset"] = selectors.visible_sites(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
     extra = 0
@@ -37,12 +70,17 @@ class ResourceInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "time_zone", "phone"]
+class SiteAdmin(SiteScopedAdmin):
+    site_lookup = "pk"
+    list_display = ["name", "code", "time_zone", "phone", "sms_number"]
     search_fields = ["name", "code"]
     inlines = [OpeningHoursInline, ResourceInline]
     fieldsets = [
-        (None, {"fields": ["name", "code", "time_zone", "phone", "address", "directions"]}),
+        (
+            None,
+            {"fields": ["name", "code", "time_zone", "phone", "sms_number", "address",
+                        "directions"]},
+        ),
         (
             "Day-of rules",
             {
@@ -95,7 +133,7 @@ class SiteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(SiteScopedAdmin):
     list_display = ["name", "kind", "site", "active"]
     list_filter = ["site", "kind", "active"]
     search_fields = ["name"]
@@ -107,7 +145,8 @@ class SurgeonHoursInline(admin.TabularInline):
 
 
 @admin.register(Surgeon)
-class SurgeonAdmin(admin.ModelAdmin):
+class SurgeonAdmin(SiteScopedAdmin):
+    site_lookup = "sites"
     list_display = ["name", "code", "active"]
     list_filter = ["sites", "active"]
     search_fields = ["name", "code"]
@@ -136,9 +175,12 @@ class DrugAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(SiteScopedAdmin):
     list_display = ["last_name", "first_name", "date_of_birth", "mrn"]
     search_fields = ["last_name", "first_name", "mrn"]
+
+    def scoped(self, queryset, user):
+        return queryset.filter(pk__in=selectors.patients_visible(user).values("pk"))
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -164,7 +206,7 @@ class CaseMedicationInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(SiteScopedAdmin):
     list_display = ["id", "day", "site", "patient", "procedure_type", "levels", "status"]
     list_filter = ["site", "status", "procedure_type", "day"]
     search_fields = ["patient__last_name", "patient__mrn"]
@@ -218,7 +260,7 @@ class ToBeScheduledFilter(admin.SimpleListFilter):
 
 
 @admin.register(WaitingListEntry)
-class WaitingListEntryAdmin(admin.ModelAdmin):
+class WaitingListEntryAdmin(SiteScopedAdmin):
     """The patients to be scheduled; "Plan the day" books them, or the front desk does."""
 
     list_display = ["patient", "site", "procedure_type", "levels", "priority", "earliest_date",
