@@ -9,9 +9,15 @@ import secrets
 import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+
+
+# The form Twilio gives a receiving number in ("To"), so a text is matched to its site exactly.
+validate_e164 = RegexValidator(
+    r"^\+[1-9][0-9]{6,14}$", "Give the number in E.164 form, such as +12125550100."
+)
 
 
 def validate_time_zone(value: str) -> None:
@@ -56,6 +62,7 @@ class Site(models.Model):
         unique=True,
         null=True,
         blank=True,
+        validators=[validate_e164],
         help_text="The number patients of this site text (E.164, e.g. +12125550100). A text from "
         "an unknown number to it goes to this site's staff; left empty when sites share a number.",
     )

@@ -344,3 +344,13 @@ def test_the_audit_trail_shows_an_admin_only_their_sites(case_a, riverside, nort
     assert f"/admin/audit/accesslog/{AccessLog.objects.get(case_id=case_a.pk).pk}/" in accesses
     assert f"/admin/auditlog/logentry/{entry.pk}/" in client.get(
         "/admin/auditlog/logentry/").content.decode()
+
+
+def test_a_sites_sms_number_is_kept_in_the_form_texts_arrive_with(riverside):
+    from django.core.exceptions import ValidationError
+
+    riverside.sms_number = "(212) 555-0900"
+    with pytest.raises(ValidationError):
+        riverside.full_clean()
+    riverside.sms_number = RIVERSIDE_SMS
+    riverside.full_clean()

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+import scheduling.models
 
 
 class Migration(migrations.Migration):
@@ -21,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='site',
             name='sms_number',
-            field=models.CharField(blank=True, help_text="The number patients of this site text (E.164, e.g. +12125550100). A text from an unknown number to it goes to this site's staff; left empty when sites share a number.", max_length=20, null=True, unique=True, verbose_name='SMS number'),
+            field=models.CharField(blank=True, help_text="The number patients of this site text (E.164, e.g. +12125550100). A text from an unknown number to it goes to this site's staff; left empty when sites share a number.", max_length=20, null=True, unique=True, validators=[scheduling.models.validate_e164], verbose_name='SMS number'),
         ),
         migrations.CreateModel(
             name='PatientSite',
