@@ -69,11 +69,9 @@ def proof(**overrides) -> dict:
 
 @pytest.mark.parametrize("role", [roles.FRONT_DESK, roles.CLINICIAN])
 def test_another_sites_patient_id_is_unknown_when_booking(case_a, north, role):
-    response = client_for(role, sites=[north]).post(
-        "/api/v1/cases/",
-        {**case_payload(site="north", patient_id=case_a.patient_id), "patient": None},
-        format="json",
-    )
+    payload = case_payload(site="north", patient_id=case_a.patient_id)
+    del payload["patient"]
+    response = client_for(role, sites=[north]).post("/api/v1/cases/", payload, format="json")
     assert response.status_code in (400, 404), response.json()
     assert leaks(response.content.decode()) == []
     assert Case.objects.filter(site=north).count() == 0
@@ -318,13 +316,19 @@ def test_an_admin_cannot_put_another_sites_patient_on_their_waiting_list(case_a,
     user = admin_of(north)
     user.user_permissions.add(Permission.objects.get(codename="add_waitinglistentry"))
     client.force_login(user)
-    response = client.post("/admin/scheduling/waitinglistentry/add/", {
-        "patient": case_a.patient_id, "site": north.pk,
-        "procedure_type": case_a.procedure_type_id, "levels": 1, "priority": "routine",
-        "earliest_date": "2026-03-03", "status": "waiting", "screening": "{}",
-    })
+    entry = {
+        "patient": case_a.patient_id, "site": north.pk, "procedure_type": case_a.procedure_type_id,
+        "levels": 1, "priority": "routine", "earliest_date": "2026-03-03",
+        "latest_date": "2026-03-20", "status": "waiting", "screening": "{}",
+    }
+    response = client.post("/admin/scheduling/waitinglistentry/add/", entry)
     assert response.status_code == 200  # the form again, with its error
+    assert "Select a valid choice" in response.content.decode()
     assert WaitingListEntry.objects.count() == 0
+
+    PatientSite.objects.create(patient=case_a.patient, site=north)
+    assert client.post("/admin/scheduling/waitinglistentry/add/", entry).status_code == 302
+    assert WaitingListEntry.objects.get().site == north
 
 
 def test_the_audit_trail_shows_an_admin_only_their_sites(case_a, riverside, north, client):
