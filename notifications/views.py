@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from scheduling.models import Case
 from scheduling.services import case_confirm
+from vertebro_site.throttling import PatientLinkRateLimit, rate_limited
 
 from .ics import appointment_ics
 from .links import LinkError, link_claim
@@ -30,6 +31,7 @@ def _case_or_error(request, token):
     return case, None
 
 
+@rate_limited(PatientLinkRateLimit)
 def patient_page(request, token):
     case, error = _case_or_error(request, token)
     if error:
@@ -39,6 +41,7 @@ def patient_page(request, token):
 
 
 @require_POST
+@rate_limited(PatientLinkRateLimit)
 def patient_confirm(request, token):
     case, error = _case_or_error(request, token)
     if error:
@@ -47,6 +50,7 @@ def patient_confirm(request, token):
     return redirect("patient-page", token=token)
 
 
+@rate_limited(PatientLinkRateLimit)
 def patient_ics(request, token):
     case, error = _case_or_error(request, token)
     if error:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -72,6 +73,15 @@ def outbox(settings):
     yield locmem.outbox
     backends._cache.clear()
     locmem.reset()
+
+
+@pytest.fixture(autouse=True)
+def rate_limits_counted_afresh(settings):
+    """The rate limits count in the cache: each test starts with nothing counted, in this
+    process's memory even when CACHE_URL names a Redis (clearing it would empty that Redis)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "tests"}}
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

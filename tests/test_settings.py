@@ -117,3 +117,37 @@ def test_old_secret_keys_are_read_as_fallbacks():
     values = settings_in({"DJANGO_SECRET_KEY_FALLBACKS": "old-one,older-one"},
                          ["SECRET_KEY_FALLBACKS"])
     assert values == {"SECRET_KEY_FALLBACKS": ["old-one", "older-one"]}
+
+
+# --- the cache and the rate limits ------------------------------------------------------------
+
+
+def test_the_cache_is_this_process_by_default_and_redis_with_cache_url():
+    embedded = settings_in({}, ["CACHES"])["CACHES"]["default"]
+    assert embedded["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    shared = settings_in({"CACHE_URL": "redis://redis.internal:6379/1"}, ["CACHES"])
+    assert shared["CACHES"]["default"] == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://redis.internal:6379/1",
+    }
+
+
+def test_a_cache_url_that_is_not_redis_is_refused():
+    result = manage_check(production_environ(CACHE_URL="memcached://cache.internal:11211"))
+    assert result.returncode != 0
+    assert "CACHE_URL must be a Redis address" in result.stderr
+
+
+def test_the_rate_limits_have_defaults_and_the_environment_changes_them():
+    defaults = settings_in({}, ["RATE_LIMITS"])["RATE_LIMITS"]
+    assert defaults == {"plan": "10/min", "token": "10/min", "patient_link": "30/min",
+                        "family_board": "30/min"}
+    changed = settings_in({"RATE_LIMIT_PLAN": "5/hour", "RATE_LIMIT_FAMILY_BOARD": ""},
+                          ["RATE_LIMITS"])["RATE_LIMITS"]
+    assert changed["plan"] == "5/hour" and changed["family_board"] == ""
+
+
+def test_a_rate_limit_written_wrong_is_refused_at_start():
+    result = manage_check(production_environ(RATE_LIMIT_TOKEN="10 a minute"))
+    assert result.returncode != 0
+    assert "RATE_LIMIT_TOKEN is '10 a minute': write a count per second, minute" in result.stderr

@@ -4,10 +4,12 @@ With nothing configured the product runs on SQLite and an embedded (file-system)
 one machine. Set DATABASE_URL and CELERY_BROKER_URL to run on PostgreSQL and Redis.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from vertebro_site.logging_sentry import sentry_init
 from vertebro_site.logging_setup import logging_config
@@ -177,6 +179,37 @@ SPECTACULAR_SETTINGS = {
 # the request from to X-Forwarded-For; vertebro_site.security.client_ip reads the entry this many
 # places from the right. 0: no proxy, REMOTE_ADDR is the client.
 PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=1 if DJANGO_ENV == "production" else 0)
+
+# The cache holds the rate limits' counts, so every web server must share it: Redis in production
+# (CACHE_URL, e.g. redis://redis.internal:6379/1), this process's memory in the embedded default.
+CACHE_URL = env("CACHE_URL", default="")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"CACHE_URL must be a Redis address (redis://, rediss:// or unix://), not {CACHE_URL!r}."
+        )
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Rate limits (vertebro_site/throttling.py), as a count per second, minute, hour or day; empty: no
+# limit. The family board refreshes every 15 seconds, 4 requests a minute per screen.
+RATE_LIMITS = {
+    # per manager: each proposal runs the solver for up to 20 seconds
+    "plan": env("RATE_LIMIT_PLAN", default="10/min"),
+    # per client address
+    "token": env("RATE_LIMIT_TOKEN", default="10/min"),
+    "patient_link": env("RATE_LIMIT_PATIENT_LINK", default="30/min"),
+    "family_board": env("RATE_LIMIT_FAMILY_BOARD", default="30/min"),
+}
+for _scope, _rate in RATE_LIMITS.items():
+    if _rate and not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(
+            f"RATE_LIMIT_{_scope.upper()} is {_rate!r}: write a count per second, minute, hour "
+            "or day, e.g. 10/min, or leave it empty for no limit."
+        )
 
 # Failed logins (django-axes): 5 failures for one username from one address lock that pair out for
 # 15 minutes, whatever the password. Pages, the admin and the API token endpoint all count.

@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vertebro_site.throttling import PlanRateLimit
+
 from .. import roles, selectors
 from ..errors import SchedulingError
 from ..models import RELEASED_STATUSES, WaitingPriority
@@ -17,7 +19,7 @@ from ..plan.loader import instant
 from ..plan.proposal import Proposal, plan_apply, plan_propose
 from ..plan.whatif import WHAT_IFS
 from .json_input import JsonInput
-from .views import CONFLICT, ERRORS
+from .views import CONFLICT, ERRORS, THROTTLED
 
 PLAN_ROLES = (roles.ADMIN,)
 
@@ -116,10 +118,11 @@ def proposal_data(proposal: Proposal) -> dict:
 class PlanProposeView(APIView):
     read_roles = PLAN_ROLES
     write_roles = PLAN_ROLES
+    throttle_classes = [PlanRateLimit]
 
     @extend_schema(
         request=ProposeInput,
-        responses={200: ProposalSerializer, **ERRORS},
+        responses={200: ProposalSerializer, **ERRORS, **THROTTLED},
         description="Propose the best plan of the day (nothing is written).",
     )
     def post(self, request: Request, code: str, day: str) -> Response:
@@ -135,12 +138,13 @@ class PlanProposeView(APIView):
 class PlanApplyView(APIView):
     read_roles = PLAN_ROLES
     write_roles = PLAN_ROLES
+    throttle_classes = [PlanRateLimit]
 
     @extend_schema(
         request=ApplyInput,
         responses={
             200: AppliedSerializer,
-            **ERRORS, **CONFLICT,
+            **ERRORS, **CONFLICT, **THROTTLED,
         },
         description="Book a proposal in one transaction; `plan_stale` if the day changed since.",
     )

@@ -6,6 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vertebro_site.throttling import TokenRateLimit
+
 from .. import roles, selectors, services
 from ..errors import SchedulingError
 from ..models import ProcedureType
@@ -20,6 +22,12 @@ ERRORS = {
 }
 NOT_FOUND = {404: OpenApiResponse(s.ErrorSerializer, description="No such case.")}
 CONFLICT = {409: OpenApiResponse(s.ErrorSerializer, description="Conflict; see `code`.")}
+THROTTLED = {
+    429: OpenApiResponse(
+        s.ErrorSerializer,
+        description="Too many requests (`throttled`); see the Retry-After header.",
+    )
+}
 
 
 def _case_response(case, status=200) -> Response:
@@ -200,6 +208,7 @@ class TokenView(ObtainAuthToken):
 
     authentication_classes = []
     permission_classes = []
+    throttle_classes = [TokenRateLimit]
     serializer_class = s.TokenInput
 
     @extend_schema(
@@ -209,8 +218,8 @@ class TokenView(ObtainAuthToken):
             400: ERRORS[400],
             429: OpenApiResponse(
                 s.ErrorSerializer,
-                description="Too many failed logins for this username from this address "
-                "(`throttled`); see the Retry-After header.",
+                description="Too many requests from this address, or too many failed logins "
+                "for this username from it (`throttled`); see the Retry-After header.",
             ),
         },
     )

@@ -10,12 +10,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from vertebro_site.throttling import FamilyBoardRateLimit, rate_limited
+
 from ..family import FAMILY_STAGES, family_board_get
 
 REFRESH_SECONDS = 15
 
 
 @never_cache
+@rate_limited(FamilyBoardRateLimit)
 def family_board(request, token: str):
     board = family_board_get(token, timezone.now())
     if board is None:

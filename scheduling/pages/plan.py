@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from vertebro_site.throttling import PlanRateLimit, rate_limited
+
 from .. import roles, selectors
 from ..errors import SchedulingError
 from ..plan.loader import instant
@@ -25,6 +27,7 @@ TIME_LIMITS = (2, 5, 10, 20)
 
 
 @role_required(roles.ADMIN)
+@rate_limited(PlanRateLimit, methods=["POST"])
 def plan(request):
     if not selectors.visible_sites(request.user).exists():
         messages.info(request, "You do not work at any site yet: ask an administrator.")
@@ -87,6 +90,7 @@ def _proposal_context(proposal) -> dict:
 
 @require_POST
 @role_required(roles.ADMIN)
+@rate_limited(PlanRateLimit)
 def plan_apply_page(request):
     _, site, day, _ = site_and_day(request, request.POST, days_ahead=1)
     if site is None:
