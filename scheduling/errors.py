@@ -6,12 +6,14 @@ Every code is listed in ERROR_CODES (and in docs/api-errors.md, which a test kee
 ERROR_CODES: dict[str, tuple[int, str]] = {
     # Request shape
     "malformed_json": (400, "The request body is not valid JSON."),
+    "invalid_json": (400, "The JSON body nests arrays or objects more than 32 levels deep."),
     "invalid": (400, "One or more fields are missing, of the wrong type or out of range."),
     "invalid_credentials": (400, "The username or password is wrong."),
     "not_authenticated": (401, "No valid login or token was sent."),
     "permission_denied": (403, "The user's role does not allow this action."),
     "not_found": (404, "No such object (or not one this user may see)."),
     "method_not_allowed": (405, "The HTTP method is not allowed here."),
+    "body_too_large": (413, "The request body is larger than the server takes (2.5 MB unless changed)."),
     "unsupported_media_type": (415, "Send JSON with Content-Type: application/json."),
     "throttled": (429, "Too many requests."),
     # What is being booked

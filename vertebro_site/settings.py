@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "vertebro_site.logging_middleware.RequestLogMiddleware",
     # Outside the others, so their own answers (a CSRF failure, a lockout) are not kept either.
     "vertebro_site.cache_control.NoStoreMiddleware",
+    # Before anything reads the body: one over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413.
+    "vertebro_site.body_size.BodySizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,7 +139,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "scheduling.api.errors.exception_handler",
     # The API takes JSON only, as docs/api-errors.md says (a form post answers 415), so the schema
     # lists one request format. The token endpoint keeps DRF's own form parsers for `curl -d`.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing bodies nested too deep (`invalid_json`).
+    "DEFAULT_PARSER_CLASSES": ["vertebro_site.json_parser.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

@@ -21,5 +21,7 @@ urlpatterns = [
     path("", include("scheduling.pages.urls")),
 ]
 
-# Under /api/ an address that names no operation answers in the API's error format.
+# Under /api/ an address that names no operation, or a request that cannot be read, answers in
+# the API's error format.
 handler404 = "scheduling.api.errors.not_found"
+handler400 = "scheduling.api.errors.bad_request"

@@ -1,6 +1,7 @@
 """Every API error is `{"code", "detail", "errors"}` with a stable code from ERROR_CODES."""
 
 from django.http import Http404, JsonResponse
+from django.views.defaults import bad_request as page_bad_request
 from django.views.defaults import page_not_found
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -11,6 +12,7 @@ from ..errors import ERROR_CODES, SchedulingError
 # DRF's own exceptions, by the code they carry, mapped to ours.
 DRF_CODES = {
     "parse_error": "malformed_json",
+    "invalid_json": "invalid_json",
     "not_authenticated": "not_authenticated",
     "authentication_failed": "not_authenticated",
     "permission_denied": "permission_denied",
@@ -83,6 +85,17 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", ERROR_CODES["not_found"][1]), status=404)
     return page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    """The site's 400 (handler400), for a request Django cannot read at all, such as one with
+    more parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS: under /api/ in the error format."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("invalid", "The request could not be read (too many parameters, for one)."),
+            status=400,
+        )
+    return page_bad_request(request, exception)
 
 
 def _error_response(description: str) -> dict:

@@ -2,10 +2,12 @@ from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vertebro_site.json_parser import JSONParser
 from vertebro_site.throttling import TokenRateLimit
 
 from .. import roles, selectors, services
@@ -208,6 +210,8 @@ class TokenView(ObtainAuthToken):
 
     authentication_classes = []
     permission_classes = []
+    # DRF's own list for this view, with the API's JSON parser (nesting refused too).
+    parser_classes = [FormParser, MultiPartParser, JSONParser]
     throttle_classes = [TokenRateLimit]
     serializer_class = s.TokenInput
 
