@@ -25,6 +25,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "levels_out_of_range": (400, "Levels must be from 1 to the procedure type's maximum."),
     # When
     "date_in_past": (400, "The date is before today at the site."),
+    "date_out_of_range": (
+        400,
+        "The date is past the days cases are booked on (BOOKING_HORIZON_DAYS ahead) or outside "
+        "the days shown (EARLIEST_DAY_SHOWN up to that horizon).",
+    ),
     "start_in_past": (400, "The start time has already passed."),
     "site_closed": (400, "The site is closed on that day."),
     "outside_opening_hours": (400, "The case would start before opening or end after closing."),

@@ -5,7 +5,7 @@ one machine. Set DATABASE_URL and CELERY_BROKER_URL to run on PostgreSQL and Red
 """
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -114,6 +114,18 @@ USE_TZ = True
 
 # Phone numbers typed without a country code are read as numbers of this region.
 PHONE_REGION = env("PHONE_REGION", default="US")
+
+# The days the unit works with (scheduling/horizon.py): cases are booked up to this many days
+# ahead, and pages, lists and reports show days from EARLIEST_DAY_SHOWN up to the same horizon.
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=730)
+if not 1 <= BOOKING_HORIZON_DAYS <= 3660:
+    raise ImproperlyConfigured(
+        f"BOOKING_HORIZON_DAYS is {BOOKING_HORIZON_DAYS}: give a number of days from 1 to 3660."
+    )
+try:
+    EARLIEST_DAY_SHOWN = date.fromisoformat(env("EARLIEST_DAY_SHOWN", default="1900-01-01"))
+except ValueError:
+    raise ImproperlyConfigured("EARLIEST_DAY_SHOWN must be a date, YYYY-MM-DD.") from None
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -8,13 +8,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors
+from .. import horizon, selectors
 from ..board import DayBoard, day_board_get
 from . import serializers as s
 from .board_schema import BoardSerializer
 
 BOARD_ERRORS = {
-    400: OpenApiResponse(s.ErrorSerializer, description="Bad date (`invalid`) or `unknown_site`."),
+    400: OpenApiResponse(
+        s.ErrorSerializer,
+        description="Bad date (`invalid`), a day outside the days shown (`date_out_of_range`) "
+        "or `unknown_site`.",
+    ),
     401: OpenApiResponse(s.ErrorSerializer, description="Not logged in."),
     403: OpenApiResponse(s.ErrorSerializer, description="Role not allowed."),
 }
@@ -22,7 +26,7 @@ BOARD_ERRORS = {
 
 class BoardQuery(serializers.Serializer):
     site = serializers.CharField(max_length=50)
-    date = serializers.DateField(required=False, help_text="Default: today at the site.")
+    date = s.IsoDateField(required=False, help_text="Default: today at the site.")
 
 
 class BoardView(APIView):
@@ -37,7 +41,9 @@ class BoardView(APIView):
         query.is_valid(raise_exception=True)
         site = selectors.site_get(query.validated_data["site"], request.user)
         now = timezone.now()
-        day = query.validated_data.get("date") or now.astimezone(site.zone).date()
+        today = now.astimezone(site.zone).date()
+        day = query.validated_data.get("date") or today
+        horizon.day_shown_check(day=day, today=today)
         with timezone.override(site.zone):
             return Response(board_data(day_board_get(site, day, now)))
 

@@ -13,6 +13,7 @@ from vertebro_site.throttling import PlanRateLimit
 
 from .. import roles, selectors
 from ..errors import SchedulingError
+from ..horizon import day_parse
 from ..models import RELEASED_STATUSES, WaitingPriority
 from ..plan.backfill import backfill_suggestions
 from ..plan.loader import instant
@@ -84,10 +85,10 @@ class BackfillSerializer(serializers.Serializer):
 
 
 def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise SchedulingError("invalid", "Give the date as YYYY-MM-DD.", field="date") from None
+    day = day_parse(value)
+    if day is None:
+        raise SchedulingError("invalid", "Give the date as YYYY-MM-DD.", field="date")
+    return day
 
 
 def _at(minutes):

@@ -3,6 +3,7 @@
 Times are written in the site's time zone (the views activate it), always with their offset.
 """
 
+import re
 from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
@@ -10,10 +11,27 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
+from ..horizon import day_parse
 from ..models import Case, CaseMedication, Channel, ProcedureType, Site, Stage, StageTemplate
 from .json_input import JsonInput
 
 MAX_ID = 2**63 - 1
+# What an ISO 8601 date and time is written with. Django's parser alone also takes any whitespace
+# before the offset, a final line feed and any script's digits.
+DATETIME_CHARACTERS = re.compile(r"[0-9T:.,+\-Z ]+")
+
+
+class IsoDateField(serializers.DateField):
+    """A date written YYYY-MM-DD and nothing else (horizon.day_parse). DRF alone also reads
+    2026-3-3, any script's digits and a date followed by a line feed."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            day = day_parse(value)
+            if day is None:
+                self.fail("invalid", format="YYYY-MM-DD")
+            return day
+        return super().to_internal_value(value)
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -21,6 +39,8 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value):
         if isinstance(value, str):
+            if not DATETIME_CHARACTERS.fullmatch(value):
+                self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss][+HH:MM|-HH:MM|Z]")
             try:
                 parsed = parse_datetime(value.strip()) if len(value) < 64 else None
             except ValueError:  # well formed but impossible (10:61, 30 February): DRF says so
@@ -261,7 +281,7 @@ class CaseSerializer(serializers.ModelSerializer):
 class PatientInput(JsonInput):
     first_name = serializers.CharField(max_length=80)
     last_name = serializers.CharField(max_length=80)
-    date_of_birth = serializers.DateField()
+    date_of_birth = IsoDateField()
     mrn = serializers.CharField(max_length=40)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
@@ -278,7 +298,7 @@ class CaseCreateInput(JsonInput):
     site = serializers.CharField(max_length=50)
     procedure_type = serializers.CharField(max_length=50)
     levels = serializers.IntegerField(min_value=-MAX_ID, max_value=MAX_ID)
-    date = serializers.DateField(required=False)
+    date = IsoDateField(required=False)
     start = AwareDateTimeField(required=False, help_text="Procedure start, with UTC offset.")
     patient = PatientInput(required=False)
     patient_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
@@ -304,7 +324,7 @@ class CaseCreateInput(JsonInput):
 
 class RescheduleInput(JsonInput):
     start = AwareDateTimeField(required=False, help_text="New procedure start, with UTC offset.")
-    date = serializers.DateField(required=False, help_text="New date; earliest free slot.")
+    date = IsoDateField(required=False, help_text="New date; earliest free slot.")
 
 
 class CancelInput(JsonInput):
@@ -321,14 +341,14 @@ def query_data(request) -> dict:
 class AvailabilityQuery(serializers.Serializer):
     site = serializers.CharField(max_length=50)
     procedure_type = serializers.CharField(max_length=50)
-    date = serializers.DateField()
+    date = IsoDateField()
     levels = serializers.IntegerField(min_value=-MAX_ID, max_value=MAX_ID, default=1)
     surgeon = serializers.CharField(max_length=50, required=False)
 
 
 class CaseListQuery(serializers.Serializer):
     site = serializers.CharField(max_length=50)
-    date = serializers.DateField(required=False)
+    date = IsoDateField(required=False)
 
 
 class TokenInput(JsonInput, AuthTokenSerializer):

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from vertebro_site.json_parser import JSONParser
 from vertebro_site.throttling import TokenRateLimit
 
-from .. import roles, selectors, services
+from .. import horizon, roles, selectors, services
 from ..errors import SchedulingError
 from ..models import ProcedureType
 from ..screening import ScreeningAnswers
@@ -98,7 +98,9 @@ class CaseListView(APIView):
         query = s.CaseListQuery(data=s.query_data(request))
         query.is_valid(raise_exception=True)
         site = selectors.site_get(query.validated_data["site"], request.user)
-        day = query.validated_data.get("date") or timezone.now().astimezone(site.zone).date()
+        today = timezone.now().astimezone(site.zone).date()
+        day = query.validated_data.get("date") or today
+        horizon.day_shown_check(day=day, today=today)
         with timezone.override(site.zone):
             return Response(s.CaseSerializer(selectors.cases_of_day(site, day), many=True).data)
 

@@ -15,7 +15,14 @@ from ..errors import SchedulingError
 from ..models import WaitingListEntry, WaitingPriority, WaitingStatus
 from ..plan import waiting
 from .json_input import JsonInput
-from .serializers import MAX_ID, ErrorSerializer, PatientInput, ScreeningSerializer, query_data
+from .serializers import (
+    MAX_ID,
+    ErrorSerializer,
+    IsoDateField,
+    PatientInput,
+    ScreeningSerializer,
+    query_data,
+)
 from .views import CONFLICT, ERRORS, patient_for
 
 WAITING_ROLES = (roles.FRONT_DESK, roles.ADMIN)
@@ -49,8 +56,8 @@ class WaitingEntrySerializer(serializers.ModelSerializer):
 class WaitingEntryChange(JsonInput):
     procedure_type = serializers.CharField(max_length=50)
     levels = serializers.IntegerField(min_value=1, max_value=10)
-    earliest_date = serializers.DateField()
-    latest_date = serializers.DateField()
+    earliest_date = IsoDateField()
+    latest_date = IsoDateField()
     priority = serializers.ChoiceField(WaitingPriority.choices, default=WaitingPriority.ROUTINE)
     surgeon = serializers.CharField(max_length=50, required=False, allow_null=True)
     screening = ScreeningSerializer(required=False, allow_null=True)

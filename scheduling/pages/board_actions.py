@@ -22,9 +22,9 @@ from django.views.decorators.http import require_POST
 from .. import roles, selectors
 from ..board import STAGE_LABELS, CaseLine, DayBoard
 from ..errors import SchedulingError
+from ..horizon import day_parse
 from ..models import RELEASED_STATUSES, Case, CaseEvent, CaseStatus, StageKind
 from ..services import tracking
-from .site_day import date_parse
 from .access import role_required
 
 NOT_CHECKED_IN = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
@@ -205,7 +205,7 @@ def board_url(request, *, site_code: str, day: date, anchor: str = "") -> str:
     site = request.POST.get("site", "")
     if site not in {each.code for each in selectors.visible_sites(request.user)}:
         site = site_code
-    day = date_parse(request.POST.get("date", "")) or day
+    day = day_parse(request.POST.get("date", "")) or day
     query = {"site": site, "date": day.isoformat()}
     refresh = request.POST.get("refresh", "")
     low, high = REFRESH_RANGE

@@ -7,7 +7,7 @@ a stale page cannot send a wrong time, and a patient is told once per delay
 (notifications.services.running_late_notify).
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.db import transaction
@@ -16,11 +16,11 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import roles, selectors
+from .. import horizon, roles, selectors
 from ..board import day_board_get
+from ..errors import SchedulingError
 from ..models import Case
 from .access import role_required
-from .site_day import date_parse
 from .board_actions import LATE_NOTICE_MINUTES, board_url, late_notice_delay, who
 
 TOLD, ALREADY, UNREACHABLE = "told", "already", "unreachable"
@@ -62,8 +62,14 @@ def board_tell_late_all(request):
     if site is None:
         raise Http404("No such site.")
     now = timezone.now()
-    day = _posted_day(request) or now.astimezone(site.zone).date()
+    today = now.astimezone(site.zone).date()
+    day = horizon.day_parse(request.POST.get("date", "")) or today
     back = board_url(request, site_code=site.code, day=day, anchor="board-cases-heading")
+    try:
+        horizon.day_shown_check(day=day, today=today)
+    except SchedulingError as error:
+        messages.error(request, f"Nobody told: {error.detail}")
+        return redirect(back)
     delays = {
         line.case.pk: delay
         for line in day_board_get(site, day, now).cases
@@ -90,10 +96,6 @@ def board_tell_late_all(request):
             request, f"Not told (no phone or email): {'; '.join(outcomes[UNREACHABLE])}."
         )
     return redirect(back)
-
-
-def _posted_day(request) -> date | None:
-    return date_parse(request.POST.get("date", ""))
 
 
 def _tell(case: Case, delay: int, *, by) -> tuple[str, str]:

@@ -8,7 +8,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from .. import reports, roles, selectors
+from .. import horizon, reports, roles, selectors
+from ..errors import SchedulingError
 from ..models import ResourceKind
 from ..reports.charts import bar_chart
 from ..reports.export import TABLES, csv_text
@@ -38,6 +39,15 @@ class PeriodForm(forms.Form):
         if self.errors:
             return cleaned
         start, end = cleaned.get("start"), cleaned.get("end")
+        today = timezone.now().astimezone(self.default.zone).date()
+        for name, day in (("start", start), ("end", end)):
+            try:
+                if day is not None:
+                    horizon.day_shown_check(day=day, today=today, field=name)
+            except SchedulingError as error:
+                self.add_error(name, error.detail)
+        if self.errors:
+            return cleaned
         # One date alone: four weeks from (or up to) it, like the default.
         span = self.default.end - self.default.start
         if start is None:

@@ -9,9 +9,9 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import render
 
 from .. import roles, selectors
+from ..horizon import ISO_DAY
 from ..models import Case, Patient
 from .access import role_required
-from .site_day import ISO_DATE
 
 SEARCH_MIN_CHARS = 2
 SEARCH_LIMIT = 50
@@ -44,7 +44,7 @@ def patient_search(request):
 def _search_condition(query: str) -> tuple[Q | None, str]:
     """What the query can mean: a date of birth, a phone number or MRN, or a name or MRN."""
     mrn = Q(mrn__icontains=query)
-    if ISO_DATE.fullmatch(query):
+    if ISO_DAY.fullmatch(query):
         try:
             return Q(date_of_birth=date.fromisoformat(query)), ""
         except ValueError:

@@ -1,6 +1,6 @@
 """The site and day a page shows (the board, the day list, the plan page), picked from its query
 the same way everywhere: a site the user works at (their first by default; another is a 404) and
-a YYYY-MM-DD date (a bad one is told and replaced by the default day)."""
+a YYYY-MM-DD date among the days shown (a bad one is told and replaced by the default day)."""
 
 import re
 from datetime import date, timedelta
@@ -9,20 +9,11 @@ from django.contrib import messages
 from django.http import Http404
 from django.utils import timezone
 
-from .. import selectors
+from .. import horizon, selectors
+from ..errors import SchedulingError
 from ..models import Site
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def date_parse(raw: str) -> date | None:
-    """A YYYY-MM-DD date, or None for anything else (2026-02-30 included)."""
-    if not ISO_DATE.fullmatch(raw):
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def site_and_day(
@@ -40,11 +31,20 @@ def site_and_day(
         raise Http404("No such site.")
     today = timezone.now().astimezone(site.zone).date()
     default = today + timedelta(days=days_ahead)
-    raw = source.get("date", "").strip()
-    day = date_parse(raw) if raw else default
+    raw = source.get("date", "").strip(" ")
+    day = horizon.day_parse(raw) if raw else default
+    problem = None
     if day is None:
+        shown = CONTROL_CHARACTERS.sub("", raw[:40])
+        problem = f"“{shown}” is not a date (YYYY-MM-DD)"
+    else:
+        try:
+            horizon.day_shown_check(day=day, today=today)
+        except SchedulingError as error:
+            problem = error.detail.removesuffix(".")
+    if problem is not None:
         day = default
         if warn:
             shown = "today" if days_ahead == 0 else "tomorrow" if days_ahead == 1 else "the usual day"
-            messages.error(request, f"“{raw[:40]}” is not a date (YYYY-MM-DD); showing {shown}.")
+            messages.error(request, f"{problem}; showing {shown}.")
     return sites, site, day, today

@@ -132,6 +132,7 @@ def _rows(loaded: LoadedDay, plan: Plan) -> list[Row]:
 
 def plan_apply(*, site: Site, day: date, token: str, by: AbstractBaseUser) -> list[Case]:
     """Book and move as proposed, in one transaction; the cases changed, in start order."""
+    check_day(site, day)
     try:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE_SECONDS)
     except signing.SignatureExpired:

@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from .. import roles, timing
+from .. import horizon, roles, timing
 from audit import records as audit
 from notifications.services import reminders_cancel, reminders_plan, reminders_replan
 
@@ -308,8 +308,9 @@ def check_day(site: Site, day: date) -> None:
     today = timezone.now().astimezone(site.zone).date()
     if day < today:
         raise SchedulingError(
-            "date_in_past", f"{day:%-d %B %Y} has passed at {site.name}.", field="date"
+            "date_in_past", f"{horizon.day_text(day)} has passed at {site.name}.", field="date"
         )
+    horizon.day_bookable_check(day=day, today=today)
 
 
 def _check_start(site: Site, day: date, start: datetime) -> None:
