@@ -40,6 +40,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_phone": (400, "The phone number is not a valid number."),
     "invalid_email": (400, "The email address is not valid."),
     "date_of_birth_in_future": (400, "The date of birth is in the future."),
+    "date_of_birth_too_early": (400, "The date of birth is before 1900 or more than 120 years ago."),
     "patient_exists": (409, "A patient with this MRN is already registered; book with patient_id."),
     "patient_already_booked": (409, "The patient already has an active case on that day."),
     # Screening

@@ -1,6 +1,6 @@
 """Bad input answers a 4xx, never a 500, and under /api/ always in the error format: JSON nested
-too deep, a body over the size limit, dates far outside the unit's horizon, and a control
-character inside a date or time.
+too deep, a body over the size limit, dates far outside the unit's horizon, a date of birth no
+living patient has, and a control character inside a date or time.
 
 The clock is frozen at Monday 2 March 2026 (tests/conftest.py): cases are booked up to 1 March
 2028, and pages and reports show 1 January 1900 to 1 March 2028."""
@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from scheduling import roles
-from scheduling.models import Case
+from scheduling.models import Case, Patient, WaitingListEntry
 from tests.conftest import TUESDAY, case_booked, case_payload, client_for
 from tests.factories import UserFactory
 from tests.scheduling.test_pages_booking import booking, shown_token
@@ -287,6 +287,47 @@ def test_a_report_from_the_first_day_shown_is_answered(staff_page):
 
     assert response.status_code == 200
     assert not response.context["form"].errors
+
+
+# A date of birth no living patient has
+
+
+@pytest.mark.parametrize("born", ["1899-12-31", "1906-03-01", "0001-01-01"])
+def test_a_date_of_birth_before_1900_or_more_than_120_years_ago_is_refused(manager, born):
+    payload = case_payload()
+    payload["patient"]["date_of_birth"] = born
+
+    body = assert_error(manager.post(CASES, payload, format="json"), 400,
+                        "date_of_birth_too_early", "patient.date_of_birth")
+    assert "120 years" in body["detail"]
+    assert not Patient.objects.exists()
+
+
+def test_a_date_of_birth_120_years_ago_today_is_taken(manager):
+    payload = case_payload()
+    payload["patient"]["date_of_birth"] = "1906-03-02"
+
+    assert manager.post(CASES, payload, format="json").status_code == 201
+
+
+def test_the_waiting_list_refuses_a_date_of_birth_before_1900(manager):
+    patient = case_payload()["patient"] | {"date_of_birth": "1850-01-01"}
+    entry = {"site": "main", "patient": patient, "procedure_type": "vertebroplasty",
+             "levels": 1, "earliest_date": "2026-03-03", "latest_date": "2026-03-20"}
+
+    assert_error(manager.post("/api/v1/waiting-list/", entry, format="json"), 400,
+                 "date_of_birth_too_early", "patient.date_of_birth")
+    assert not WaitingListEntry.objects.exists()
+
+
+def test_the_booking_page_refuses_a_date_of_birth_before_1900_next_to_the_field(staff_page):
+    response = staff_page.post("/book/", booking(shown_token(staff_page),
+                                                 date_of_birth="1850-01-01"))
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors["date_of_birth"]
+    assert any("120 years" in error for error in errors), errors
+    assert not Case.objects.exists()
 
 
 # A control character inside a date or time

@@ -11,14 +11,13 @@ from datetime import date, datetime
 
 from django import forms
 from django.db.models import Q
-from django.utils import timezone
 
 from .. import roles, selectors
 from ..errors import SchedulingError
 from ..models import Channel, Drug, Patient, ProcedureType, Surgeon
 from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day, check_levels
-from ..services.patients import patient_known_elsewhere, phone_e164
+from ..services.patients import date_of_birth_check, patient_known_elsewhere, phone_e164
 
 LANGUAGES = [("en", "English"), ("es", "Spanish")]
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -198,8 +197,11 @@ class BookingForm(forms.Form):
 
     def clean_date_of_birth(self) -> date | None:
         born = self.cleaned_data["date_of_birth"]
-        if born is not None and born > timezone.localdate():
-            raise forms.ValidationError("The date of birth is in the future.")
+        if born is not None:
+            try:
+                date_of_birth_check(date_of_birth=born, field="date_of_birth")
+            except SchedulingError as error:
+                raise forms.ValidationError(error.detail) from None
         return born
 
     def clean_start(self) -> datetime | None:

@@ -26,6 +26,32 @@ def phone_e164(raw: str, *, field: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+EARLIEST_BIRTH = date(1900, 1, 1)
+OLDEST_AGE_YEARS = 120
+
+
+def date_of_birth_check(*, date_of_birth: date, field: str) -> None:
+    """A date of birth a patient can have: not in the future, not before 1900 and not more than
+    120 years ago (most often a year typed wrong, 1064 for 1964)."""
+    today = timezone.localdate()
+    if date_of_birth > today:
+        raise SchedulingError(
+            "date_of_birth_in_future", "The date of birth is in the future.", field=field
+        )
+    try:
+        years_ago = today.replace(year=today.year - OLDEST_AGE_YEARS)
+    except ValueError:  # 29 February, and that year had none
+        years_ago = today.replace(year=today.year - OLDEST_AGE_YEARS, day=28)
+    earliest = max(EARLIEST_BIRTH, years_ago)
+    if date_of_birth < earliest:
+        raise SchedulingError(
+            "date_of_birth_too_early",
+            f"The date of birth is before {earliest:%-d %B %Y}: no more than {OLDEST_AGE_YEARS} "
+            "years ago and not before 1900. Check the year.",
+            field=field,
+        )
+
+
 def patient_create(
     *,
     first_name: str,
@@ -38,12 +64,7 @@ def patient_create(
     language: str = "en",
     field_prefix: str = "patient.",
 ) -> Patient:
-    if date_of_birth > timezone.localdate():
-        raise SchedulingError(
-            "date_of_birth_in_future",
-            "The date of birth is in the future.",
-            field=f"{field_prefix}date_of_birth",
-        )
+    date_of_birth_check(date_of_birth=date_of_birth, field=f"{field_prefix}date_of_birth")
     # A patient with no phone and no email can still be booked: the case is flagged
     # "not reachable" and the front desk calls them.
     if phone:
