@@ -1,8 +1,11 @@
 """The audit trail in the Django admin: read by superusers and the admin role, changed by nobody."""
 
 from auditlog.admin import LogEntryAdmin
+from auditlog.filters import CIDFilter
+from auditlog.filters import ResourceTypeFilter as AuditlogResourceTypeFilter
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
@@ -69,6 +72,17 @@ class AccessLogAdmin(ReadOnlyAuditAdmin):
         )
 
 
+class ResourceTypeFilter(AuditlogResourceTypeFilter):
+    """auditlog's filter by kind of record, whose value goes to the query as it is: one that is
+    not an id (`?resource_type=x`) was a 500, and is now the admin's "wrong filter" page."""
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is not None and not (value.isascii() and value.isdigit() and len(value) < 19):
+            raise IncorrectLookupParameters(f"Not a record kind: {value[:20]!r}")
+        return super().queryset(request, queryset)
+
+
 admin.site.unregister(LogEntry)
 
 
@@ -78,6 +92,7 @@ class ChangeLogAdmin(ReadOnlyAuditAdmin, LogEntryAdmin):
     readers as the access log."""
 
     list_display = [*LogEntryAdmin.list_display, "remote_addr"]
+    list_filter = ["action", ResourceTypeFilter, CIDFilter]
 
     @staticmethod
     def about_sites_of(user) -> Q:

@@ -385,3 +385,61 @@ def test_a_page_given_a_date_with_a_control_character_says_it_is_not_a_date(staf
     assert response.status_code == 200
     assert "is not a date" in flash(response)
     assert not re.search(r"[\x00-\x1f\x7f-\x9f]", flash(response))
+
+
+# Found by trying odd values on every staff page
+
+
+@pytest.mark.parametrize("refresh", ["²", "9" * 5000], ids=["superscript two", "5000 digits"])
+@pytest.mark.parametrize("action", ["tell-late", "check-in"])
+def test_a_board_button_posted_with_an_odd_refresh_goes_back_to_the_board(staff_page, action,
+                                                                          refresh):
+    """"²".isdigit() is true but int("²") raises, and so does int() of over 4,300 digits: the way
+    back to the board was a 500."""
+    case = case_booked()
+
+    response = staff_page.post(f"/board/cases/{case.pk}/{action}/",
+                               {"site": "main", "date": case.day.isoformat(), "refresh": refresh})
+
+    assert response.status_code == 302
+    assert "refresh" not in response["Location"]
+
+
+@pytest.fixture
+def superuser_page(client, unit):
+    user = UserFactory(roles=list(roles.ALL_ROLES), is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("path, query", [
+    ("/admin/scheduling/case/", {"status__exact": "\x00"}),
+    ("/admin/scheduling/resource/", {"kind__exact": "x\x00"}),
+    ("/admin/scheduling/waitinglistentry/", {"status": "\x00"}),
+    ("/admin/notifications/reminder/", {"channel__exact": "\x00"}),
+    ("/admin/notifications/inboundmessage/", {"kind__exact": "\x00"}),
+    ("/admin/audit/accesslog/", {"url_name": "\x00"}),
+    ("/admin/auditlog/logentry/", {"cid": "\x00"}),
+    ("/admin/axes/accessattempt/", {"path_info": "\x00"}),
+    ("/admin/autocomplete/", {"term": "\x00", "app_label": "scheduling", "model_name": "case",
+                              "field_name": "patient"}),
+])
+def test_an_admin_address_holding_a_nul_byte_answers_400(superuser_page, path, query):
+    """The admin's list filters reached PostgreSQL with the byte, which refuses it (500)."""
+    response = superuser_page.get(path, query)
+
+    assert response.status_code == 400
+    assert superuser_page.get(path, {name: "" for name in query}).status_code < 500
+
+
+@pytest.mark.parametrize("kind", ["²", "9" * 5000, "x"],
+                         ids=["superscript two", "5000 digits", "a letter"])
+def test_the_change_log_filtered_by_a_kind_that_is_not_an_id_says_the_filter_is_wrong(
+    superuser_page, kind
+):
+    """auditlog's filter handed the value to the query as an id: int("²") raised (500)."""
+    case_booked()  # the filter is shown, and applied, once there are changes to filter
+    response = superuser_page.get("/admin/auditlog/logentry/", {"resource_type": kind})
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")

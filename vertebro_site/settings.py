@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "vertebro_site.cache_control.NoStoreMiddleware",
     # Before anything reads the body: one over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413.
     "vertebro_site.body_size.BodySizeMiddleware",
+    # An admin address holding a NUL byte answers 400 before the admin's lists query with it.
+    "vertebro_site.admin_query.AdminQueryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -209,7 +209,8 @@ def board_url(request, *, site_code: str, day: date, anchor: str = "") -> str:
     query = {"site": site, "date": day.isoformat()}
     refresh = request.POST.get("refresh", "")
     low, high = REFRESH_RANGE
-    if refresh.isdigit() and low <= int(refresh) <= high:
+    # Compared as text: "²".isdigit() is true but int("²") raises, as int() does past 4,300 digits.
+    if refresh in {str(seconds) for seconds in range(low, high + 1)}:
         query["refresh"] = refresh
     return reverse("board") + "?" + urlencode(query) + (f"#{anchor}" if anchor else "")
 
