@@ -443,3 +443,13 @@ def test_the_change_log_filtered_by_a_kind_that_is_not_an_id_says_the_filter_is_
 
     assert response.status_code == 302
     assert response["Location"].endswith("?e=1")
+
+
+@pytest.mark.parametrize("key", ["\x00", "abc\x00def", "\x7f", "é" * 40, "x" * 41],
+                         ids=["NUL", "NUL inside", "DEL", "not ASCII", "41 characters"])
+def test_an_api_token_no_one_could_have_been_given_is_not_authenticated(unit, key):
+    """A NUL byte in the key reached PostgreSQL's token lookup, which refuses it (500)."""
+    client = client_for(roles.NURSE)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+    assert_error(client.get("/api/v1/sites/"), 401, "not_authenticated")
