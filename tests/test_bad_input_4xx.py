@@ -11,6 +11,7 @@ import re
 
 import pytest
 from django.conf import settings
+from rest_framework.test import APIClient
 
 from scheduling import roles
 from scheduling.models import Case, Patient, WaitingListEntry
@@ -132,6 +133,16 @@ def test_a_page_body_over_the_limit_answers_a_plain_413_page(staff_page, caplog)
 
 def test_a_body_within_the_limit_is_read_as_before(manager):
     assert manager.post(CASES, case_payload(), format="json").status_code == 201
+
+
+def test_every_operation_with_a_body_documents_its_413():
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert operation["responses"]["413"]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/Error"
+                }, (method, path)
 
 
 # Too many query parameters
@@ -453,3 +464,4 @@ def test_an_api_token_no_one_could_have_been_given_is_not_authenticated(unit, ke
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
     assert_error(client.get("/api/v1/sites/"), 401, "not_authenticated")
+

@@ -108,7 +108,8 @@ def _error_response(description: str) -> dict:
 def schema_document_shared_errors(result, generator, request, public):
     """drf-spectacular post-processing: the answers every operation of a kind can give whatever
     its view documents. With a path parameter, 404 when the address does not fit it (a case id
-    that is not a number, handler404 above); with a body, 415 when it is not JSON."""
+    that is not a number, handler404 above); with a body, 415 when it is not JSON and 413 when
+    it is over the size limit (vertebro_site/body_size.py)."""
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation["responses"]
@@ -117,5 +118,8 @@ def schema_document_shared_errors(result, generator, request, public):
             if "requestBody" in operation:
                 responses.setdefault(
                     "415", _error_response("The body is not JSON (`unsupported_media_type`).")
+                )
+                responses.setdefault(
+                    "413", _error_response("The body is over the size limit (`body_too_large`).")
                 )
     return result
