@@ -117,13 +117,13 @@ def test_a_clerk_of_another_site_finds_nothing_by_mrn_then_books_the_proven_pati
     assert clerk.actions == 11 + 7 + 2
 
 
-def axe_source() -> str | None:
-    """axe-core as shipped in the axe-playwright-python wheel, or the file AXE_CORE_JS names."""
+def axe_source() -> str:
+    """axe-core as shipped in the axe-playwright-python wheel (requirements.txt), or the file
+    AXE_CORE_JS names."""
     if path := os.environ.get("AXE_CORE_JS"):
         return Path(path).read_text()
     spec = importlib.util.find_spec("axe_playwright_python")
-    if spec is None or spec.origin is None:
-        return None
+    assert spec is not None and spec.origin is not None, "axe-playwright-python is missing"
     return (Path(spec.origin).parent / "axe.min.js").read_text()
 
 
@@ -138,8 +138,6 @@ def serious(page, source: str) -> list[str]:
 
 def test_axe_finds_nothing_serious_on_the_refusal_nor_on_booking_for(page, clerk_b):
     source = axe_source()
-    if source is None:
-        pytest.skip("axe-core is missing: pip install axe-playwright-python")
     log_in(page, clerk_b.username)
     clerk = Clerk(page)
     clerk.finds_by_mrn_and_shows_free_times()
