@@ -150,7 +150,9 @@ def plan_apply(*, site: Site, day: date, token: str, by: AbstractBaseUser) -> li
                 "The day changed since this plan was proposed (a booking, a move, a "
                 "cancellation or a check-in). Nothing was changed; propose the plan again.",
             )
-        items = sorted(data["items"], key=lambda item: item[1])
+        # The order as_booked replayed when it named the rooms: start, then key, so two cases
+        # starting together are booked in the same order and get the rooms the proposal shows.
+        items = sorted(data["items"], key=lambda item: (item[1], item[0]))
         case_ids = [int(key.split(":")[1]) for key, _ in items if key.startswith("case:")]
         entry_ids = [int(key.split(":")[1]) for key, _ in items if key.startswith("entry:")]
         cases = Case.objects.select_related("site", "procedure_type", "surgeon").in_bulk(case_ids)
