@@ -38,11 +38,14 @@ def is_throttled_json(response) -> bool:
     return True
 
 
-def is_throttled_page(response) -> bool:
+PATIENT_WAIT = "Please wait a moment"
+
+
+def is_throttled_page(response, heading: str = "Too many requests") -> bool:
     if response.status_code != 429:
         return False
     assert response["Content-Type"].startswith("text/html")
-    assert "Too many requests" in response.content.decode()
+    assert heading in response.content.decode()
     assert 1 <= int(response["Retry-After"]) <= 60
     return True
 
@@ -148,7 +151,8 @@ def test_patient_links_answer_a_short_429_page_past_the_limit_and_name_nobody(
     assert client.get(ics).status_code == 200
     assert client.get(page).status_code == 200
     refused = client.get(ics)
-    assert is_throttled_page(refused)
+    assert is_throttled_page(refused, PATIENT_WAIT)
+    assert "call the clinic" in refused.content.decode()  # the patient's page, not the staff's
     assert "Whitfield" not in refused.content.decode()
     assert client.get(page, REMOTE_ADDR="192.0.2.50").status_code == 200
     clock.shift(MINUTE)
@@ -158,7 +162,7 @@ def test_patient_links_answer_a_short_429_page_past_the_limit_and_name_nobody(
 def test_guessed_patient_links_count_too(client, unit, limits):
     for guess in range(3):
         assert client.get(f"/p/{guess}:guess/").status_code == 404
-    assert is_throttled_page(client.get("/p/3:guess/"))
+    assert is_throttled_page(client.get("/p/3:guess/"), PATIENT_WAIT)
 
 
 # The family board

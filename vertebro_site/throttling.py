@@ -22,6 +22,8 @@ from .security import client_ip
 
 class RateLimit(SimpleRateThrottle):
     scope: str
+    # The page a plain view answers with when the limit is reached.
+    page = "throttled.html"
     per_user = False
 
     def get_rate(self) -> str | None:
@@ -53,6 +55,8 @@ class TokenRateLimit(RateLimit):
 
 class PatientLinkRateLimit(RateLimit):
     scope = "patient_link"
+    # Patients see their own layout, and who to call.
+    page = "notifications/patient/throttled.html"
 
 
 class FamilyBoardRateLimit(RateLimit):
@@ -69,7 +73,7 @@ def rate_limited(limit: type[RateLimit], *, methods: Iterable[str] | None = None
             if counted is None or request.method in counted:
                 throttle = limit()
                 if not throttle.allow_request(request, None):
-                    return throttled_page(request, throttle.wait())
+                    return throttled_page(request, throttle.wait(), template=limit.page)
             return view(request, *args, **kwargs)
 
         return limited
@@ -77,8 +81,10 @@ def rate_limited(limit: type[RateLimit], *, methods: Iterable[str] | None = None
     return decorator
 
 
-def throttled_page(request: HttpRequest, wait: float | None) -> HttpResponse:
+def throttled_page(
+    request: HttpRequest, wait: float | None, *, template: str = RateLimit.page
+) -> HttpResponse:
     seconds = max(1, math.ceil(wait or 1))
-    response = render(request, "throttled.html", {"seconds": seconds}, status=429)
+    response = render(request, template, {"seconds": seconds}, status=429)
     response["Retry-After"] = str(seconds)
     return response
