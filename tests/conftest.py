@@ -292,3 +292,20 @@ def log_in(page, username: str, password: str = "correct-horse-battery") -> None
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def redis_test_url(db: int) -> str:
+    """Our own database number on the Redis of CELERY_BROKER_URL (as .ci/run sets it); a Redis
+    that cannot be reached fails the test under .ci/run and skips it elsewhere."""
+    import redis
+
+    configured = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+    host = configured.split("//", 1)[-1].split("/", 1)[0]
+    url = f"redis://{host}/{db}"
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("VERTEBRO_REQUIRE_SERVICES"):
+            pytest.fail(f"Redis at {host} cannot be reached: {exc}")
+        pytest.skip(f"Redis at {host} cannot be reached")
+    return url

@@ -1,7 +1,6 @@
 """/healthz: each check passing and failing for real, no login, no patient data, never a 500."""
 
 import json
-import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -13,7 +12,7 @@ from django.db.utils import OperationalError
 
 from notifications.dispatch import reminders_dispatch
 from notifications.models import Reminder, ReminderStatus
-from tests.conftest import case_payload, production_environ
+from tests.conftest import case_payload, production_environ, redis_test_url
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_DB = 9
@@ -37,17 +36,7 @@ def file_broker(settings, tmp_path):
 @pytest.fixture
 def redis_broker(settings):
     """The Redis of CELERY_BROKER_URL (as .ci/run sets it), on our own database number."""
-    import redis
-
-    configured = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
-    host = configured.split("//", 1)[-1].split("/", 1)[0]
-    url = f"redis://{host}/{REDIS_DB}"
-    try:
-        redis.Redis.from_url(url, socket_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("VERTEBRO_REQUIRE_SERVICES"):
-            pytest.fail(f"Redis at {host} cannot be reached: {exc}")
-        pytest.skip(f"Redis at {host} cannot be reached")
+    url = redis_test_url(REDIS_DB)
     settings.CELERY_BROKER_URL = url
     return url
 

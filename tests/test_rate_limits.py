@@ -2,7 +2,6 @@
 board per client address; 429 `throttled` with Retry-After, in the API's error format or as a
 short page; counted in the shared cache, so every web server sees the same count."""
 
-import os
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -11,7 +10,7 @@ from django.urls import reverse
 
 from notifications.links import patient_link, patient_token
 from scheduling import roles
-from tests.conftest import case_booked, client_for
+from tests.conftest import case_booked, client_for, redis_test_url
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -194,18 +193,7 @@ def test_a_wall_screen_refreshing_all_day_is_never_refused_by_the_default_limit(
 
 
 def redis_url() -> str:
-    import redis
-
-    configured = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
-    host = configured.split("//", 1)[-1].split("/", 1)[0]
-    url = f"redis://{host}/5"
-    try:
-        redis.Redis.from_url(url, socket_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("VERTEBRO_REQUIRE_SERVICES"):
-            pytest.fail(f"Redis at {host} cannot be reached: {exc}")
-        pytest.skip(f"Redis at {host} cannot be reached")
-    return url
+    return redis_test_url(5)
 
 
 def test_with_redis_the_count_is_kept_where_every_web_server_reads_it(
