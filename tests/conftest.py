@@ -167,6 +167,21 @@ def nurse(db):
     return client_for(roles.NURSE)
 
 
+@pytest.fixture
+def manager(unit):
+    """An API client who may book, read the board and plan the day."""
+    return client_for(roles.FRONT_DESK, roles.NURSE, roles.ADMIN)
+
+
+@pytest.fixture
+def staff_page(client, unit):
+    """The test client, logged in as a member of staff in every role at the unit."""
+    user = UserFactory(roles=list(roles.ALL_ROLES))
+    unit.staff.add(user)
+    client.force_login(user)
+    return client
+
+
 CLEAR_SCREENING = {
     "active_infection": False,
     "fracture_painful": True,

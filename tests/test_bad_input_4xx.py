@@ -32,20 +32,6 @@ def assert_error(response, status: int, code: str, field: str | None = None) -> 
     return body
 
 
-@pytest.fixture
-def manager(unit):
-    """An API client who may book, read the board and plan the day."""
-    return client_for(roles.FRONT_DESK, roles.NURSE, roles.ADMIN)
-
-
-@pytest.fixture
-def staff_page(client, unit):
-    user = UserFactory(roles=list(roles.ALL_ROLES))
-    unit.staff.add(user)
-    client.force_login(user)
-    return client
-
-
 # JSON nested too deep
 
 

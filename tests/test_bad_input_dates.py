@@ -12,7 +12,7 @@ import pytest
 from scheduling.models import Case, Patient, WaitingListEntry
 from tests.conftest import TUESDAY, case_booked, case_payload
 from tests.scheduling.test_pages_booking import booking, shown_token
-from tests.test_bad_input_4xx import CASES, assert_error, manager, staff_page  # noqa: F401
+from tests.test_bad_input_4xx import CASES, assert_error
 
 pytestmark = pytest.mark.django_db
 
