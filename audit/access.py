@@ -1,8 +1,9 @@
-"""Record accesses that do not follow from a page's URL alone: a patient reused or linked on the
-booking page, a patient found by MRN for another site. The address, method and path come from the
-request being served (audit.middleware keeps it), or stay empty outside a request."""
+"""Writing a record access: for a watched page (audit.middleware) and for what does not follow
+from a page's URL alone (a patient shown or linked on the booking page). The address, method and
+path come from the request being served (audit.middleware keeps it), or stay empty outside one."""
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
 
 from vertebro_site.security import client_ip
 
@@ -17,9 +18,10 @@ def access_record(
     patient_id: int | None = None,
     case_id: int | None = None,
     site_id: int | None = None,
+    request: HttpRequest | None = None,
 ) -> AccessLog:
     """One record access by `user`; `what` names it in the log's "page" column."""
-    request = current_request()
+    request = request or current_request()
     return AccessLog.objects.create(
         user=user,
         username=user.get_username(),

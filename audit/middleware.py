@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from scheduling.models import Case, WaitingListEntry
 from vertebro_site.security import client_ip
 
+from .access import access_record
 from .context import current_request, request_reset, request_set
-from .models import AccessLog
 
 # Pages and API views that show one case, and with it its patient (the URL's `pk` is the case).
 CASE_VIEWS = frozenset(
@@ -98,15 +98,8 @@ class AccessLogMiddleware:
             if name in WAITING_VIEWS
             else _patient_of(case_id)
         )
-        AccessLog.objects.create(
-            user=user,
-            username=user.get_username(),
-            remote_addr=client_ip(request),
-            method=request.method[:8],
-            url_name=match.url_name,
-            path=request.path[:255],
-            case_id=case_id,
-            patient_id=patient_id,
+        access_record(
+            user=user, what=name, case_id=case_id, patient_id=patient_id, request=request
         )
         return response
 
