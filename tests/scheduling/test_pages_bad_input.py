@@ -4,8 +4,6 @@ reaches a query fails there; run with DATABASE_URL=postgres://... to see it)."""
 
 import pytest
 
-from scheduling import roles
-from tests.factories import UserFactory
 from tests.scheduling.test_pages_booking import booking, shown_token
 
 pytestmark = pytest.mark.django_db
@@ -27,24 +25,16 @@ PAGES = [
 ]
 
 
-@pytest.fixture
-def everyone(client, unit):
-    user = UserFactory(roles=list(roles.ALL_ROLES))
-    unit.staff.add(user)
-    client.force_login(user)
-    return user
-
-
 @pytest.mark.parametrize("odd", ODD, ids=["NUL", "1 MB", "superscript two", "Arabic digits",
                                          "5000 digits"])
 @pytest.mark.parametrize("path, parameter", PAGES)
 def test_a_page_given_an_odd_value_answers_without_a_server_error(
-    client, everyone, path, parameter, odd
+    staff_page, path, parameter, odd
 ):
     if parameter is None:
-        response = client.get(path.format(odd=odd))
+        response = staff_page.get(path.format(odd=odd))
     else:
-        response = client.get(path, {parameter: odd})
+        response = staff_page.get(path, {parameter: odd})
 
     assert response.status_code in (200, 302, 400, 404), response.status_code
 
@@ -53,8 +43,8 @@ def test_a_page_given_an_odd_value_answers_without_a_server_error(
                                          "5000 digits"])
 @pytest.mark.parametrize("field", ["last_name", "mrn", "phone", "find_mrn", "use_patient",
                                    "start", "date", "levels", "site", "override_reason"])
-def test_the_booking_form_given_an_odd_value_answers_with_the_form(client, everyone, field, odd):
-    data = booking(shown_token(client), **{field: odd})
-    response = client.post("/book/", data)
+def test_the_booking_form_given_an_odd_value_answers_with_the_form(staff_page, field, odd):
+    data = booking(shown_token(staff_page), **{field: odd})
+    response = staff_page.post("/book/", data)
 
     assert response.status_code in (200, 302), response.status_code
