@@ -24,10 +24,10 @@ import statistics
 import sys
 from datetime import date, datetime, time, timedelta
 from time import perf_counter
+from zoneinfo import ZoneInfo
 
 from results import emit, figure
 from throwaway import BenchError, bench_database
-from zoneinfo import ZoneInfo
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vertebro_bench"
 ZONE = ZoneInfo("America/New_York")

@@ -17,6 +17,7 @@ reloading the whole page now and then. Everything is stopped and removed at the 
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import statistics
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     args.duration = args.duration or (30.0 if args.quick else 300.0)
     try:
         args.mix = [float(part) for part in args.mix.split("/")]
-        assert len(args.mix) == 3 and sum(args.mix) > 0
+        assert len(args.mix) == 3
+        assert sum(args.mix) > 0
     except (ValueError, AssertionError):
         parser.error("--mix takes three numbers, e.g. 60/25/15")
 
@@ -207,10 +209,8 @@ class Stats:
         ms = (time.perf_counter() - started) * 1000
         code = None
         if 400 <= answer.status_code < 500:
-            try:
+            with contextlib.suppress(ValueError):
                 code = answer.json().get("code")
-            except ValueError:
-                pass
             code = code or str(answer.status_code)
         with self.lock:
             self.latencies[endpoint].append(ms)

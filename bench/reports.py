@@ -66,8 +66,16 @@ def build() -> str:
     from notifications.models import Reminder, ReminderRule, ReminderStatus
     from scheduling import roles, timing
     from scheduling.models import (
-        Case, CaseStatus, OpeningHours, Patient, ProcedureType, Resource, ResourceKind, Site,
-        Stage, StageTemplate,
+        Case,
+        CaseStatus,
+        OpeningHours,
+        Patient,
+        ProcedureType,
+        Resource,
+        ResourceKind,
+        Site,
+        Stage,
+        StageTemplate,
     )
     from scheduling.slots import site_rules, stage_rules
 
@@ -120,10 +128,10 @@ def build() -> str:
              tumor_in_canal=False, cement_allergy=False, traumatic=False,
              conservative_treatment_weeks=8, imaging_on_file=True,
              confirmed_at=times.arrival_at - timedelta(hours=20))
-        for patient, (day, times, _, cancelled) in zip(patients, plans))
+        for patient, (day, times, _, cancelled) in zip(patients, plans, strict=False))
     stages, reminders = [], []
     rule = ReminderRule.objects.first()
-    for case, (_, times, names, cancelled) in zip(cases, plans):
+    for case, (_, times, names, cancelled) in zip(cases, plans, strict=False):
         late = timedelta(minutes=rng.choice([0, 0, 5, 12]))
         for position, stage in enumerate(times.stages):
             extra = timedelta(minutes=rng.choice([-5, 0, 0, 5, 10]))

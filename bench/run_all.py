@@ -193,7 +193,7 @@ def print_table(runs: list[dict], *, markdown: bool) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(f"{cell:>{w}}" if i == 2 else f"{cell:<{w}}"
-                        for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
+                        for i, (cell, w) in enumerate(zip(row, widths, strict=False))).rstrip())
 
 
 def machine_facts(redis_url: str) -> dict:

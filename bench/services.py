@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 
@@ -143,10 +143,8 @@ class PrivatePostgres:
 
     def stop(self) -> None:
         if self.data.exists():
-            try:
+            with suppress(ServiceError, subprocess.TimeoutExpired):
                 self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "immediate", "-w")
-            except (ServiceError, subprocess.TimeoutExpired):
-                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def log_tail(self) -> str:
@@ -364,10 +362,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _kill_tree(process: subprocess.Popen) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=10)
 
 

@@ -96,7 +96,7 @@ def staff_create(site, *, role: str, count: int, prefix: str) -> list[tuple[str,
     group.user_set.add(*users)
     site.staff.add(*users)
     tokens = [Token.objects.create(user=user) for user in users]
-    return [(user.username, token.key) for user, token in zip(users, tokens)]
+    return [(user.username, token.key) for user, token in zip(users, tokens, strict=False)]
 
 
 def private_database(stack, name: str):

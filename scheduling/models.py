@@ -7,12 +7,12 @@ booking service checks inside a serialised write transaction instead).
 
 import secrets
 import zoneinfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-
 
 # The form Twilio gives a receiving number in ("To"), so a text is matched to its site exactly.
 validate_e164 = RegexValidator(

@@ -187,7 +187,7 @@ class _Model:
                 groups.setdefault(alike, []).append(request.key)
         m = self.model
         for keys in groups.values():
-            for first, second in zip(keys, keys[1:]):
+            for first, second in zip(keys, keys[1:], strict=False):
                 m.add_implication(self.placed[second], self.placed[first])
                 m.add(self.k[first] <= self.k[second]).only_enforce_if(self.placed[second])
 
@@ -195,7 +195,7 @@ class _Model:
         """A case that stays exactly where it is holds its rooms, bays and surgeon as booked."""
         m, shape = self.model, self.shapes[request.key]
         start = request.current_start - self.base
-        for hold, unit in zip(shape.holds, request.current_units or ()):
+        for hold, unit in zip(shape.holds, request.current_units or (), strict=False):
             if unit in unit_intervals:
                 unit_intervals[unit].append(
                     m.new_fixed_size_interval_var(start + hold.begin, hold.until - hold.begin, ""))

@@ -123,7 +123,7 @@ def _with_holds(
     for index, rule in enumerate(rules):
         end = starts[index] + timedelta(minutes=stage_minutes(rule, levels))
         last_of_hold = index == len(rules) - 1 or holds[index + 1] != holds[index]
-        turnover = max(r.turnover_minutes for r, h in zip(rules, holds) if h == holds[index])
+        turnover = max(r.turnover_minutes for r, h in zip(rules, holds, strict=False) if h == holds[index])
         held_until = end + timedelta(minutes=turnover) if last_of_hold else end
         stages.append(
             StageTime(

@@ -41,7 +41,8 @@ def test_booking_through_the_api_logs_patient_case_stages_and_drugs_with_the_act
     [held] = entries(CaseMedication, LogEntry.Action.CREATE)
 
     assert case_entry.object_id == case["id"]
-    assert {entry.object_id for entry in stages} == stage_ids and len(stages) == 4
+    assert {entry.object_id for entry in stages} == stage_ids
+    assert len(stages) == 4
     assert held.object_id == CaseMedication.objects.get(case_id=case["id"]).pk
     assert patient.changes_dict["last_name"] == ["None", "Whitfield"]
     for entry in [patient, case_entry, *stages, held]:
@@ -145,8 +146,8 @@ def test_a_case_not_found_or_not_allowed_writes_no_access_row(unit, front_desk):
 
 
 def test_the_case_page_and_patient_search_are_logged_without_the_search_words(client, unit):
-    from rest_framework.test import APIClient
     from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
 
     clerk = UserFactory(roles=[roles.FRONT_DESK])
     clerk.sites.set([unit])

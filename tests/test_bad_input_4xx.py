@@ -74,7 +74,7 @@ def over_the_limit(marker: str) -> str:
     return marker * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE // len(marker) + 1)
 
 
-@pytest.mark.parametrize("path, content_type", [
+@pytest.mark.parametrize(("path", "content_type"), [
     (CASES, "application/json"),
     (TOKEN, "application/x-www-form-urlencoded"),
     ("/api/v1/cases/1/cancel/", "application/json"),
@@ -159,7 +159,7 @@ def superuser_page(client, unit):
     return client
 
 
-@pytest.mark.parametrize("path, query", [
+@pytest.mark.parametrize(("path", "query"), [
     ("/admin/scheduling/case/", {"status__exact": "\x00"}),
     ("/admin/scheduling/resource/", {"kind__exact": "x\x00"}),
     ("/admin/scheduling/waitinglistentry/", {"status": "\x00"}),
@@ -176,7 +176,7 @@ def test_an_admin_address_holding_a_nul_byte_answers_400(superuser_page, path, q
     response = superuser_page.get(path, query)
 
     assert response.status_code == 400
-    assert superuser_page.get(path, {name: "" for name in query}).status_code < 500
+    assert superuser_page.get(path, dict.fromkeys(query, "")).status_code < 500
 
 
 @pytest.mark.parametrize("kind", ["²", "9" * 5000, "x"],

@@ -165,9 +165,11 @@ def test_the_systemd_units_run_web_templated_workers_and_one_beat():
                          ["vertebro-web.service", "vertebro-worker@.service",
                           "vertebro-beat.service"])
     assert "gunicorn -c /opt/vertebro/deploy/gunicorn.conf.py" in web["ExecStart"]
-    assert " worker " in worker["ExecStart"] and " beat " not in worker["ExecStart"]
+    assert " worker " in worker["ExecStart"]
+    assert " beat " not in worker["ExecStart"]
     assert "-n worker%i@%H" in worker["ExecStart"]  # unique per instance and machine
-    assert " beat " in beat["ExecStart"] and " worker " not in beat["ExecStart"]
+    assert " beat " in beat["ExecStart"]
+    assert " worker " not in beat["ExecStart"]
     assert "EXACTLY ONE" in (UNITS / "vertebro-beat.service").read_text()
     for service in (web, worker, beat):
         assert service["EnvironmentFile"] == "/etc/vertebro/env"

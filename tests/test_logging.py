@@ -79,7 +79,8 @@ def test_patient_pages_log_json_lines_without_patient_data(unit, front_desk, cli
     text = json_log.text
     for detail in PATIENT_DETAILS:
         assert detail not in text, f"{detail!r} reached the logs"
-    assert "SELECT" not in text and "INSERT" not in text
+    assert "SELECT" not in text
+    assert "INSERT" not in text
     assert user.username not in text
 
     logged = request_lines(lines)
@@ -112,7 +113,8 @@ def test_a_patient_link_token_never_reaches_the_logs(unit, front_desk, client, j
     assert "not-a-real-token-at-all" not in json_log.text
     assert [line["path"] for line in request_lines(lines)][1:] == ["/p/[token]/"] * 2
     not_found = [line for line in lines if line["logger"] == "django.request"]
-    assert not_found and not_found[0]["message"] == "Not Found: /p/[token]/"
+    assert not_found
+    assert not_found[0]["message"] == "Not Found: /p/[token]/"
     assert not_found[0]["request_id"] == request_lines(lines)[-1]["request_id"]
     assert "request" not in not_found[0]  # its repr would carry the query string
 
@@ -229,7 +231,7 @@ def test_the_worker_logs_json_lines_with_the_task_and_no_phone_or_text(tmp_path,
     assert task["result"] == 3
     assert task["duration_ms"] >= 0
     sends = {line["reminder_id"]: line["outcome"] for line in lines if "reminder_id" in line}
-    assert sends == {reminder_id: "sent" for reminder_id in ids}
+    assert sends == dict.fromkeys(ids, "sent")
     for line in lines:
         assert not {"args", "kwargs", "return_value"} & set(line.get("data") or {}), line
     for detail in [*phones, "Margaret", "Worker0", text[:30], text[-30:]]:

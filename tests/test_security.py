@@ -125,7 +125,7 @@ def test_without_a_proxy_a_forwarded_header_is_ignored(client, nurse_user, setti
 
 
 @pytest.mark.parametrize(
-    "proxies, forwarded, expected",
+    ("proxies", "forwarded", "expected"),
     [
         (0, None, "10.0.0.2"),
         (0, "203.0.113.7", "10.0.0.2"),
@@ -254,7 +254,7 @@ def test_pages_carry_the_content_security_policy_and_security_headers(client):
 SERVED_TEMPLATES = [
     path
     for path in (ROOT / "templates").rglob("*.html")
-    if not path.relative_to(ROOT / "templates").parts[:2] == ("notifications", "email")
+    if path.relative_to(ROOT / "templates").parts[:2] != ("notifications", "email")
 ]
 
 

@@ -82,7 +82,7 @@ REFUSALS = {
 }
 
 
-@pytest.mark.parametrize("env, message", REFUSALS.values(), ids=REFUSALS.keys())
+@pytest.mark.parametrize(("env", "message"), REFUSALS.values(), ids=REFUSALS.keys())
 def test_production_refuses_to_start_unsafe_and_says_what_to_set(env, message):
     result = manage_check(env)
     assert result.returncode != 0
@@ -144,7 +144,8 @@ def test_the_rate_limits_have_defaults_and_the_environment_changes_them():
                         "family_board": "30/min"}
     changed = settings_in({"RATE_LIMIT_PLAN": "5/hour", "RATE_LIMIT_FAMILY_BOARD": ""},
                           ["RATE_LIMITS"])["RATE_LIMITS"]
-    assert changed["plan"] == "5/hour" and changed["family_board"] == ""
+    assert changed["plan"] == "5/hour"
+    assert changed["family_board"] == ""
 
 
 def test_a_rate_limit_written_wrong_is_refused_at_start():

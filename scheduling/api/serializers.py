@@ -146,7 +146,7 @@ def slot_data(slot, zone) -> dict:
                 "planned_start": local(stage.start),
                 "planned_end": local(stage.end),
             }
-            for stage, resource in zip(slot.times.stages, slot.resources)
+            for stage, resource in zip(slot.times.stages, slot.resources, strict=False)
         ],
     }
 

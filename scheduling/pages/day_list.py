@@ -13,6 +13,7 @@ from ..models import RELEASED_STATUSES, Case, StageKind
 from .access import role_required
 from .site_day import site_and_day
 
+
 @dataclass
 class RoomDay:
     name: str

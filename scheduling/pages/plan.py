@@ -2,7 +2,7 @@
 confirmation. The proposal comes back with the form as a signed token, so nothing is kept
 between the two requests and a day that changed in between is refused, not overwritten."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import Http404

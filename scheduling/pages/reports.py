@@ -141,9 +141,9 @@ def _report_context(site, period) -> dict:
         "turnovers": turnovers,
         "durations": durations,
         "cancellations": cancellations,
-        "cancellation_weeks": list(zip(weeks, cancellations.weeks)),
+        "cancellation_weeks": list(zip(weeks, cancellations.weeks, strict=False)),
         "messages_report": sent,
-        "message_weeks": list(zip(weeks, sent.weeks)),
+        "message_weeks": list(zip(weeks, sent.weeks, strict=False)),
         "charts": {
             "utilisation": bar_chart(
                 title="Share of open time used, per room and bay", series=["Planned", "Actual"],
@@ -155,13 +155,13 @@ def _report_context(site, period) -> dict:
                 title="Procedure rooms: share of open time used, per week",
                 series=["Planned", "Actual"],
                 rows=[(label, [u.planned_pct, u.actual_pct])
-                      for label, u in zip(weeks, rooms.by_week)],
+                      for label, u in zip(weeks, rooms.by_week, strict=False)],
                 unit="%", scale_max=100,
             ),
             "first_cases": bar_chart(
                 title=f"First cases started within {reports.ON_TIME_MINUTES} minutes, per week",
                 series=["On time"], rows=[(label, [rate.pct]) for label, rate in
-                                          zip(weeks, firsts.weeks)],
+                                          zip(weeks, firsts.weeks, strict=False)],
                 unit="%", scale_max=100,
             ),
             "turnovers": bar_chart(
@@ -183,14 +183,14 @@ def _report_context(site, period) -> dict:
                 title="Cancelled and no-show cases, share of the week's cases",
                 series=["Cancelled", "No-show"],
                 rows=[(label, [week.cancelled_pct, week.no_show_pct])
-                      for label, week in zip(weeks, cancellations.weeks)],
+                      for label, week in zip(weeks, cancellations.weeks, strict=False)],
                 unit="%",
             ),
             "messages": bar_chart(
                 title="Messages per week", series=["Sent", "Delivered", "Failed", "Confirmed"],
                 rows=[(label, [week.total.sent, week.total.delivered, week.total.failed,
                                week.total.confirmed])
-                      for label, week in zip(weeks, sent.weeks)],
+                      for label, week in zip(weeks, sent.weeks, strict=False)],
             ),
         },
     }

@@ -12,8 +12,8 @@ without the optimiser is the plan the booking pages would have made one case at 
 """
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from .. import timing
 from ..timing import SiteRules, StageRule
@@ -221,7 +221,7 @@ class Occupancy:
         return None
 
     def take(self, shape: Shape, placement: Placement) -> None:
-        for hold, unit in zip(shape.holds, placement.units):
+        for hold, unit in zip(shape.holds, placement.units, strict=False):
             # A unit no longer in use (set inactive) still holds the patient already in it.
             self.units.setdefault(unit, []).append((placement.start + hold.begin, placement.start + hold.until))
         if placement.surgeon is not None:

@@ -229,7 +229,7 @@ def turnovers_get(*, site: Site, period: Period) -> Turnovers:
     gaps = []
     for (day, room), room_visits in by_room_day.items():
         room_visits.sort(key=lambda visit: visit[0] or visit[2])
-        for before, after in zip(room_visits, room_visits[1:]):
+        for before, after in zip(room_visits, room_visits[1:], strict=False):
             if before[1] is None or after[0] is None:
                 continue  # one of the two has not been through the room yet
             planned = round(minutes_between(before[3], after[2]))
@@ -293,7 +293,7 @@ def stage_rows(site: Site, period: Period, fields: tuple[str, ...], *, order=(),
         .order_by(*order)
         .values_list(*fields)
     )
-    return [dict(zip(fields, row)) for row in values_rows(query)]
+    return [dict(zip(fields, row, strict=False)) for row in values_rows(query)]
 
 
 def _overlap(start: datetime, end: datetime, window: tuple[datetime, datetime]) -> float:

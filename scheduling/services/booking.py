@@ -15,10 +15,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from .. import horizon, roles, timing
 from audit import records as audit
 from notifications.services import reminders_cancel, reminders_plan, reminders_replan
 
+from .. import horizon, roles, timing
 from ..errors import SchedulingError
 from ..locks import case_lock_for_change
 from ..models import (
@@ -282,7 +282,7 @@ def _write_stages(case: Case, slot: Slot) -> list[Stage]:
             planned_end=stage.end,
             held_until=stage.held_until,
         )
-        for position, (stage, resource) in enumerate(zip(slot.times.stages, slot.resources))
+        for position, (stage, resource) in enumerate(zip(slot.times.stages, slot.resources, strict=False))
     ))
 
 

@@ -54,7 +54,7 @@ def fuzz_unit(db, settings) -> FuzzUnit:
     # Hundreds of requests a minute from one user and address: with the rate limits on, the
     # planner and the token endpoint would answer 429 before their code is reached
     # (tests/test_rate_limits.py covers the limits).
-    settings.RATE_LIMITS = {scope: "" for scope in settings.RATE_LIMITS}
+    settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS, "")
     site = build_unit(surgeons=1)
     clerk = client_for(roles.FRONT_DESK, sites=[site])
     case_ids = []

@@ -8,6 +8,7 @@ The worker sees the real clock while this process is frozen by the `clock` fixtu
 due in 2000 and must go by 2100, which both clocks agree on.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -139,10 +140,8 @@ class Worker:
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, sig)
-        except ProcessLookupError:
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -40,16 +40,19 @@ def test_the_link_opens_the_day_in_the_clinics_time(client, case):
     html = response.content.decode()
     assert "Hello Margaret" in html
     assert "Riverside Spine Center" in html
-    assert "120 River Road" in html and "Use entrance B" in html
+    assert "120 River Road" in html
+    assert "Use entrance B" in html
     assert 'href="tel:+12125550142"' in html
     assert "Tuesday 3 March 2026" in html
     assert "07:00" in html  # arrival, New York time (12:00 UTC)
     assert "08:30" in html  # procedure start
     assert "00:30 on Tuesday 3 March" in html  # no solid food after
     assert "06:30 on Tuesday 3 March" in html  # clear liquids until
-    assert "Warfarin" in html and "Thursday 26 February" in html
+    assert "Warfarin" in html
+    assert "Thursday 26 February" in html
     assert "Please follow your care team's instructions" in html
-    assert "Photo ID" in html and "Slip-on shoes" in html
+    assert "Photo ID" in html
+    assert "Slip-on shoes" in html
     assert "an adult driver must take you home" in html
     assert "Keep the bandage dry" in html
     assert reverse("patient-ics", args=[patient_token(case)]) in html

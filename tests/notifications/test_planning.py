@@ -14,23 +14,23 @@ def ny(y, m, d, hh, mm=0):
 
 
 def facts(**overrides):
-    values = dict(
-        zone=NEW_YORK,
-        booked_at=NOW,
-        arrival_at=ny(2026, 3, 10, 7, 0),
-        procedure_start=ny(2026, 3, 10, 8, 30),
-        discharge_at=ny(2026, 3, 10, 12, 30),
-        patient_phone="+12125550100",
-        patient_email="pat@example.org",
-        preferred_channel="sms",
-        driver_phone="+12125550101",
-    )
+    values = {
+        "zone": NEW_YORK,
+        "booked_at": NOW,
+        "arrival_at": ny(2026, 3, 10, 7, 0),
+        "procedure_start": ny(2026, 3, 10, 8, 30),
+        "discharge_at": ny(2026, 3, 10, 12, 30),
+        "patient_phone": "+12125550100",
+        "patient_email": "pat@example.org",
+        "preferred_channel": "sms",
+        "driver_phone": "+12125550101",
+    }
     values.update(overrides)
     return CaseFacts(**values)
 
 
 def rule(kind="arrival", **overrides):
-    values = dict(id=1, kind=kind, audience="patient", anchor="procedure_start")
+    values = {"id": 1, "kind": kind, "audience": "patient", "anchor": "procedure_start"}
     values.update(overrides)
     return RuleSpec(**values)
 

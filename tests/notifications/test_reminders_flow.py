@@ -48,7 +48,8 @@ def test_nothing_is_sent_before_it_is_due_and_each_message_once(unit, front_desk
     assert dispatch.reminders_dispatch() == 0
     (message,) = outbox
     assert message.to == "+12125550100"
-    assert "Margaret" in message.text and "07:00" in message.text
+    assert "Margaret" in message.text
+    assert "07:00" in message.text
     row = Reminder.objects.get(case=case, kind="confirmation")
     assert row.status == ReminderStatus.SENT
     assert row.provider_message_id.startswith("locmem-")
@@ -169,7 +170,8 @@ def test_the_sweeper_requeues_unsent_claims_and_marks_calls_in_flight_unknown(un
     in_flight.update(status="sending", claimed_at=EIGHT_AM_NEW_YORK,
                      provider_called_at=EIGHT_AM_NEW_YORK)
     result = dispatch.reminders_sweep(now=EIGHT_AM_NEW_YORK + timedelta(minutes=6))
-    assert result["requeued"] == 1 and result["unknown"] == 1
+    assert result["requeued"] == 1
+    assert result["unknown"] == 1
     assert Reminder.objects.get(pk=claimed).status == ReminderStatus.PLANNED
     assert in_flight.get().status == ReminderStatus.UNKNOWN
 

@@ -98,7 +98,9 @@ def test_every_sms_is_short_plain_gsm7_and_says_nothing_clinical(site, front_des
     assert text.endswith(STOP_LINE[language])
     assert site.phone in text or patient_link(case) in text
     assert words_in(text, NEVER_IN_SMS) == []
-    assert "{" not in text and "&#" not in text and "&amp;" not in text
+    assert "{" not in text
+    assert "&#" not in text
+    assert "&amp;" not in text
     assert "Margaret" in text or "Maria" in text  # María in GSM-7
 
 
@@ -110,16 +112,19 @@ def test_every_patient_email_has_a_subject_text_and_html(site, front_desk, kind,
     message = render(reminder_for(case, kind, "email"))
 
     assert message.channel == "email"
-    assert message.subject.strip() and "\n" not in message.subject
+    assert message.subject.strip()
+    assert "\n" not in message.subject
     assert FIRST_NAME[language] in message.text
     assert site.phone in message.text
     assert "{" not in message.text + message.subject
     # Plain text is not HTML: the clinic's apostrophe and ampersand arrive as typed.
-    assert "&#" not in message.text and "&amp;" not in message.text
+    assert "&#" not in message.text
+    assert "&amp;" not in message.text
     assert message.html.lstrip().startswith("<!DOCTYPE html>")
     assert f'lang="{language}"' in message.html
     assert f'href="{patient_link(case)}"' in message.html
-    assert site.name in message.html and site.phone in message.html
+    assert site.name in message.html
+    assert site.phone in message.html
     assert "St Luke&#x27;s" in message.html  # escaped once, not twice
     forbidden = NEVER_IN_EMAIL if kind == "medication_hold" else NEVER_IN_SMS
     assert words_in(message.text + message.subject + message.html, forbidden) == []
@@ -141,7 +146,8 @@ def test_the_confirmation_email_carries_the_appointment_as_a_calendar_file(
     assert event.decoded("dtstart") == case.arrival_at
     description = str(event["description"])
     assert "07:00" in description  # arrival in New York, not 12:00 UTC
-    assert site.name in description and "120 River Road" in description
+    assert site.name in description
+    assert "120 River Road" in description
     assert "&#" not in description
     expected = {"en": ("Please arrive at 07:00", "photo ID"),
                 "es": ("Llegue a las 07:00 del martes 3 de marzo", "identidad con foto")}
@@ -158,7 +164,8 @@ def test_the_confirmation_email_gives_fasting_cut_offs_as_clock_times(site, fron
     assert "after 00:30 on Tuesday 3 March" in text
     assert "Until 06:30 on Tuesday 3 March" in text
     assert "An adult must take you home" in text or "an adult must take you home" in text
-    assert "Photo ID" in text and "Slip-on shoes" in text
+    assert "Photo ID" in text
+    assert "Slip-on shoes" in text
     assert "Use entrance B & take the lift" in text
 
 
@@ -191,7 +198,8 @@ def test_a_spanish_speaking_patient_reads_spanish(site, front_desk):
     assert sms.endswith("Responda STOP para no recibir mas mensajes.")
     assert email.subject == "Su cita en Riverside Spine Center el martes 3 de marzo"
     assert "Estimado/a María:" in email.text
-    assert "Qué traer" in email.text and "Ver mi cita" in email.html
+    assert "Qué traer" in email.text
+    assert "Ver mi cita" in email.html
     assert "Please" not in email.text + email.html
 
 

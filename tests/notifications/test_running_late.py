@@ -146,7 +146,8 @@ def test_one_click_tells_the_patient_the_new_arrival_time_once(client, tiny_unit
     [message] = [str(m) for m in response.context["messages"]]
     assert message == f"Whitfield, Ada: patient told to arrive at {new_arrival}."
     [sms] = running_late(case)
-    assert sms.note == f"delay:{delay}" and sms.channel == "sms"
+    assert sms.note == f"delay:{delay}"
+    assert sms.channel == "sms"
     assert f"arrive at {new_arrival}" in render(sms).text
 
     again = client.post(f"/board/cases/{case.pk}/tell-late/", {"site": "main"}, follow=True)

@@ -119,5 +119,6 @@ def test_two_dispatchers_never_claim_the_same_row(unit, front_desk, clock):
     for thread, _ in threads:
         thread.join(10)
     first, second = (outcome["value"] for _, outcome in threads)
-    assert first and second
+    assert first
+    assert second
     assert not set(first) & set(second)

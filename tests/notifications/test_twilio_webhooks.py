@@ -141,7 +141,7 @@ def test_an_inbound_message_without_its_sender_or_id_is_refused(client, case, mi
     assert not InboundMessage.objects.exists()
 
 
-@pytest.mark.parametrize("field, value", [
+@pytest.mark.parametrize(("field", "value"), [
     ("MessageSid", "SM\x00" + "1" * 31),
     ("MessageSid", "SM" + "1" * 100),
     ("From", "+1212555\x000100"),

@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 
 from scheduling import roles
 from tests.conftest import client_for
-from tests.fuzz.unit import fuzz_unit, wsgi_in_test_transaction  # noqa: F401 (fixtures)
 from tests.factories import UserFactory
+from tests.fuzz.unit import fuzz_unit, wsgi_in_test_transaction  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_opening_hours_are_described_as_the_wall_clock_times_they_are(unit, fron
 # Query parameters given empty
 
 
-@pytest.mark.parametrize("path, query, field", [
+@pytest.mark.parametrize(("path", "query", "field"), [
     ("/api/v1/cases/", {"site": "main", "date": ""}, "date"),
     ("/api/v1/board/", {"site": "main", "date": ""}, "date"),
     ("/api/v1/availability/", {"site": "main", "procedure_type": "vertebroplasty",
@@ -158,7 +158,7 @@ def test_every_operation_with_a_path_parameter_documents_its_404():
 
 
 def test_the_board_is_described_by_its_schema_and_answers_as_described(
-    fuzz_unit, wsgi_in_test_transaction
+    fuzz_unit, wsgi_in_test_transaction  # noqa: F811 (the fixtures imported above)
 ):
     """The board's 200 used to document no body at all, so nothing checked its shape."""
     import schemathesis
@@ -182,7 +182,7 @@ def test_the_board_is_described_by_its_schema_and_answers_as_described(
     described["/api/v1/board/"]["GET"].validate_response(board)
 
 
-@pytest.mark.parametrize("method, path", [("delete", "/api/v1/sites/"),
+@pytest.mark.parametrize(("method", "path"), [("delete", "/api/v1/sites/"),
                                           ("put", "/api/v1/board/?site=main"),
                                           ("patch", "/api/v1/cases/1/")])
 def test_a_method_an_operation_does_not_have_answers_405_not_403(unit, method, path):
@@ -223,7 +223,7 @@ def test_every_answer_with_a_body_documents_its_shape():
 # Values of the wrong JSON type
 
 
-@pytest.mark.parametrize("overrides, field", [
+@pytest.mark.parametrize(("overrides", "field"), [
     ({"levels": "1"}, "levels"),
     ({"levels": True}, "levels"),
     ({"site": 7}, "site"),

@@ -49,7 +49,7 @@ def test_availability_today_offers_only_arrivals_still_ahead(tiny_unit, front_de
 
 
 @pytest.mark.parametrize(
-    "params, code",
+    ("params", "code"),
     [
         ({"date": "2026-03-01"}, "date_in_past"),
         ({"levels": 9}, "levels_out_of_range"),

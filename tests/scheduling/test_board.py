@@ -127,8 +127,11 @@ def test_every_staff_role_reads_the_board_page_its_fragment_and_its_json(client,
     fragment = client.get("/board/partial/", query)
     api = client_for(role).get(API, query)
 
-    assert page.status_code == 200 and fragment.status_code == 200 and api.status_code == 200
-    assert b"Patient-MRN-1" in page.content and b"Patient-MRN-1" in fragment.content
+    assert page.status_code == 200
+    assert fragment.status_code == 200
+    assert api.status_code == 200
+    assert b"Patient-MRN-1" in page.content
+    assert b"Patient-MRN-1" in fragment.content
     assert b"<html" not in fragment.content
     assert [case["patient"]["mrn"] for case in api.json()["cases"]] == ["MRN-1"]
 
@@ -182,7 +185,8 @@ def test_a_day_with_no_cases_shows_an_empty_board_with_a_message(client, unit):
     assert "No cases booked at Riverside Spine Center on Tuesday 3 March 2026." in html
     assert html.count('class="board-row"') == 7  # every room and bay, empty
     data = board_json(unit)
-    assert data["cases"] == [] and all(room["stages"] == [] for room in data["rooms"])
+    assert data["cases"] == []
+    assert all(room["stages"] == [] for room in data["rooms"])
     assert data["summary"]["planned"] == 0
 
 
@@ -209,7 +213,8 @@ def test_the_summary_counts_cases_by_how_far_they_have_got(unit, nurse):
     assert [line.case.pk for line in board.released_cases] == [made[5].pk, made[6].pk]
     # A released case's stages are not on the rows.
     shown = {block.case.pk for row in board.rows for block in row.blocks}
-    assert made[5].pk not in shown and made[4].pk in shown
+    assert made[5].pk not in shown
+    assert made[4].pk in shown
 
 
 def test_occupancy_is_the_time_rooms_and_bays_were_used_over_the_open_time_so_far(unit, clock):
@@ -303,12 +308,14 @@ def test_a_late_case_shows_projected_times_and_late_on_the_cases_after_it_in_the
     data = board_json(tiny_unit)
 
     by_case = {case["id"]: case for case in data["cases"]}
-    assert by_case[first.pk]["late"] and by_case[second.pk]["late"]
+    assert by_case[first.pk]["late"]
+    assert by_case[second.pk]["late"]
     assert by_case[first.pk]["delay_minutes"] == 40
     blocks = {(b["case"], b["kind"]): b for r in data["rooms"] for b in r["stages"]}
     next_procedure = blocks[(second.pk, "procedure")]
     second_planned = stages[(second.pk, StageKind.PROCEDURE)].planned_start
-    assert next_procedure["late"] and next_procedure["state"] == "projected"
+    assert next_procedure["late"]
+    assert next_procedure["state"] == "projected"
     assert next_procedure["planned"]["start"] == second_planned.astimezone(NEW_YORK).isoformat()
     assert next_procedure["projected"]["start"] == (
         (second_planned + 40 * MINUTE).astimezone(NEW_YORK).isoformat()
@@ -323,7 +330,8 @@ def test_a_late_case_shows_projected_times_and_late_on_the_cases_after_it_in_the
     late_time = f"{(second_planned + 40 * MINUTE).astimezone(NEW_YORK):%H:%M}"
     block = html[html.index(f'id="stage-{stages[(second.pk, StageKind.PROCEDURE)].pk}"'):]
     block = block[: block.index("</div>")]
-    assert "late +40" in block and late_time in block
+    assert "late +40" in block
+    assert late_time in block
     assert 'class="now-line"' in html
 
 
@@ -362,7 +370,8 @@ def test_a_patient_a_message_did_not_reach_is_flagged_on_the_board(client, unit)
 
     flags = {case["id"]: case["flags"] for case in board_json(unit)["cases"]}
 
-    assert "not_reached" in flags[missed.pk] and "not_reached" not in flags[reached.pk]
+    assert "not_reached" in flags[missed.pk]
+    assert "not_reached" not in flags[reached.pk]
     staff(client, unit, roles.NURSE)
     html = client.get("/board/", {"date": TUESDAY.isoformat()}).content.decode()
     row = html[html.index(f'id="case-{missed.pk}"'):]

@@ -72,7 +72,8 @@ def test_a_nurse_takes_a_case_through_every_step_with_one_click_each(client, uni
     case.refresh_from_db()
     assert case.status == CaseStatus.DISCHARGED
     for stage in Stage.objects.filter(case=case):
-        assert stage.actual_start == NOW and stage.actual_end == NOW
+        assert stage.actual_start == NOW
+        assert stage.actual_end == NOW
     assert buttons(client, case) == ["undo"]
 
 

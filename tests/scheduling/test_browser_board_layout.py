@@ -43,12 +43,12 @@ def assert_labels_apart(page, width: int) -> None:
     labels = hour_labels(page)
     shown = [label for label in labels if label["shown"]]
     assert labels[0]["shown"], labels
-    for before, after in zip(shown, shown[1:]):
+    for before, after in zip(shown, shown[1:], strict=False):
         assert before["right"] <= after["left"], (width, before, after)
     # At most every other hour loses its label.
-    for before, after in zip(labels, labels[1:]):
+    for before, after in zip(labels, labels[1:], strict=False):
         assert before["shown"] or after["shown"], (width, before, after)
-    assert all(0 <= label["left"] and label["right"] <= width for label in shown), width
+    assert all(label["left"] >= 0 and label["right"] <= width for label in shown), width
 
 
 def test_every_action_button_lies_within_the_screen_and_its_column(demo_board):

@@ -1,8 +1,7 @@
-from datetime import UTC, datetime
 
 import pytest
 
-from scheduling.models import Case, Patient, Stage
+from scheduling.models import Case
 from tests.conftest import TUESDAY, case_payload
 
 URL = "/api/v1/cases/"

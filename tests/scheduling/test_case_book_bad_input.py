@@ -70,7 +70,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(
-    "overrides, status, code, field", [case[1:] for case in BAD], ids=[case[0] for case in BAD]
+    ("overrides", "status", "code", "field"), [case[1:] for case in BAD], ids=[case[0] for case in BAD]
 )
 def test_it_refuses_bad_input_and_saves_nothing(unit, front_desk, overrides, status, code, field):
     payload = {k: v for k, v in case_payload(**overrides).items() if v is not None}
@@ -127,7 +127,8 @@ def test_a_full_day_answers_no_free_slot(tiny_unit, front_desk):
     for number in range(8):
         patient = case_payload()["patient"] | {"mrn": f"MRN-{number}"}
         codes.append(front_desk.post(URL, case_payload(patient=patient), format="json").status_code)
-    assert 201 in codes and codes[-1] == 409
+    assert 201 in codes
+    assert codes[-1] == 409
     last = front_desk.post(
         URL, case_payload(patient=case_payload()["patient"] | {"mrn": "MRN-last"}), format="json"
     )

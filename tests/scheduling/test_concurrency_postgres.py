@@ -16,8 +16,8 @@ from scheduling.models import Case, Patient, ProcedureType, Resource, Site, Stag
 from scheduling.screening import ScreeningAnswers
 from scheduling.services import case_book
 from tests.conftest import CLEAR_SCREENING, TUESDAY, case_payload
-from tests.threads import run_together
 from tests.factories import PatientFactory, UserFactory
+from tests.threads import run_together
 
 URL = "/api/v1/cases/"
 
@@ -197,11 +197,11 @@ def test_a_reschedule_race_to_the_same_start_moves_one_case_and_leaves_the_other
     results = run_together(
         [
             posting(clerk, f"{URL}{case.pk}/reschedule/", {"start": target})
-            for clerk, case in zip(clerks, (first, second))
+            for clerk, case in zip(clerks, (first, second), strict=False)
         ]
     )
 
-    outcome = dict(zip((first.pk, second.pk), results))
+    outcome = dict(zip((first.pk, second.pk), results, strict=False))
     assert errors(results) == []
     assert sorted(status for status, _ in outcome.values()) == [200, 409]
     winner, loser = (first, second) if outcome[first.pk][0] == 200 else (second, first)

@@ -40,18 +40,19 @@ def assert_valid(day, plan):
         assert day.opens <= placement.start - shape.lead
         assert placement.start + shape.tail <= day.closes
         assert placement.start % 5 == 0
-        for hold, unit_key in zip(shape.holds, placement.units):
+        for hold, unit_key in zip(shape.holds, placement.units, strict=False):
             assert {u.key: u.kind for u in day.units}[unit_key] == hold.kind
             taken.setdefault(unit_key, []).append(
                 (placement.start + hold.begin, placement.start + hold.until))
         for begin, end in shape.surgeon_spans:
             shift = next(s for s in day.shifts if s.key == placement.surgeon)
-            assert shift.starts <= placement.start + begin and placement.start + end <= shift.ends
+            assert shift.starts <= placement.start + begin
+            assert placement.start + end <= shift.ends
             taken.setdefault(placement.surgeon, []).append(
                 (placement.start + begin, placement.start + end))
     for spans in taken.values():
         spans.sort()
-        for (_, end), (start, _) in zip(spans, spans[1:]):
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
             assert end <= start
 
 
@@ -159,7 +160,8 @@ def test_a_solver_stopped_by_its_time_limit_gives_the_best_plan_so_far_and_says_
     assert "limit" in plan.message or "earliest-slot" in plan.message
     assert_valid(day, plan)
     assert score(day, plan) >= score(day, greedy_plan(day))
-    assert plan.placed > 0 and plan.unplaced
+    assert plan.placed > 0
+    assert plan.unplaced
 
 
 def test_what_if_an_extra_recovery_bay_relieves_a_bay_bound_day():

@@ -27,7 +27,7 @@ PAGES = [
 
 @pytest.mark.parametrize("odd", ODD, ids=["NUL", "1 MB", "superscript two", "Arabic digits",
                                          "5000 digits"])
-@pytest.mark.parametrize("path, parameter", PAGES)
+@pytest.mark.parametrize(("path", "parameter"), PAGES)
 def test_a_page_given_an_odd_value_answers_without_a_server_error(
     staff_page, path, parameter, odd
 ):

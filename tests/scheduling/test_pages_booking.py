@@ -102,7 +102,8 @@ def test_a_clerk_books_a_case_and_sees_what_to_tell_the_patient(client, clerk, u
     case = Case.objects.get()
     assert response.status_code == 302
     assert response.url == f"/cases/{case.pk}/confirmation/"
-    assert case.site == unit and case.booked_by == clerk
+    assert case.site == unit
+    assert case.booked_by == clerk
     assert case.arrival_at == datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
     assert case.patient.phone == "+12125550100"
     assert case.driver_phone == "+12125550101"
@@ -113,7 +114,8 @@ def test_a_clerk_books_a_case_and_sees_what_to_tell_the_patient(client, clerk, u
     assert "Tuesday 3 March 2026" in page
     assert "00:30 on Tuesday 3 March" in page  # no solids: 8 h before the 08:30 start
     assert "06:30 on Tuesday 3 March" in page  # clear liquids: 2 h before
-    assert "Warfarin" in page and "Thursday 26 February 2026" in page
+    assert "Warfarin" in page
+    assert "Thursday 26 February 2026" in page
     assert "Tom Whitfield, phone (212) 555-0101" in page
     assert "/p/" in page  # the patient's own page
 
@@ -200,7 +202,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(
-    "overrides, field, message", [case[1:] for case in BAD], ids=[case[0] for case in BAD]
+    ("overrides", "field", "message"), [case[1:] for case in BAD], ids=[case[0] for case in BAD]
 )
 def test_bad_input_is_told_next_to_its_field_and_nothing_is_saved(
     client, clerk, unit, overrides, field, message
@@ -339,8 +341,7 @@ def test_a_different_person_with_the_same_name_and_birthday_can_be_registered(
 def test_a_registered_patient_is_found_by_mrn(client, clerk, unit):
     existing = PatientFactory(mrn="MRN-0042", known_at=[unit])
     token = shown_token(client)
-    blank = {name: "" for name in ("first_name", "last_name", "date_of_birth", "mrn", "phone",
-                                   "email")}
+    blank = dict.fromkeys(("first_name", "last_name", "date_of_birth", "mrn", "phone", "email"), "")
 
     shown = client.post(URL, booking(token, find_mrn="mrn-0042", action="slots", **blank))
     assert f"Booking for <strong>{existing.last_name}, Margaret</strong>" in shown.content.decode()

@@ -79,7 +79,7 @@ ROLE_TABLE = [
 ]
 
 
-@pytest.mark.parametrize("role, expected", ROLE_TABLE, ids=[row[0] for row in ROLE_TABLE])
+@pytest.mark.parametrize(("role", "expected"), ROLE_TABLE, ids=[row[0] for row in ROLE_TABLE])
 @pytest.mark.parametrize("page", PAGES)
 def test_each_role_gets_what_it_may_on_each_page(client, unit, front_desk, role, expected, page):
     method, url, kind = PAGES[page]
@@ -137,7 +137,7 @@ CASE_URLS = [
 ]
 
 
-@pytest.mark.parametrize("method, url", CASE_URLS)
+@pytest.mark.parametrize(("method", "url"), CASE_URLS)
 def test_another_sites_case_is_not_found(client, unit, method, url):
     north = build_unit(code="north", name="North Clinic")
     api = client_for(roles.FRONT_DESK, sites=[north])
@@ -152,7 +152,8 @@ def test_another_sites_case_is_not_found(client, unit, method, url):
     assert getattr(client, method)(url.format(id=2**63), data).status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == CaseStatus.BOOKED
-    assert theirs.cancel_reason == "" and theirs.driver_name == "Tom Whitfield"
+    assert theirs.cancel_reason == ""
+    assert theirs.driver_name == "Tom Whitfield"
 
 
 def test_another_sites_day_list_and_patients_are_not_shown(client, unit):
@@ -217,7 +218,7 @@ def test_the_reschedule_page_lists_the_free_times_of_the_date_chosen(client, uni
     assert 'value="2026-03-04T08:30:00-05:00"' in response.content.decode()
 
 
-@pytest.mark.parametrize("day, message", [
+@pytest.mark.parametrize(("day", "message"), [
     ("2026-03-07", "closed on Saturday 7 March 2026"),
     ("2026-02-27", "has passed"),
     ("03/04/2026", "Enter a date as YYYY-MM-DD."),
@@ -267,10 +268,12 @@ def test_a_reschedule_to_a_time_just_taken_keeps_the_old_booking(client, tiny_un
     assert response.status_code == 200
     assert SLOT_LOST_MESSAGE in response.content.decode()
     fresh = [time.value for time in response.context["times"]]
-    assert fresh and taken not in fresh
+    assert fresh
+    assert taken not in fresh
     case.refresh_from_db()
     assert stage_starts(case) == before
-    assert str(case.day) == "2026-03-03" and case.plan_version == 1
+    assert str(case.day) == "2026-03-03"
+    assert case.plan_version == 1
     assert list(Reminder.objects.filter(case=case).values_list("pk", "status")) == reminders_before
 
 
@@ -293,7 +296,7 @@ def change_by_someone_else(case):
     case_driver_set(case=case, name="Someone Else", phone="", by=other)
 
 
-@pytest.mark.parametrize("action, data", [
+@pytest.mark.parametrize(("action", "data"), [
     ("cancel", {"reason": "Patient unwell."}),
     ("no-show", {}),
     ("driver", {"driver_name": "Ann Whitfield"}),
@@ -352,7 +355,8 @@ def test_cancel_with_a_reason_cancels(client, unit, front_desk):
     )
     case.refresh_from_db()
     assert case.status == CaseStatus.CANCELLED
-    assert case.cancel_reason == "Fracture healed." and case.cancelled_by == user
+    assert case.cancel_reason == "Fracture healed."
+    assert case.cancelled_by == user
     assert not Stage.objects.filter(case=case, active=True).exists()
     assert flashes(response) == ["The case is cancelled. Its rooms and bays are free again."]
     html = response.content.decode()
@@ -404,7 +408,7 @@ def test_the_missing_driver_is_added(client, unit, front_desk):
     assert flashes(response) == ["The driver is now Ann Whitfield."]
 
 
-@pytest.mark.parametrize("name, phone, field, message", [
+@pytest.mark.parametrize(("name", "phone", "field", "message"), [
     ("", "(212) 555-0199", "driver_name", "Enter the driver's name."),
     ("Ann", "555", "driver_phone", "“555” is not a valid phone number."),
 ])
@@ -453,7 +457,7 @@ def test_search_finds_the_patient_by_each_key(client, unit, front_desk, query):
     assert f'href="/cases/{case.pk}/"' in response.content.decode()
 
 
-@pytest.mark.parametrize("query, hint", [
+@pytest.mark.parametrize(("query", "hint"), [
     ("", SEARCH_HINT),
     ("W", SEARCH_HINT),
     ("   ", SEARCH_HINT),

@@ -81,7 +81,8 @@ def test_plan_day_places_the_waiting_list_and_applies_it(unit):
         entry.refresh_from_db()
     assert [e.status for e in entries] == ["scheduled", "scheduled", "waiting"]
     urgent_case = entries[1].case
-    assert urgent_case.levels == 2 and urgent_case.day == TUESDAY
+    assert urgent_case.levels == 2
+    assert urgent_case.day == TUESDAY
     assert urgent_case.stages.count() == 4
     assert urgent_case.procedure_start == at(8, 30)  # the urgent patient goes first
     assert Reminder.objects.filter(case=urgent_case).exists()
@@ -107,7 +108,8 @@ def test_a_late_booking_is_moved_earlier_with_its_messages_replanned(unit):
     case = book(unit, start=at(13))
     proposal = plan_propose(site=unit, day=TUESDAY, time_limit=5)
     (row,) = proposal.rows
-    assert row.moved and row.proposed_start == at(8, 30)
+    assert row.moved
+    assert row.proposed_start == at(8, 30)
     plan_apply(site=unit, day=TUESDAY, token=proposal.token, by=UserFactory())
     case.refresh_from_db()
     assert case.procedure_start == at(8, 30)
@@ -119,7 +121,8 @@ def test_a_patient_told_their_time_is_moved_only_when_allowed(unit):
     case = book(unit, start=at(13))
     Reminder.objects.filter(case=case, kind="confirmation").update(status=ReminderStatus.SENT)
     kept = plan_propose(site=unit, day=TUESDAY, time_limit=5)
-    assert kept.rows[0].fixed and not kept.rows[0].moved
+    assert kept.rows[0].fixed
+    assert not kept.rows[0].moved
     moved = plan_propose(site=unit, day=TUESDAY, time_limit=5, allow_move_told=True)
     assert moved.rows[0].moved
 
@@ -135,7 +138,8 @@ def test_applying_a_stale_plan_changes_nothing(unit):
     assert caught.value.code == "plan_stale"
     late.refresh_from_db()
     entry.refresh_from_db()
-    assert late.procedure_start == at(13) and late.plan_version == 1
+    assert late.procedure_start == at(13)
+    assert late.plan_version == 1
     assert entry.status == WaitingStatus.WAITING
     assert Case.objects.filter(site=unit, day=TUESDAY).count() == 2
 
@@ -193,7 +197,8 @@ def proposed_rooms_are_the_rooms_the_patients_get() -> None:
         entry.refresh_from_db()
         cases[f"entry:{entry.pk}"] = entry.case
     rows = {row.key: row for row in proposal.rows}
-    assert len(rows) == 5 and all(row.proposed_start for row in rows.values())
+    assert len(rows) == 5
+    assert all(row.proposed_start for row in rows.values())
     for key, case in cases.items():
         case.refresh_from_db()
         room = case.stages.get(kind="procedure").resource.name

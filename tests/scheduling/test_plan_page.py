@@ -38,9 +38,11 @@ def test_a_manager_sees_the_proposal_beside_the_day_and_applies_it(client, unit)
     html = page.content.decode()
     assert page.status_code == 200
     assert "Proposal beside the day as booked" in html
-    assert f'data-key="case:{late.pk}"' in html and f'data-key="entry:{entry.pk}"' in html
+    assert f'data-key="case:{late.pk}"' in html
+    assert f'data-key="entry:{entry.pk}"' in html
     row = re.search(rf'data-key="case:{late.pk}">(.*?)</tr>', html, re.S).group(1)
-    assert "13:00" in row and "moved" in row
+    assert "13:00" in row
+    assert "moved" in row
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
 
     done = client.post("/plan/apply/", {"site": "main", "date": "2026-03-03", "token": token},
@@ -97,7 +99,8 @@ def test_another_sites_day_is_not_found(client, unit):
     assert client.get("/plan/?site=main").status_code == 404
     api = client_for(roles.ADMIN, sites=[other])
     response = api.post(API, {}, format="json")
-    assert response.status_code == 400 and response.json()["code"] == "unknown_site"
+    assert response.status_code == 400
+    assert response.json()["code"] == "unknown_site"
 
 
 def test_a_manager_of_no_site_is_told_so_and_cannot_apply(client, unit):
@@ -124,7 +127,8 @@ def test_the_api_proposes_and_applies(unit):
     wait(unit)
     body = api.post(API, {"time_limit": 2}, format="json").json()
     assert body["status"] == "optimal"
-    assert body["placed"] == 2 and body["moves"] == 1
+    assert body["placed"] == 2
+    assert body["moves"] == 1
     row = next(r for r in body["rows"] if r["key"] == f"case:{late.pk}")
     assert row["current_start"] == "2026-03-03T13:00:00-05:00"
     # One surgeon: the two cases an hour apart from the first start of the day.
@@ -134,7 +138,8 @@ def test_the_api_proposes_and_applies(unit):
     assert applied.status_code == 200, applied.json()
     assert len(applied.json()["applied"]) == 2
     again = api.post(API + "apply/", {"token": body["token"]}, format="json")
-    assert again.status_code == 409 and again.json()["code"] == "plan_stale"
+    assert again.status_code == 409
+    assert again.json()["code"] == "plan_stale"
 
 
 def test_the_api_refuses_bad_input(unit):
@@ -144,9 +149,11 @@ def test_the_api_refuses_bad_input(unit):
     assert api.post(API, {"what_if": "more_coffee"}, format="json").json()["code"] == "invalid"
     # A solve longer than the web server's request timeout would be cut off mid-answer.
     slow = api.post(API, {"time_limit": 25}, format="json")
-    assert slow.status_code == 400 and "time_limit" in slow.json()["errors"]
+    assert slow.status_code == 400
+    assert "time_limit" in slow.json()["errors"]
     bad = api.post(API + "apply/", {"token": "forged"}, format="json")
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "invalid"
     past = api.post("/api/v1/sites/main/days/2026-02-01/plan/", {}, format="json")
     assert past.json()["code"] == "date_in_past"
 

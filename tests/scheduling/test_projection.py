@@ -57,12 +57,15 @@ def test_a_late_procedure_pushes_its_cement_set_recovery_and_the_next_case_in_th
     assert (procedure.start, procedure.end, procedure.started) == (at(13, 40), at(14, 40), True)
     assert (cement.start, cement.end) == (at(14, 40), at(15, 40))
     assert (recovery.start, recovery.end) == (at(15, 40), at(17, 40))
-    assert procedure.late and cement.late and recovery.late
+    assert procedure.late
+    assert cement.late
+    assert recovery.late
     assert recovery.delay == 40 * MINUTE
     # The next case waits for the room: cement set ends 15:40, plus 15 minutes of cleaning.
     next_procedure = projected[21]
     assert (next_procedure.start, next_procedure.end) == (at(15, 55), at(16, 55))
-    assert next_procedure.late and next_procedure.delay == 40 * MINUTE
+    assert next_procedure.late
+    assert next_procedure.delay == 40 * MINUTE
     assert projected[23].start == at(17, 55)  # its recovery
     # Its pre-op is in a free bay: on time.
     assert (projected[20].start, projected[20].late) == (at(14, 15), False)
@@ -87,7 +90,8 @@ def test_a_stage_a_few_minutes_over_is_not_late():
 
     projected = stages_project(stages, now=at(12, 30))
 
-    assert projected[10].end == at(13, 4) and not projected[10].late
+    assert projected[10].end == at(13, 4)
+    assert not projected[10].late
     assert stages_project(stages, now=at(12, 30), late_after_minutes=3)[10].late
 
 
@@ -110,7 +114,8 @@ def test_a_running_stage_past_its_planned_end_ends_now_at_the_earliest():
 
     projected = stages_project(stages, now=at(13, 25))
 
-    assert projected[10].end == at(13, 25) and projected[10].late
+    assert projected[10].end == at(13, 25)
+    assert projected[10].late
     assert projected[11].start == at(13, 25)
 
 
@@ -120,7 +125,8 @@ def test_a_stage_not_started_when_it_should_have_is_projected_from_now():
     projected = stages_project(stages, now=at(12, 20))  # the patient has not arrived
 
     assert (projected[10].start, projected[10].end) == (at(12, 20), at(13, 20))
-    assert projected[11].start == at(13, 20) and projected[11].late
+    assert projected[11].start == at(13, 20)
+    assert projected[11].late
 
 
 def test_durations_are_kept_in_utc_across_the_spring_dst_change():

@@ -9,7 +9,13 @@ from scheduling import reports
 from scheduling.models import CaseStatus, StageKind
 from scheduling.reports.durations import to_grid
 from tests.scheduling.reports_data import (
-    MONDAY, NEW_YORK, TUESDAY, case_made, message_made, ny, ran,
+    MONDAY,
+    NEW_YORK,
+    TUESDAY,
+    case_made,
+    message_made,
+    ny,
+    ran,
 )
 
 pytestmark = pytest.mark.django_db
@@ -199,4 +205,5 @@ def test_a_bar_chart_scales_its_bars_and_labels_each_with_its_number():
     assert [text for _, text in chart.ticks] == ["0%", "25%", "50%", "75%", "100%"]
     # Without a fixed scale the axis ends on a round number at or above the largest value.
     counts = bar_chart(title="Messages", series=["Sent"], rows=[("W07", [37])])
-    assert counts.ticks[-1][1] == "50" and counts.rows[0].bars[0].width == PLOT_WIDTH * 37 / 50
+    assert counts.ticks[-1][1] == "50"
+    assert counts.rows[0].bars[0].width == PLOT_WIDTH * 37 / 50

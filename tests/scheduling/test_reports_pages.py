@@ -63,8 +63,10 @@ def test_an_admin_sees_every_report_with_charts_and_numbers(admin, week):
         assert f"/reports/{anchor}.csv?site=main&amp;start=2026-02-02&amp;end=2026-03-01" in html
     assert html.count("<svg") == 7
     # Room 1 held 120 of 3,300 open minutes in week 7 (3.6%) and of 13,200 over the four weeks.
-    assert "3.6% / 3.6%" in html and ">0.9%</text>" in html
-    assert "1 of 1 on time" not in html and "0 of 1 on time (0.0%)" in html
+    assert "3.6% / 3.6%" in html
+    assert ">0.9%</text>" in html
+    assert "1 of 1 on time" not in html
+    assert "0 of 1 on time (0.0%)" in html
     assert 'href="/reports/">Reports</a>' in html
 
 
@@ -80,7 +82,8 @@ def test_other_roles_are_refused(client, unit, role):
 def test_anonymous_visitors_are_sent_to_log_in(client, unit):
     for url in ["/reports/", "/reports/messages.csv?site=main"]:
         response = client.get(url)
-        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
 
 
 def test_an_admin_of_no_site_is_told_so(client, unit):
@@ -106,7 +109,7 @@ def test_an_unknown_site_or_another_sites_reports_answer_404(admin, unit):
 
 
 @pytest.mark.parametrize(
-    "query, message",
+    ("query", "message"),
     [
         ({"start": "2026-02-20", "end": "2026-02-10"},
          "The last day (10 Feb 2026) is before the first day (20 Feb 2026)"),
@@ -121,13 +124,14 @@ def test_a_bad_range_is_explained_on_the_page_and_refused_for_csv(admin, week, q
 
     assert page.status_code == 200
     html = page.content.decode()
-    assert message in html and "These dates cannot be shown" in html
+    assert message in html
+    assert "These dates cannot be shown" in html
     assert "<svg" not in html  # no report over dates that make no sense
     assert export.status_code == 400
     assert message.split(": ")[-1] in export.content.decode()
 
 
-@pytest.mark.parametrize("query, shown", [
+@pytest.mark.parametrize(("query", "shown"), [
     ({"start": "2026-02-09"}, "Monday 9 February 2026 to Sunday 8 March 2026"),
     ({"end": "2026-02-15"}, "Monday 19 January 2026 to Sunday 15 February 2026"),
 ])
@@ -138,7 +142,8 @@ def test_one_date_alone_gives_four_weeks_from_or_up_to_it(admin, week, query, sh
 def test_a_year_to_the_day_is_accepted(admin, week):
     response = admin.get("/reports/", {"start": "2025-03-02", "end": "2026-03-01"})
 
-    assert response.status_code == 200 and "<svg" in response.content.decode()
+    assert response.status_code == 200
+    assert "<svg" in response.content.decode()
 
 
 # CSV

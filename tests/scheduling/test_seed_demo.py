@@ -28,11 +28,13 @@ def test_todays_board_has_cases_in_progress_and_discharged_as_recorded_by_the_nu
     site, board, now = seeded_at(clock, 13)
 
     statuses = [line.case.status for line in board.cases]
-    assert board.summary.done >= 1 and statuses.count(CaseStatus.DISCHARGED) >= 1
+    assert board.summary.done >= 1
+    assert statuses.count(CaseStatus.DISCHARGED) >= 1
     assert board.summary.in_progress >= 2
     today = Stage.objects.filter(case__site=site, case__day=MONDAY, active=True)
     started = today.exclude(actual_start=None)
-    assert started.exists() and today.filter(actual_start=None).exists()
+    assert started.exists()
+    assert today.filter(actual_start=None).exists()
     # Every step happened before now, near its plan (at most the late room's delay and a few
     # minutes), and was taken by the demo nurse through the tracking services.
     for stage in started:
@@ -52,7 +54,8 @@ def test_at_mid_morning_a_patient_still_to_come_can_be_told_the_room_runs_late(c
     _, board, now = seeded_at(clock, 11)
 
     waiting = [line for line in board.cases if line.case.arrival_at > now]
-    assert waiting and all(
+    assert waiting
+    assert all(
         line.case.status in (CaseStatus.BOOKED, CaseStatus.CONFIRMED) for line in waiting
     )
     assert any(late_notice_delay(line) > 30 for line in waiting)

@@ -4,8 +4,8 @@ import pytest
 
 from scheduling import selectors
 from scheduling.models import ProcedureType, Surgeon, SurgeonHours
-from scheduling.services import case_book, case_cancel
 from scheduling.screening import ScreeningAnswers
+from scheduling.services import case_book, case_cancel
 from tests.conftest import CLEAR_SCREENING, TUESDAY, build_unit
 from tests.factories import PatientFactory, SurgeonFactory, UserFactory
 

@@ -8,8 +8,8 @@ import pytest
 from scheduling import roles
 from scheduling.models import Case, CaseAction, CaseEvent, CaseStatus, Stage
 from tests.conftest import case_payload, client_for
-from tests.threads import run_together
 from tests.factories import SiteFactory
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/cases/"

@@ -90,13 +90,15 @@ def test_patch_changes_the_entry_and_delete_takes_it_off_the_list(desk, patient)
     assert response.json()["levels"] == 1
 
     bad = desk.patch(f"{URL}{entry_id}/", {"procedure_type": "nope"}, format="json")
-    assert bad.status_code == 400 and bad.json()["code"] == "unknown_procedure_type"
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "unknown_procedure_type"
 
     assert desk.delete(f"{URL}{entry_id}/").status_code == 204
     assert WaitingListEntry.objects.get(pk=entry_id).status == WaitingStatus.REMOVED
     assert desk.get(URL).json() == []
     again = desk.patch(f"{URL}{entry_id}/", {"levels": 2}, format="json")
-    assert again.status_code == 409 and again.json()["code"] == "entry_not_waiting"
+    assert again.status_code == 409
+    assert again.json()["code"] == "entry_not_waiting"
 
 
 def test_nurses_and_clinicians_may_not_use_the_waiting_list(unit, patient):
@@ -134,9 +136,11 @@ def test_the_admin_lists_entries_to_be_scheduled(unit, patient, client):
         levels=1, earliest_date="2026-03-03", latest_date="2026-03-10", status="removed",
     )
     page = client.get("/admin/scheduling/waitinglistentry/").content.decode()
-    assert str(patient) in page and str(removed.patient) not in page
+    assert str(patient) in page
+    assert str(removed.patient) not in page
     everything = client.get("/admin/scheduling/waitinglistentry/?status=all").content.decode()
-    assert str(patient) in everything and str(removed.patient) in everything
+    assert str(patient) in everything
+    assert str(removed.patient) in everything
 
 
 def test_the_demo_has_a_waiting_list_once(db, capsys):
