@@ -52,6 +52,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "no_free_slot": (409, "No free time is left on that day for this case."),
     "surgeon_unavailable": (409, "The surgeon does not work at that time or is already busy."),
     "case_not_changeable": (409, "The case has been checked in, cancelled or has ended."),
+    "case_changed": (409, "The case was changed since the version the change was based on."),
     "reason_required": (400, "A reason is required."),
     "not_yet_due": (409, "A no-show can be recorded only once the arrival time has passed."),
     "start_or_date_required": (400, "Give a new start or a new date."),

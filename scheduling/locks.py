@@ -13,12 +13,30 @@ from contextlib import contextmanager
 
 from django.db import connection
 
+from .errors import SchedulingError
+from .models import Case
+
+STALE_MESSAGE = "This case was changed by someone else; here it is as it is now."
+
 
 def case_lock_for_change(case_id: int) -> None:
     """Wait for any send of this case's messages; call inside the writer's transaction."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [case_id])
+
+
+def case_locked(case_id: int, *, expected_version: str | None = None) -> Case:
+    """The case, locked for a change inside the writer's transaction.
+
+    With `expected_version` (the version a page or client last saw), a case changed since is
+    refused with `case_changed` rather than changed from a state nobody looked at; the check
+    and the write share the transaction and the lock, so nothing slips in between."""
+    case_lock_for_change(case_id)
+    locked = Case.objects.select_for_update().get(pk=case_id)
+    if expected_version is not None and locked.version != expected_version:
+        raise SchedulingError("case_changed", STALE_MESSAGE)
+    return locked
 
 
 @contextmanager

@@ -5,8 +5,10 @@ exclusion constraints added in migration 0002 (they are not expressible on SQLit
 booking service checks inside a serialised write transaction instead).
 """
 
+import hashlib
 import secrets
 import zoneinfo
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -184,7 +186,8 @@ class SurgeonHours(WeeklyHours):
         ]
 
     def __str__(self) -> str:
-        return f"{self.surgeon}: {self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+        hours = f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+        return f"{self.surgeon}: {self.get_weekday_display()} {hours}"
 
 
 class ProcedureType(models.Model):
@@ -387,6 +390,23 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"Case {self.pk} ({self.day})"
 
+    # What a change of the case touches. `updated_at` alone would do with a moving clock, but two
+    # writes can share a timestamp (a frozen test clock, a coarse server clock), so the fields that
+    # the writers change are part of the version too.
+    VERSION_FIELDS = (
+        "updated_at", "status", "plan_version", "procedure_start", "driver_name", "driver_phone",
+    )
+
+    @property
+    def version(self) -> str:
+        """The case as a page or a client last saw it, as a short opaque string: a change sent
+        with an older version is refused rather than applied to a case it no longer shows."""
+        parts = [
+            value.astimezone(UTC).isoformat() if isinstance(value, datetime) else str(value)
+            for value in (getattr(self, name) for name in self.VERSION_FIELDS)
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
     @property
     def is_active(self) -> bool:
         return self.status not in RELEASED_STATUSES
@@ -402,6 +422,9 @@ class CaseMedication(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "drug"], name="one_hold_per_case_drug")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.drug} held from {self.hold_starts_on}"
 
 
 class Stage(models.Model):

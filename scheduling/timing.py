@@ -123,7 +123,9 @@ def _with_holds(
     for index, rule in enumerate(rules):
         end = starts[index] + timedelta(minutes=stage_minutes(rule, levels))
         last_of_hold = index == len(rules) - 1 or holds[index + 1] != holds[index]
-        turnover = max(r.turnover_minutes for r, h in zip(rules, holds, strict=False) if h == holds[index])
+        turnover = max(
+            r.turnover_minutes for r, h in zip(rules, holds, strict=True) if h == holds[index]
+        )
         held_until = end + timedelta(minutes=turnover) if last_of_hold else end
         stages.append(
             StageTime(
@@ -164,6 +166,11 @@ def local_day(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
+def local_hm(instant: datetime, zone: ZoneInfo) -> str:
+    """The wall-clock time of an instant at a site, as staff and patients read it: "07:30"."""
+    return f"{instant.astimezone(zone):%H:%M}"
+
+
 def is_on_grid(instant: datetime, zone: ZoneInfo) -> bool:
     local = instant.astimezone(zone)
     return local.second == 0 and local.microsecond == 0 and local.minute % GRID_MINUTES == 0
@@ -172,7 +179,8 @@ def is_on_grid(instant: datetime, zone: ZoneInfo) -> bool:
 def next_on_grid(instant: datetime, zone: ZoneInfo) -> datetime:
     """The first instant at or after `instant` that falls on the site's 5-minute wall-clock grid."""
     local = instant.astimezone(zone)
-    floor = local.replace(minute=local.minute - local.minute % GRID_MINUTES, second=0, microsecond=0)
+    minute = local.minute - local.minute % GRID_MINUTES
+    floor = local.replace(minute=minute, second=0, microsecond=0)
     result = floor.astimezone(UTC)
     if result < instant.astimezone(UTC):
         result += timedelta(minutes=GRID_MINUTES)

@@ -25,6 +25,7 @@ from ..errors import SchedulingError
 from ..horizon import day_parse
 from ..models import RELEASED_STATUSES, Case, CaseEvent, CaseStatus, StageKind
 from ..services import tracking
+from ..timing import local_hm
 from .access import role_required
 
 NOT_CHECKED_IN = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
@@ -133,7 +134,7 @@ def _stage_done(kind: str, verb: str) -> Callable[[Case], str]:
     name = StageKind(kind).label
 
     def done(case: Case) -> str:
-        return f"{who(case)}: {name.lower()} {verb} at {_hm(timezone.now(), case)}."
+        return f"{who(case)}: {name.lower()} {verb} at {local_hm(timezone.now(), case.site.zone)}."
 
     return done
 
@@ -217,7 +218,3 @@ def board_url(request, *, site_code: str, day: date, anchor: str = "") -> str:
 
 def who(case) -> str:
     return f"{case.patient.last_name}, {case.patient.first_name}"
-
-
-def _hm(instant: datetime, case: Case) -> str:
-    return instant.astimezone(case.site.zone).strftime("%H:%M")

@@ -8,7 +8,7 @@ submit of the same form (a double click, a reload) is sent to the case the first
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import phonenumbers
 from django.conf import settings
@@ -23,27 +23,17 @@ from notifications.links import patient_link
 from .. import roles, selectors, services
 from ..errors import SchedulingError
 from ..models import Case
+from ..timing import local_hm
 from .access import role_required
 from .forms import SCREENING_QUESTIONS, BookingForm, add_service_errors
+from .free_times import SLOT_LOST, SLOT_LOST_MESSAGE, FreeTime
 
 SESSION_KEY = "booking_tokens"
 TOKENS_KEPT = 20
 NEXT_DAYS = 5
 NEXT_DAYS_SEARCHED = 28
-# A time shown as free that another booking took before this one: show the times free now.
-SLOT_LOST = {"slot_taken", "surgeon_unavailable", "no_free_slot"}
-SLOT_LOST_MESSAGE = "That time was just taken; here are the free times now."
 EXPIRED_MESSAGE = "This form had expired. Check the details and press Book again."
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "mrn", "phone", "email")
-
-
-@dataclass(frozen=True)
-class FreeTime:
-    value: str  # the procedure start, ISO 8601 with the site's offset
-    start: str
-    arrival: str
-    rooms: str
-    surgeon: str
 
 
 @dataclass(frozen=True)
@@ -215,7 +205,7 @@ def _free_times(form: BookingForm) -> FreeTimes:
             arrival_not_before=now,
         )
 
-    slots = [_free_time(slot, site.zone) for slot in free(data["date"])]
+    slots = [FreeTime.of(slot, site.zone) for slot in free(data["date"])]
     open_weekdays = set(site.opening_hours.values_list("weekday", flat=True))
     next_days = []
     day = data["date"]
@@ -224,22 +214,12 @@ def _free_times(form: BookingForm) -> FreeTimes:
         if day.weekday() not in open_weekdays:
             continue
         if found := free(day):
-            next_days.append(OpenDay(day, len(found), _hm(found[0].times.arrival_at, site.zone)))
+            first_arrival = local_hm(found[0].times.arrival_at, site.zone)
+            next_days.append(OpenDay(day, len(found), first_arrival))
             if len(next_days) == NEXT_DAYS:
                 break
     chosen = "" if form.slot_lost else form.data.get("start", "")
     return FreeTimes(day=data["date"], slots=slots, chosen=chosen, next_days=next_days)
-
-
-def _free_time(slot, zone) -> FreeTime:
-    rooms = dict.fromkeys(resource.name for resource in slot.resources)
-    return FreeTime(
-        value=slot.times.procedure_start.astimezone(zone).isoformat(),
-        start=_hm(slot.times.procedure_start, zone),
-        arrival=_hm(slot.times.arrival_at, zone),
-        rooms=", ".join(rooms),
-        surgeon=slot.surgeon.name if slot.surgeon else "",
-    )
 
 
 def _readable_phone(e164: str) -> str:
@@ -251,10 +231,6 @@ def _readable_phone(e164: str) -> str:
     home = phonenumbers.region_code_for_number(number) == getattr(settings, "PHONE_REGION", "US")
     style = phonenumbers.PhoneNumberFormat
     return phonenumbers.format_number(number, style.NATIONAL if home else style.INTERNATIONAL)
-
-
-def _hm(instant: datetime, zone) -> str:
-    return instant.astimezone(zone).strftime("%H:%M")
 
 
 def _render(request, form: BookingForm, times: FreeTimes | None = None):

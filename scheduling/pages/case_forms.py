@@ -1,38 +1,17 @@
 """The forms of the case page's actions: reschedule, cancel, no-show and driver.
 
 Each carries the case's version as the page showed it (a hidden field). A page left open while
-someone else changed the case must not act on what it no longer shows: the view compares the
-version with the case as it is now before it calls a service.
+someone else changed the case must not act on what it no longer shows: the view passes the
+version to the service, which refuses a change to a case that has moved on since.
 """
 
 import datetime as dt
-import hashlib
-from datetime import UTC
 
 from django import forms
 
 from ..errors import SchedulingError
 from ..models import Case
 from ..services.patients import phone_e164
-
-STALE_MESSAGE = "This case was changed by someone else; here it is as it is now."
-
-
-# What a change of the case touches. `updated_at` alone would do with a moving clock, but two
-# writes can share a timestamp (a frozen test clock, a coarse server clock), so the fields that
-# the writers change are part of the version too.
-CASE_VERSION_FIELDS = (
-    "updated_at", "status", "plan_version", "procedure_start", "driver_name", "driver_phone",
-)
-
-
-def case_version(case: Case) -> str:
-    """The version of the case a page was drawn from, as a short opaque string."""
-    parts = [
-        value.astimezone(UTC).isoformat() if isinstance(value, dt.datetime) else str(value)
-        for value in (getattr(case, name) for name in CASE_VERSION_FIELDS)
-    ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
 class CaseActionForm(forms.Form):
@@ -43,7 +22,7 @@ class CaseActionForm(forms.Form):
 
     def __init__(self, *args, case: Case, **kwargs) -> None:
         kwargs.setdefault("initial", {})
-        kwargs["initial"] = {"version": case_version(case), **kwargs["initial"]}
+        kwargs["initial"] = {"version": case.version, **kwargs["initial"]}
         super().__init__(*args, **kwargs)
         self.case = case
 
@@ -52,7 +31,7 @@ class CaseActionForm(forms.Form):
         return str(self.data.get("version", ""))
 
     def is_stale(self) -> bool:
-        return self.shown_version != case_version(self.case)
+        return self.shown_version != self.case.version
 
 
 class CancelForm(CaseActionForm):

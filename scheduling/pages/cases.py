@@ -6,13 +6,9 @@ URL answers 404 for a case of a site the user does not work at, as the API does.
 in the case's site's time zone.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,24 +16,23 @@ from django.views.decorators.http import require_POST
 
 from .. import roles, selectors, services
 from ..errors import SchedulingError
-from ..locks import case_lock_for_change
+from ..locks import STALE_MESSAGE
 from ..models import CHANGEABLE_STATUSES, Case, CaseStatus
 from ..plan.backfill import backfill_suggestions
 from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day
 from ..services.drivers import DRIVER_CLOSED_STATUSES, case_driver_set
 from ..slots import DayBook
+from ..timing import local_hm
 from .access import role_required
 from .case_forms import (
-    CASE_VERSION_FIELDS,
-    STALE_MESSAGE,
     CancelForm,
     DriverForm,
     NoShowForm,
     RescheduleDateForm,
     RescheduleForm,
-    case_version,
 )
+from .free_times import SLOT_LOST, SLOT_LOST_MESSAGE, FreeTime
 
 SCREENING_LABELS = {
     "active_infection": "Active infection",
@@ -50,13 +45,6 @@ SCREENING_LABELS = {
     "imaging_on_file": "Pre-op imaging on file",
 }
 CANCELLABLE_STATUSES = (*CHANGEABLE_STATUSES, CaseStatus.CHECKED_IN)
-# A time shown as free that another booking took before this one: show the times free now.
-SLOT_LOST = {"slot_taken", "surgeon_unavailable", "no_free_slot"}
-SLOT_LOST_MESSAGE = "That time was just taken; here are the free times now."
-
-
-class StalePage(Exception):
-    """The case changed after the page that sent the form was drawn."""
 
 
 # The case page
@@ -140,11 +128,15 @@ def case_cancel(request, pk: int):
     if not form.is_valid():
         return _case_page(request, case, cancel_form=form)
     try:
-        with _as_shown(case, form.shown_version):
-            services.case_cancel(case=case, reason=form.cleaned_data["reason"], by=request.user)
-    except StalePage:
-        return _stale(request, case)
+        services.case_cancel(
+            case=case,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+            expected_version=form.shown_version,
+        )
     except SchedulingError as error:
+        if error.code == "case_changed":
+            return _stale(request, case)
         messages.error(request, error.detail)
         return redirect("case-detail", pk=case.pk)
     messages.success(request, "The case is cancelled. Its rooms and bays are free again.")
@@ -159,11 +151,12 @@ def case_no_show(request, pk: int):
     if form.is_stale():
         return _stale(request, case)
     try:
-        with _as_shown(case, form.shown_version):
-            services.case_mark_no_show(case=case, by=request.user)
-    except StalePage:
-        return _stale(request, case)
+        services.case_mark_no_show(
+            case=case, by=request.user, expected_version=form.shown_version
+        )
     except SchedulingError as error:
+        if error.code == "case_changed":
+            return _stale(request, case)
         messages.error(request, error.detail)
         return redirect("case-detail", pk=case.pk)
     messages.success(request, "Recorded as a no-show. The patient's remaining messages are off.")
@@ -180,16 +173,16 @@ def case_driver(request, pk: int):
     if not form.is_valid():
         return _case_page(request, case, driver_form=form)
     try:
-        with _as_shown(case, form.shown_version):
-            case_driver_set(
-                case=case,
-                name=form.cleaned_data["driver_name"],
-                phone=form.cleaned_data["driver_phone"],
-                by=request.user,
-            )
-    except StalePage:
-        return _stale(request, case)
+        case_driver_set(
+            case=case,
+            name=form.cleaned_data["driver_name"],
+            phone=form.cleaned_data["driver_phone"],
+            by=request.user,
+            expected_version=form.shown_version,
+        )
     except SchedulingError as error:
+        if error.code == "case_changed":
+            return _stale(request, case)
         messages.error(request, error.detail)
         return redirect("case-detail", pk=case.pk)
     messages.success(request, f"The driver is now {form.cleaned_data['driver_name']}.")
@@ -218,13 +211,15 @@ def case_reschedule(request, pk: int):
     date_form = RescheduleDateForm({"date": request.POST.get("date", "")})
     if form.is_valid():
         try:
-            with _as_shown(case, form.shown_version):
-                moved = services.case_reschedule(
-                    case=case, start=form.cleaned_data["start"], by=request.user
-                )
-        except StalePage:
-            return _stale(request, case)
+            moved = services.case_reschedule(
+                case=case,
+                start=form.cleaned_data["start"],
+                by=request.user,
+                expected_version=form.shown_version,
+            )
         except SchedulingError as error:
+            if error.code == "case_changed":
+                return _stale(request, case)
             if error.code == "case_not_changeable":
                 messages.error(request, error.detail)
                 return redirect("case-detail", pk=case.pk)
@@ -237,21 +232,11 @@ def case_reschedule(request, pk: int):
             messages.success(
                 request,
                 f"Rescheduled to {moved.day:%A %-d %B %Y}: arrival "
-                f"{moved.arrival_at.astimezone(zone):%H:%M}, procedure "
-                f"{moved.procedure_start.astimezone(zone):%H:%M}. Messages are re-planned.",
+                f"{local_hm(moved.arrival_at, zone)}, procedure "
+                f"{local_hm(moved.procedure_start, zone)}. Messages are re-planned.",
             )
             return redirect("case-detail", pk=case.pk)
     return _reschedule_page(request, case, date_form, form)
-
-
-@dataclass(frozen=True)
-class FreeTime:
-    value: str  # the procedure start, ISO 8601 with the site's offset
-    start: str
-    arrival: str
-    ends: str
-    rooms: str
-    surgeon: str
 
 
 def _reschedule_page(request, case: Case, date_form: RescheduleDateForm, form: RescheduleForm):
@@ -297,15 +282,7 @@ def _free_times(case: Case, day: date) -> tuple[list[FreeTime], bool]:
     if book.opens is None:
         return [], True
     return [
-        FreeTime(
-            value=slot.times.procedure_start.astimezone(zone).isoformat(),
-            start=f"{slot.times.procedure_start.astimezone(zone):%H:%M}",
-            arrival=f"{slot.times.arrival_at.astimezone(zone):%H:%M}",
-            ends=f"{slot.times.ends_at.astimezone(zone):%H:%M}",
-            rooms=", ".join(dict.fromkeys(resource.name for resource in slot.resources)),
-            surgeon=slot.surgeon.name if slot.surgeon else "",
-        )
-        for slot in book.free_slots(arrival_not_before=timezone.now())
+        FreeTime.of(slot, zone) for slot in book.free_slots(arrival_not_before=timezone.now())
     ], False
 
 
@@ -314,21 +291,6 @@ def _case_or_404(pk: int, user) -> Case:
     if case is None:
         raise Http404("No such case.")
     return case
-
-
-@contextmanager
-def _as_shown(case: Case, version: str) -> Iterator[None]:
-    """Run a service only if the case is still as the page showed it.
-
-    The check and the service share one transaction and the case's lock (taken in the order the
-    services take it: the case's advisory lock, then its row), so a change committed between the
-    check and the write cannot slip through."""
-    with transaction.atomic():
-        case_lock_for_change(case.pk)
-        current = Case.objects.select_for_update().only(*CASE_VERSION_FIELDS).get(pk=case.pk)
-        if case_version(current) != version:
-            raise StalePage
-        yield
 
 
 def _stale(request, case: Case):

@@ -248,9 +248,9 @@ class BookingForm(forms.Form):
         for name, message in REQUIRED_TO_REGISTER.items():
             if not data.get(name) and name not in self.errors:
                 self.add_error(name, message)
-        if data.get("preferred_channel") == Channel.EMAIL and not data.get("email"):
-            if "email" not in self.errors:
-                self.add_error("email", "Enter an email address to send messages by email.")
+        wants_email = data.get("preferred_channel") == Channel.EMAIL
+        if wants_email and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", "Enter an email address to send messages by email.")
         if any(name in self.errors for name in REQUIRED_TO_REGISTER):
             return
         self.known_elsewhere = patient_known_elsewhere(
@@ -313,9 +313,12 @@ class BookingForm(forms.Form):
         if data["procedure_type"] and data.get("levels") is not None:
             self._service_call(check_levels, data["procedure_type"], data["levels"])
         day = data.get("date")
-        if day is not None and self._service_call(check_day, site, day) is None:
-            if not site.opening_hours.filter(weekday=day.weekday()).exists():
-                self.add_error("date", f"{site.name} is closed on {day:%A %-d %B %Y}.")
+        if (
+            day is not None
+            and self._service_call(check_day, site, day) is None
+            and not site.opening_hours.filter(weekday=day.weekday()).exists()
+        ):
+            self.add_error("date", f"{site.name} is closed on {day:%A %-d %B %Y}.")
 
     def _clean_screening(self, data: dict) -> None:
         names = [*SCREENING_QUESTIONS, "conservative_treatment_weeks"]

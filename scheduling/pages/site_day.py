@@ -45,6 +45,6 @@ def site_and_day(
     if problem is not None:
         day = default
         if warn:
-            shown = "today" if days_ahead == 0 else "tomorrow" if days_ahead == 1 else "the usual day"
+            shown = {0: "today", 1: "tomorrow"}.get(days_ahead, "the usual day")
             messages.error(request, f"{problem}; showing {shown}.")
     return sites, site, day, today

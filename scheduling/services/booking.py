@@ -20,7 +20,7 @@ from notifications.services import reminders_cancel, reminders_plan, reminders_r
 
 from .. import horizon, roles, timing
 from ..errors import SchedulingError
-from ..locks import case_lock_for_change
+from ..locks import case_locked
 from ..models import (
     CHANGEABLE_STATUSES,
     Case,
@@ -35,6 +35,7 @@ from ..models import (
 )
 from ..screening import ScreeningAnswers, screening_blockers
 from ..slots import DayBook, Slot
+from ..timing import local_hm
 from .patients import phone_e164
 
 ATTEMPTS = 5
@@ -114,6 +115,7 @@ def case_reschedule(
     by: AbstractBaseUser,
     start: datetime | None = None,
     day: date | None = None,
+    expected_version: str | None = None,
 ) -> Case:
     if start is None and day is None:
         raise SchedulingError("start_or_date_required", "Give a new start time or a new date.")
@@ -127,8 +129,7 @@ def case_reschedule(
     for _ in range(ATTEMPTS):
         try:
             with transaction.atomic():
-                case_lock_for_change(case.pk)
-                locked = Case.objects.select_for_update().get(pk=case.pk)
+                locked = case_locked(case.pk, expected_version=expected_version)
                 _check_changeable(locked)
                 book = DayBook(
                     site=site,
@@ -167,13 +168,14 @@ def case_reschedule(
     raise _slot_taken()
 
 
-def case_cancel(*, case: Case, reason: str, by: AbstractBaseUser) -> Case:
+def case_cancel(
+    *, case: Case, reason: str, by: AbstractBaseUser, expected_version: str | None = None
+) -> Case:
     reason = (reason or "").strip()
     if not reason:
         raise SchedulingError("reason_required", "Say why the case is cancelled.", field="reason")
     with transaction.atomic():
-        case_lock_for_change(case.pk)
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = case_locked(case.pk, expected_version=expected_version)
         if locked.status not in (*CHANGEABLE_STATUSES, CaseStatus.CHECKED_IN):
             raise _not_changeable(locked)
         locked.status = CaseStatus.CANCELLED
@@ -188,10 +190,11 @@ def case_cancel(*, case: Case, reason: str, by: AbstractBaseUser) -> Case:
     return locked
 
 
-def case_mark_no_show(*, case: Case, by: AbstractBaseUser) -> Case:
+def case_mark_no_show(
+    *, case: Case, by: AbstractBaseUser, expected_version: str | None = None
+) -> Case:
     with transaction.atomic():
-        case_lock_for_change(case.pk)
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = case_locked(case.pk, expected_version=expected_version)
         _check_changeable(locked)
         if timezone.now() < locked.arrival_at:
             raise SchedulingError(
@@ -235,14 +238,14 @@ def _slot(book: DayBook, start: datetime | None) -> Slot:
     if slot is not None:
         return slot
     zone = book.site.zone
-    at = _hm(start, zone)
+    at = local_hm(start, zone)
     if reason == "outside_opening_hours":
         times = book.times_at(start)
         raise SchedulingError(
             reason,
-            f"A case starting at {at} runs from arrival at {_hm(times.arrival_at, zone)} to "
-            f"{_hm(times.ends_at, zone)}, outside opening hours "
-            f"({_hm(book.opens, zone)}-{_hm(book.closes, zone)}).",
+            f"A case starting at {at} runs from arrival at {local_hm(times.arrival_at, zone)} to "
+            f"{local_hm(times.ends_at, zone)}, outside opening hours "
+            f"({local_hm(book.opens, zone)}-{local_hm(book.closes, zone)}).",
             field="start",
         )
     if reason == "surgeon_unavailable":
@@ -282,7 +285,9 @@ def _write_stages(case: Case, slot: Slot) -> list[Stage]:
             planned_end=stage.end,
             held_until=stage.held_until,
         )
-        for position, (stage, resource) in enumerate(zip(slot.times.stages, slot.resources, strict=False))
+        for position, (stage, resource) in enumerate(
+            zip(slot.times.stages, slot.resources, strict=True)
+        )
     ))
 
 
@@ -418,7 +423,3 @@ def _slot_taken(at: str | None = None) -> SchedulingError:
         "Choose another slot.",
         field="start",
     )
-
-
-def _hm(instant: datetime, zone) -> str:
-    return instant.astimezone(zone).strftime("%H:%M")

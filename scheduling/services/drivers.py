@@ -10,7 +10,7 @@ from django.db import transaction
 from notifications.services import reminders_driver_changed
 
 from ..errors import SchedulingError
-from ..locks import case_lock_for_change
+from ..locks import case_locked
 from ..models import Case, CaseStatus
 from .patients import phone_e164
 
@@ -18,7 +18,14 @@ from .patients import phone_e164
 DRIVER_CLOSED_STATUSES = (CaseStatus.DISCHARGED, CaseStatus.CANCELLED, CaseStatus.NO_SHOW)
 
 
-def case_driver_set(*, case: Case, name: str, phone: str, by: AbstractBaseUser) -> Case:
+def case_driver_set(
+    *,
+    case: Case,
+    name: str,
+    phone: str,
+    by: AbstractBaseUser,
+    expected_version: str | None = None,
+) -> Case:
     name = (name or "").strip()
     phone = (phone or "").strip()
     if not name:
@@ -26,8 +33,7 @@ def case_driver_set(*, case: Case, name: str, phone: str, by: AbstractBaseUser) 
     if phone:
         phone = phone_e164(phone, field="driver.phone")
     with transaction.atomic():
-        case_lock_for_change(case.pk)
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = case_locked(case.pk, expected_version=expected_version)
         if locked.status in DRIVER_CLOSED_STATUSES:
             raise SchedulingError(
                 "case_not_changeable",

@@ -29,6 +29,7 @@ from ..models import (
     Stage,
     StageKind,
 )
+from ..timing import local_hm
 
 UNDO_WINDOW = timedelta(minutes=2)
 
@@ -74,7 +75,8 @@ def stage_start(*, case: Case, kind: str, by: AbstractBaseUser) -> Case:
         if stage.actual_start is not None:
             raise SchedulingError(
                 "already_started",
-                f"{_name(stage)} was already started at {_hm(stage.actual_start, locked)}.",
+                f"{_name(stage)} was already started at "
+                f"{local_hm(stage.actual_start, locked.site.zone)}.",
             )
         before = _previous(stages, stage)
         if before is not None and before.actual_end is None:
@@ -105,7 +107,8 @@ def stage_finish(*, case: Case, kind: str, by: AbstractBaseUser) -> Case:
         if stage.actual_end is not None:
             raise SchedulingError(
                 "already_finished",
-                f"{_name(stage)} was already finished at {_hm(stage.actual_end, locked)}.",
+                f"{_name(stage)} was already finished at "
+                f"{local_hm(stage.actual_end, locked.site.zone)}.",
             )
         _record(locked, CaseAction.STAGE_FINISH, by, now, stage)
         stage.actual_end = now
@@ -156,8 +159,8 @@ def case_undo(*, case: Case, by: AbstractBaseUser) -> Case:
             raise SchedulingError(
                 "undo_expired",
                 f"The last step ({event.get_action_display().lower()} at "
-                f"{_hm(event.at, locked)}) was more than two minutes ago and can no longer be "
-                "undone.",
+                f"{local_hm(event.at, locked.site.zone)}) was more than two minutes ago and can "
+                "no longer be undone.",
             )
         if event.action != CaseAction.CHECK_IN and not roles.user_has_role(
             by, roles.TRACK_STAGES
@@ -239,7 +242,3 @@ def _set_status(case: Case, status: str) -> None:
 
 def _name(stage: Stage) -> str:
     return stage.get_kind_display()
-
-
-def _hm(instant: datetime, case: Case) -> str:
-    return instant.astimezone(case.site.zone).strftime("%H:%M")

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications.models import Reminder, ReminderStatus
 from scheduling import roles, services
+from scheduling.locks import STALE_MESSAGE
 from scheduling.models import Case, CaseStatus, Stage
-from scheduling.pages.case_forms import STALE_MESSAGE, case_version
-from scheduling.pages.cases import SLOT_LOST_MESSAGE
+from scheduling.pages.free_times import SLOT_LOST_MESSAGE
 from scheduling.pages.search import SEARCH_HINT
 from scheduling.services.drivers import case_driver_set
 from tests.conftest import build_unit, case_payload, client_for
@@ -40,7 +40,7 @@ def staff(client, site, *user_roles):
 
 
 def version(case):
-    return case_version(Case.objects.get(pk=case.pk))
+    return Case.objects.get(pk=case.pk).version
 
 
 def flashes(response):
