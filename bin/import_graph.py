@@ -1,6 +1,6 @@
 """The project's own import graph, read from the source with `ast` (nothing is imported).
 
-    python bin/import_graph.py            # figures: cycles, imports inside functions, back-references
+    python bin/import_graph.py            # cycles, imports inside functions, back-references
     python bin/import_graph.py --edges    # also every package-to-package edge with its modules
 
 Figures:

@@ -26,6 +26,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from notifications.models import Reminder, ReminderStatus
+
 BROKER_TIMEOUT = 2.0  # seconds
 
 
@@ -54,8 +56,6 @@ def broker_check() -> dict:
 
 
 def reminders_check() -> dict:
-    from notifications.models import Reminder, ReminderStatus
-
     now = timezone.now()
     # The partial index reminder_due (due_at WHERE status = 'planned') answers this from its
     # first entry: one index probe whatever the size of the outbox.
