@@ -307,9 +307,16 @@ class CaseStatus(models.TextChoices):
     NO_SHOW = "no_show", "No-show"
 
 
-# A case in one of these holds its rooms and bays; the others have given them back.
+# Status groups: each is named here once and imported wherever the rule is needed.
+# Booked or confirmed: the patient has not arrived, so the case may still be moved.
+NOT_ARRIVED_STATUSES = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
+CHANGEABLE_STATUSES = NOT_ARRIVED_STATUSES
+# A case may be cancelled until the patient is taken into pre-op.
+CANCELLABLE_STATUSES = (*NOT_ARRIVED_STATUSES, CaseStatus.CHECKED_IN)
+# Given back its rooms and bays: the others hold theirs.
 RELEASED_STATUSES = (CaseStatus.CANCELLED, CaseStatus.NO_SHOW)
-CHANGEABLE_STATUSES = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
+# Nothing more happens to the case: released, or the patient has gone home.
+CLOSED_STATUSES = (*RELEASED_STATUSES, CaseStatus.DISCHARGED)
 
 
 class Case(models.Model):

@@ -23,13 +23,18 @@ from .. import roles, selectors
 from ..board import STAGE_LABELS, CaseLine, DayBoard
 from ..errors import SchedulingError
 from ..horizon import day_parse
-from ..models import RELEASED_STATUSES, Case, CaseEvent, CaseStatus, StageKind
+from ..models import (
+    CLOSED_STATUSES,
+    NOT_ARRIVED_STATUSES,
+    RELEASED_STATUSES,
+    Case,
+    CaseEvent,
+    StageKind,
+)
 from ..services import tracking
 from ..timing import local_hm
 from .access import role_required
 
-NOT_CHECKED_IN = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
-FINISHED = (*RELEASED_STATUSES, CaseStatus.DISCHARGED)
 # As the board page allows (pages/board.py, which imports this module).
 REFRESH_RANGE = (1, 15)
 # A patient not yet checked in can be told a new arrival time once their procedure is projected
@@ -100,16 +105,16 @@ def late_notice_delay(line: CaseLine) -> int:
     """The delay to tell a patient not checked in yet, in whole steps of five minutes, or 0 when
     their procedure is not late by more than LATE_NOTICE_MINUTES."""
     late = line.procedure_delay_minutes
-    if line.case.status not in NOT_CHECKED_IN or late <= LATE_NOTICE_MINUTES:
+    if line.case.status not in NOT_ARRIVED_STATUSES or late <= LATE_NOTICE_MINUTES:
         return 0
     return -(-late // LATE_NOTICE_STEP) * LATE_NOTICE_STEP
 
 
 def _next_step(line: CaseLine) -> Step | None:
     status = line.case.status
-    if status in NOT_CHECKED_IN:
+    if status in NOT_ARRIVED_STATUSES:
         return Step("check-in", "Check in")
-    if status in FINISHED:
+    if status in CLOSED_STATUSES:
         return None
     for stage, *_ in line.stages:
         name = STAGE_LABELS[stage.kind].lower()

@@ -17,11 +17,11 @@ from django.views.decorators.http import require_POST
 from .. import roles, selectors, services
 from ..errors import SchedulingError
 from ..locks import STALE_MESSAGE
-from ..models import CHANGEABLE_STATUSES, Case, CaseStatus
+from ..models import CANCELLABLE_STATUSES, CLOSED_STATUSES, NOT_ARRIVED_STATUSES, Case
 from ..plan.backfill import backfill_suggestions
 from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day
-from ..services.drivers import DRIVER_CLOSED_STATUSES, case_driver_set
+from ..services.drivers import case_driver_set
 from ..slots import DayBook
 from ..timing import local_hm
 from .access import role_required
@@ -44,7 +44,6 @@ SCREENING_LABELS = {
     "conservative_treatment_weeks": "Weeks of conservative treatment",
     "imaging_on_file": "Pre-op imaging on file",
 }
-CANCELLABLE_STATUSES = (*CHANGEABLE_STATUSES, CaseStatus.CHECKED_IN)
 
 
 # The case page
@@ -79,11 +78,11 @@ def _case_page(request, case: Case, *, cancel_form=None, driver_form=None):
         "reminders": list(case.reminders.select_related("drug").order_by("due_at", "id")),
         "history": _history(case),
         "can_change": roles.user_has_role(request.user, roles.BOOK_CASES),
-        "can_reschedule": case.status in CHANGEABLE_STATUSES,
+        "can_reschedule": case.status in NOT_ARRIVED_STATUSES,
         "can_cancel": case.status in CANCELLABLE_STATUSES,
         # Before the procedure day a no-show cannot be right: the button appears on the day.
-        "can_no_show": case.status in CHANGEABLE_STATUSES and case.day <= today,
-        "can_set_driver": case.status not in DRIVER_CLOSED_STATUSES,
+        "can_no_show": case.status in NOT_ARRIVED_STATUSES and case.day <= today,
+        "can_set_driver": case.status not in CLOSED_STATUSES,
         "cancel_form": cancel_form or CancelForm(case=case),
         "no_show_form": NoShowForm(case=case),
         "driver_form": driver_form or DriverForm(case=case),
@@ -192,7 +191,7 @@ def case_driver(request, pk: int):
 @role_required(*roles.BOOK_CASES)
 def case_reschedule(request, pk: int):
     case = _case_or_404(pk, request.user)
-    if case.status not in CHANGEABLE_STATUSES:
+    if case.status not in NOT_ARRIVED_STATUSES:
         messages.error(
             request,
             f"The case is {case.get_status_display().lower()} and can no longer be rescheduled.",

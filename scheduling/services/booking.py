@@ -22,7 +22,8 @@ from .. import horizon, roles, timing
 from ..errors import SchedulingError
 from ..locks import case_locked
 from ..models import (
-    CHANGEABLE_STATUSES,
+    CANCELLABLE_STATUSES,
+    NOT_ARRIVED_STATUSES,
     Case,
     CaseMedication,
     CaseStatus,
@@ -176,7 +177,7 @@ def case_cancel(
         raise SchedulingError("reason_required", "Say why the case is cancelled.", field="reason")
     with transaction.atomic():
         locked = case_locked(case.pk, expected_version=expected_version)
-        if locked.status not in (*CHANGEABLE_STATUSES, CaseStatus.CHECKED_IN):
+        if locked.status not in CANCELLABLE_STATUSES:
             raise _not_changeable(locked)
         locked.status = CaseStatus.CANCELLED
         locked.cancel_reason = reason
@@ -340,7 +341,7 @@ def _check_start(site: Site, day: date, start: datetime) -> None:
 
 
 def _check_changeable(case: Case) -> None:
-    if case.status not in CHANGEABLE_STATUSES:
+    if case.status not in NOT_ARRIVED_STATUSES:
         raise _not_changeable(case)
 
 

@@ -11,11 +11,10 @@ from notifications.services import reminders_driver_changed
 
 from ..errors import SchedulingError
 from ..locks import case_locked
-from ..models import Case, CaseStatus
+from ..models import CLOSED_STATUSES, Case
 from .patients import phone_e164
 
 # A driver can still be named until the patient has gone home.
-DRIVER_CLOSED_STATUSES = (CaseStatus.DISCHARGED, CaseStatus.CANCELLED, CaseStatus.NO_SHOW)
 
 
 def case_driver_set(
@@ -34,7 +33,7 @@ def case_driver_set(
         phone = phone_e164(phone, field="driver.phone")
     with transaction.atomic():
         locked = case_locked(case.pk, expected_version=expected_version)
-        if locked.status in DRIVER_CLOSED_STATUSES:
+        if locked.status in CLOSED_STATUSES:
             raise SchedulingError(
                 "case_not_changeable",
                 f"The case is {locked.get_status_display().lower()} and can no longer be "

@@ -21,6 +21,8 @@ from ..errors import SchedulingError
 from ..family import case_family_code_issue
 from ..locks import case_lock_for_change
 from ..models import (
+    CLOSED_STATUSES,
+    NOT_ARRIVED_STATUSES,
     RELEASED_STATUSES,
     Case,
     CaseAction,
@@ -40,7 +42,6 @@ STAGE_STATUS = {
     StageKind.CEMENT_SET: CaseStatus.CEMENT_SETTING,
     StageKind.RECOVERY: CaseStatus.IN_RECOVERY,
 }
-NOT_CHECKED_IN = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
 
 
 def case_check_in(*, case: Case, by: AbstractBaseUser) -> Case:
@@ -48,7 +49,7 @@ def case_check_in(*, case: Case, by: AbstractBaseUser) -> Case:
         locked = _lock(case)
         now = timezone.now()
         _check_active(locked)
-        if locked.status not in NOT_CHECKED_IN:
+        if locked.status not in NOT_ARRIVED_STATUSES:
             raise SchedulingError("already_checked_in", "The patient is already checked in.")
         today = now.astimezone(locked.site.zone).date()
         if today != locked.day:
@@ -121,7 +122,7 @@ def case_discharge(*, case: Case, by: AbstractBaseUser) -> Case:
         locked = _lock(case)
         now = timezone.now()
         _check_active(locked)
-        if locked.status in NOT_CHECKED_IN:
+        if locked.status in NOT_ARRIVED_STATUSES:
             raise SchedulingError("not_checked_in", "The patient has not been checked in yet.")
         stages = _stages(locked)
         last = stages[-1] if stages else None
@@ -202,7 +203,7 @@ def _previous(stages: list[Stage], stage: Stage) -> Stage | None:
 
 
 def _check_active(case: Case) -> None:
-    if case.status in (*RELEASED_STATUSES, CaseStatus.DISCHARGED):
+    if case.status in CLOSED_STATUSES:
         raise _not_active(case)
 
 
@@ -214,7 +215,7 @@ def _not_active(case: Case) -> SchedulingError:
 
 
 def _check_checked_in(case: Case, stage: Stage) -> None:
-    if case.status in NOT_CHECKED_IN:
+    if case.status in NOT_ARRIVED_STATUSES:
         raise SchedulingError(
             "not_checked_in",
             f"Check the patient in before {_name(stage).lower()}.",
