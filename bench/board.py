@@ -130,7 +130,8 @@ def day_made(site, procedure_type, resources, day: date, count: int, now: dateti
             ("recovery", "recovery_bay", start + 120 * MINUTE, start + 240 * MINUTE, 0),
         ]
         shift = timedelta(0)
-        for position, (kind, resource_kind, planned_start, planned_end, turnover) in enumerate(plan):
+        for position, stage in enumerate(plan):
+            kind, resource_kind, planned_start, planned_end, turnover = stage
             if kind == "procedure":
                 shift = late
             actual_start = actual_end = None

@@ -82,9 +82,11 @@ def run(args) -> dict:
     import time_machine
     from django.test import override_settings
 
-    with time_machine.travel(PINNED_NOW, tick=True):
-        with override_settings(ROOT_URLCONF=bench_urlconf()):
-            return measure(args)
+    with (
+        time_machine.travel(PINNED_NOW, tick=True),
+        override_settings(ROOT_URLCONF=bench_urlconf()),
+    ):
+        return measure(args)
 
 
 def bench_urlconf() -> str:

@@ -57,9 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         print("bench/dispatch.py measures Redis only: --broker redis://...", file=sys.stderr)
         return 2
 
-    with bench_database("dispatch", DEFAULT_DATABASE_URL) as (_, test_name):
-        with tempfile.TemporaryDirectory(prefix="vertebro-bench-") as tmp:
-            report = run(args, Path(tmp))
+    with (
+        bench_database("dispatch", DEFAULT_DATABASE_URL) as (_, test_name),
+        tempfile.TemporaryDirectory(prefix="vertebro-bench-") as tmp,
+    ):
+        report = run(args, Path(tmp))
     print_report(report, args=args, database=test_name)
     return 0
 
