@@ -13,7 +13,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "permission_denied": (403, "The user's role does not allow this action."),
     "not_found": (404, "No such object (or not one this user may see)."),
     "method_not_allowed": (405, "The HTTP method is not allowed here."),
-    "body_too_large": (413, "The request body is larger than the server takes (2.5 MB unless changed)."),
+    "body_too_large": (
+        413, "The request body is larger than the server takes (2.5 MB unless changed)."
+    ),
     "unsupported_media_type": (415, "Send JSON with Content-Type: application/json."),
     "throttled": (429, "Too many requests."),
     # What is being booked
@@ -40,7 +42,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_phone": (400, "The phone number is not a valid number."),
     "invalid_email": (400, "The email address is not valid."),
     "date_of_birth_in_future": (400, "The date of birth is in the future."),
-    "date_of_birth_too_early": (400, "The date of birth is before 1900 or more than 120 years ago."),
+    "date_of_birth_too_early": (
+        400, "The date of birth is before 1900 or more than 120 years ago."
+    ),
     "patient_exists": (409, "A patient with this MRN is already registered; book with patient_id."),
     "patient_already_booked": (409, "The patient already has an active case on that day."),
     # Screening

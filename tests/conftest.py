@@ -260,7 +260,9 @@ def pytest_collection_modifyitems(config, items):
     if connection.vendor == "postgresql":
         return
     if os.environ.get("VERTEBRO_REQUIRE_SERVICES"):
-        raise pytest.UsageError("VERTEBRO_REQUIRE_SERVICES is set but DATABASE_URL is not PostgreSQL.")
+        raise pytest.UsageError(
+            "VERTEBRO_REQUIRE_SERVICES is set but DATABASE_URL is not PostgreSQL."
+        )
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://..."))

@@ -64,7 +64,9 @@ class SurgeonFactory(DjangoModelFactory):
     def hours(surgeon, create, extracted, **kwargs):
         weekly = extracted or {day: (time(7), time(18)) for day in range(7)}
         for weekday, (opens, closes) in weekly.items():
-            SurgeonHours.objects.create(surgeon=surgeon, weekday=weekday, opens=opens, closes=closes)
+            SurgeonHours.objects.create(
+                surgeon=surgeon, weekday=weekday, opens=opens, closes=closes
+            )
 
 
 # The default vertebroplasty day: kind, resource kind, base, per extra level, surgeon, turnover.

@@ -47,7 +47,10 @@ def test_json_nested_past_python_s_recursion_limit_is_invalid_json(manager, path
 
 
 def test_json_nested_deeper_than_32_levels_is_refused_before_any_field_is_read(manager):
-    nested = json.dumps(case_payload(site=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["main"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]))
+    site = "main"
+    for _ in range(32):
+        site = [site]
+    nested = json.dumps(case_payload(site=site))
 
     assert_error(manager.generic("POST", CASES, nested, content_type="application/json"),
                  400, "invalid_json")
@@ -55,7 +58,10 @@ def test_json_nested_deeper_than_32_levels_is_refused_before_any_field_is_read(m
 
 
 def test_json_nested_32_levels_deep_is_read_and_refused_field_by_field(manager):
-    nested = json.dumps(case_payload(site=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["main"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]))
+    site = "main"
+    for _ in range(31):
+        site = [site]
+    nested = json.dumps(case_payload(site=site))
 
     assert_error(manager.generic("POST", CASES, nested, content_type="application/json"),
                  400, "invalid", "site")

@@ -123,7 +123,8 @@ def axe_source() -> str:
     if path := os.environ.get("AXE_CORE_JS"):
         return Path(path).read_text()
     spec = importlib.util.find_spec("axe_playwright_python")
-    assert spec is not None and spec.origin is not None, "axe-playwright-python is missing"
+    assert spec is not None, "axe-playwright-python is missing"
+    assert spec.origin is not None, "axe-playwright-python is missing"
     return (Path(spec.origin).parent / "axe.min.js").read_text()
 
 

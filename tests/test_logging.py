@@ -355,8 +355,10 @@ def test_before_send_keeps_only_what_finds_the_error():
                     "q=Whitfield", "cookies": {"sessionid": "s"}, "data": {"mrn": "MRN-1"},
                     "headers": {"Cookie": "sessionid=s"}, "env": {"REMOTE_ADDR": "10.0.0.1"}},
         "user": {"id": 3, "username": "frontdesk", "email": "f@x.org", "ip_address": "10.0.0.1"},
-        "exception": {"values": [{"type": "IntegrityError", "value": "Key (mrn)=(MRN-1)",
-                                  "stacktrace": {"frames": [{"function": "f", "vars": {"p": 1}}]}}]},
+        "exception": {"values": [{
+            "type": "IntegrityError", "value": "Key (mrn)=(MRN-1)",
+            "stacktrace": {"frames": [{"function": "f", "vars": {"p": 1}}]},
+        }]},
         "logentry": {"message": "booked %s", "params": ["Whitfield"],
                      "formatted": "booked /patients/?q=Whitfield"},
         "extra": {"celery-job": {"task_name": "t", "args": ["+12125550100"], "kwargs": {}}},

@@ -35,7 +35,8 @@ def settings_in(env: dict, names: list[str]) -> dict:
 
 
 def test_the_embedded_broker_keeps_every_folder_under_var_broker():
-    options = settings_in({}, ["CELERY_BROKER_TRANSPORT_OPTIONS"])["CELERY_BROKER_TRANSPORT_OPTIONS"]
+    name = "CELERY_BROKER_TRANSPORT_OPTIONS"
+    options = settings_in({}, [name])[name]
     folders = {key: Path(value) for key, value in options.items() if key.endswith("_folder")
                or key.startswith("data_folder")}
     assert set(folders) == {"data_folder_in", "data_folder_out", "processed_folder",

@@ -204,7 +204,8 @@ CACHE_URL = env("CACHE_URL", default="")
 if CACHE_URL:
     if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(
-            f"CACHE_URL must be a Redis address (redis://, rediss:// or unix://), not {CACHE_URL!r}."
+            "CACHE_URL must be a Redis address (redis://, rediss:// or unix://), "
+            f"not {CACHE_URL!r}."
         )
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}

@@ -72,7 +72,9 @@ class BoardSummarySerializer(serializers.Serializer):
     cancelled = serializers.IntegerField()
     no_show = serializers.IntegerField()
     late = serializers.IntegerField()
-    room_occupancy = serializers.FloatField(allow_null=True, help_text="0 to 1; null before opening.")
+    room_occupancy = serializers.FloatField(
+        allow_null=True, help_text="0 to 1; null before opening."
+    )
     bay_occupancy = serializers.FloatField(allow_null=True)
 
 

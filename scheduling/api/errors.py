@@ -72,7 +72,8 @@ def exception_handler(exc, context):
         detail = ERROR_CODES[code][1]
         if code != "invalid" and len(errors) == 1:
             detail = str(next(iter(errors.values()))[0])
-        response.data = error_body(code, detail, {k: [str(m) for m in v] for k, v in errors.items()})
+        fields = {k: [str(m) for m in v] for k, v in errors.items()}
+        response.data = error_body(code, detail, fields)
         return response
     code = DRF_CODES.get(getattr(exc, "default_code", ""), "invalid")
     response.data = error_body(code, str(exc.detail) if hasattr(exc, "detail") else str(exc))

@@ -38,7 +38,9 @@ class ApplyInput(JsonInput):
 
 
 class RowSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="case:<id> for a booked case, entry:<id> for the waiting list.")
+    key = serializers.CharField(
+        help_text="case:<id> for a booked case, entry:<id> for the waiting list."
+    )
     kind = serializers.CharField()
     fixed = serializers.BooleanField()
     current_start = serializers.DateTimeField(allow_null=True)
@@ -50,7 +52,9 @@ class RowSerializer(serializers.Serializer):
 
 
 class ProposalSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="optimal, feasible (time limit reached), greedy or closed.")
+    status = serializers.CharField(
+        help_text="optimal, feasible (time limit reached), greedy or closed."
+    )
     message = serializers.CharField()
     token = serializers.CharField(help_text="Send to .../plan/apply/ to book this proposal.")
     placed = serializers.IntegerField()

@@ -66,7 +66,11 @@ class ErrorSerializer(serializers.Serializer):
 
 
 @extend_schema_field(
-    {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$", "example": "07:00:00"}
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$",
+        "example": "07:00:00",
+    }
 )
 class WallClockTimeField(serializers.TimeField):
     """A time of day on the site's wall clock, without an offset (HH:MM:SS): OpenAPI's `time`

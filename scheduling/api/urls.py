@@ -12,7 +12,9 @@ urlpatterns = [
     path("availability/", views.AvailabilityView.as_view(), name="api-availability"),
     path("cases/", views.CaseListView.as_view(), name="api-cases"),
     path("cases/<int:pk>/", views.CaseDetailView.as_view(), name="api-case"),
-    path("cases/<int:pk>/reschedule/", views.CaseRescheduleView.as_view(), name="api-case-reschedule"),
+    path(
+        "cases/<int:pk>/reschedule/", views.CaseRescheduleView.as_view(), name="api-case-reschedule"
+    ),
     path("cases/<int:pk>/cancel/", views.CaseCancelView.as_view(), name="api-case-cancel"),
     path("cases/<int:pk>/no-show/", views.CaseNoShowView.as_view(), name="api-case-no-show"),
     path("cases/<int:pk>/messages/", messages.CaseMessagesView.as_view(), name="api-case-messages"),

@@ -93,7 +93,9 @@ class AvailabilityView(APIView):
 class CaseListView(APIView):
     write_roles = roles.BOOK_CASES
 
-    @extend_schema(parameters=[s.CaseListQuery], responses={200: s.CaseSerializer(many=True), **ERRORS})
+    @extend_schema(
+        parameters=[s.CaseListQuery], responses={200: s.CaseSerializer(many=True), **ERRORS}
+    )
     def get(self, request: Request) -> Response:
         query = s.CaseListQuery(data=s.query_data(request))
         query.is_valid(raise_exception=True)
@@ -200,7 +202,9 @@ class CaseCancelView(APIView):
 class CaseNoShowView(APIView):
     write_roles = roles.BOOK_CASES
 
-    @extend_schema(request=None, responses={200: s.CaseSerializer, **ERRORS, **NOT_FOUND, **CONFLICT})
+    @extend_schema(
+        request=None, responses={200: s.CaseSerializer, **ERRORS, **NOT_FOUND, **CONFLICT}
+    )
     def post(self, request: Request, pk: int) -> Response:
         case = _case_or_404(pk, request.user)
         services.case_mark_no_show(case=case, by=request.user)

@@ -113,13 +113,17 @@ class WaitingListView(APIView):
     read_roles = WAITING_ROLES
     write_roles = WAITING_ROLES
 
-    @extend_schema(parameters=[WaitingListQuery], responses={200: WaitingEntrySerializer(many=True), **ERRORS})
+    @extend_schema(
+        parameters=[WaitingListQuery],
+        responses={200: WaitingEntrySerializer(many=True), **ERRORS},
+    )
     def get(self, request: Request) -> Response:
         query = WaitingListQuery(data=query_data(request))
         query.is_valid(raise_exception=True)
         entries = _entries(request.user).filter(status=query.validated_data["status"])
         if "site" in query.validated_data:
-            entries = entries.filter(site=selectors.site_get(query.validated_data["site"], request.user))
+            site = selectors.site_get(query.validated_data["site"], request.user)
+            entries = entries.filter(site=site)
         return Response(WaitingEntrySerializer(entries, many=True).data)
 
     @extend_schema(

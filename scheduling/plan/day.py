@@ -215,18 +215,22 @@ class Occupancy:
             if request.surgeons is not None and shift.key not in request.surgeons:
                 continue
             spans = [(start + a, start + b) for a, b in shape.surgeon_spans]
-            if all(shift.starts <= a and b <= shift.ends and self._free(self.surgeons[shift.key], a, b)
-                   for a, b in spans):
+            if all(
+                shift.starts <= a and b <= shift.ends and self._free(self.surgeons[shift.key], a, b)
+                for a, b in spans
+            ):
                 return shift.key
         return None
 
     def take(self, shape: Shape, placement: Placement) -> None:
         for hold, unit in zip(shape.holds, placement.units, strict=False):
             # A unit no longer in use (set inactive) still holds the patient already in it.
-            self.units.setdefault(unit, []).append((placement.start + hold.begin, placement.start + hold.until))
+            span = (placement.start + hold.begin, placement.start + hold.until)
+            self.units.setdefault(unit, []).append(span)
         if placement.surgeon is not None:
             for a, b in shape.surgeon_spans:
-                self.surgeons.setdefault(placement.surgeon, []).append((placement.start + a, placement.start + b))
+                span = (placement.start + a, placement.start + b)
+                self.surgeons.setdefault(placement.surgeon, []).append(span)
 
 
 def candidate_starts(day: DayInput, shape: Shape) -> range:
@@ -249,7 +253,8 @@ def never_fits(day: DayInput, request: Request, shape: Shape) -> str | None:
     if shape.surgeon_spans:
         shifts = [s for s in day.shifts if request.surgeons is None or s.key in request.surgeons]
         if not any(
-            s.starts <= start + shape.surgeon_spans[0][0] and start + shape.surgeon_spans[-1][1] <= s.ends
+            s.starts <= start + shape.surgeon_spans[0][0]
+            and start + shape.surgeon_spans[-1][1] <= s.ends
             for s in shifts for start in candidate_starts(day, shape)
         ):
             return "surgeon not working at a time the case fits"

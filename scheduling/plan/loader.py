@@ -112,7 +112,8 @@ def load_day(
     now = timezone.now()
     loaded = LoadedDay(day=None)
     cases = list(day_cases(site, day))
-    types = _procedure_types({c.procedure_type_id for c in cases} | _entry_types(site, day, waiting_list))
+    type_ids = {c.procedure_type_id for c in cases} | _entry_types(site, day, waiting_list)
+    types = _procedure_types(type_ids)
     requests = [_case_request(case, types, now, allow_move_told) for case in cases]
     loaded.cases = {f"case:{c.pk}": c for c in cases}
     if waiting_list:
@@ -208,7 +209,8 @@ def _busy(site, cases, units, shifts, opens, closes) -> tuple[Busy, ...]:
     if opens is None:
         return ()
     stages = Stage.objects.filter(
-        Q(resource_id__in=[int(u.key) for u in units]) | Q(surgeon_id__in=[int(s.key) for s in shifts]),
+        Q(resource_id__in=[int(u.key) for u in units])
+        | Q(surgeon_id__in=[int(s.key) for s in shifts]),
         active=True,
         held_until__gt=instant(opens),
         planned_start__lt=instant(closes) + timedelta(hours=4),

@@ -63,7 +63,9 @@ class Proposal:
 
     @property
     def changes(self) -> int:
-        return sum(1 for row in self.rows if row.moved or (row.kind == "new" and row.proposed_start))
+        return sum(
+            1 for row in self.rows if row.moved or (row.kind == "new" and row.proposed_start)
+        )
 
 
 def plan_propose(
@@ -135,11 +137,14 @@ def plan_apply(*, site: Site, day: date, token: str, by: AbstractBaseUser) -> li
     check_day(site, day)
     try:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE_SECONDS)
-    except signing.SignatureExpired:
-        raise SchedulingError("plan_stale", "The proposal is over an hour old; propose again.")
-    except signing.BadSignature:
-        raise SchedulingError("invalid", "The proposal is not one this system made.",
-                              field="token")
+    except signing.SignatureExpired as error:
+        raise SchedulingError(
+            "plan_stale", "The proposal is over an hour old; propose again."
+        ) from error
+    except signing.BadSignature as error:
+        raise SchedulingError(
+            "invalid", "The proposal is not one this system made.", field="token"
+        ) from error
     if data["site"] != site.code or data["day"] != day.isoformat():
         raise SchedulingError("invalid", "The proposal is for another site or day.", field="token")
     with transaction.atomic():
@@ -165,7 +170,8 @@ def plan_apply(*, site: Site, day: date, token: str, by: AbstractBaseUser) -> li
             kind, pk = key.split(":")
             try:
                 if kind == "case":
-                    changed.append(case_reschedule(case=cases[int(pk)], start=instant(start), by=by))
+                    moved = case_reschedule(case=cases[int(pk)], start=instant(start), by=by)
+                    changed.append(moved)
                 else:
                     changed.append(_book_entry(entries[int(pk)], site, day, instant(start), by))
             except SchedulingError as error:

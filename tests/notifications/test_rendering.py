@@ -61,7 +61,9 @@ def reminder_for(case, kind, channel):
     planned = Reminder.objects.filter(case=case, rule=rule, channel=channel).first()
     if planned:
         return planned
-    held = case.held_medications.select_related("drug").first() if kind == "medication_hold" else None
+    held = None
+    if kind == "medication_hold":
+        held = case.held_medications.select_related("drug").first()
     if rule.audience == Audience.DRIVER:
         recipient = case.driver_phone
     else:
@@ -220,7 +222,9 @@ def test_a_rule_with_its_own_sms_text_is_sent_in_that_text(site, front_desk):
 
     text = render(reminder).text
 
-    assert text == "Hi Margaret, Riverside Spine Center expects you at 07:00. Reply STOP to opt out."
+    assert text == (
+        "Hi Margaret, Riverside Spine Center expects you at 07:00. Reply STOP to opt out."
+    )
 
 
 def rule_with_text(sms_text):

@@ -230,7 +230,10 @@ def test_every_answer_with_a_body_documents_its_shape():
     ({"medications": [12]}, "medications"),
     ({"patient": {"first_name": 5}}, "patient.first_name"),
     ({"screening": {"traumatic": 0}}, "screening.traumatic"),
-    ({"screening": {"conservative_treatment_weeks": "8"}}, "screening.conservative_treatment_weeks"),
+    (
+        {"screening": {"conservative_treatment_weeks": "8"}},
+        "screening.conservative_treatment_weeks",
+    ),
     ({"date": 20260303}, "date"),
 ])
 def test_a_value_of_the_wrong_json_type_is_refused_not_converted(unit, front_desk, overrides,

@@ -220,7 +220,9 @@ def test_the_summary_counts_cases_by_how_far_they_have_got(unit, nurse):
 def test_occupancy_is_the_time_rooms_and_bays_were_used_over_the_open_time_so_far(unit, clock):
     (case,) = cases_made(unit, TUESDAY, 1)
     pre_op = case.stages.get(kind=StageKind.PRE_OP)
-    Stage.objects.filter(pk=pre_op.pk).update(actual_start=ny(TUESDAY, 7), actual_end=ny(TUESDAY, 8))
+    Stage.objects.filter(pk=pre_op.pk).update(
+        actual_start=ny(TUESDAY, 7), actual_end=ny(TUESDAY, 8)
+    )
     procedure = case.stages.get(kind=StageKind.PROCEDURE)
     Stage.objects.filter(pk=procedure.pk).update(actual_start=ny(TUESDAY, 8))
 
@@ -237,7 +239,9 @@ def test_the_case_list_shows_each_cases_flags(client, unit):
     warfarin = Drug.objects.get(code="warfarin")
     plain, flagged = cases_made(unit, TUESDAY, 2)
     Case.objects.filter(pk=flagged.pk).update(
-        status=CaseStatus.BOOKED, driver_phone="", screening_override_reason="Clinician judged safe."
+        status=CaseStatus.BOOKED,
+        driver_phone="",
+        screening_override_reason="Clinician judged safe.",
     )
     CaseMedication.objects.create(case=flagged, drug=warfarin, hold_starts_on=date(2026, 2, 26))
     data = board_json(unit)

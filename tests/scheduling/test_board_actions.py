@@ -142,7 +142,8 @@ def test_a_step_out_of_order_shows_the_services_reason_and_changes_nothing(clien
 def test_the_message_shows_on_the_board_after_the_redirect(client, unit, case):
     logged_in(client, unit, roles.NURSE)
     response = act(client, case, "start-procedure")
-    assert "Whitfield, Margaret: Check the patient in before procedure." in response.content.decode()
+    message = "Whitfield, Margaret: Check the patient in before procedure."
+    assert message in response.content.decode()
 
 
 def test_another_sites_case_is_not_found(client, unit, case):

@@ -68,10 +68,11 @@ def test_every_action_button_lies_within_the_screen_and_its_column(demo_board):
         for index in range(buttons.count()):
             box = buttons.nth(index).bounding_box()
             label = buttons.nth(index).text_content()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, label, box)
-            assert cases["x"] <= box["x"] and (
-                box["x"] + box["width"] <= cases["x"] + cases["width"]
-            ), (width, label, box, cases)
+            assert box["x"] >= 0, (width, label, box)
+            assert box["x"] + box["width"] <= width, (width, label, box)
+            assert cases["x"] <= box["x"], (width, label, box, cases)
+            right = box["x"] + box["width"]
+            assert right <= cases["x"] + cases["width"], (width, label, box, cases)
             assert box["height"] >= 44, (width, label, box)  # big enough for a finger
 
 

@@ -70,7 +70,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(
-    ("overrides", "status", "code", "field"), [case[1:] for case in BAD], ids=[case[0] for case in BAD]
+    ("overrides", "status", "code", "field"),
+    [case[1:] for case in BAD],
+    ids=[case[0] for case in BAD],
 )
 def test_it_refuses_bad_input_and_saves_nothing(unit, front_desk, overrides, status, code, field):
     payload = {k: v for k, v in case_payload(**overrides).items() if v is not None}

@@ -39,7 +39,10 @@ def with_actual(stages, stage_id, *, start=None, end=None):
 
 
 def two_cases_in_one_room():
-    """Case 1: procedure 13:00-14:00, cement 14:00-15:00, room free 15:15. Case 2: procedure 15:15."""
+    """Case 1: procedure 13:00-14:00, cement 14:00-15:00, room free 15:15.
+
+    Case 2: procedure 15:15.
+    """
     first = case_stages(1, at(13), first_id=10)
     second = case_stages(2, at(15, 15), first_id=20, recovery_bay=RECOVERY_BAY_2)
     return first + second

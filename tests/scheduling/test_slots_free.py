@@ -112,7 +112,9 @@ def test_without_a_named_surgeon_another_free_one_is_chosen(tiny_unit):
     assert local_starts(tiny_unit, [slot]) == [time(8, 30)]
 
 
-def test_availability_costs_the_same_queries_for_1_or_many_cases(unit, django_assert_max_num_queries):
+def test_availability_costs_the_same_queries_for_1_or_many_cases(
+    unit, django_assert_max_num_queries
+):
     for _ in range(6):
         book(unit)
     with django_assert_max_num_queries(8):

@@ -120,5 +120,5 @@ def test_medication_hold_starts_whole_days_before_the_procedure_day():
 
 
 def test_naive_starts_are_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="aware datetime"):
         timing.case_times(RULES, 1, datetime(2026, 3, 3, 9), SITE)

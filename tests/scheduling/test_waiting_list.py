@@ -132,7 +132,9 @@ def test_the_admin_lists_entries_to_be_scheduled(unit, patient, client):
     )
     client.force_login(User.objects.create_superuser("boss", "b@example.org", "pw"))
     removed = WaitingListEntry.objects.create(
-        site=unit, patient=PatientFactory(last_name="Gone"), procedure_type=ProcedureType.objects.get(),
+        site=unit,
+        patient=PatientFactory(last_name="Gone"),
+        procedure_type=ProcedureType.objects.get(),
         levels=1, earliest_date="2026-03-03", latest_date="2026-03-10", status="removed",
     )
     page = client.get("/admin/scheduling/waitinglistentry/").content.decode()

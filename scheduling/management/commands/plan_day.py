@@ -46,7 +46,8 @@ class Command(BaseCommand):
                 changed = plan_apply(site=site, day=options["date"], token=proposal.token, by=user)
             except SchedulingError as error:
                 raise CommandError(error.detail) from error
-            self.stdout.write(self.style.SUCCESS(f"Applied: {len(changed)} case(s) booked or moved."))
+            applied = f"Applied: {len(changed)} case(s) booked or moved."
+            self.stdout.write(self.style.SUCCESS(applied))
 
     def _user(self, username):
         users = User.objects.filter(username=username) if username else User.objects.filter(
