@@ -3,7 +3,6 @@
 
 import os
 import secrets
-from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -12,18 +11,14 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scheduling import roles
-from scheduling.models import ResourceKind
 from tests.factories import (
+    CLEAR_SCREENING,
+    NOW,
+    TUESDAY,
     PatientFactory,
-    ProcedureTypeFactory,
-    ResourceFactory,
-    SiteFactory,
-    SurgeonFactory,
     UserFactory,
+    build_unit,
 )
-
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-TUESDAY = date(2026, 3, 3)
 
 
 @pytest.fixture(autouse=True)
@@ -88,21 +83,6 @@ def rate_limits_counted_afresh(settings):
 def clock():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-def build_unit(*, rooms=2, pre_op_bays=2, recovery_bays=3, surgeons=1, **site_kwargs):
-    site = SiteFactory(**site_kwargs)
-    for kind, prefix, count in [
-        (ResourceKind.PROCEDURE_ROOM, "Room", rooms),
-        (ResourceKind.PRE_OP_BAY, "Pre-op", pre_op_bays),
-        (ResourceKind.RECOVERY_BAY, "Recovery", recovery_bays),
-    ]:
-        for number in range(1, count + 1):
-            ResourceFactory(site=site, kind=kind, name=f"{prefix} {number}")
-    for _ in range(surgeons):
-        SurgeonFactory(sites=[site])
-    ProcedureTypeFactory()
-    return site
 
 
 @pytest.fixture
@@ -180,18 +160,6 @@ def staff_page(client, unit):
     unit.staff.add(user)
     client.force_login(user)
     return client
-
-
-CLEAR_SCREENING = {
-    "active_infection": False,
-    "fracture_painful": True,
-    "bleeding_disorder": False,
-    "tumor_in_canal": False,
-    "cement_allergy": False,
-    "traumatic": False,
-    "conservative_treatment_weeks": 8,
-    "imaging_on_file": True,
-}
 
 
 def case_payload(**overrides):

@@ -1,10 +1,22 @@
-from datetime import date, time
+"""Test data: model factories for the unit's setup, and cases made through the booking and
+tracking services (`case_made`, `case_confirmed`, `case_tracked`, `case_cancelled`), so a test
+that needs a case to work on does not depend on the API that books one.
+
+The clock of every test is frozen at NOW: Monday 2 March 2026, 12:00 UTC (07:00 in New York)."""
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 
 import factory
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import AbstractBaseUser, Group, User
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from scheduling import roles, timing
 from scheduling.models import (
+    Case,
+    CaseStatus,
+    Drug,
     OpeningHours,
     Patient,
     PatientSite,
@@ -17,6 +29,30 @@ from scheduling.models import (
     Surgeon,
     SurgeonHours,
 )
+from scheduling.screening import ScreeningAnswers
+from scheduling.services import case_book, case_cancel, case_confirm
+from scheduling.services.tracking import (
+    STAGE_STATUS,
+    case_check_in,
+    case_discharge,
+    stage_finish,
+    stage_start,
+)
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+TUESDAY = date(2026, 3, 3)
+
+# Screening answers that block nothing: the booking goes ahead without an override.
+CLEAR_SCREENING = {
+    "active_infection": False,
+    "fracture_painful": True,
+    "bleeding_disorder": False,
+    "tumor_in_canal": False,
+    "cement_allergy": False,
+    "traumatic": False,
+    "conservative_treatment_weeks": 8,
+    "imaging_on_file": True,
+}
 
 
 class SiteFactory(DjangoModelFactory):
@@ -146,3 +182,128 @@ class UserFactory(DjangoModelFactory):
         """UserFactory(sites=[site, ...]): the sites this member of staff works at."""
         for site in extracted or []:
             site.staff.add(user)
+
+
+def build_unit(*, rooms=2, pre_op_bays=2, recovery_bays=3, surgeons=1, **site_kwargs):
+    """A site with its rooms and bays, its surgeons, and the vertebroplasty procedure type."""
+    site = SiteFactory(**site_kwargs)
+    for kind, prefix, count in [
+        (ResourceKind.PROCEDURE_ROOM, "Room", rooms),
+        (ResourceKind.PRE_OP_BAY, "Pre-op", pre_op_bays),
+        (ResourceKind.RECOVERY_BAY, "Recovery", recovery_bays),
+    ]:
+        for number in range(1, count + 1):
+            ResourceFactory(site=site, kind=kind, name=f"{prefix} {number}")
+    for _ in range(surgeons):
+        SurgeonFactory(sites=[site])
+    ProcedureTypeFactory()
+    return site
+
+# The patient the booking form's examples name; each case_made gives them a new MRN.
+BOOKING_FORM_PATIENT = {
+    "first_name": "Margaret",
+    "last_name": "Whitfield",
+    "date_of_birth": date(1948, 5, 17),
+    "phone": "+12125550100",
+    "email": "m.whitfield@example.org",
+}
+
+
+def case_made(
+    *,
+    site: Site,
+    start: datetime | str | None = None,
+    day: date | None = None,
+    patient: Patient | dict | None = None,
+    surgeon: Surgeon | None = None,
+    levels: int = 1,
+    by: AbstractBaseUser | None = None,
+    procedure_type: str = "vertebroplasty",
+    screening: dict | None = None,
+    medications: Sequence[str | Drug] = (),
+    driver_name: str = "Tom Whitfield",
+    driver_phone: str = "+12125550101",
+    **overrides,
+) -> Case:
+    """A case booked through `case_book`, as a clerk books it: at `start` (an aware datetime or
+    ISO text with its offset), else at the earliest free start on `day` (Tuesday unless given).
+
+    Unless told otherwise: a new patient, Margaret Whitfield, under a new MRN (`patient={...}`
+    changes single fields, or give a Patient), a new front-desk clerk of the site, one level of
+    vertebroplasty, clear screening (`screening={...}` changes single answers), no held drugs
+    (`medications` by code or Drug) and an adult driver. `overrides` go to `case_book` as they
+    are (`override_reason=...`). The case comes back read afresh from the database, its reminders
+    planned as booking plans them."""
+    if isinstance(start, str):
+        start = datetime.fromisoformat(start)
+    if day is None:
+        day = timing.local_day(start, site.zone) if start is not None else TUESDAY
+    if not isinstance(patient, Patient):
+        patient = PatientFactory(**(BOOKING_FORM_PATIENT | (patient or {})))
+    drugs = [
+        drug if isinstance(drug, Drug) else Drug.objects.get(code=drug) for drug in medications
+    ]
+    case = case_book(
+        site=site,
+        procedure_type=ProcedureType.objects.get(code=procedure_type),
+        levels=levels,
+        day=day,
+        start=start,
+        patient=patient,
+        screening=ScreeningAnswers(**(CLEAR_SCREENING | (screening or {}))),
+        surgeon=surgeon,
+        medications=drugs,
+        driver_name=driver_name,
+        driver_phone=driver_phone,
+        booked_by=by or UserFactory(roles=[roles.FRONT_DESK], sites=[site]),
+        **overrides,
+    )
+    return Case.objects.get(pk=case.pk)
+
+
+def case_confirmed(**made) -> Case:
+    """A case made by `case_made(**made)` that its patient has confirmed."""
+    case = case_made(**made)
+    case_confirm(case=case)
+    return Case.objects.get(pk=case.pk)
+
+
+def case_cancelled(*, reason: str = "Unwell.", **made) -> Case:
+    """A case made by `case_made(**made)` and cancelled by the clerk who booked it."""
+    case = case_made(**made)
+    case_cancel(case=case, reason=reason, by=case.booked_by)
+    return Case.objects.get(pk=case.pk)
+
+
+# The steps of the day in order, each named by the status the case has once it is taken.
+TRACKED_STATUSES = (
+    CaseStatus.CHECKED_IN,
+    *STAGE_STATUS.values(),
+    CaseStatus.DISCHARGED,
+)
+
+
+def case_tracked(
+    *, through: str, nurse: AbstractBaseUser | None = None, **made
+) -> Case:
+    """A case made by `case_made(**made)` and moved by a nurse through the tracking services
+    until its status is `through`: checked in, then each stage started (and, to go on, finished)
+    in order, then discharged. A case is checked in only on its day, so unless `start` or `day`
+    is given it is booked for today at the site; every step is taken at the test's clock."""
+    if through not in TRACKED_STATUSES:
+        raise ValueError(f"{through!r} is not one of {', '.join(TRACKED_STATUSES)}")
+    site = made["site"]
+    if made.get("start") is None and made.get("day") is None:
+        made["day"] = timing.local_day(timezone.now(), site.zone)
+    case = case_made(**made)
+    nurse = nurse or UserFactory(roles=[roles.NURSE], sites=[site])
+    case_check_in(case=case, by=nurse)
+    if through != CaseStatus.CHECKED_IN:
+        for stage in case.stages.order_by("position"):
+            stage_start(case=case, kind=stage.kind, by=nurse)
+            if STAGE_STATUS[stage.kind] == through:
+                break
+            stage_finish(case=case, kind=stage.kind, by=nurse)
+        else:
+            case_discharge(case=case, by=nurse)
+    return Case.objects.get(pk=case.pk)

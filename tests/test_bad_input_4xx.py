@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from scheduling import roles
 from scheduling.models import Case
-from tests.conftest import case_booked, case_payload, client_for
-from tests.factories import UserFactory
+from tests.conftest import case_payload, client_for
+from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 
@@ -145,11 +145,11 @@ def test_too_many_query_parameters_answer_400_in_the_error_format(manager, staff
 
 @pytest.mark.parametrize("refresh", ["²", "9" * 5000], ids=["superscript two", "5000 digits"])
 @pytest.mark.parametrize("action", ["tell-late", "check-in"])
-def test_a_board_button_posted_with_an_odd_refresh_goes_back_to_the_board(staff_page, action,
-                                                                          refresh):
+def test_a_board_button_posted_with_an_odd_refresh_goes_back_to_the_board(staff_page, unit,
+                                                                          action, refresh):
     """"²".isdigit() is true but int("²") raises, and so does int() of over 4,300 digits: the way
     back to the board was a 500."""
-    case = case_booked()
+    case = case_made(site=unit)
 
     response = staff_page.post(f"/board/cases/{case.pk}/{action}/",
                                {"site": "main", "date": case.day.isoformat(), "refresh": refresh})
@@ -188,10 +188,10 @@ def test_an_admin_address_holding_a_nul_byte_answers_400(superuser_page, path, q
 @pytest.mark.parametrize("kind", ["²", "9" * 5000, "x"],
                          ids=["superscript two", "5000 digits", "a letter"])
 def test_the_change_log_filtered_by_a_kind_that_is_not_an_id_says_the_filter_is_wrong(
-    superuser_page, kind
+    superuser_page, unit, kind
 ):
     """auditlog's filter handed the value to the query as an id: int("²") raised (500)."""
-    case_booked()  # the filter is shown, and applied, once there are changes to filter
+    case_made(site=unit)  # the filter is shown, and applied, once there are changes to filter
     response = superuser_page.get("/admin/auditlog/logentry/", {"resource_type": kind})
 
     assert response.status_code == 302

@@ -10,7 +10,8 @@ import re
 import pytest
 
 from scheduling.models import Case, Patient, WaitingListEntry
-from tests.conftest import TUESDAY, case_booked, case_payload
+from tests.conftest import TUESDAY, case_payload
+from tests.factories import case_made
 from tests.scheduling.test_pages_booking import booking, shown_token
 from tests.test_bad_input_4xx import CASES, assert_error
 
@@ -44,8 +45,8 @@ def test_the_last_day_of_the_horizon_can_be_booked(manager):
 
 @pytest.mark.parametrize("change", [{"date": "9999-12-31"}, {"date": "2028-03-02"},
                                     {"start": "9999-12-31T10:00:00-05:00"}])
-def test_a_reschedule_past_the_horizon_is_date_out_of_range(manager, change):
-    case = case_booked(manager)
+def test_a_reschedule_past_the_horizon_is_date_out_of_range(manager, unit, change):
+    case = case_made(site=unit, by=manager.user)
 
     assert_error(manager.post(f"{CASES}{case.pk}/reschedule/", change, format="json"),
                  400, "date_out_of_range")
@@ -126,8 +127,8 @@ def test_the_booking_page_refuses_a_day_past_the_horizon_next_to_the_date(staff_
 
 
 @pytest.mark.parametrize("day", FAR)
-def test_the_reschedule_page_refuses_a_day_past_the_horizon(staff_page, day):
-    case = case_booked()
+def test_the_reschedule_page_refuses_a_day_past_the_horizon(staff_page, unit, day):
+    case = case_made(site=unit)
 
     response = staff_page.get(f"/cases/{case.pk}/reschedule/", {"date": day})
 
@@ -242,9 +243,9 @@ def test_a_body_date_with_a_control_character_or_odd_digits_is_invalid(manager, 
                                    "2026-03-03T10:00\x00-05:00", "2026-03-03T10:00:00\t-05:00",
                                    "٢٠٢٦-٠٣-٠٣T10:00:00-05:00"],
                          ids=["vertical tab", "line feed", "NUL", "tab", "Arabic-Indic digits"])
-def test_a_start_with_a_control_character_or_odd_digits_is_invalid(manager, start):
+def test_a_start_with_a_control_character_or_odd_digits_is_invalid(manager, unit, start):
     """Django's pattern allows any whitespace before the offset and a line feed at the end."""
-    case = case_booked(manager)
+    case = case_made(site=unit, by=manager.user)
 
     assert_error(manager.post(CASES, case_payload(start=start), format="json"), 400, "invalid",
                  "start")

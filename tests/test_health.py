@@ -12,7 +12,8 @@ from django.db.utils import OperationalError
 
 from notifications.dispatch import reminders_dispatch
 from notifications.models import Reminder, ReminderStatus
-from tests.conftest import case_payload, production_environ, redis_test_url
+from tests.conftest import production_environ, redis_test_url
+from tests.factories import case_made
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_DB = 9
@@ -45,12 +46,6 @@ def health(client):
     response = client.get("/healthz")
     assert response["Content-Type"] == "application/json"
     return response.status_code, response.json()
-
-
-def book_a_case(front_desk):
-    response = front_desk.post("/api/v1/cases/", case_payload(), format="json")
-    assert response.status_code == 201, response.content
-    return response.json()
 
 
 def oldest_planned_due():
@@ -99,7 +94,7 @@ def test_a_due_message_unsent_past_the_threshold_fails_and_passes_once_sent(
     client, unit, front_desk, file_broker, clock
 ):
     """What a worker that is up but not consuming looks like: due rows age, nothing else fails."""
-    book_a_case(front_desk)
+    case_made(site=unit, by=front_desk.user, patient={"mrn": "MRN-1001"})
     due = oldest_planned_due()
 
     clock.move_to(due + timedelta(minutes=5))
@@ -128,7 +123,7 @@ def test_a_due_message_unsent_past_the_threshold_fails_and_passes_once_sent(
 
 
 def test_the_threshold_comes_from_settings(client, unit, front_desk, file_broker, clock, settings):
-    book_a_case(front_desk)
+    case_made(site=unit, by=front_desk.user, patient={"mrn": "MRN-1001"})
     clock.move_to(oldest_planned_due() + timedelta(minutes=5))
     settings.HEALTH_REMINDER_MAX_WAIT_SECONDS = 120
     status, body = health(client)
@@ -139,7 +134,7 @@ def test_the_threshold_comes_from_settings(client, unit, front_desk, file_broker
 def test_messages_not_yet_due_or_already_dealt_with_do_not_count(
     client, unit, front_desk, file_broker, clock
 ):
-    book_a_case(front_desk)
+    case_made(site=unit, by=front_desk.user, patient={"mrn": "MRN-1001"})
     due = oldest_planned_due()
     Reminder.objects.filter(due_at=due).update(status=ReminderStatus.CANCELLED)
     clock.move_to(due + timedelta(minutes=30))
@@ -213,7 +208,7 @@ def test_production_does_not_redirect_the_probe_to_https():
 def test_a_probe_costs_two_queries_whatever_the_outbox_holds(
     client, unit, front_desk, file_broker, django_assert_num_queries
 ):
-    book_a_case(front_desk)
+    case_made(site=unit, by=front_desk.user, patient={"mrn": "MRN-1001"})
     assert Reminder.objects.count() > 3
     with django_assert_num_queries(2):  # SELECT 1, and the oldest due message
         status, _ = health(client)

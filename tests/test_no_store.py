@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from notifications.links import patient_link, patient_token
 from scheduling import roles
-from tests.conftest import case_booked
-from tests.factories import UserFactory
+from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +20,7 @@ def kept_by_nobody(response) -> bool:
 
 @pytest.fixture
 def case(unit):
-    return case_booked()
+    return case_made(site=unit)
 
 
 def logged_in(client, site, role):

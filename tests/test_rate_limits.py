@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from notifications.links import patient_link, patient_token
 from scheduling import roles
-from tests.conftest import case_booked, client_for, redis_test_url
-from tests.factories import UserFactory
+from tests.conftest import client_for, redis_test_url
+from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 PLAN = "/api/v1/sites/main/days/2026-03-03/plan/"
@@ -138,7 +138,7 @@ def test_behind_the_proxy_a_made_up_forwarded_address_does_not_reset_the_count(
 
 @pytest.fixture
 def case(unit):
-    return case_booked()
+    return case_made(site=unit)
 
 
 def test_patient_links_answer_a_short_429_page_past_the_limit_and_name_nobody(

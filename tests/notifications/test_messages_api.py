@@ -7,22 +7,24 @@ from notifications.backends import locmem
 from notifications.models import InboundMessage, Reminder
 from scheduling import roles
 from tests.conftest import case_payload, client_for
+from tests.factories import case_made
 
 pytestmark = pytest.mark.django_db
 EIGHT_AM_NEW_YORK = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 
 
-def book(client, **overrides):
+def booking_answer(client, **overrides):
+    """A case booked through the API, and the API's answer: the booking answer's flags."""
     response = client.post("/api/v1/cases/", case_payload(**overrides), format="json")
     assert response.status_code == 201, response.json()
     return response.json()
 
 
 def test_staff_see_every_message_of_a_case(unit, front_desk, nurse, clock):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)
     dispatch.reminders_dispatch()
-    messages = nurse.get(f"/api/v1/cases/{case['id']}/messages/").json()
+    messages = nurse.get(f"/api/v1/cases/{case.pk}/messages/").json()
     by_kind = {m["kind"]: m for m in messages}
     assert by_kind["confirmation"]["status"] == "sent"
     assert by_kind["confirmation"]["sent_at"] == "2026-03-02T08:00:00-05:00"
@@ -34,18 +36,18 @@ def test_staff_see_every_message_of_a_case(unit, front_desk, nurse, clock):
 def test_messages_need_a_staff_login(unit, front_desk):
     from rest_framework.test import APIClient
 
-    case = book(front_desk)
-    assert APIClient().get(f"/api/v1/cases/{case['id']}/messages/").status_code == 401
-    assert client_for().get(f"/api/v1/cases/{case['id']}/messages/").status_code == 403
+    case = case_made(site=unit, by=front_desk.user)
+    assert APIClient().get(f"/api/v1/cases/{case.pk}/messages/").status_code == 401
+    assert client_for().get(f"/api/v1/cases/{case.pk}/messages/").status_code == 403
     assert front_desk.get("/api/v1/cases/999/messages/").status_code == 404
 
 
 def test_a_resend_is_a_new_row_that_goes_out_and_records_who_asked(unit, front_desk, clock,
                                                                    outbox):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)
     dispatch.reminders_dispatch()
-    original = Reminder.objects.get(case_id=case["id"], kind="confirmation")
+    original = Reminder.objects.get(case_id=case.pk, kind="confirmation")
     response = front_desk.post(f"/api/v1/messages/{original.pk}/resend/")
     assert response.status_code == 201
     copy = Reminder.objects.get(pk=response.json()["id"])
@@ -55,33 +57,34 @@ def test_a_resend_is_a_new_row_that_goes_out_and_records_who_asked(unit, front_d
 
 
 def test_a_nurse_cannot_resend(unit, front_desk, nurse):
-    case = book(front_desk)
-    reminder = Reminder.objects.filter(case_id=case["id"]).first()
+    case = case_made(site=unit, by=front_desk.user)
+    reminder = Reminder.objects.filter(case_id=case.pk).first()
     assert nurse.post(f"/api/v1/messages/{reminder.pk}/resend/").status_code == 403
 
 
 def test_failed_messages_put_the_case_on_the_not_reached_list_and_flag_it(unit, front_desk,
                                                                           clock):
-    case = book(front_desk, patient=case_payload()["patient"] | {"email": ""})
+    case = case_made(site=unit, by=front_desk.user, patient={"email": ""})
     locmem.failing["+12125550100"] = True  # the number does not exist
     clock.move_to(EIGHT_AM_NEW_YORK)
     dispatch.reminders_dispatch()
     listed = front_desk.get("/api/v1/messages/not-reached/", {"site": "main"}).json()
     assert [(row["case"], row["kind"], row["status"]) for row in listed] == [
-        (case["id"], "confirmation", "failed")
+        (case.pk, "confirmation", "failed")
     ]
     assert listed[0]["patient"] == "Whitfield, Margaret"
-    assert "not_reached" in front_desk.get(f"/api/v1/cases/{case['id']}/").json()["flags"]
+    assert "not_reached" in front_desk.get(f"/api/v1/cases/{case.pk}/").json()["flags"]
 
 
 def test_a_patient_with_no_phone_or_email_is_booked_and_flagged(unit, front_desk):
-    case = book(front_desk, patient=case_payload()["patient"] | {"email": "", "phone": ""})
+    unreachable = case_payload()["patient"] | {"email": "", "phone": ""}
+    case = booking_answer(front_desk, patient=unreachable)
     assert "not_reachable" in case["flags"]
     assert not Reminder.objects.filter(case_id=case["id"], audience="patient").exists()
 
 
 def test_flags_tell_the_front_desk_what_to_chase(unit, front_desk):
-    case = book(front_desk, medications=["warfarin"], driver={"name": "", "phone": ""})
+    case = booking_answer(front_desk, medications=["warfarin"], driver={"name": "", "phone": ""})
     assert set(case["flags"]) == {"driver_missing", "not_confirmed", "inr_check"}
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from notifications.links import SALT, patient_link, patient_token
 from notifications.services import patient_links_revoke
 from scheduling.models import Case
-from tests.conftest import case_booked
+from tests.factories import case_made
 
 pytestmark = pytest.mark.django_db
 OLD_KEY = "old-key-" + "o" * 50
@@ -21,7 +21,7 @@ NEW_KEY = "new-key-" + "n" * 50
 
 @pytest.fixture
 def case(unit):
-    return case_booked()
+    return case_made(site=unit)
 
 
 def page_of(case) -> str:

@@ -11,8 +11,8 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from notifications.links import patient_link, patient_token
-from scheduling.models import Case, Site
-from tests.conftest import case_payload
+from scheduling.models import Site
+from tests.factories import case_made
 
 pytestmark = pytest.mark.django_db
 CASES = "/api/v1/cases/"
@@ -23,9 +23,7 @@ def case(unit, front_desk):
     Site.objects.filter(pk=unit.pk).update(
         address="120 River Road, New York, NY 10001", directions="Use entrance B, floor 2."
     )
-    response = front_desk.post(CASES, case_payload(medications=["warfarin"]), format="json")
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
+    return case_made(site=unit, by=front_desk.user, medications=["warfarin"])
 
 
 def page_of(case):

@@ -9,17 +9,11 @@ from notifications.backends import locmem
 from notifications.models import Reminder, ReminderRule, ReminderStatus, SmsOptOut
 from notifications.services import sms_opt_out
 from scheduling.models import Case
-from tests.conftest import case_payload
+from tests.factories import case_made
 
 pytestmark = pytest.mark.django_db
 CASES = "/api/v1/cases/"
 EIGHT_AM_NEW_YORK = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
-
-
-def book(client, **overrides):
-    response = client.post(CASES, case_payload(**overrides), format="json")
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
 
 
 def kinds(case, status=None):
@@ -30,7 +24,8 @@ def kinds(case, status=None):
 
 
 def test_booking_plans_the_messages_that_can_still_help(unit, front_desk):
-    case = book(front_desk)  # booked Monday 07:00 New York for Tuesday 08:30
+    # Booked Monday 07:00 New York for Tuesday 08:30.
+    case = case_made(site=unit, by=front_desk.user)
     assert kinds(case) == [
         "aftercare", "arrival", "confirmation", "driver_pickup", "fasting", "infection_check"
     ]
@@ -41,7 +36,7 @@ def test_booking_plans_the_messages_that_can_still_help(unit, front_desk):
 
 
 def test_nothing_is_sent_before_it_is_due_and_each_message_once(unit, front_desk, clock, outbox):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     assert dispatch.reminders_dispatch() == 0
     clock.move_to(EIGHT_AM_NEW_YORK)
     assert dispatch.reminders_dispatch() == 1
@@ -59,7 +54,7 @@ def test_nothing_is_sent_before_it_is_due_and_each_message_once(unit, front_desk
 def test_reschedule_moves_unsent_messages_and_tells_the_patient_the_new_time(
     unit, front_desk, clock, outbox
 ):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)
     dispatch.reminders_dispatch()  # the confirmation with the old time goes out
     response = front_desk.post(f"{CASES}{case.pk}/reschedule/", {"date": "2026-03-05"},
@@ -77,7 +72,7 @@ def test_reschedule_moves_unsent_messages_and_tells_the_patient_the_new_time(
 
 
 def test_cancel_stops_everything_but_the_cancellation_notice(unit, front_desk, clock, outbox):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)
     dispatch.reminders_dispatch()
     front_desk.post(f"{CASES}{case.pk}/cancel/", {"reason": "Feeling unwell"}, format="json")
@@ -90,7 +85,7 @@ def test_cancel_stops_everything_but_the_cancellation_notice(unit, front_desk, c
 
 
 def test_a_cancel_before_anything_went_out_sends_nothing(unit, front_desk, outbox, clock):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     front_desk.post(f"{CASES}{case.pk}/cancel/", {"reason": "Duplicate"}, format="json")
     clock.move_to(datetime(2026, 3, 10, tzinfo=UTC))
     dispatch.reminders_dispatch()
@@ -98,7 +93,7 @@ def test_a_cancel_before_anything_went_out_sends_nothing(unit, front_desk, outbo
 
 
 def test_a_stop_reply_suppresses_sms_at_once_and_email_takes_over(unit, front_desk, clock, outbox):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     sms_opt_out("+12125550100")
     assert SmsOptOut.objects.filter(phone="+12125550100").exists()
     assert Reminder.objects.get(case=case, kind="confirmation").status == "suppressed"
@@ -108,7 +103,7 @@ def test_a_stop_reply_suppresses_sms_at_once_and_email_takes_over(unit, front_de
 
 
 def test_a_transient_failure_is_retried_with_backoff(unit, front_desk, clock, outbox):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     locmem.failing["+12125550100"] = False
     clock.move_to(EIGHT_AM_NEW_YORK)
     dispatch.reminders_dispatch()
@@ -123,7 +118,7 @@ def test_a_transient_failure_is_retried_with_backoff(unit, front_desk, clock, ou
 
 
 def test_a_permanent_failure_falls_back_to_email(unit, front_desk, clock, outbox):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     locmem.failing["+12125550100"] = True
     clock.move_to(EIGHT_AM_NEW_YORK)
     dispatch.reminders_dispatch()
@@ -139,7 +134,7 @@ def test_a_broken_template_fails_its_row_after_retries_and_the_rest_go_out(
     unit, front_desk, clock, outbox
 ):
     ReminderRule.objects.filter(kind="arrival").update(sms_text="{% if %}")
-    case = book(front_desk, patient=case_payload()["patient"] | {"email": ""})
+    case = case_made(site=unit, by=front_desk.user, patient={"email": ""})
     clock.move_to(datetime(2026, 3, 2, 21, 0, tzinfo=UTC))  # 16:00: fasting and arrival due
     for _ in range(6):
         dispatch.reminders_dispatch()
@@ -153,7 +148,7 @@ def test_a_broken_template_fails_its_row_after_retries_and_the_rest_go_out(
 
 
 def test_a_reminder_that_missed_its_deadline_is_flagged_not_sent(unit, front_desk, clock, outbox):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     clock.move_to(datetime(2026, 3, 3, 14, 0, tzinfo=UTC))  # after the procedure started
     dispatch.reminders_sweep()
     fasting = Reminder.objects.get(case=case, kind="fasting")
@@ -163,7 +158,7 @@ def test_a_reminder_that_missed_its_deadline_is_flagged_not_sent(unit, front_des
 
 def test_the_sweeper_requeues_unsent_claims_and_marks_calls_in_flight_unknown(unit, front_desk,
                                                                               clock):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)
     (claimed,) = dispatch.reminders_claim(now=EIGHT_AM_NEW_YORK)
     in_flight = Reminder.objects.filter(case=case, kind="arrival")
@@ -177,7 +172,7 @@ def test_the_sweeper_requeues_unsent_claims_and_marks_calls_in_flight_unknown(un
 
 
 def test_a_row_for_an_old_plan_is_not_sent(unit, front_desk, clock, outbox):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)
     (claimed,) = dispatch.reminders_claim(now=EIGHT_AM_NEW_YORK)
     Case.objects.filter(pk=case.pk).update(plan_version=2)  # rescheduled meanwhile
@@ -187,7 +182,7 @@ def test_a_row_for_an_old_plan_is_not_sent(unit, front_desk, clock, outbox):
 
 def test_a_claimed_row_already_handed_to_the_provider_is_not_sent_again(unit, front_desk, clock,
                                                                          outbox):
-    case = book(front_desk)
+    case = case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)
     (claimed,) = dispatch.reminders_claim(now=EIGHT_AM_NEW_YORK)
     Reminder.objects.filter(pk=claimed).update(provider_called_at=EIGHT_AM_NEW_YORK)
@@ -197,7 +192,7 @@ def test_a_claimed_row_already_handed_to_the_provider_is_not_sent_again(unit, fr
 
 
 def test_a_long_batch_is_not_mistaken_for_a_dead_worker(unit, front_desk, clock):
-    book(front_desk)
+    case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)
     (claimed,) = dispatch.reminders_claim(now=EIGHT_AM_NEW_YORK)  # claimed 30 minutes ago ...
     later = EIGHT_AM_NEW_YORK + timedelta(minutes=30)
@@ -210,7 +205,7 @@ def test_a_long_batch_is_not_mistaken_for_a_dead_worker(unit, front_desk, clock)
 def test_a_driver_added_later_gets_the_pickup_message_and_an_old_number_none(unit, front_desk):
     from scheduling.services.drivers import case_driver_set
 
-    case = book(front_desk, driver={"name": "", "phone": ""})
+    case = case_made(site=unit, by=front_desk.user, driver_name="", driver_phone="")
     assert not Reminder.objects.filter(case=case, audience="driver").exists()
     case_driver_set(case=case, name="Tom", phone="+12125550155", by=front_desk.user)
     first = Reminder.objects.get(case=case, audience="driver")

@@ -12,11 +12,10 @@ from icalendar import Calendar
 from notifications.links import patient_link
 from notifications.models import Audience, MessageKind, Reminder, ReminderRule
 from notifications.rendering import GSM7, LANGUAGES, SMS_MAX_CHARS, render
-from scheduling.models import Case, Site
-from tests.conftest import case_payload
+from scheduling.models import Site
+from tests.factories import case_made
 
 pytestmark = pytest.mark.django_db
-CASES = "/api/v1/cases/"
 
 STOP_LINE = {"en": "Reply STOP to opt out.", "es": "Responda STOP para no recibir mas mensajes."}
 # Words that would tell a reader of the patient's phone what the visit is for.
@@ -42,16 +41,10 @@ def site(unit):
     return unit
 
 
-def book(client, *, language="en", channel="sms", medications=("warfarin",)):
-    payload = case_payload(medications=list(medications))
-    payload["patient"] |= {
-        "language": language,
-        "first_name": FIRST_NAME[language],
-        "preferred_channel": channel,
-    }
-    response = client.post(CASES, payload, format="json")
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
+def book(site, *, language="en", channel="sms", medications=("warfarin",)):
+    patient = {"language": language, "first_name": FIRST_NAME[language],
+               "preferred_channel": channel}
+    return case_made(site=site, patient=patient, medications=medications)
 
 
 def reminder_for(case, kind, channel):
@@ -89,8 +82,8 @@ def words_in(text, words):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", MessageKind.values)
-def test_every_sms_is_short_plain_gsm7_and_says_nothing_clinical(site, front_desk, kind, language):
-    case = book(front_desk, language=language)
+def test_every_sms_is_short_plain_gsm7_and_says_nothing_clinical(site, kind, language):
+    case = book(site, language=language)
 
     message = render(reminder_for(case, kind, "sms"))
 
@@ -108,8 +101,8 @@ def test_every_sms_is_short_plain_gsm7_and_says_nothing_clinical(site, front_des
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", PATIENT_KINDS)
-def test_every_patient_email_has_a_subject_text_and_html(site, front_desk, kind, language):
-    case = book(front_desk, language=language, channel="email")
+def test_every_patient_email_has_a_subject_text_and_html(site, kind, language):
+    case = book(site, language=language, channel="email")
 
     message = render(reminder_for(case, kind, "email"))
 
@@ -136,9 +129,9 @@ def test_every_patient_email_has_a_subject_text_and_html(site, front_desk, kind,
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_confirmation_email_carries_the_appointment_as_a_calendar_file(
-    site, front_desk, language
+    site, language
 ):
-    case = book(front_desk, language=language, channel="email")
+    case = book(site, language=language, channel="email")
 
     message = render(reminder_for(case, "confirmation", "email"))
 
@@ -157,8 +150,8 @@ def test_the_confirmation_email_carries_the_appointment_as_a_calendar_file(
         assert phrase in description
 
 
-def test_the_confirmation_email_gives_fasting_cut_offs_as_clock_times(site, front_desk):
-    case = book(front_desk, channel="email")  # procedure Tuesday 08:30 New York
+def test_the_confirmation_email_gives_fasting_cut_offs_as_clock_times(site):
+    case = book(site, channel="email")  # procedure Tuesday 08:30 New York
 
     text = render(reminder_for(case, "confirmation", "email")).text
 
@@ -173,9 +166,9 @@ def test_the_confirmation_email_gives_fasting_cut_offs_as_clock_times(site, fron
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_medication_hold_email_names_the_drug_and_defers_to_the_care_team(
-    site, front_desk, language
+    site, language
 ):
-    case = book(front_desk, language=language, channel="email")
+    case = book(site, language=language, channel="email")
 
     message = render(reminder_for(case, "medication_hold", "email"))
 
@@ -188,8 +181,8 @@ def test_the_medication_hold_email_names_the_drug_and_defers_to_the_care_team(
     assert first_day in message.text
 
 
-def test_a_spanish_speaking_patient_reads_spanish(site, front_desk):
-    case = book(front_desk, language="es", channel="email")
+def test_a_spanish_speaking_patient_reads_spanish(site):
+    case = book(site, language="es", channel="email")
     case.patient.preferred_channel = "sms"
 
     sms = render(reminder_for(case, "confirmation", "sms")).text
@@ -205,8 +198,8 @@ def test_a_spanish_speaking_patient_reads_spanish(site, front_desk):
     assert "Please" not in email.text + email.html
 
 
-def test_an_english_speaking_patient_reads_english(site, front_desk):
-    case = book(front_desk, language="en")
+def test_an_english_speaking_patient_reads_english(site):
+    case = book(site, language="en")
 
     sms = render(reminder_for(case, "confirmation", "sms")).text
 
@@ -214,8 +207,8 @@ def test_an_english_speaking_patient_reads_english(site, front_desk):
     assert sms.endswith("Reply STOP to opt out.")
 
 
-def test_a_rule_with_its_own_sms_text_is_sent_in_that_text(site, front_desk):
-    case = book(front_desk)
+def test_a_rule_with_its_own_sms_text_is_sent_in_that_text(site):
+    case = book(site)
     reminder = reminder_for(case, "confirmation", "sms")
     reminder.rule.sms_text = "Hi {{ first_name }}, {{ clinic }} expects you at {{ arrival_time }}."
     reminder.rule.save(update_fields=["sms_text"])

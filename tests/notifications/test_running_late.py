@@ -12,36 +12,31 @@ from notifications.rendering import render
 from notifications.services import running_late_notify
 from scheduling import roles
 from scheduling.board import day_board_get
+from scheduling.errors import SchedulingError
 from scheduling.models import Case, CaseStatus
-from tests.conftest import case_payload
-from tests.factories import UserFactory
+from tests.factories import BOOKING_FORM_PATIENT, PatientFactory, UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 MONDAY = date(2026, 3, 2)
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def book(front_desk, start: str, mrn: str) -> Case:
-    payload = case_payload(date=MONDAY.isoformat(), start=f"2026-03-02T{start}:00-05:00")
-    payload["patient"] = payload["patient"] | {"mrn": mrn}
-    response = front_desk.post("/api/v1/cases/", payload, format="json")
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
-
-
 @pytest.fixture
 def day(tiny_unit, front_desk):
     """Two cases one after the other in the unit's only room."""
-    first = book(front_desk, "08:30", "MRN-1")
+    first = case_made(site=tiny_unit, start="2026-03-02T08:30:00-05:00", by=front_desk.user,
+                      patient={"mrn": "MRN-1"})
     second_start = first.stages.get(kind="procedure").planned_end.astimezone(NEW_YORK)
+    ada = PatientFactory(**BOOKING_FORM_PATIENT | {"mrn": "MRN-2", "first_name": "Ada"})
     # The next slot the room has after the first procedure (and its cement set).
     for minutes in range(0, 240, 15):
         start = (second_start + timedelta(minutes=minutes)).strftime("%H:%M")
-        payload = case_payload(date=MONDAY.isoformat(), start=f"2026-03-02T{start}:00-05:00")
-        payload["patient"] = payload["patient"] | {"mrn": "MRN-2", "first_name": "Ada"}
-        response = front_desk.post("/api/v1/cases/", payload, format="json")
-        if response.status_code == 201:
-            return first, Case.objects.get(pk=response.json()["id"])
+        try:
+            second = case_made(site=tiny_unit, start=f"2026-03-02T{start}:00-05:00",
+                               by=front_desk.user, patient=ada)
+        except SchedulingError:
+            continue
+        return first, second
     raise AssertionError("no second slot")
 
 

@@ -11,9 +11,8 @@ from django.db import connection
 from notifications import dispatch
 from notifications.backends import locmem
 from notifications.models import Reminder, ReminderStatus
-from scheduling.models import Case
 from scheduling.services import case_cancel, case_reschedule
-from tests.conftest import case_payload
+from tests.factories import case_made
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 EIGHT_AM_NEW_YORK = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
@@ -61,10 +60,9 @@ def in_thread(target):
 
 
 def booked_case(unit, front_desk, clock):
-    response = front_desk.post("/api/v1/cases/", case_payload(), format="json")
-    assert response.status_code == 201, response.json()
+    case = case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)  # the confirmation is due
-    return Case.objects.get(pk=response.json()["id"])
+    return case
 
 
 @pytest.mark.parametrize("change", ["reschedule", "cancel"])
@@ -105,9 +103,7 @@ def test_a_send_after_a_change_committed_does_not_go_out(unit, front_desk, clock
 
 def test_two_dispatchers_never_claim_the_same_row(unit, front_desk, clock):
     for number in range(6):
-        patient = case_payload()["patient"] | {"mrn": f"MRN-{number}"}
-        assert front_desk.post("/api/v1/cases/", case_payload(patient=patient),
-                               format="json").status_code == 201
+        case_made(site=unit, by=front_desk.user, patient={"mrn": f"MRN-{number}"})
     clock.move_to(datetime(2026, 3, 2, 22, 0, tzinfo=UTC))  # 17:00: many messages due
     barrier = threading.Barrier(2)
 

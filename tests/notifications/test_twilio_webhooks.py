@@ -13,7 +13,8 @@ from notifications.models import (
     SmsOptOut,
 )
 from scheduling.models import Case, CaseStatus
-from tests.conftest import NOW, case_booked, case_payload
+from tests.conftest import NOW, case_payload
+from tests.factories import case_made
 from tests.notifications.twilio_fake import PUBLIC_BASE_URL, signed_post, twilio_settings
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def twilio(settings):
 
 @pytest.fixture
 def case(unit, front_desk):
-    return case_booked(front_desk)
+    return case_made(site=unit, by=front_desk.user)
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import pytest
 
 from scheduling import roles
 from scheduling.models import CaseEvent, CaseStatus, Stage
-from tests.conftest import NOW, build_unit, case_booked
-from tests.factories import UserFactory
+from tests.factories import NOW, UserFactory, build_unit, case_made
 
 pytestmark = pytest.mark.django_db
 MONDAY = date(2026, 3, 2)
@@ -17,7 +16,7 @@ BOARD = "/board/?site=main&date=2026-03-02"
 
 @pytest.fixture
 def case(unit, front_desk):
-    return case_booked(front_desk, date=MONDAY.isoformat(), start="2026-03-02T10:00:00-05:00")
+    return case_made(site=unit, start="2026-03-02T10:00:00-05:00", by=front_desk.user)
 
 
 def logged_in(client, site, role):

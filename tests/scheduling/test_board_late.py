@@ -6,29 +6,37 @@ import pytest
 
 from notifications.models import MessageKind, Reminder
 from scheduling import roles
+from scheduling.errors import SchedulingError
 from scheduling.models import Case, CaseStatus
-from tests.conftest import build_unit, case_payload, client_for
-from tests.factories import UserFactory
+from tests.factories import (
+    BOOKING_FORM_PATIENT,
+    PatientFactory,
+    UserFactory,
+    build_unit,
+    case_made,
+)
 from tests.notifications.test_running_late import run_late
 
 pytestmark = pytest.mark.django_db
 URL = "/board/tell-late/"
 
 
-def book_day(count: int) -> list[Case]:
+def book_day(site, count: int) -> list[Case]:
     """`count` cases one after the other in the unit's only room, from 08:30."""
-    front_desk = client_for(roles.FRONT_DESK)
-    cases, minutes = [], 0
+    clerk = UserFactory(roles=[roles.FRONT_DESK], sites=[site])
+    cases, minutes, patient = [], 0, None
     while len(cases) < count and minutes < 10 * 60:
         start = f"{8 + (30 + minutes) // 60:02d}:{(30 + minutes) % 60:02d}"
-        payload = case_payload(date="2026-03-02", start=f"2026-03-02T{start}:00-05:00")
-        payload["patient"] |= {
+        patient = patient or PatientFactory(**BOOKING_FORM_PATIENT | {
             "mrn": f"LATE-{len(cases)}", "last_name": f"Patient{len(cases)}",
             "phone": f"+1212555020{len(cases)}",
-        }
-        response = front_desk.post("/api/v1/cases/", payload, format="json")
-        if response.status_code == 201:
-            cases.append(Case.objects.get(pk=response.json()["id"]))
+        })
+        try:
+            cases.append(case_made(site=site, start=f"2026-03-02T{start}:00-05:00", by=clerk,
+                                   patient=patient))
+            patient = None
+        except SchedulingError:
+            pass
         minutes += 15
     assert len(cases) == count
     return cases
@@ -51,7 +59,7 @@ def told() -> list[int]:
 def test_the_front_desk_tells_everyone_still_to_come_and_a_checked_in_patient_is_left_out(
     client, tiny_unit, clock
 ):
-    first, second, third = book_day(3)
+    first, second, third = book_day(tiny_unit, 3)
     Case.objects.filter(pk=second.pk).update(status=CaseStatus.CHECKED_IN)
     run_late(clock, first, 50)
     logged_in(client, tiny_unit, roles.FRONT_DESK)
@@ -66,7 +74,7 @@ def test_the_front_desk_tells_everyone_still_to_come_and_a_checked_in_patient_is
 
 
 def test_nobody_to_tell_while_the_room_is_on_time(client, tiny_unit):
-    book_day(2)
+    book_day(tiny_unit, 2)
     logged_in(client, tiny_unit)
 
     response = client.post(URL, {"site": "main", "date": "2026-03-02"}, follow=True)
@@ -77,7 +85,7 @@ def test_nobody_to_tell_while_the_room_is_on_time(client, tiny_unit):
 
 @pytest.mark.parametrize("date", ["2026-02-30", "tomorrow", ""])
 def test_a_date_that_is_not_a_date_means_today(client, tiny_unit, clock, date):
-    first, second = book_day(2)
+    first, second = book_day(tiny_unit, 2)
     run_late(clock, first, 50)
     logged_in(client, tiny_unit)
 
@@ -98,7 +106,7 @@ def test_another_sites_or_an_unknown_site_is_not_found_and_a_get_is_refused(clie
 
 
 def test_it_needs_a_login_and_a_role(client, tiny_unit, clock):
-    first, second = book_day(2)
+    first, second = book_day(tiny_unit, 2)
     run_late(clock, first, 50)
     assert client.post(URL, {"site": "main"})["Location"].startswith("/accounts/login/")
     logged_in(client, tiny_unit, roles.ADMIN)  # reads the board, does not act on cases

@@ -5,8 +5,8 @@ import pytest
 
 from scheduling import roles
 from scheduling.models import Stage, StageKind
-from tests.conftest import TUESDAY, case_booked, log_in
-from tests.factories import UserFactory
+from tests.conftest import TUESDAY, log_in
+from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +20,7 @@ def nurse_user(unit):
 
 @pytest.fixture
 def case(unit):
-    return case_booked()
+    return case_made(site=unit)
 
 
 def test_the_board_shows_the_day_and_a_change_made_elsewhere_without_a_reload(

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from scheduling import roles
 from scheduling.models import CaseStatus, Stage
 from scheduling.services.tracking import STAGE_STATUS
-from tests.conftest import case_booked, log_in
-from tests.factories import UserFactory
+from tests.conftest import log_in
+from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BOARD = "/board/?site=main&date=2026-03-02"
@@ -25,7 +25,7 @@ def staff(site, role):
 
 @pytest.fixture
 def case(unit):
-    return case_booked(date="2026-03-02", start="2026-03-02T10:00:00-05:00")
+    return case_made(site=unit, start="2026-03-02T10:00:00-05:00")
 
 
 @pytest.fixture

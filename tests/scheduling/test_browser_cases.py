@@ -6,8 +6,8 @@ import pytest
 
 from scheduling import roles
 from scheduling.models import Case, CaseStatus
-from tests.conftest import case_booked, log_in
-from tests.factories import UserFactory
+from tests.conftest import log_in
+from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ def clerk(unit):
 
 @pytest.fixture
 def case(unit):
-    return case_booked()
+    return case_made(site=unit)
 
 
 def test_a_clerk_reschedules_a_case_to_a_free_time(page, clerk, case):
