@@ -11,8 +11,7 @@ from notifications import backends, dispatch
 from notifications.backends import DeliveryError, OutgoingMessage
 from notifications.backends.twilio import TwilioBackend
 from notifications.models import Reminder, ReminderStatus
-from scheduling.models import Case
-from tests.conftest import case_payload
+from tests.factories import case_made
 from tests.notifications.twilio_fake import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -144,9 +143,7 @@ def wired_backend(settings, http, monkeypatch):
 def test_a_booking_confirmation_goes_out_through_twilio_and_is_delivered(
     unit, front_desk, clock, http, wired_backend, client
 ):
-    response = front_desk.post("/api/v1/cases/", case_payload(), format="json")
-    assert response.status_code == 201, response.json()
-    case = Case.objects.get(pk=response.json()["id"])
+    case = case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)  # booked in quiet hours: the confirmation waits for 08:00
     http.reply(201, message_json("SM" + "e" * 32))
 
@@ -172,7 +169,7 @@ def test_a_booking_confirmation_goes_out_through_twilio_and_is_delivered(
 def test_a_refused_number_fails_the_reminder_without_a_retry(
     unit, front_desk, clock, http, wired_backend
 ):
-    front_desk.post("/api/v1/cases/", case_payload(), format="json")
+    case_made(site=unit, by=front_desk.user)
     clock.move_to(EIGHT_AM_NEW_YORK)
     http.reply(400, twilio_error(400, 21614, "Not a mobile number"))
 

@@ -1,6 +1,6 @@
 """Twilio's webhooks: delivery status of what we sent, and SMS replies from patients."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from xml.etree import ElementTree
 
 import pytest
@@ -13,7 +13,7 @@ from notifications.models import (
     SmsOptOut,
 )
 from scheduling.models import Case, CaseStatus
-from tests.conftest import NOW, case_payload
+from tests.conftest import NOW
 from tests.factories import case_made
 from tests.notifications.twilio_fake import PUBLIC_BASE_URL, signed_post, twilio_settings
 
@@ -378,16 +378,13 @@ def test_a_confirm_reply_confirms_the_next_case(client, case, body):
 
 
 def test_a_confirm_reply_confirms_the_earliest_upcoming_case(client, unit, front_desk, case):
-    payload = case_payload(date="2026-03-10", patient_id=case.patient_id)
-    del payload["patient"]
-    later = front_desk.post("/api/v1/cases/", payload, format="json")
-    assert later.status_code == 201, later.json()
+    later = case_made(site=unit, day=date(2026, 3, 10), patient=case.patient, by=front_desk.user)
 
     inbound(client, "C")
 
     case.refresh_from_db()
     assert case.status == CaseStatus.CONFIRMED
-    assert Case.objects.get(pk=later.json()["id"]).status == CaseStatus.BOOKED
+    assert Case.objects.get(pk=later.pk).status == CaseStatus.BOOKED
 
 
 def test_a_confirm_reply_skips_a_cancelled_case(client, case):

@@ -3,6 +3,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from scheduling.models import Case, Drug, ProcedureType, Resource, Site, StageTemplate, Surgeon
+from tests.factories import case_made
 
 pytestmark = pytest.mark.django_db
 
@@ -55,9 +56,7 @@ def test_a_manager_can_edit_a_procedure_type_with_its_stages_inline(unit, admin_
 
 
 def test_cases_are_read_only_in_the_admin(unit, admin_client, front_desk):
-    from tests.conftest import case_payload
-
-    case_id = front_desk.post("/api/v1/cases/", case_payload(), format="json").json()["id"]
-    page = admin_client.get(f"/admin/scheduling/case/{case_id}/change/")
+    case = case_made(site=unit, by=front_desk.user)
+    page = admin_client.get(f"/admin/scheduling/case/{case.pk}/change/")
     assert page.status_code == 200
     assert b'name="_save"' not in page.content

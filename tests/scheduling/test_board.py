@@ -22,8 +22,8 @@ from scheduling.models import (
     Stage,
     StageKind,
 )
-from tests.conftest import TUESDAY, build_unit, case_payload, client_for
-from tests.factories import UserFactory
+from tests.conftest import TUESDAY, build_unit, client_for
+from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 NEW_YORK = ZoneInfo("America/New_York")
@@ -33,15 +33,6 @@ API = "/api/v1/board/"
 
 def ny(day, hour, minute=0):
     return datetime.combine(day, time(hour, minute), NEW_YORK)
-
-
-def book(mrn, **overrides):
-    patient = case_payload()["patient"] | {"mrn": mrn, "last_name": f"Patient-{mrn}"}
-    response = client_for(roles.FRONT_DESK).post(
-        "/api/v1/cases/", case_payload(patient=patient, **overrides), format="json"
-    )
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
 
 
 def cases_made(site, day, count, *, first=0):
@@ -119,7 +110,7 @@ def board_json(site, day=TUESDAY, role=roles.NURSE):
 
 @pytest.mark.parametrize("role", roles.ALL_ROLES)
 def test_every_staff_role_reads_the_board_page_its_fragment_and_its_json(client, unit, role):
-    book("MRN-1")
+    case_made(site=unit, patient={"mrn": "MRN-1", "last_name": "Patient-MRN-1"})
     staff(client, unit, role)
     query = {"site": "main", "date": TUESDAY.isoformat()}
 
@@ -294,8 +285,8 @@ def test_the_board_costs_the_same_queries_for_5_and_30_cases(client, unit):
 def test_a_late_case_shows_projected_times_and_late_on_the_cases_after_it_in_the_room(
     client, tiny_unit, clock
 ):
-    first = book("MRN-1")
-    second = book("MRN-2")
+    first = case_made(site=tiny_unit, patient={"mrn": "MRN-1", "last_name": "Patient-MRN-1"})
+    second = case_made(site=tiny_unit, patient={"mrn": "MRN-2", "last_name": "Patient-MRN-2"})
     stages = {(s.case_id, s.kind): s for s in Stage.objects.filter(case__in=[first, second])}
     room = stages[(first.pk, StageKind.PROCEDURE)]
     assert stages[(second.pk, StageKind.PROCEDURE)].resource_id == room.resource_id
@@ -343,17 +334,13 @@ def test_a_running_cement_set_counts_down_and_alerts_when_its_time_is_up(unit, f
                                                                        client, clock):
     nurse = UserFactory(roles=[roles.NURSE])
     unit.staff.add(nurse)
-    case = front_desk.post(
-        "/api/v1/cases/",
-        case_payload(date="2026-03-02", start="2026-03-02T10:00:00-05:00"),
-        format="json",
-    ).json()
-    cement = Stage.objects.get(case_id=case["id"], kind="cement_set")
-    Stage.objects.filter(case_id=case["id"], kind__in=["pre_op", "procedure"]).update(
+    case = case_made(site=unit, start="2026-03-02T10:00:00-05:00", by=front_desk.user)
+    cement = Stage.objects.get(case_id=case.pk, kind="cement_set")
+    Stage.objects.filter(case_id=case.pk, kind__in=["pre_op", "procedure"]).update(
         actual_start=cement.planned_start - timedelta(hours=1), actual_end=cement.planned_start
     )
     Stage.objects.filter(pk=cement.pk).update(actual_start=cement.planned_start)
-    Case.objects.filter(pk=case["id"]).update(status="cement_setting")
+    Case.objects.filter(pk=case.pk).update(status="cement_setting")
 
     def board_at(minutes):
         clock.move_to(cement.planned_start + timedelta(minutes=minutes))
@@ -369,7 +356,10 @@ def test_a_running_cement_set_counts_down_and_alerts_when_its_time_is_up(unit, f
 def test_a_patient_a_message_did_not_reach_is_flagged_on_the_board(client, unit):
     from notifications.models import Reminder, ReminderStatus
 
-    reached, missed = book("MRN-1"), book("MRN-2")
+    reached, missed = (
+        case_made(site=unit, patient={"mrn": mrn, "last_name": f"Patient-{mrn}"})
+        for mrn in ("MRN-1", "MRN-2")
+    )
     Reminder.objects.filter(pk=missed.reminders.first().pk).update(status=ReminderStatus.FAILED)
 
     flags = {case["id"]: case["flags"] for case in board_json(unit)["cases"]}

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scheduling.family import CODE_SHAPE
 from scheduling.models import Case, Site
-from tests.conftest import build_unit, case_payload
+from tests.factories import build_unit, case_made
 
 pytestmark = pytest.mark.django_db
 
@@ -18,21 +18,14 @@ def unit(db):
     return build_unit(rooms=5, pre_op_bays=3, recovery_bays=5, surgeons=3)
 
 
-def book(front_desk, number: int) -> Case:
+def book(site, number: int) -> Case:
     """Case `number` on Monday (today), from 09:00 New York, half an hour after the one before."""
     hour, minute = divmod(9 * 60 + 30 * number, 60)
-    start = f"2026-03-02T{hour:02d}:{minute:02d}:00-05:00"
-    patient = case_payload()["patient"] | {
-        "mrn": f"MRN-{2000 + number}",
-        "last_name": f"Whitfield{number}",
-    }
-    response = front_desk.post(
-        "/api/v1/cases/",
-        case_payload(date="2026-03-02", start=start, patient=patient),
-        format="json",
+    return case_made(
+        site=site,
+        start=f"2026-03-02T{hour:02d}:{minute:02d}:00-05:00",
+        patient={"mrn": f"MRN-{2000 + number}", "last_name": f"Whitfield{number}"},
     )
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
 
 
 def check_in(nurse, case: Case) -> Case:
@@ -53,17 +46,17 @@ def board_html(client, token: str) -> str:
 
 
 def test_check_in_gives_a_code_of_three_letters_and_two_digits_unique_that_day(
-    unit, front_desk, nurse
+    unit, nurse
 ):
-    cases = [check_in(nurse, book(front_desk, number)) for number in range(6)]
+    cases = [check_in(nurse, book(unit, number)) for number in range(6)]
     codes = [case.family_code for case in cases]
     assert all(CODE_SHAPE.fullmatch(code) for code in codes), codes
     assert not any(character in "".join(codes) for character in "OI01")
     assert len(set(codes)) == len(codes)
 
 
-def test_a_case_not_checked_in_has_no_code_and_is_not_listed(unit, front_desk, client, token):
-    case = book(front_desk, 0)
+def test_a_case_not_checked_in_has_no_code_and_is_not_listed(unit, client, token):
+    case = book(unit, 0)
     assert case.family_code == ""
     html = board_html(client, token)
     assert "No patients checked in yet today." in html
@@ -71,9 +64,9 @@ def test_a_case_not_checked_in_has_no_code_and_is_not_listed(unit, front_desk, c
 
 
 def test_undoing_a_check_in_keeps_the_code_and_takes_the_case_off_the_board(
-    unit, front_desk, nurse, client, token
+    unit, nurse, client, token
 ):
-    case = check_in(nurse, book(front_desk, 0))
+    case = check_in(nurse, book(unit, 0))
     assert nurse.post(f"/api/v1/cases/{case.pk}/undo/").status_code == 200
     assert Case.objects.get(pk=case.pk).family_code == case.family_code
     assert case.family_code not in board_html(client, token)
@@ -83,10 +76,10 @@ def test_undoing_a_check_in_keeps_the_code_and_takes_the_case_off_the_board(
 
 
 def test_the_board_shows_code_stage_word_and_colour_but_no_name_mrn_or_procedure(
-    unit, front_desk, nurse, client, token
+    unit, nurse, client, token
 ):
-    checked_in = check_in(nurse, book(front_desk, 0))
-    in_pre_op = check_in(nurse, book(front_desk, 1))
+    checked_in = check_in(nurse, book(unit, 0))
+    in_pre_op = check_in(nurse, book(unit, 1))
     assert nurse.post(f"/api/v1/cases/{in_pre_op.pk}/stages/pre_op/start/").status_code == 200
 
     response = client.get(f"/family/{token}/")
@@ -112,8 +105,8 @@ def test_the_board_shows_code_stage_word_and_colour_but_no_name_mrn_or_procedure
 
 
 def test_a_cancelled_case_is_not_listed(unit, front_desk, nurse, client, token):
-    kept = check_in(nurse, book(front_desk, 0))
-    cancelled = check_in(nurse, book(front_desk, 1))
+    kept = check_in(nurse, book(unit, 0))
+    cancelled = check_in(nurse, book(unit, 1))
     response = front_desk.post(
         f"/api/v1/cases/{cancelled.pk}/cancel/", {"reason": "Fever"}, format="json"
     )
@@ -147,14 +140,14 @@ def test_a_new_link_retires_the_old_one(unit, client, token):
 
 
 def test_the_board_costs_the_same_queries_for_2_and_10_cases(
-    unit, front_desk, nurse, client, token
+    unit, nurse, client, token
 ):
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
             board_html(client, token)
         return len(queries)
 
-    cases = [book(front_desk, number) for number in range(10)]
+    cases = [book(unit, number) for number in range(10)]
     for case in cases[:2]:
         check_in(nurse, case)
     two = count()
@@ -187,9 +180,9 @@ def test_the_admin_issues_and_revokes_the_link(unit, admin_client):
     assert "/family/" not in change_page
 
 
-def test_a_code_already_given_that_day_is_drawn_again(unit, front_desk, nurse, monkeypatch):
+def test_a_code_already_given_that_day_is_drawn_again(unit, nurse, monkeypatch):
     draws = iter(["BCD23", "BCD23", "FGH45"])
     monkeypatch.setattr("scheduling.family.family_code_new", lambda: next(draws))
-    first = check_in(nurse, book(front_desk, 0))
-    second = check_in(nurse, book(front_desk, 1))
+    first = check_in(nurse, book(unit, 0))
+    second = check_in(nurse, book(unit, 1))
     assert (first.family_code, second.family_code) == ("BCD23", "FGH45")

@@ -1,7 +1,7 @@
 """The case page and its actions, patient search and the printable day list, through the HTTP
-client. Cases are booked through the API, as a clerk would through the booking pages."""
+client. Cases are booked through the booking services, as the booking pages book them."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,25 +11,22 @@ from django.test.utils import CaptureQueriesContext
 from notifications.models import Reminder, ReminderStatus
 from scheduling import roles, services
 from scheduling.locks import STALE_MESSAGE
-from scheduling.models import Case, CaseStatus, Stage
+from scheduling.models import Case, CaseStatus, Site, Stage
 from scheduling.pages.free_times import SLOT_LOST_MESSAGE
 from scheduling.pages.search import SEARCH_HINT
 from scheduling.services.drivers import case_driver_set
-from tests.conftest import build_unit, case_payload, client_for
-from tests.factories import UserFactory
+from tests.conftest import build_unit, client_for
+from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 NEW_YORK = ZoneInfo("America/New_York")
-API = "/api/v1/cases/"
 
 
-def book(api, mrn="MRN-1001", **overrides):
-    patient = case_payload()["patient"] | {"mrn": mrn}
-    if "patient" in overrides:
-        patient |= overrides.pop("patient")
-    response = api.post(API, case_payload(patient=patient, **overrides), format="json")
-    assert response.status_code == 201, response.json()
-    return Case.objects.get(pk=response.json()["id"])
+def book(clerk, mrn="MRN-1001", *, site="main", patient=None, **made):
+    """A case booked through the booking services by `clerk` at the site coded `site`, for
+    Margaret Whitfield under `mrn` unless `patient` says otherwise."""
+    return case_made(site=Site.objects.get(code=site), by=clerk,
+                     patient={"mrn": mrn} | (patient or {}), **made)
 
 
 def staff(client, site, *user_roles):
@@ -83,7 +80,7 @@ ROLE_TABLE = [
 @pytest.mark.parametrize("page", PAGES)
 def test_each_role_gets_what_it_may_on_each_page(client, unit, front_desk, role, expected, page):
     method, url, kind = PAGES[page]
-    case = book(front_desk)
+    case = book(front_desk.user)
     if role == NO_ROLE:
         staff(client, unit)
     elif role != ANONYMOUS:
@@ -110,7 +107,7 @@ def test_each_role_gets_what_it_may_on_each_page(client, unit, front_desk, role,
 
 
 def test_a_nurse_reads_the_case_without_the_actions(client, unit, front_desk):
-    case = book(front_desk)
+    case = book(front_desk.user)
     staff(client, unit, roles.NURSE)
     html = client.get(f"/cases/{case.pk}/").content.decode()
     assert "Whitfield" in html
@@ -119,7 +116,7 @@ def test_a_nurse_reads_the_case_without_the_actions(client, unit, front_desk):
 
 
 def test_actions_need_a_post(client, unit, front_desk):
-    case = book(front_desk)
+    case = book(front_desk.user)
     staff(client, unit, roles.FRONT_DESK)
     for action in ("cancel", "no-show", "driver"):
         assert client.get(f"/cases/{case.pk}/{action}/").status_code == 405
@@ -141,7 +138,7 @@ CASE_URLS = [
 def test_another_sites_case_is_not_found(client, unit, method, url):
     north = build_unit(code="north", name="North Clinic")
     api = client_for(roles.FRONT_DESK, sites=[north])
-    theirs = book(api, site="north")
+    theirs = book(api.user, site="north")
     staff(client, unit, roles.FRONT_DESK)
     data = {"version": version(theirs), "reason": "Mine now.", "driver_name": "X",
             "start": "2026-03-03T10:00:00-05:00", "date": "2026-03-03"}
@@ -158,7 +155,7 @@ def test_another_sites_case_is_not_found(client, unit, method, url):
 
 def test_another_sites_day_list_and_patients_are_not_shown(client, unit):
     north = build_unit(code="north", name="North Clinic")
-    book(client_for(roles.FRONT_DESK, sites=[north]), site="north")
+    book(client_for(roles.FRONT_DESK, sites=[north]).user, site="north")
     staff(client, unit, roles.FRONT_DESK)
     assert client.get("/day/?site=north&date=2026-03-03").status_code == 404
     response = client.get("/patients/?q=Whitfield")
@@ -170,7 +167,7 @@ def test_another_sites_day_list_and_patients_are_not_shown(client, unit):
 
 
 def test_the_case_page_shows_the_case_in_the_sites_time_zone(client, unit, front_desk):
-    case = book(front_desk, medications=["warfarin"])
+    case = book(front_desk.user, medications=["warfarin"])
     Reminder.objects.filter(case=case, kind="confirmation").update(
         status=ReminderStatus.FAILED, failed_at=ny(case.day, 7), error="Unreachable handset"
     )
@@ -196,8 +193,8 @@ def test_the_case_page_shows_the_case_in_the_sites_time_zone(client, unit, front
 
 
 def test_the_case_page_shows_a_screening_override(client, unit, clinician):
-    screening = case_payload()["screening"] | {"imaging_on_file": False}
-    case = book(clinician, screening=screening, override_reason="Imaging reviewed at MDT.")
+    screening = {"imaging_on_file": False}
+    case = book(clinician.user, screening=screening, override_reason="Imaging reviewed at MDT.")
     staff(client, unit, roles.NURSE)
     html = client.get(f"/cases/{case.pk}/").content.decode()
     assert "Pre-op imaging is not on file." in html
@@ -209,7 +206,7 @@ def test_the_case_page_shows_a_screening_override(client, unit, clinician):
 
 
 def test_the_reschedule_page_lists_the_free_times_of_the_date_chosen(client, unit, front_desk):
-    case = book(front_desk)
+    case = book(front_desk.user)
     staff(client, unit, roles.FRONT_DESK)
     response = client.get(f"/cases/{case.pk}/reschedule/?date=2026-03-04")
     assert response.status_code == 200
@@ -224,7 +221,7 @@ def test_the_reschedule_page_lists_the_free_times_of_the_date_chosen(client, uni
     ("03/04/2026", "Enter a date as YYYY-MM-DD."),
 ])
 def test_the_reschedule_page_explains_a_date_without_times(client, unit, front_desk, day, message):
-    case = book(front_desk)
+    case = book(front_desk.user)
     staff(client, unit, roles.FRONT_DESK)
     response = client.get(f"/cases/{case.pk}/reschedule/", {"date": day})
     assert response.status_code == 200
@@ -233,7 +230,7 @@ def test_the_reschedule_page_explains_a_date_without_times(client, unit, front_d
 
 
 def test_a_reschedule_moves_the_case(client, unit, front_desk):
-    case = book(front_desk)
+    case = book(front_desk.user)
     staff(client, unit, roles.FRONT_DESK)
     response = client.post(
         f"/cases/{case.pk}/reschedule/",
@@ -250,12 +247,12 @@ def test_a_reschedule_moves_the_case(client, unit, front_desk):
 
 
 def test_a_reschedule_to_a_time_just_taken_keeps_the_old_booking(client, tiny_unit, front_desk):
-    case = book(front_desk, mrn="MRN-1")
+    case = book(front_desk.user, mrn="MRN-1")
     staff(client, tiny_unit, roles.FRONT_DESK)
     shown = client.get(f"/cases/{case.pk}/reschedule/?date=2026-03-04").context["times"]
     taken = shown[0].value
     # Another clerk books the only room at that time while this page is open.
-    other = book(front_desk, mrn="MRN-2", date="2026-03-04")
+    other = book(front_desk.user, mrn="MRN-2", day=date(2026, 3, 4))
     assert other.procedure_start == datetime.fromisoformat(taken)
     before = stage_starts(case)
     reminders_before = list(Reminder.objects.filter(case=case).values_list("pk", "status"))
@@ -278,7 +275,7 @@ def test_a_reschedule_to_a_time_just_taken_keeps_the_old_booking(client, tiny_un
 
 
 def test_a_reschedule_without_a_time_chosen_is_told(client, unit, front_desk):
-    case = book(front_desk)
+    case = book(front_desk.user)
     staff(client, unit, roles.FRONT_DESK)
     response = client.post(
         f"/cases/{case.pk}/reschedule/", {"version": version(case), "date": "2026-03-04"}
@@ -303,7 +300,7 @@ def change_by_someone_else(case):
     ("reschedule", {"date": "2026-03-04", "start": "2026-03-04T10:00:00-05:00"}),
 ])
 def test_a_stale_page_is_refused(client, unit, front_desk, clock, action, data):
-    case = book(front_desk)
+    case = book(front_desk.user)
     clock.move_to(ny(case.day, 9))  # the day itself: a no-show would be allowed
     staff(client, unit, roles.FRONT_DESK)
     shown = client.get(f"/cases/{case.pk}/").context["cancel_form"]["version"].value()
@@ -323,7 +320,7 @@ def test_a_stale_page_is_refused(client, unit, front_desk, clock, action, data):
 
 
 def test_a_page_drawn_after_the_change_may_act(client, unit, front_desk):
-    case = book(front_desk)
+    case = book(front_desk.user)
     staff(client, unit, roles.FRONT_DESK)
     change_by_someone_else(case)
     shown = client.get(f"/cases/{case.pk}/").context["cancel_form"]["version"].value()
@@ -336,7 +333,7 @@ def test_a_page_drawn_after_the_change_may_act(client, unit, front_desk):
 
 
 def test_cancel_needs_a_reason(client, unit, front_desk):
-    case = book(front_desk)
+    case = book(front_desk.user)
     staff(client, unit, roles.FRONT_DESK)
     response = client.post(f"/cases/{case.pk}/cancel/", {"version": version(case), "reason": " "})
     assert response.status_code == 200
@@ -346,7 +343,7 @@ def test_cancel_needs_a_reason(client, unit, front_desk):
 
 
 def test_cancel_with_a_reason_cancels(client, unit, front_desk):
-    case = book(front_desk)
+    case = book(front_desk.user)
     user = staff(client, unit, roles.FRONT_DESK)
     response = client.post(
         f"/cases/{case.pk}/cancel/",
@@ -367,7 +364,7 @@ def test_cancel_with_a_reason_cancels(client, unit, front_desk):
 def test_no_show_before_arrival_is_refused_with_the_services_message(
     client, unit, front_desk, clock
 ):
-    case = book(front_desk)
+    case = book(front_desk.user)
     clock.move_to(ny(case.day, 6, 55))  # the day, five minutes before arrival at 07:00
     staff(client, unit, roles.FRONT_DESK)
     response = client.post(
@@ -380,7 +377,7 @@ def test_no_show_before_arrival_is_refused_with_the_services_message(
 
 
 def test_no_show_after_arrival_is_recorded(client, unit, front_desk, clock):
-    case = book(front_desk)
+    case = book(front_desk.user)
     clock.move_to(ny(case.day, 7, 30))
     staff(client, unit, roles.FRONT_DESK)
     assert "/no-show/" in client.get(f"/cases/{case.pk}/").content.decode()
@@ -389,10 +386,7 @@ def test_no_show_after_arrival_is_recorded(client, unit, front_desk, clock):
 
 
 def test_the_missing_driver_is_added(client, unit, front_desk):
-    payload = case_payload()
-    del payload["driver"]
-    response = front_desk.post(API, payload, format="json")
-    case = Case.objects.get(pk=response.json()["id"])
+    case = book(front_desk.user, driver_name="", driver_phone="")
     staff(client, unit, roles.FRONT_DESK)
     assert "No driver yet" in client.get(f"/cases/{case.pk}/").content.decode()
 
@@ -414,7 +408,7 @@ def test_the_missing_driver_is_added(client, unit, front_desk):
 ])
 def test_a_bad_driver_is_told_next_to_the_field(client, unit, front_desk, name, phone, field,
                                                 message):
-    case = book(front_desk)
+    case = book(front_desk.user)
     staff(client, unit, roles.FRONT_DESK)
     response = client.post(
         f"/cases/{case.pk}/driver/",
@@ -426,7 +420,7 @@ def test_a_bad_driver_is_told_next_to_the_field(client, unit, front_desk, name, 
 
 
 def test_a_cancelled_case_cannot_be_changed(client, unit, front_desk):
-    case = book(front_desk)
+    case = book(front_desk.user)
     services.case_cancel(case=case, reason="Unwell.", by=front_desk.user)
     staff(client, unit, roles.FRONT_DESK)
     response = client.get(f"/cases/{case.pk}/reschedule/", follow=True)
@@ -445,10 +439,10 @@ def test_a_cancelled_case_cannot_be_changed(client, unit, front_desk):
     "1948-05-17", "+1 212 555 0100", "(212) 555-0100", "212.555.0100", "2125550100",
 ])
 def test_search_finds_the_patient_by_each_key(client, unit, front_desk, query):
-    case = book(front_desk)
-    book(front_desk, mrn="MRN-2002", patient={
-        "first_name": "Harold", "last_name": "Okafor", "date_of_birth": "1951-01-09",
-        "phone": "+1 646 555 0177",
+    case = book(front_desk.user)
+    book(front_desk.user, mrn="MRN-2002", patient={
+        "first_name": "Harold", "last_name": "Okafor", "date_of_birth": date(1951, 1, 9),
+        "phone": "+16465550177",
     })
     staff(client, unit, roles.NURSE)
     response = client.get("/patients/", {"q": query})
@@ -464,7 +458,7 @@ def test_search_finds_the_patient_by_each_key(client, unit, front_desk, query):
     ("1948-02-30", "“1948-02-30” is not a date. Give a date of birth as YYYY-MM-DD."),
 ])
 def test_search_answers_a_short_or_bad_query_with_a_hint(client, unit, front_desk, query, hint):
-    book(front_desk)
+    book(front_desk.user)
     staff(client, unit, roles.FRONT_DESK)
     response = client.get("/patients/", {"q": query})
     assert response.status_code == 200
@@ -478,8 +472,8 @@ def test_search_answers_a_short_or_bad_query_with_a_hint(client, unit, front_des
 def test_the_day_list_groups_cases_by_room_in_start_order(client, front_desk):
     site = build_unit(surgeons=2)
     for number, start in enumerate(["11:00", "08:30", "08:30", "13:00"]):
-        book(front_desk, mrn=f"MRN-{number}", start=f"2026-03-03T{start}:00-05:00")
-    cancelled = book(front_desk, mrn="MRN-9", start="2026-03-03T13:30:00-05:00")
+        book(front_desk.user, mrn=f"MRN-{number}", start=f"2026-03-03T{start}:00-05:00")
+    cancelled = book(front_desk.user, mrn="MRN-9", start="2026-03-03T13:30:00-05:00")
     services.case_cancel(case=cancelled, reason="Unwell.", by=front_desk.user)
     room_of = dict(
         Stage.objects.filter(kind="procedure").values_list("case__patient__mrn", "resource__name")
@@ -509,7 +503,7 @@ def test_the_day_list_groups_cases_by_room_in_start_order(client, front_desk):
 
 def test_the_day_list_costs_the_same_queries_for_one_case_or_ten(client, front_desk):
     site = build_unit(rooms=4, pre_op_bays=4, recovery_bays=6, surgeons=2)
-    book(front_desk, mrn="MRN-0", medications=["warfarin"])
+    book(front_desk.user, mrn="MRN-0", medications=["warfarin"])
     staff(client, site, roles.FRONT_DESK)
 
     def queries():
@@ -522,7 +516,7 @@ def test_the_day_list_costs_the_same_queries_for_one_case_or_ten(client, front_d
     one, count = queries()
     assert count == 1
     for number in range(1, 10):
-        book(front_desk, mrn=f"MRN-{number}", medications=["clopidogrel"])
+        book(front_desk.user, mrn=f"MRN-{number}", medications=["clopidogrel"])
     ten, count = queries()
     assert count == 10
     assert ten == one
