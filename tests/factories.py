@@ -291,7 +291,7 @@ def case_tracked(
     in order, then discharged. A case is checked in only on its day, so unless `start` or `day`
     is given it is booked for today at the site; every step is taken at the test's clock."""
     if through not in TRACKED_STATUSES:
-        raise ValueError(f"{through!r} is not one of {', '.join(TRACKED_STATUSES)}")
+        raise ValueError(f"{through} is not one of {', '.join(TRACKED_STATUSES)}")
     site = made["site"]
     if made.get("start") is None and made.get("day") is None:
         made["day"] = timing.local_day(timezone.now(), site.zone)
