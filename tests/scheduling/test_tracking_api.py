@@ -7,8 +7,8 @@ import pytest
 
 from scheduling import roles
 from scheduling.models import Case, CaseAction, CaseEvent, CaseStatus, Stage
-from tests.conftest import case_payload, client_for
-from tests.factories import SiteFactory
+from tests.conftest import client_for
+from tests.factories import SiteFactory, case_made
 from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
@@ -17,21 +17,14 @@ KINDS = ["pre_op", "procedure", "cement_set", "recovery"]
 MONDAY_START = "2026-03-02T10:00:00-05:00"  # arrival 08:30 in New York
 
 
-def book_monday(client, mrn="MRN-1", **overrides):
-    payload = case_payload(
-        patient=case_payload()["patient"] | {"mrn": mrn},
-        date="2026-03-02",
-        start=MONDAY_START,
-        **overrides,
-    )
-    response = client.post(URL, payload, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()["id"]
+def book_monday(site, mrn="MRN-1", **made) -> int:
+    """The id of a case on Monday (today) at 10:00 New York, booked through the services."""
+    return case_made(site=site, start=MONDAY_START, patient={"mrn": mrn}, **made).pk
 
 
 @pytest.fixture
 def case_id(unit, front_desk, clock):
-    booked = book_monday(front_desk)
+    booked = book_monday(unit, by=front_desk.user)
     clock.move_to("2026-03-02T13:30:00+00:00")  # 08:30 in New York, the arrival time
     return booked
 
@@ -110,7 +103,7 @@ def test_acting_on_a_cancelled_case_answers_409(case_id, front_desk, nurse):
 
 
 def test_discharge_without_a_driver_is_refused(unit, front_desk, nurse):
-    case_id = book_monday(front_desk, driver={"name": "", "phone": ""})
+    case_id = book_monday(unit, by=front_desk.user, driver_name="", driver_phone="")
     ok(post(nurse, case_id, "check-in"))
     for kind in KINDS:
         ok(post(nurse, case_id, f"stages/{kind}/start"))
@@ -178,7 +171,7 @@ def test_another_sites_case_is_404(case_id):
 @pytest.mark.django_db(transaction=True)
 def test_two_nurses_starting_the_same_stage_at_once_one_wins_the_other_is_told(unit, clock):
     desk = client_for(roles.FRONT_DESK, sites=[unit])
-    case_id = book_monday(desk)
+    case_id = book_monday(unit, by=desk.user)
     clock.move_to("2026-03-02T13:30:00+00:00")
     nurses = [client_for(roles.NURSE, sites=[unit]) for _ in range(2)]
     ok(post(nurses[0], case_id, "check-in"))
@@ -205,8 +198,8 @@ def test_the_driver_hears_the_pickup_time_when_recovery_starts(unit, front_desk,
     from notifications import dispatch
     from notifications.models import Reminder
 
-    case = front_desk.post("/api/v1/cases/", case_payload(), format="json").json()
-    url = f"/api/v1/cases/{case['id']}"
+    case = case_made(site=unit, by=front_desk.user)
+    url = f"/api/v1/cases/{case.pk}"
     clock.move_to("2026-03-03T12:00:00+00:00")  # 07:00 in New York on the day
     assert nurse.post(f"{url}/check-in/").status_code == 200
     for kind in ["pre_op", "procedure", "cement_set"]:
@@ -214,10 +207,10 @@ def test_the_driver_hears_the_pickup_time_when_recovery_starts(unit, front_desk,
         assert nurse.post(f"{url}/stages/{kind}/finish/").status_code == 200
     clock.move_to("2026-03-03T16:15:00+00:00")  # recovery starts 45 minutes late, 11:15
     assert nurse.post(f"{url}/stages/recovery/start/").status_code == 200
-    ready = Reminder.objects.get(case_id=case["id"], kind="driver_ready")
+    ready = Reminder.objects.get(case=case, kind="driver_ready")
     assert ready.recipient == "+12125550101"
     dispatch.reminders_dispatch()
     assert "ready to go home at about 13:15" in outbox[-1].text
     nurse.post(f"{url}/undo/")
     nurse.post(f"{url}/stages/recovery/start/")
-    assert Reminder.objects.filter(case_id=case["id"], kind="driver_ready").count() == 1
+    assert Reminder.objects.filter(case=case, kind="driver_ready").count() == 1
