@@ -25,7 +25,7 @@ BOARD = "/board/?site=main&date=2026-03-02"
 def late_day(tiny_unit, clock):
     """The first case's procedure began 50 minutes late and is under way; the two after it in
     the room have not arrived."""
-    first, *waiting = book_day(3)
+    first, *waiting = book_day(tiny_unit, 3)
     run_late(clock, first, 50)
     return first, waiting
 
@@ -80,7 +80,7 @@ def test_one_click_tells_each_patient_still_to_come_once(page, tiny_unit, late_d
 
 
 def test_no_button_while_the_room_is_on_time(page, tiny_unit, clock):
-    book_day(2)
+    book_day(tiny_unit, 2)
     nurse = UserFactory(roles=[roles.NURSE])
     tiny_unit.staff.add(nurse)
     log_in(page, nurse.username)
