@@ -188,7 +188,9 @@ def case_payload(**overrides):
 
 def case_booked(client=None, **overrides):
     """A case booked through the API (by a new front-desk user unless a client is given), with
-    case_payload's answers and the overrides."""
+    case_payload's answers and the overrides: for the site-isolation tests, whose subject is
+    what the API lets each site's staff do. A test that only needs a case uses
+    tests.factories.case_made."""
     from scheduling.models import Case
 
     client = client or client_for(roles.FRONT_DESK)
