@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import horizon, selectors
-from ..board import DayBoard, day_board_get
+from ..board.day import DayBoard, day_board_get
 from . import serializers as s
 from .board_schema import BoardSerializer
 

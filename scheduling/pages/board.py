@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from .. import roles
-from ..board import day_board_get
+from ..board.day import day_board_get
 from .access import role_required
 from .board_actions import case_steps_attach
 from .board_html import board_html_attach

@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .. import roles, selectors
-from ..board import STAGE_LABELS, CaseLine, DayBoard
+from ..board.day import STAGE_LABELS, CaseLine, DayBoard
 from ..errors import SchedulingError
 from ..horizon import day_parse
 from ..models import (

@@ -13,7 +13,7 @@ from html import escape
 from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 
-from ..board import STAGE_LABELS, Block, CaseLine, DayBoard
+from ..board.day import STAGE_LABELS, Block, CaseLine, DayBoard
 
 UNDO_CLASS = "button-secondary step-undo"
 

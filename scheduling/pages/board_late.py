@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from .. import horizon, roles, selectors
-from ..board import day_board_get
+from ..board.day import day_board_get
 from ..errors import SchedulingError
 from ..models import Case
 from .access import role_required

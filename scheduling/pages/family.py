@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 
 from vertebro_site.throttling import FamilyBoardRateLimit, rate_limited
 
-from ..family import FAMILY_STAGES, family_board_get
+from ..board.family import FAMILY_STAGES, family_board_get
 
 REFRESH_SECONDS = 15
 

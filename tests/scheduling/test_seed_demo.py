@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from scheduling.board import day_board_get
+from scheduling.board.day import day_board_get
 from scheduling.models import CaseAction, CaseEvent, CaseStatus, Site, Stage
 from scheduling.pages.board_actions import late_notice_delay
 

@@ -2,7 +2,7 @@
 
 `day_board_get` costs four queries for 5 cases or 300: the site's rooms and bays, its opening
 hours that weekday, the day's cases with their patients (and the INR-check and not-reached flags
-as subqueries), and the day's stages, both as plain rows (board_rows.py). Everything after that
+as subqueries), and the day's stages, both as plain rows (rows.py). Everything after that
 is arithmetic in Python, on UTC instants; the page and the JSON format what they show
 themselves.
 """
@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from . import timing
-from .board_rows import BoardCase, cases_of_day, stages_of_day
-from .models import (
+from .. import timing
+from ..models import (
     RELEASED_STATUSES,
     CaseStatus,
     OpeningHours,
@@ -23,6 +22,7 @@ from .models import (
     StageKind,
 )
 from .projection import LATE_AFTER_MINUTES, Projection, StageFacts, stages_project
+from .rows import BoardCase, cases_of_day, stages_of_day
 
 # A stage's kind as the board says it ("Cement set"), without a model instance to ask.
 STAGE_LABELS = dict(StageKind.choices)

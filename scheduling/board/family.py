@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 
-from .models import Case, CaseStatus, Site
+from ..models import Case, CaseStatus, Site
 
 # No vowels, so that no code spells a word, and none of the look-alikes O/0, I/1 (and L, which
 # passes for 1 on some screens).

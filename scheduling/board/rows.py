@@ -16,7 +16,7 @@ from datetime import date, datetime
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
-from .models import Case, CaseMedication, CaseStatus, Site, Stage
+from ..models import Case, CaseMedication, CaseStatus, Site, Stage
 from .projection import StageFacts
 
 STATUS_LABELS = dict(CaseStatus.choices)
