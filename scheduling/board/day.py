@@ -9,7 +9,7 @@ themselves.
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from .. import timing
 from ..models import (
@@ -190,7 +190,7 @@ def day_board_get(
             axis_end, stage.held_until, stage.actual_end or axis_end,
             projection.end if projection else axis_end,
         )
-    axis_start, axis_end = _whole_hours(axis_start, axis_end)
+    axis_start, axis_end = _whole_hours(axis_start, axis_end, zone)
     origin, span = axis_start.timestamp(), (axis_end - axis_start).total_seconds()
     scale = 100 / span
 
@@ -366,14 +366,23 @@ def _occupancy(
     return used / ((until - opens) * count)
 
 
-def _whole_hours(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """The axis from the hour at or before `start` to the hour at or after `end` (in UTC: every
-    zone this unit runs in is a whole number of hours from UTC)."""
-    floor = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    ceiling = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+def _whole_hours(start: datetime, end: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The axis from the site's whole hour at or before `start` to the one at or after `end`.
+
+    Whole hours on the site's clock, not UTC's: India is 5 h 30 from UTC and Adelaide 9 h 30 or
+    10 h 30, so UTC's hours fall on the half hour there. The ceiling adds its hour in UTC, so an
+    axis that crosses a DST change still has hours of 3,600 s (every change the unit's zones
+    make is a whole hour, which keeps the ticks on the site's whole hours too)."""
+    floor = _hour_floor(start, zone)
+    ceiling = _hour_floor(end, zone)
     if ceiling < end:
         ceiling += timedelta(hours=1)
     return floor, ceiling
+
+
+def _hour_floor(instant: datetime, zone: tzinfo) -> datetime:
+    local = instant.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    return local.astimezone(UTC)
 
 
 def _kind_rank(kind: str) -> int:
