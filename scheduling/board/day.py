@@ -76,7 +76,6 @@ class Block:
 class Row:
     resource: Resource
     blocks: list[Block] = field(default_factory=list)
-    track_html: str = ""  # the page's markup of its blocks (pages/board_html.py)
 
 
 @dataclass
@@ -98,9 +97,8 @@ class CaseLine:
     # A running cement set or recovery counts down to its planned length; at zero it alerts.
     timer: str = ""
     timer_up: bool = False
-    # The page's one-click steps (pages/board_actions.py) and markup (pages/board_html.py).
+    # The page's one-click steps (pages/board_actions.py).
     steps: list = field(default_factory=list)
-    row_html: str = ""
 
     @property
     def flag_labels(self) -> list[tuple[str, str]]:
@@ -142,15 +140,11 @@ class DayBoard:
     cases: list[CaseLine]
     summary: Summary
     ticks: list[Tick]
-    hour_width: str  # one hour of the axis, for the grid lines
+    hour_width: float  # one hour, in percent of the axis
     now_left: float | None  # None when now is off the axis
     late_after_minutes: int = LATE_AFTER_MINUTES
     # Patients still to come who may be told a later arrival (pages/board_actions.py).
     late_notices: int = 0
-
-    @property
-    def now_style(self) -> str:
-        return "" if self.now_left is None else f"left: {self.now_left}%"
 
     @property
     def active_cases(self) -> list[CaseLine]:
@@ -258,7 +252,7 @@ def day_board_get(
         cases=lines,
         summary=summary,
         ticks=ticks,
-        hour_width=f"{hour_width}%",
+        hour_width=hour_width,
         now_left=left(now) if axis_start <= now <= axis_end else None,
         late_after_minutes=late_after_minutes,
     )
@@ -301,14 +295,15 @@ def _case_line(
     )
 
 
-TIMED_KINDS = ("cement_set", "recovery")
+# Stages that run against a clock the nurse watches: the board counts down their planned length.
+COUNTDOWN_KINDS = (StageKind.CEMENT_SET, StageKind.RECOVERY)
 
 
 def _countdown(line: CaseLine, stage: StageFacts, now: datetime) -> None:
-    if stage.kind not in TIMED_KINDS or stage.actual_start is None or stage.actual_end:
+    if stage.kind not in COUNTDOWN_KINDS or stage.actual_start is None or stage.actual_end:
         return
     left = stage.actual_start + (stage.planned_end - stage.planned_start) - now
-    name = "Cement set" if stage.kind == "cement_set" else "Recovery"
+    name = STAGE_LABELS[stage.kind]
     if left > timedelta(0):
         line.timer = f"{name}: {math.ceil(left.total_seconds() / 60)} min left"
     else:
