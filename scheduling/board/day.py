@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from .. import timing
+from ..flags import FLAG_LABELS, case_flags
 from ..models import (
     RELEASED_STATUSES,
     CaseStatus,
@@ -42,14 +43,6 @@ IN_PROGRESS_STATUSES = (
     CaseStatus.CEMENT_SETTING,
     CaseStatus.IN_RECOVERY,
 )
-FLAG_LABELS = {
-    "not_confirmed": "Not confirmed",
-    "driver_missing": "Driver missing",
-    "inr_check": "INR check",
-    "screening_overridden": "Screening overridden",
-    "not_reached": "Not reached",
-    "not_reachable": "No phone or email",
-}
 # Shown when a site has no opening hours that day but still has cases on it.
 DEFAULT_OPENS, DEFAULT_CLOSES = time(7), time(18)
 
@@ -276,18 +269,18 @@ def _case_line(
 ) -> CaseLine:
     timed = [(stage, *times_of[stage.id]) for stage in stages]
     late_projections = [p for (_, _, _, _, p) in timed if p is not None and p.late]
-    patient = case.patient
-    checks = {
-        "not_confirmed": case.status == CaseStatus.BOOKED,
-        "driver_missing": not (case.driver_name and case.driver_phone),
-        "inr_check": bool(case.inr_check),
-        "screening_overridden": bool(case.screening_override_reason),
-        "not_reached": bool(case.not_reached),
-        "not_reachable": not (patient.phone or patient.email),
-    }
     return CaseLine(
         case=case,
-        flags=[flag for flag, raised in checks.items() if raised],
+        flags=case_flags(
+            status=case.status,
+            driver_name=case.driver_name,
+            driver_phone=case.driver_phone,
+            inr_check=case.inr_check,
+            screening_override_reason=case.screening_override_reason,
+            not_reached=case.not_reached,
+            patient_phone=case.patient.phone,
+            patient_email=case.patient.email,
+        ),
         late=bool(late_projections),
         delay_minutes=max((_minutes(p.delay) for p in late_projections), default=0),
         stages=[(stage, start, end, state) for (stage, start, end, state, _) in timed],
