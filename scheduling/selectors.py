@@ -134,7 +134,7 @@ def slots_free(
     surgeon: Surgeon | None = None,
     arrival_not_before=None,
 ) -> list[Slot]:
-    book = DayBook(
+    book = DayBook.load(
         site=site, procedure_type=procedure_type, levels=levels, day=day, surgeon=surgeon
     )
     return book.free_slots(arrival_not_before=arrival_not_before)
