@@ -30,9 +30,6 @@ INNER_LEFT = {
     "notifications.rendering -> notifications.ics",
     "notifications.models -> notifications.rendering",
     "scheduling.selectors -> notifications.models",
-    "scheduling.board.rows -> notifications.models",
-    "scheduling.management.commands.plan_day -> scheduling.plan.loader",
-    "scheduling.management.commands.seed_demo -> scheduling.plan.waiting",
     "scheduling.pages.board_late -> notifications.services",
 }
 

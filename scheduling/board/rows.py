@@ -16,6 +16,8 @@ from datetime import date, datetime
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
+from notifications.models import Reminder, ReminderStatus
+
 from ..models import Case, CaseMedication, CaseStatus, Site, Stage
 from .projection import StageFacts
 
@@ -83,8 +85,6 @@ class BoardCase:
 
 def cases_of_day(site: Site, day: date) -> list[BoardCase]:
     """The day's cases in the order of their procedures, with their patients and flags."""
-    from notifications.models import Reminder, ReminderStatus
-
     not_reached = Reminder.objects.filter(
         case=OuterRef("pk"), status__in=[ReminderStatus.FAILED, ReminderStatus.UNKNOWN]
     )

@@ -1,4 +1,4 @@
-"""The day at a site read from the database into the optimiser's plain input, in a fixed number of
+"""The day at a site read from the database into the solver's plain input, in a fixed number of
 queries. The keys are "case:<id>" for booked cases and "entry:<id>" for waiting-list entries."""
 
 import hashlib
