@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from .. import timing
 from ..flags import FLAG_LABELS, case_flags
 from ..models import (
+    IN_PROGRESS_STATUSES,
     RELEASED_STATUSES,
     CaseStatus,
     OpeningHours,
@@ -22,6 +23,7 @@ from ..models import (
     Site,
     StageKind,
 )
+from ..timing import local_hm
 from .projection import LATE_AFTER_MINUTES, Projection, StageFacts, stages_project
 from .rows import BoardCase, cases_of_day, stages_of_day
 
@@ -36,13 +38,6 @@ ROW_ORDER = [
     ResourceKind.RECOVERY_BAY,
 ]
 BAY_KINDS = (ResourceKind.PRE_OP_BAY, ResourceKind.RECOVERY_BAY, ResourceKind.HOLDING_BAY)
-IN_PROGRESS_STATUSES = (
-    CaseStatus.CHECKED_IN,
-    CaseStatus.IN_PRE_OP,
-    CaseStatus.IN_PROCEDURE,
-    CaseStatus.CEMENT_SETTING,
-    CaseStatus.IN_RECOVERY,
-)
 # Shown when a site has no opening hours that day but still has cases on it.
 DEFAULT_OPENS, DEFAULT_CLOSES = time(7), time(18)
 
@@ -184,9 +179,6 @@ def day_board_get(
     def left(instant: datetime) -> float:  # percent of the axis, clamped to it
         return round(min(max((instant.timestamp() - origin) * scale, 0.0), 100.0), 3)
 
-    def hhmm(instant: datetime) -> str:
-        return f"{instant.astimezone(zone):%H:%M}"
-
     rows = {resource.pk: Row(resource) for resource in resources if resource.active}
     resource_of = {resource.pk: resource for resource in resources}
     times_of = {stage.id: _times(stage, projections) for stage in stages}
@@ -216,13 +208,14 @@ def day_board_get(
 
     lines = [_case_line(case, stages_of[case.pk], times_of) for case in cases]
     for line in lines:
-        line.arrival = hhmm(line.case.arrival_at)
-        line.procedure = hhmm(line.case.procedure_start)
-        line.ready = hhmm(line.ends_at) if line.ends_at else ""
+        line.arrival = local_hm(line.case.arrival_at, zone)
+        line.procedure = local_hm(line.case.procedure_start, zone)
+        line.ready = local_hm(line.ends_at, zone) if line.ends_at else ""
         for stage, start, _, state in line.stages:
             _countdown(line, stage, now)
             if stage.kind == "procedure" and start != stage.planned_start:
-                line.procedure_moved = f"{'now' if state == 'projected' else 'began'} {hhmm(start)}"
+                verb = "now" if state == "projected" else "began"
+                line.procedure_moved = f"{verb} {local_hm(start, zone)}"
                 line.procedure_delay_minutes = max(_minutes(start - stage.planned_start), 0)
     summary = _summary(
         lines, resources=resources, stages=stages, now=now, opens=opens, closes=closes
@@ -231,7 +224,7 @@ def day_board_get(
     hour_width = round(100 * 3600 / span, 4)
     tick = axis_start
     while tick <= axis_end:
-        ticks.append(Tick(f"{tick.astimezone(zone):%H:%M}", left(tick)))
+        ticks.append(Tick(local_hm(tick, zone), left(tick)))
         tick += timedelta(hours=1)
     return DayBoard(
         site=site,

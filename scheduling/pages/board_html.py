@@ -16,6 +16,7 @@ from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 
 from ..board.day import STAGE_LABELS, Block, CaseLine, DayBoard, Row
+from ..timing import local_hm
 
 UNDO_CLASS = "button-secondary step-undo"
 
@@ -36,7 +37,7 @@ def board_markup(
     def hhmm(instant: datetime) -> str:
         text = hours.get(instant)
         if text is None:
-            text = hours[instant] = f"{instant.astimezone(zone):%H:%M}"
+            text = hours[instant] = local_hm(instant, zone)
         return text
 
     now_line = (

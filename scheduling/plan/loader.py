@@ -12,7 +12,7 @@ from notifications.models import MessageKind, Reminder, ReminderStatus
 
 from .. import timing
 from ..models import (
-    CHANGEABLE_STATUSES,
+    NOT_ARRIVED_STATUSES,
     PRIORITY_RANK,
     RELEASED_STATUSES,
     Case,
@@ -175,7 +175,7 @@ def _case_request(case: Case, types, now: datetime, allow_move_told: bool) -> Re
             units.append(str(stage.resource_id))
         previous_kind = stage.resource.kind
     fixed = (
-        case.status not in CHANGEABLE_STATUSES
+        case.status not in NOT_ARRIVED_STATUSES
         or case.arrival_at <= now
         or (case.told and not allow_move_told)
     )
