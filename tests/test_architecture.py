@@ -29,7 +29,6 @@ INNER_LEFT = {
     "scheduling.board_rows -> notifications.models",
     "scheduling.management.commands.plan_day -> scheduling.plan.loader",
     "scheduling.management.commands.seed_demo -> scheduling.plan.waiting",
-    "scheduling.pages.board_late -> notifications.services",
 }
 
 
