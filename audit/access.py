@@ -5,7 +5,7 @@ path come from the request being served (audit.middleware keeps it), or stay emp
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
-from vertebro_site.security import client_ip
+from limits.client import client_ip
 
 from .context import current_request
 from .models import AccessLog

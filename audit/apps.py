@@ -1,4 +1,8 @@
+from auditlog import get_logentry_model
 from django.apps import AppConfig
+from django.db.models.signals import pre_save
+
+from .context import actor_from_request
 
 
 class AuditConfig(AppConfig):
@@ -6,16 +10,6 @@ class AuditConfig(AppConfig):
     name = "audit"
 
     def ready(self) -> None:
-        from auditlog import get_logentry_model
-        from django.contrib.auth.signals import user_login_failed
-        from django.db.models.signals import pre_save
-
-        from vertebro_site.security import lockout_flag_to_django_request
-
-        from .middleware import actor_from_request
-
         pre_save.connect(
             actor_from_request, sender=get_logentry_model(), dispatch_uid="audit-actor"
         )
-        # Connected here, after "axes" in INSTALLED_APPS has connected its own receiver.
-        user_login_failed.connect(lockout_flag_to_django_request, dispatch_uid="axes-drf-lockout")

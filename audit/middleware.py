@@ -3,11 +3,11 @@
 from auditlog.middleware import AuditlogMiddleware
 from django.http import HttpRequest, HttpResponse
 
+from limits.client import client_ip
 from scheduling.models import Case, WaitingListEntry
-from vertebro_site.security import client_ip
 
 from .access import access_record
-from .context import current_request, request_reset, request_set
+from .context import request_reset, request_set
 
 # Pages and API views that show one case, and with it its patient (the URL's `pk` is the case).
 CASE_VIEWS = frozenset(
@@ -59,20 +59,6 @@ class AuditActorMiddleware(AuditlogMiddleware):
             return super().__call__(request)
         finally:
             request_reset(token)
-
-
-def actor_from_request(sender, instance, **kwargs) -> None:
-    """pre_save of auditlog's LogEntry: the user of the request being served, once known.
-
-    DRF sets the token's user on the Django request too, so request.user is right by the time a
-    view writes."""
-    request = current_request()
-    if request is None or instance.actor_id is not None:
-        return
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        instance.actor = user
-        instance.actor_email = user.email or None
 
 
 class AccessLogMiddleware:

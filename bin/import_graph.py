@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("api", "audit", "notifications", "scheduling", "vertebro_site")
+PACKAGES = ("api", "audit", "limits", "notifications", "scheduling", "vertebro_site")
 SKIPPED_PARTS = {"migrations", "tests", "__pycache__"}
 
 

@@ -7,9 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.query import query_data
+from api.schema import CONFLICT, ERRORS, NOT_FOUND
 from scheduling import roles
-from scheduling.api.serializers import query_data
-from scheduling.api.views import CONFLICT, ERRORS, NOT_FOUND
 from scheduling.errors import SchedulingError
 from scheduling.selectors import MAX_ID, case_get, site_get, visible_sites
 

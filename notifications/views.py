@@ -5,9 +5,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from limits.rates import PatientLinkRateLimit, rate_limited
 from scheduling.models import Case
 from scheduling.services import case_confirm
-from vertebro_site.throttling import PatientLinkRateLimit, rate_limited
 
 from .ics import appointment_ics
 from .links import LinkError, link_claim

@@ -1,23 +1,13 @@
 """Errors a user can cause, each with a stable code for the API and a message for the person.
 
-Every code is listed in ERROR_CODES (and in docs/api-errors.md, which a test keeps in step).
+The scheduling app's codes; SchedulingConfig.ready() adds them to the API's table
+(api/errors.py), which holds the codes of a request's shape, and docs/api-errors.md lists them all
+(a test keeps it in step).
 """
 
+from api.errors import ApiError
+
 ERROR_CODES: dict[str, tuple[int, str]] = {
-    # Request shape
-    "malformed_json": (400, "The request body is not valid JSON."),
-    "invalid_json": (400, "The JSON body nests arrays or objects more than 32 levels deep."),
-    "invalid": (400, "One or more fields are missing, of the wrong type or out of range."),
-    "invalid_credentials": (400, "The username or password is wrong."),
-    "not_authenticated": (401, "No valid login or token was sent."),
-    "permission_denied": (403, "The user's role does not allow this action."),
-    "not_found": (404, "No such object (or not one this user may see)."),
-    "method_not_allowed": (405, "The HTTP method is not allowed here."),
-    "body_too_large": (
-        413, "The request body is larger than the server takes (2.5 MB unless changed)."
-    ),
-    "unsupported_media_type": (415, "Send JSON with Content-Type: application/json."),
-    "throttled": (429, "Too many requests."),
     # What is being booked
     "unknown_site": (400, "No site has this code."),
     "unknown_procedure_type": (400, "No active procedure type has this code."),
@@ -85,21 +75,5 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
 }
 
 
-class SchedulingError(Exception):
+class SchedulingError(ApiError):
     """A refusal that the person who caused it can act on."""
-
-    def __init__(
-        self,
-        code: str,
-        detail: str,
-        *,
-        field: str | None = None,
-        errors: dict[str, list[str]] | None = None,
-    ) -> None:
-        if code not in ERROR_CODES:
-            raise ValueError(f"Unlisted error code {code!r}")
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.status = ERROR_CODES[code][0]
-        self.errors = errors or ({field: [detail]} if field else {})

@@ -19,7 +19,7 @@ from schemathesis.core import NOT_SET
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from scheduling.errors import ERROR_CODES
+from api.errors import ERROR_CODES
 from tests.fuzz.poison import HUGE, NUL, UNIT_VALUES, Document, poisoned_requests
 from tests.fuzz.unit import fuzz_unit, wsgi_in_test_transaction  # noqa: F401 (fixtures)
 from vertebro_site.wsgi import application

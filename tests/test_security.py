@@ -16,10 +16,10 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from limits.client import client_ip
 from scheduling import roles
 from tests.conftest import case_payload, client_for, production_environ
 from tests.factories import UserFactory
-from vertebro_site.security import client_ip
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGIN = "/accounts/login/"

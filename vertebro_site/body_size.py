@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from scheduling.api.errors import error_body
+from api.errors import error_body
 
 from .logging_setup import redact
 

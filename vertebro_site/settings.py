@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "csp",
+    # After "axes": its lockout receiver runs after axes' own (api/lockout.py).
+    "api",
     "scheduling",
     "notifications",
     "audit",
@@ -146,16 +148,16 @@ LOGOUT_REDIRECT_URL = "login"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # DRF's, refusing a key it never issues (a NUL byte) before the lookup.
-        "vertebro_site.token_auth.TokenAuthentication",
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["scheduling.api.permissions.IsStaffMember"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "scheduling.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "api.handlers.exception_handler",
     # The API takes JSON only, as docs/api-errors.md says (a form post answers 415), so the schema
     # lists one request format. The token endpoint keeps DRF's own form parsers for `curl -d`.
     # DRF's JSON parser, refusing bodies nested too deep (`invalid_json`).
-    "DEFAULT_PARSER_CLASSES": ["vertebro_site.json_parser.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.json_input.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -180,7 +182,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "scheduling.api.errors.schema_document_shared_errors",
+        "api.schema.schema_document_shared_errors",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "scheduling.models.Channel",
@@ -194,7 +196,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # The reverse proxies in front of the app (README.md, "Security"). Each appends the address it got
-# the request from to X-Forwarded-For; vertebro_site.security.client_ip reads the entry this many
+# the request from to X-Forwarded-For; limits.client.client_ip reads the entry this many
 # places from the right. 0: no proxy, REMOTE_ADDR is the client.
 PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=1 if DJANGO_ENV == "production" else 0)
 
@@ -213,7 +215,7 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Rate limits (vertebro_site/throttling.py), as a count per second, minute, hour or day; empty: no
+# Rate limits (limits/rates.py), as a count per second, minute, hour or day; empty: no
 # limit. The family board refreshes every 15 seconds, 4 requests a minute per screen.
 RATE_LIMITS = {
     # per manager: each proposal runs the solver for up to 20 seconds
@@ -236,9 +238,9 @@ AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# Not django-ipware's AXES_IPWARE_PROXY_COUNT: see the docstring of vertebro_site.security.
-AXES_CLIENT_IP_CALLABLE = "vertebro_site.security.client_ip"
-AXES_LOCKOUT_CALLABLE = "vertebro_site.security.lockout_response"
+# Not django-ipware's AXES_IPWARE_PROXY_COUNT: see the docstring of limits.client.
+AXES_CLIENT_IP_CALLABLE = "limits.client.client_ip"
+AXES_LOCKOUT_CALLABLE = "api.lockout.lockout_response"
 
 # Sessions end after DJANGO_SESSION_IDLE_MINUTES without a request: the cookie and the stored
 # session both expire that long after the last request, which saves the session again.

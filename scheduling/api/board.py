@@ -8,6 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.query import query_data
+from api.schema import ErrorSerializer
+
 from .. import horizon, selectors
 from ..board import DayBoard, day_board_get
 from . import serializers as s
@@ -15,12 +18,12 @@ from .board_schema import BoardSerializer
 
 BOARD_ERRORS = {
     400: OpenApiResponse(
-        s.ErrorSerializer,
+        ErrorSerializer,
         description="Bad date (`invalid`), a day outside the days shown (`date_out_of_range`) "
         "or `unknown_site`.",
     ),
-    401: OpenApiResponse(s.ErrorSerializer, description="Not logged in."),
-    403: OpenApiResponse(s.ErrorSerializer, description="Role not allowed."),
+    401: OpenApiResponse(ErrorSerializer, description="Not logged in."),
+    403: OpenApiResponse(ErrorSerializer, description="Role not allowed."),
 }
 
 
@@ -37,7 +40,7 @@ class BoardView(APIView):
         "`late` when projected to end more than `late_after_minutes` after its planned end.",
     )
     def get(self, request: Request) -> Response:
-        query = BoardQuery(data=s.query_data(request))
+        query = BoardQuery(data=query_data(request))
         query.is_valid(raise_exception=True)
         site = selectors.site_get(query.validated_data["site"], request.user)
         now = timezone.now()

@@ -9,7 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from vertebro_site.throttling import PlanRateLimit
+from api.json_input import JsonInput
+from api.schema import CONFLICT, ERRORS, THROTTLED
+from limits.rates import PlanRateLimit
 
 from .. import roles, selectors
 from ..errors import SchedulingError
@@ -19,8 +21,6 @@ from ..plan.backfill import backfill_suggestions
 from ..plan.loader import instant
 from ..plan.proposal import Proposal, plan_apply, plan_propose
 from ..plan.whatif import WHAT_IFS
-from .json_input import JsonInput
-from .views import CONFLICT, ERRORS, THROTTLED
 
 PLAN_ROLES = (roles.ADMIN,)
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
+
+from api.json_input import JsonInput
 
 from ..horizon import day_parse
 from ..models import Case, CaseMedication, Channel, ProcedureType, Site, Stage, StageTemplate
-from .json_input import JsonInput
 
 MAX_ID = 2**63 - 1
 # What an ISO 8601 date and time is written with. Django's parser alone also takes any whitespace
@@ -51,15 +51,6 @@ class AwareDateTimeField(serializers.DateTimeField):
                     code="start_needs_offset",
                 )
         return super().to_internal_value(value)
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable error code; see docs/api-errors.md.")
-    detail = serializers.CharField(help_text="A message for the person using the client.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Messages per field, nested fields joined with dots (patient.phone).",
-    )
 
 
 # Output
@@ -335,13 +326,6 @@ class CancelInput(JsonInput):
     reason = serializers.CharField(max_length=2000, allow_blank=True)
 
 
-def query_data(request) -> dict:
-    """The query string as plain values, to validate with a *Query serializer. Given the QueryDict
-    itself, DRF reads an empty optional parameter (`?date=`) as absent, as for an HTML form, and
-    quietly uses the default; as plain values it is refused like a bad value in a JSON body."""
-    return request.query_params.dict()
-
-
 class AvailabilityQuery(serializers.Serializer):
     site = serializers.CharField(max_length=50)
     procedure_type = serializers.CharField(max_length=50)
@@ -354,16 +338,3 @@ class CaseListQuery(serializers.Serializer):
     site = serializers.CharField(max_length=50)
     date = IsoDateField(required=False)
 
-
-class TokenInput(JsonInput, AuthTokenSerializer):
-    """A login's sizes are checked before the credentials are: an over-long username would
-    otherwise reach the failed-login record (255 characters) and fail there."""
-
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(
-        max_length=4096, style={"input_type": "password"}, trim_whitespace=False
-    )
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()

@@ -8,16 +8,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.schema import CONFLICT, ERRORS, ErrorSerializer
+
 from .. import roles, selectors
 from ..errors import SchedulingError
 from ..models import StageKind
 from ..services import tracking
 from . import serializers as s
-from .views import CONFLICT, ERRORS, _case_or_404, _case_response
+from .views import _case_or_404, _case_response
 
 NOT_FOUND = {
     404: OpenApiResponse(
-        s.ErrorSerializer, description="No such case (`not_found`) or stage (`unknown_stage`)."
+        ErrorSerializer, description="No such case (`not_found`) or stage (`unknown_stage`)."
     )
 }
 RESPONSES = {200: s.CaseSerializer, **ERRORS, **NOT_FOUND, **CONFLICT}

@@ -1,12 +1,9 @@
 from django.urls import path
 
-from notifications import api as messages
-
 from . import planning, tracking, views, waiting_list
 from .board import BoardView
 
 urlpatterns = [
-    path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("sites/", views.SiteListView.as_view(), name="api-sites"),
     path("procedure-types/", views.ProcedureTypeListView.as_view(), name="api-procedure-types"),
     path("availability/", views.AvailabilityView.as_view(), name="api-availability"),
@@ -17,15 +14,6 @@ urlpatterns = [
     ),
     path("cases/<int:pk>/cancel/", views.CaseCancelView.as_view(), name="api-case-cancel"),
     path("cases/<int:pk>/no-show/", views.CaseNoShowView.as_view(), name="api-case-no-show"),
-    path("cases/<int:pk>/messages/", messages.CaseMessagesView.as_view(), name="api-case-messages"),
-    path("messages/<int:pk>/resend/", messages.ResendView.as_view(), name="api-message-resend"),
-    path("messages/not-reached/", messages.NotReachedView.as_view(), name="api-not-reached"),
-    path("messages/needs-call/", messages.NeedsCallView.as_view(), name="api-needs-call"),
-    path(
-        "messages/needs-call/<int:pk>/handled/",
-        messages.NeedsCallHandledView.as_view(),
-        name="api-needs-call-handled",
-    ),
     path(
         "cases/<int:pk>/check-in/", tracking.CaseCheckInView.as_view(), name="api-case-check-in"
     ),

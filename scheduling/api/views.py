@@ -1,14 +1,12 @@
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser, MultiPartParser
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from vertebro_site.json_parser import JSONParser
-from vertebro_site.throttling import TokenRateLimit
+from api.query import query_data
+from api.schema import CONFLICT, ERRORS, NOT_FOUND
 
 from .. import horizon, roles, selectors, services
 from ..errors import SchedulingError
@@ -16,20 +14,6 @@ from ..models import ProcedureType
 from ..screening import ScreeningAnswers
 from ..services.booking import check_day, check_levels
 from . import serializers as s
-
-ERRORS = {
-    400: OpenApiResponse(s.ErrorSerializer, description="Bad input; see `code`."),
-    401: OpenApiResponse(s.ErrorSerializer, description="Not logged in."),
-    403: OpenApiResponse(s.ErrorSerializer, description="Role not allowed."),
-}
-NOT_FOUND = {404: OpenApiResponse(s.ErrorSerializer, description="No such case.")}
-CONFLICT = {409: OpenApiResponse(s.ErrorSerializer, description="Conflict; see `code`.")}
-THROTTLED = {
-    429: OpenApiResponse(
-        s.ErrorSerializer,
-        description="Too many requests (`throttled`); see the Retry-After header.",
-    )
-}
 
 
 def _case_response(case, status=200) -> Response:
@@ -65,7 +49,7 @@ class AvailabilityView(APIView):
         description="Free procedure starts on the 5-minute grid; every stage has its room or bay.",
     )
     def get(self, request: Request) -> Response:
-        query = s.AvailabilityQuery(data=s.query_data(request))
+        query = s.AvailabilityQuery(data=query_data(request))
         query.is_valid(raise_exception=True)
         params = query.validated_data
         site = selectors.site_get(params["site"], request.user)
@@ -97,7 +81,7 @@ class CaseListView(APIView):
         parameters=[s.CaseListQuery], responses={200: s.CaseSerializer(many=True), **ERRORS}
     )
     def get(self, request: Request) -> Response:
-        query = s.CaseListQuery(data=s.query_data(request))
+        query = s.CaseListQuery(data=query_data(request))
         query.is_valid(raise_exception=True)
         site = selectors.site_get(query.validated_data["site"], request.user)
         today = timezone.now().astimezone(site.zone).date()
@@ -210,28 +194,3 @@ class CaseNoShowView(APIView):
         services.case_mark_no_show(case=case, by=request.user)
         return _case_response(selectors.case_get(case.pk, request.user))
 
-
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
-
-    authentication_classes = []
-    permission_classes = []
-    # DRF's own list for this view, with the API's JSON parser (nesting refused too).
-    parser_classes = [FormParser, MultiPartParser, JSONParser]
-    throttle_classes = [TokenRateLimit]
-    serializer_class = s.TokenInput
-
-    @extend_schema(
-        request=s.TokenInput,
-        responses={
-            200: s.TokenSerializer,
-            400: ERRORS[400],
-            429: OpenApiResponse(
-                s.ErrorSerializer,
-                description="Too many requests from this address, or too many failed logins "
-                "for this username from it (`throttled`); see the Retry-After header.",
-            ),
-        },
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)

@@ -10,20 +10,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.json_input import JsonInput
+from api.query import query_data
+from api.schema import CONFLICT, ERRORS, ErrorSerializer
+
 from .. import roles, selectors
 from ..errors import SchedulingError
 from ..models import WaitingListEntry, WaitingPriority, WaitingStatus
 from ..plan import waiting
-from .json_input import JsonInput
 from .serializers import (
     MAX_ID,
-    ErrorSerializer,
     IsoDateField,
     PatientInput,
     ScreeningSerializer,
-    query_data,
 )
-from .views import CONFLICT, ERRORS, patient_for
+from .views import patient_for
 
 WAITING_ROLES = (roles.FRONT_DESK, roles.ADMIN)
 NOT_FOUND = {

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from vertebro_site.throttling import FamilyBoardRateLimit, rate_limited
+from limits.rates import FamilyBoardRateLimit, rate_limited
 
 from ..family import FAMILY_STAGES, family_board_get
 

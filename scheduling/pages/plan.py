@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from vertebro_site.throttling import PlanRateLimit, rate_limited
+from limits.rates import PlanRateLimit, rate_limited
 
 from .. import roles, selectors
 from ..errors import SchedulingError

@@ -1,7 +1,7 @@
 import re
 from pathlib import Path
 
-from scheduling.errors import ERROR_CODES
+from api.errors import ERROR_CODES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api-errors.md"
 

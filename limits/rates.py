@@ -6,7 +6,7 @@ cache, which every web server shares in production (CACHE_URL, Redis). DRF views
 a throttle class and answer 429 `throttled` in the API's error format with Retry-After; plain
 Django views take it through `rate_limited`, which answers a short 429 page with Retry-After.
 A limit counts per logged-in user (`per_user`) or per client address, taken behind our proxies
-as everywhere else (vertebro_site.security.client_ip)."""
+as everywhere else (limits.client.client_ip)."""
 
 import math
 from collections.abc import Callable, Iterable
@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from rest_framework.throttling import SimpleRateThrottle
 
-from .security import client_ip
+from .client import client_ip
 
 
 class RateLimit(SimpleRateThrottle):

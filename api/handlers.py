@@ -1,4 +1,5 @@
-"""Every API error is `{"code", "detail", "errors"}` with a stable code from ERROR_CODES."""
+"""The answers in the API's error format (api/errors.py): DRF's exception handler
+(settings.REST_FRAMEWORK), and the site's 404 and 400 under /api/ (vertebro_site/urls.py)."""
 
 from django.http import Http404, JsonResponse
 from django.views.defaults import bad_request as page_bad_request
@@ -7,7 +8,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..errors import ERROR_CODES, SchedulingError
+from .errors import ERROR_CODES, ApiError, error_body
 
 # DRF's own exceptions, by the code they carry, mapped to ours.
 DRF_CODES = {
@@ -54,12 +55,8 @@ def _validation_code(errors: dict[str, list]) -> str:
     return "invalid"
 
 
-def error_body(code: str, detail: str, errors: dict | None = None) -> dict:
-    return {"code": code, "detail": detail, "errors": errors or {}}
-
-
 def exception_handler(exc, context):
-    if isinstance(exc, SchedulingError):
+    if isinstance(exc, ApiError):
         return Response(error_body(exc.code, exc.detail, exc.errors), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -98,29 +95,3 @@ def bad_request(request, exception=None):
         )
     return page_bad_request(request, exception)
 
-
-def _error_response(description: str) -> dict:
-    return {
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        "description": description,
-    }
-
-
-def schema_document_shared_errors(result, generator, request, public):
-    """drf-spectacular post-processing: the answers every operation of a kind can give whatever
-    its view documents. With a path parameter, 404 when the address does not fit it (a case id
-    that is not a number, handler404 above); with a body, 415 when it is not JSON and 413 when
-    it is over the size limit (vertebro_site/body_size.py)."""
-    for path_item in result.get("paths", {}).values():
-        for operation in path_item.values():
-            responses = operation["responses"]
-            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
-                responses.setdefault("404", _error_response("No such object (`not_found`)."))
-            if "requestBody" in operation:
-                responses.setdefault(
-                    "415", _error_response("The body is not JSON (`unsupported_media_type`).")
-                )
-                responses.setdefault(
-                    "413", _error_response("The body is over the size limit (`body_too_large`).")
-                )
-    return result
