@@ -54,6 +54,17 @@ def test_a_resend_is_a_new_row_that_goes_out_and_records_who_asked(unit, front_d
     assert len([m for m in outbox if "booked" in m.text]) == 2
 
 
+def test_a_message_of_a_cancelled_case_is_not_resent(unit, front_desk):
+    case = book(front_desk)
+    reminder = Reminder.objects.filter(case_id=case["id"]).first()
+    cancel = front_desk.post(f"/api/v1/cases/{case['id']}/cancel/", {"reason": "Unwell"},
+                             format="json")
+    assert cancel.status_code == 200, cancel.json()
+    response = front_desk.post(f"/api/v1/messages/{reminder.pk}/resend/")
+    assert (response.status_code, response.json()["code"]) == (409, "case_not_changeable")
+    assert not Reminder.objects.filter(resend_of=reminder).exists()
+
+
 def test_a_nurse_cannot_resend(unit, front_desk, nurse):
     case = book(front_desk)
     reminder = Reminder.objects.filter(case_id=case["id"]).first()

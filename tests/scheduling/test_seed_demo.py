@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from scheduling.board.day import day_board_get
 from scheduling.models import NOT_ARRIVED_STATUSES, CaseAction, CaseEvent, CaseStatus, Site, Stage
-from scheduling.pages.board_actions import late_notice_delay
+from scheduling.services.running_late import late_notice_delay
 
 pytestmark = pytest.mark.django_db
 NEW_YORK = ZoneInfo("America/New_York")
