@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scheduling.optimiser import plan_day, score  # noqa: E402
 from scheduling.plan.day import (  # noqa: E402
     DEFAULT_RULES,
     DayInput,
@@ -31,6 +30,7 @@ from scheduling.plan.day import (  # noqa: E402
     greedy_plan,
     peak,
 )
+from scheduling.plan.solver import plan_day, score  # noqa: E402
 from scheduling.plan.whatif import WHAT_IFS, what_if_run  # noqa: E402
 from scheduling.timing import SiteRules  # noqa: E402
 

@@ -11,14 +11,11 @@ from api.query import query_data
 from api.schema import CONFLICT, ERRORS, NOT_FOUND
 from scheduling import roles
 from scheduling.errors import SchedulingError
-from scheduling.models import RELEASED_STATUSES
 from scheduling.selectors import MAX_ID, case_get, site_get, visible_sites
 
 from . import services
-from .models import InboundKind, InboundMessage, Reminder, ReminderStatus
-from .selectors import inbound_visible
-
-NOT_REACHED = (ReminderStatus.FAILED, ReminderStatus.UNKNOWN)
+from .models import InboundKind, InboundMessage, Reminder
+from .selectors import inbound_visible, reminders_not_reached
 
 
 class ReminderSerializer(serializers.ModelSerializer):
@@ -74,9 +71,7 @@ class ResendView(APIView):
                                             **CONFLICT})
     def post(self, request: Request, pk: int) -> Response:
         reminder = _reminder_or_404(pk, request.user)
-        if reminder.case.status in RELEASED_STATUSES:
-            raise SchedulingError("case_not_changeable", "The case is no longer active.")
-        copy = services.reminder_resend(reminder, by=request.user)
+        copy = services.reminder_resend(reminder=reminder, by=request.user)
         return Response(ReminderSerializer(copy).data, status=201)
 
 
@@ -92,16 +87,7 @@ class NotReachedView(APIView):
         query = NotReachedQuery(data=query_data(request))
         query.is_valid(raise_exception=True)
         site = site_get(query.validated_data["site"], request.user)
-        rows = (
-            Reminder.objects.filter(
-                case__site=site,
-                status__in=NOT_REACHED,
-                case__procedure_start__gte=timezone.now(),
-            )
-            .exclude(case__status__in=RELEASED_STATUSES)
-            .select_related("case__patient")
-            .order_by("case__procedure_start", "due_at")
-        )
+        rows = reminders_not_reached(site=site, now=timezone.now())
         with timezone.override(site.zone):
             return Response(NotReachedSerializer(rows, many=True).data)
 

@@ -1,18 +1,19 @@
-"""Claim due reminders, send them, record what happened.
+"""Claim due reminders, send them, record what happened: the one writer of a reminder's status.
 
 A reminder moves planned -> sending (claimed, committed) -> sent, or back to planned with a
 backoff after a transient failure, or to failed. Two dispatchers never claim the same row
 (SELECT ... FOR UPDATE SKIP LOCKED). Just before the provider is called the row records
 `provider_called_at`; a worker that dies after that leaves a row the sweeper marks `unknown`
 (it may or may not have gone out, so it is not sent again blindly), and a worker that dies
-before it leaves a row the sweeper puts back to `planned`.
+before it leaves a row the sweeper puts back to `planned`. The provider's delivery reports, a
+STOP texted back and a change to the case that withdraws unsent messages all come through here.
 """
 
 import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from scheduling.locks import case_lock_for_send
@@ -20,7 +21,7 @@ from scheduling.models import RELEASED_STATUSES, Channel
 
 from . import rendering
 from .backends import DeliveryError, backend_for
-from .models import Reminder, ReminderStatus, SmsOptOut
+from .models import OPEN_STATUSES, Reminder, ReminderStatus, SmsOptOut
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,16 @@ BATCH = 20
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(seconds=30)  # doubled after each failed attempt
 STALE_SENDING = timedelta(minutes=5)
+# Delivery reports arrive out of order and more than once: a status only ever moves up this
+# ladder (a late `sent` never undoes `delivered`). Delivered and failed are both final; planned,
+# cancelled and suppressed rows were never handed to the provider, so no report moves them.
+DELIVERY_RANK = {
+    ReminderStatus.SENDING: 0,
+    ReminderStatus.UNKNOWN: 0,
+    ReminderStatus.SENT: 1,
+    ReminderStatus.DELIVERED: 2,
+    ReminderStatus.FAILED: 2,
+}
 
 
 def reminders_claim(*, now: datetime, limit: int = BATCH) -> list[int]:
@@ -193,3 +204,66 @@ def reminder_fall_back(reminder: Reminder) -> None:
         plan_version=reminder.plan_version, due_at=now,
         send_by=max(reminder.send_by, now + timedelta(hours=1)),
     )
+
+
+def delivery_moves_forward(current: str, reported: str) -> bool:
+    """Whether a delivery report of `reported` moves a reminder now `current` up the ladder."""
+    return (
+        current in DELIVERY_RANK
+        and reported in DELIVERY_RANK
+        and DELIVERY_RANK[current] < DELIVERY_RANK[reported]
+    )
+
+
+def reminder_delivery_record(
+    *, provider_message_id: str, status: str, error: str = "", now: datetime | None = None
+) -> Reminder | None:
+    """Record the provider's report on a message it was handed: sent, delivered or failed (with
+    `error`, for the front desk). A report that is unknown, repeated or older than what is
+    recorded changes nothing: None. A failed message goes by the patient's other channel."""
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update()
+            .filter(provider_message_id=provider_message_id)
+            .first()
+        )
+        if reminder is None or not delivery_moves_forward(reminder.status, status):
+            return None
+        now = now or timezone.now()
+        reminder.status = status
+        fields = ["status"]
+        if status == ReminderStatus.SENT and reminder.sent_at is None:
+            reminder.sent_at = now
+            fields.append("sent_at")
+        elif status == ReminderStatus.DELIVERED:
+            reminder.delivered_at = now
+            fields.append("delivered_at")
+        elif status == ReminderStatus.FAILED:
+            reminder.failed_at = now
+            reminder.error = error[:500]
+            fields += ["failed_at", "error"]
+        reminder.save(update_fields=fields)
+        if status == ReminderStatus.FAILED:
+            reminder_fall_back(reminder)
+    return reminder
+
+
+def reminders_withdraw(reminders: QuerySet[Reminder], *, reason: str) -> int:
+    """The messages among `reminders` not sent yet will not be: a change to the case made them
+    wrong. Returns how many were withdrawn."""
+    return reminders.filter(status__in=OPEN_STATUSES).update(
+        status=ReminderStatus.CANCELLED, error=reason
+    )
+
+
+def sms_opt_out(*, phone: str) -> None:
+    """The number texted STOP: nothing more goes to it by SMS, starting with what is planned."""
+    SmsOptOut.objects.get_or_create(phone=phone)
+    Reminder.objects.filter(
+        channel=Channel.SMS, recipient=phone, status=ReminderStatus.PLANNED
+    ).update(status=ReminderStatus.SUPPRESSED, error="The recipient texted STOP.")
+
+
+def sms_opt_in(*, phone: str) -> None:
+    """The number texted START: SMS may go to it again."""
+    SmsOptOut.objects.filter(phone=phone).delete()

@@ -4,9 +4,11 @@ decision 2."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from scheduling.models import Case, Channel, Drug, Patient, Site
+
+from .rendering import check_rule_templates
 
 
 class MessageKind(models.TextChoices):
@@ -90,8 +92,6 @@ class ReminderRule(models.Model):
         return f"{self.get_kind_display()} to {self.get_audience_display().lower()}"
 
     def clean(self) -> None:
-        from .rendering import check_rule_templates
-
         check_rule_templates(self)
         if self.anchor == Anchor.HOLD_START and self.condition != Condition.HAS_HELD_DRUG:
             raise ValidationError(
@@ -121,6 +121,22 @@ class ReminderStatus(models.TextChoices):
 
 
 OPEN_STATUSES = (ReminderStatus.PLANNED, ReminderStatus.SENDING)
+# "Not reached": the provider could not deliver the message, or a worker stopped while calling it
+# and nobody knows whether it went out. Either way the front desk calls the patient.
+NOT_REACHED_STATUSES = (ReminderStatus.FAILED, ReminderStatus.UNKNOWN)
+
+# A running-late notice's note says the delay it told ("delay:45"): each new delay is its own
+# message, and the text gives the arrival time moved by it.
+RUNNING_LATE_NOTE_PREFIX = "delay"
+
+
+def running_late_note(delay_minutes: int) -> str:
+    return f"{RUNNING_LATE_NOTE_PREFIX}:{delay_minutes}"
+
+
+class ReminderQuerySet(models.QuerySet):
+    def not_reached(self) -> "ReminderQuerySet":
+        return self.filter(status__in=NOT_REACHED_STATUSES)
 
 
 class Reminder(models.Model):
@@ -162,6 +178,8 @@ class Reminder(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ReminderQuerySet.as_manager()
+
     class Meta:
         ordering = ["due_at", "id"]
         constraints = [
@@ -182,6 +200,20 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.channel}, {self.status})"
+
+    @property
+    def running_late_delay(self) -> int:
+        """The delay a running-late notice told, in minutes (0 for any other message)."""
+        if self.kind != MessageKind.RUNNING_LATE:
+            return 0
+        prefix, _, minutes = self.note.partition(":")
+        return int(minutes) if prefix == RUNNING_LATE_NOTE_PREFIX and minutes.isdigit() else 0
+
+
+def case_not_reached(*, case_ref: str = "pk") -> Exists:
+    """True for a case with a message that did not reach its recipient: for annotating cases
+    (`case_ref` names the case's id in the outer query)."""
+    return Exists(Reminder.objects.not_reached().filter(case=OuterRef(case_ref)))
 
 
 class InboundKind(models.TextChoices):

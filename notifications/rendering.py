@@ -15,6 +15,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import formats, translation
 
 from .backends import OutgoingMessage
+from .ics import appointment_ics
 from .links import patient_link
 
 LANGUAGES = ("en", "es")
@@ -87,7 +88,9 @@ def context_for(reminder) -> dict:
         "date": when(case.procedure_start, DAY_FORMAT),
         "arrival_time": when(case.arrival_at, "H:i"),
         # A running-late notice: the planned arrival moved by the delay it was sent for.
-        "new_arrival_time": when(case.arrival_at + _delay(reminder), "H:i"),
+        "new_arrival_time": when(
+            case.arrival_at + timedelta(minutes=reminder.running_late_delay), "H:i"
+        ),
         "procedure_date": when(case.procedure_start, "Y-m-d"),
         "solids_until": when(case.fasting_solids_until, "H:i"),
         "solids_until_day": when(case.fasting_solids_until, DAY_FORMAT),
@@ -101,14 +104,6 @@ def context_for(reminder) -> dict:
         ),
     }
     return context
-
-
-def _delay(reminder) -> timedelta:
-    from .services import running_late_delay
-
-    if reminder.kind != "running_late":
-        return timedelta(0)
-    return timedelta(minutes=running_late_delay(reminder.note))
 
 
 def pickup_time(case) -> datetime:
@@ -137,8 +132,6 @@ def render(reminder) -> OutgoingMessage:
         text = _render_sms(reminder.rule, kind, language, context)
         return OutgoingMessage(channel="sms", to=reminder.recipient, text=text,
                                reminder_id=reminder.pk)
-    from .ics import appointment_ics
-
     subject = _render(f"notifications/email/{language}/{kind}_subject.txt", context).strip()
     text = _render(f"notifications/email/{language}/{kind}.txt", context).strip() + "\n"
     html = render_to_string(

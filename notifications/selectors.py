@@ -1,11 +1,13 @@
 """Reads of the notifications app that depend on who is asking."""
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 
-from scheduling.models import Site
+from scheduling.models import RELEASED_STATUSES, Case, Site
 from scheduling.selectors import patients_visible, visible_sites
 
-from .models import InboundMessage
+from .models import InboundMessage, MessageKind, Reminder, running_late_note
 
 
 def inbound_visible(user) -> QuerySet[InboundMessage]:
@@ -26,3 +28,25 @@ def inbound_visible(user) -> QuerySet[InboundMessage]:
     if Site.objects.exists() and not Site.objects.exclude(pk__in=sites.values("pk")).exists():
         visible |= caseless & Q(patient__isnull=True, site__isnull=True)
     return InboundMessage.objects.filter(visible)
+
+
+def reminders_not_reached(*, site: Site, now: datetime) -> QuerySet[Reminder]:
+    """The messages of the site's cases still to come that did not reach their recipient, with
+    their patients: the front desk's list of people to call, soonest case first."""
+    return (
+        Reminder.objects.not_reached()
+        .filter(case__site=site, case__procedure_start__gte=now)
+        .exclude(case__status__in=RELEASED_STATUSES)
+        .select_related("case__patient")
+        .order_by("case__procedure_start", "due_at")
+    )
+
+
+def running_late_told(*, case: Case, delay_minutes: int) -> bool:
+    """Whether the patient was already given this delay in the case's current plan."""
+    return Reminder.objects.filter(
+        case=case,
+        kind=MessageKind.RUNNING_LATE,
+        plan_version=case.plan_version,
+        note=running_late_note(delay_minutes),
+    ).exists()

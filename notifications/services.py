@@ -6,17 +6,19 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from scheduling.models import Case
+from scheduling.errors import SchedulingError
+from scheduling.models import NOT_ARRIVED_STATUSES, RELEASED_STATUSES, Case, CaseStatus
 
 from . import planning
+from .dispatch import reminders_withdraw
 from .models import (
-    OPEN_STATUSES,
     InboundMessage,
     MessageKind,
     Reminder,
     ReminderRule,
     ReminderStatus,
     SmsOptOut,
+    running_late_note,
 )
 
 # Sent when something happens to the case, not on a schedule planned at booking.
@@ -109,7 +111,7 @@ def reminders_cancel(case: Case, *, now: datetime | None = None) -> list[Reminde
     """After a cancel or no-show: nothing more goes out but a cancellation notice."""
     now = now or timezone.now()
     told = _lapse_open(case)
-    if told and case.status == "cancelled":
+    if told and case.status == CaseStatus.CANCELLED:
         return _event(case, MessageKind.CANCELLATION_NOTICE, now)
     return []
 
@@ -123,9 +125,12 @@ def reminders_driver_changed(case: Case, *, now: datetime | None = None) -> list
     """After the driver is added or changed: messages to an old number lapse, and the driver's
     messages are planned for the new one (none twice for the same number)."""
     now = now or timezone.now()
-    Reminder.objects.filter(case=case, audience="driver", status__in=OPEN_STATUSES).exclude(
-        recipient=case.driver_phone
-    ).update(status=ReminderStatus.CANCELLED, error="The driver changed.")
+    reminders_withdraw(
+        Reminder.objects.filter(case=case, audience="driver").exclude(
+            recipient=case.driver_phone
+        ),
+        reason="The driver changed.",
+    )
     rules = [
         rule_spec(rule)
         for rule in ReminderRule.objects.filter(active=True, audience="driver").exclude(
@@ -155,26 +160,13 @@ def driver_pickup_projected(case: Case, *, now: datetime | None = None) -> list[
     return _event(case, MessageKind.DRIVER_READY, now or timezone.now())
 
 
-RUNNING_LATE_FOR = ("booked", "confirmed")  # not checked in yet: still on their way, or at home
-
-
-def running_late_note(delay_minutes: int) -> str:
-    return f"delay:{delay_minutes}"
-
-
-def running_late_delay(note: str) -> int:
-    """The delay a running-late reminder told, in minutes (0 when it has none)."""
-    prefix, _, minutes = note.partition(":")
-    return int(minutes) if prefix == "delay" and minutes.isdigit() else 0
-
-
 def running_late_notify(
     *, case: Case, delay_minutes: int, by=None, now: datetime | None = None
 ) -> list[Reminder]:
     """The room runs late: tell a patient who has not checked in yet to come `delay_minutes`
     after their planned arrival. Once per delay and plan of the case; a notice for an older
     delay not sent yet lapses. Nothing for a case already checked in, cancelled or done."""
-    if case.status not in RUNNING_LATE_FOR or delay_minutes <= 0:
+    if case.status not in NOT_ARRIVED_STATUSES or delay_minutes <= 0:
         return []
     note = running_late_note(delay_minutes)
     told = Reminder.objects.filter(
@@ -182,9 +174,7 @@ def running_late_notify(
     )
     if told.filter(note=note).exists():
         return []
-    told.filter(status__in=OPEN_STATUSES).update(
-        status=ReminderStatus.CANCELLED, error="A newer arrival time replaced this one."
-    )
+    reminders_withdraw(told, reason="A newer arrival time replaced this one.")
     rows = _rows(case, _plan(case, MessageKind.RUNNING_LATE, now or timezone.now()))
     for row in rows:
         row.note = note
@@ -192,19 +182,11 @@ def running_late_notify(
     return Reminder.objects.bulk_create(rows)
 
 
-def sms_opt_out(phone: str) -> None:
-    SmsOptOut.objects.get_or_create(phone=phone)
-    Reminder.objects.filter(
-        channel="sms", recipient=phone, status=ReminderStatus.PLANNED
-    ).update(status=ReminderStatus.SUPPRESSED, error="The recipient texted STOP.")
-
-
-def sms_opt_in(phone: str) -> None:
-    SmsOptOut.objects.filter(phone=phone).delete()
-
-
-def reminder_resend(reminder: Reminder, *, by, now: datetime | None = None) -> Reminder:
-    """A copy of a message, due now; the original row stays as the record of what happened."""
+def reminder_resend(*, reminder: Reminder, by, now: datetime | None = None) -> Reminder:
+    """A copy of a message, due now; the original row stays as the record of what happened.
+    Refused once the case is cancelled or a no-show: there is nothing left to tell."""
+    if reminder.case.status in RELEASED_STATUSES:
+        raise SchedulingError("case_not_changeable", "The case is no longer active.")
     now = now or timezone.now()
     return Reminder.objects.create(
         case_id=reminder.case_id,
@@ -237,8 +219,8 @@ def patient_links_revoke(*, case: Case) -> Case:
 
 def _lapse_open(case: Case) -> bool:
     """Cancel the unsent messages of the case; True if a message with a time already went out."""
-    Reminder.objects.filter(case=case, status__in=OPEN_STATUSES).update(
-        status=ReminderStatus.CANCELLED, error="The case changed before this was sent."
+    reminders_withdraw(
+        Reminder.objects.filter(case=case), reason="The case changed before this was sent."
     )
     return Reminder.objects.filter(
         case=case, kind__in=TIMED_KINDS, status__in=DELIVERED_OR_SENT

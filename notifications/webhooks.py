@@ -22,9 +22,8 @@ from scheduling.models import RELEASED_STATUSES, Case, Patient, Site
 from scheduling.services import case_confirm
 
 from . import rendering
-from .dispatch import reminder_fall_back
-from .models import InboundKind, InboundMessage, Reminder, ReminderStatus
-from .services import sms_opt_in, sms_opt_out
+from .dispatch import reminder_delivery_record, sms_opt_in, sms_opt_out
+from .models import InboundKind, InboundMessage, ReminderStatus
 
 log = logging.getLogger(__name__)
 
@@ -40,22 +39,14 @@ TWILIO_STATUSES = {
     "undelivered": ReminderStatus.FAILED,
     "failed": ReminderStatus.FAILED,
 }
-# Callbacks arrive out of order and more than once: a status only ever moves up this ladder
-# (a late `sent` never undoes `delivered`). Delivered and failed are both final.
-STATUS_RANK = {
-    ReminderStatus.SENDING: 0,
-    ReminderStatus.UNKNOWN: 0,
-    ReminderStatus.SENT: 1,
-    ReminderStatus.DELIVERED: 2,
-    ReminderStatus.FAILED: 2,
-}
-
 KEYWORDS = {
     **dict.fromkeys(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"], InboundKind.STOP),
     **dict.fromkeys(["START", "UNSTOP"], InboundKind.START),
     "HELP": InboundKind.HELP,
     **dict.fromkeys(["C", "YES", "CONFIRM"], InboundKind.CONFIRM),
 }
+
+
 def twilio_signed(view):
     @csrf_exempt
     @require_POST
@@ -86,27 +77,14 @@ def twilio_status(request):
     if status is None:
         log.info("twilio status %s: %r ignored", sid, reported)
         return HttpResponse()
-    with transaction.atomic():
-        reminder = Reminder.objects.select_for_update().filter(provider_message_id=sid).first()
-        if reminder is None or not moves_forward(reminder.status, status):
-            return HttpResponse()  # unknown, a duplicate or late: still 200, or Twilio retries
-        now = timezone.now()
-        reminder.status = status
-        fields = ["status"]
-        if status == ReminderStatus.SENT and reminder.sent_at is None:
-            reminder.sent_at = now
-            fields.append("sent_at")
-        elif status == ReminderStatus.DELIVERED:
-            reminder.delivered_at = now
-            fields.append("delivered_at")
-        elif status == ReminderStatus.FAILED:
-            reminder.failed_at = now
-            code = request.POST.get("ErrorCode") or "none given"
-            reminder.error = f"Twilio could not deliver it ({reported}, error {code})."[:500]
-            fields += ["failed_at", "error"]
-        reminder.save(update_fields=fields)
-        if status == ReminderStatus.FAILED:
-            reminder_fall_back(reminder)
+    code = request.POST.get("ErrorCode") or "none given"
+    reminder = reminder_delivery_record(
+        provider_message_id=sid,
+        status=status,
+        error=f"Twilio could not deliver it ({reported}, error {code}).",
+    )
+    if reminder is None:
+        return HttpResponse()  # unknown, a duplicate or late: still 200, or Twilio retries
     log.info("twilio status %s: reminder %s is %s", sid, reminder.pk, status)
     return HttpResponse()
 
@@ -142,9 +120,9 @@ def twilio_inbound(request):
         )
         if created:
             if kind == InboundKind.STOP:
-                sms_opt_out(phone)
+                sms_opt_out(phone=phone)
             elif kind == InboundKind.START:
-                sms_opt_in(phone)
+                sms_opt_in(phone=phone)
             elif kind == InboundKind.CONFIRM:
                 case_confirm(case=case)
     log.info("twilio inbound %s: %s%s", sid, message.kind, "" if created else " (repeated)")
@@ -157,11 +135,6 @@ def twilio_inbound(request):
 def well_formed(value: str, *, max_length: int) -> bool:
     """An id or a number fits its column and holds no NUL byte (which PostgreSQL refuses)."""
     return bool(value) and len(value) <= max_length and "\x00" not in value
-
-
-def moves_forward(current: str, reported: str) -> bool:
-    """Planned, cancelled and suppressed rows were never sent: no callback moves them."""
-    return current in STATUS_RANK and STATUS_RANK[current] < STATUS_RANK[reported]
 
 
 def first_word(body: str) -> str:

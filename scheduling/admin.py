@@ -24,7 +24,7 @@ from .models import (
     WaitingListEntry,
     WaitingStatus,
 )
-from .plan.waiting import screening_answers
+from .screening import screening_answers
 
 
 class SiteScopedAdmin(admin.ModelAdmin):

@@ -63,6 +63,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "driver_missing": (409, "Discharge needs the adult driver; none is recorded for the case."),
     "nothing_to_undo": (409, "The case has no step left to undo."),
     "undo_expired": (409, "A step can be undone only within two minutes."),
+    "not_running_late": (
+        409, "Only a patient not checked in yet whose procedure runs more than 30 minutes late "
+        "can be told a new arrival time."
+    ),
     # The waiting list and the day planner
     "waiting_window_invalid": (400, "The latest date is before the earliest date."),
     "entry_not_waiting": (409, "The waiting-list entry has been scheduled or removed."),

@@ -310,13 +310,20 @@ class CaseStatus(models.TextChoices):
 # Status groups: each is named here once and imported wherever the rule is needed.
 # Booked or confirmed: the patient has not arrived, so the case may still be moved.
 NOT_ARRIVED_STATUSES = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
-CHANGEABLE_STATUSES = NOT_ARRIVED_STATUSES
 # A case may be cancelled until the patient is taken into pre-op.
 CANCELLABLE_STATUSES = (*NOT_ARRIVED_STATUSES, CaseStatus.CHECKED_IN)
 # Given back its rooms and bays: the others hold theirs.
 RELEASED_STATUSES = (CaseStatus.CANCELLED, CaseStatus.NO_SHOW)
 # Nothing more happens to the case: released, or the patient has gone home.
 CLOSED_STATUSES = (*RELEASED_STATUSES, CaseStatus.DISCHARGED)
+# In the unit now: checked in and not yet discharged.
+IN_PROGRESS_STATUSES = (
+    CaseStatus.CHECKED_IN,
+    CaseStatus.IN_PRE_OP,
+    CaseStatus.IN_PROCEDURE,
+    CaseStatus.CEMENT_SETTING,
+    CaseStatus.IN_RECOVERY,
+)
 
 
 class Case(models.Model):

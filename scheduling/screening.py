@@ -15,6 +15,14 @@ class ScreeningAnswers:
     imaging_on_file: bool
 
 
+def screening_answers(answers: dict | None) -> ScreeningAnswers | None:
+    """Answers stored as a dict (a waiting-list entry's), or None unless every one is there."""
+    try:
+        return ScreeningAnswers(**answers) if answers else None
+    except TypeError:
+        return None
+
+
 @dataclass(frozen=True)
 class Blocker:
     field: str

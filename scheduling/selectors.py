@@ -5,6 +5,8 @@ from datetime import date
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
+from notifications.models import case_not_reached
+
 from .errors import SchedulingError
 from .models import (
     Case,
@@ -100,14 +102,9 @@ def drugs_get(codes: list[str]) -> list[Drug]:
 
 
 def cases_with_details() -> QuerySet[Case]:
-    from notifications.models import Reminder, ReminderStatus
-
-    not_reached = Reminder.objects.filter(
-        case=OuterRef("pk"), status__in=[ReminderStatus.FAILED, ReminderStatus.UNKNOWN]
-    )
     return Case.objects.select_related(
         "site", "patient", "procedure_type", "surgeon", "screening_overridden_by"
-    ).annotate(not_reached=Exists(not_reached)).prefetch_related(
+    ).annotate(not_reached=case_not_reached()).prefetch_related(
         Prefetch("stages", Stage.objects.select_related("resource").order_by("position")),
         Prefetch("held_medications", CaseMedication.objects.select_related("drug")),
     )
@@ -134,7 +131,7 @@ def slots_free(
     surgeon: Surgeon | None = None,
     arrival_not_before=None,
 ) -> list[Slot]:
-    book = DayBook(
+    book = DayBook.load(
         site=site, procedure_type=procedure_type, levels=levels, day=day, surgeon=surgeon
     )
     return book.free_slots(arrival_not_before=arrival_not_before)

@@ -1,36 +1,23 @@
 """Where a case fits on one day at one site: the slot search shared by availability and booking.
 
-A DayBook loads the day once (opening hours, rooms and bays, who is busy when) with a fixed
-number of queries, then answers in memory for every candidate start on the 5-minute grid.
+`DayBook.load` reads the day once (opening hours, rooms and bays, who is busy when: unit_day.py,
+shared with the day planner) with a fixed number of queries; the DayBook then answers in memory
+for every candidate start on the 5-minute grid.
 """
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import FloatField, Func, Q
-
 from . import timing
-from .models import OpeningHours, ProcedureType, Resource, Site, Stage, Surgeon, SurgeonHours
+from .models import ProcedureType, Resource, Site, Surgeon
 from .timing import CaseTimes, SiteRules, StageRule
+from .unit_day import BusyStage, Shift, UnitDay
 
 # Busy times are kept as seconds since 1970 (UTC): a full day is hundreds of them, and numbers
-# are read from the database and compared many times faster than aware datetimes.
+# are compared many times faster than aware datetimes.
 Interval = tuple[float, float]
-
-
-class EpochSeconds(Func):
-    output_field = FloatField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # Django stores UTC datetimes as text; strftime('%s') reads them as UTC.
-        template = "CAST(strftime('%%%%s', %(expressions)s) AS REAL)"
-        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 @dataclass(frozen=True)
@@ -71,8 +58,42 @@ def _clash_end(busy: list[Interval], start: float, end: float) -> float | None:
 
 
 class DayBook:
+    """One case's shape against one day of a site: built from plain data (a UnitDay, the case's
+    stage rules and the stages already booked), so it answers without the database;
+    `DayBook.load` reads them."""
+
     def __init__(
         self,
+        *,
+        unit_day: UnitDay,
+        rules: list[StageRule],
+        levels: int,
+        busy: Iterable[BusyStage] = (),
+        surgeon: Surgeon | None = None,
+    ) -> None:
+        self.site = unit_day.site
+        self.day = unit_day.day
+        self.levels = levels
+        self.requested_surgeon = surgeon
+        self.rules = rules
+        self.site_rules = site_rules(self.site)
+        self._shape()
+        self.opens = unit_day.opens
+        self.closes = unit_day.closes
+        self.resources_by_kind: dict[str, list[Resource]] = defaultdict(list)
+        for resource in unit_day.resources:
+            self.resources_by_kind[resource.kind].append(resource)
+        self.surgeon_shifts: list[Shift] = unit_day.shifts
+        self.resource_busy: dict[int, list[Interval]] = defaultdict(list)
+        self.surgeon_busy: dict[int, list[Interval]] = defaultdict(list)
+        for stage in busy:
+            self.resource_busy[stage.resource_id].append((stage.start, stage.held_until))
+            if stage.surgeon_id is not None:
+                self.surgeon_busy[stage.surgeon_id].append((stage.start, stage.end))
+
+    @classmethod
+    def load(
+        cls,
         *,
         site: Site,
         procedure_type: ProcedureType,
@@ -80,63 +101,19 @@ class DayBook:
         day: date,
         surgeon: Surgeon | None = None,
         exclude_case_id: int | None = None,
-    ) -> None:
-        self.site = site
-        self.day = day
-        self.levels = levels
-        self.requested_surgeon = surgeon
-        self.rules = stage_rules(procedure_type)
-        self.site_rules = site_rules(site)
-        self._shape()
-        zone = site.zone
-
-        hours = OpeningHours.objects.filter(site=site, weekday=day.weekday()).first()
-        self.opens = timing.local_instant(day, hours.opens, zone) if hours else None
-        self.closes = timing.local_instant(day, hours.closes, zone) if hours else None
-
-        self.resources_by_kind: dict[str, list[Resource]] = defaultdict(list)
-        for resource in Resource.objects.filter(site=site, active=True).order_by("name"):
-            self.resources_by_kind[resource.kind].append(resource)
-
-        # A surgeon works at most one shift a weekday; one without a shift today cannot operate.
-        shifts = SurgeonHours.objects.filter(weekday=day.weekday(), surgeon__active=True)
-        shifts = shifts.filter(surgeon=surgeon) if surgeon else shifts.filter(surgeon__sites=site)
-        self.surgeon_shifts: list[tuple[Surgeon, datetime, datetime]] = [
-            (
-                shift.surgeon,
-                timing.local_instant(day, shift.opens, zone),
-                timing.local_instant(day, shift.closes, zone),
-            )
-            for shift in shifts.select_related("surgeon").order_by("surgeon__name")
-        ]
-
-        self.resource_busy: dict[int, list[Interval]] = defaultdict(list)
-        self.surgeon_busy: dict[int, list[Interval]] = defaultdict(list)
-        if self.opens is None:
-            return
-        # Every stage that can touch a case placed inside today's opening hours: the new case's
+    ) -> "DayBook":
+        """The day read from the database in a fixed number of queries; `exclude_case_id`: a
+        case being moved, whose own stages do not stand in its way."""
+        rules = stage_rules(procedure_type)
+        unit_day = UnitDay.load(site=site, day=day, surgeon=surgeon)
+        # Every stage that can touch a case placed inside the opening hours: the new case's
         # rooms and bays are held from opening at the earliest to closing plus its turnover.
-        max_turnover = max((rule.turnover_minutes for rule in self.rules), default=0)
-        resource_ids = [r.pk for resources in self.resources_by_kind.values() for r in resources]
-        surgeon_ids = [shift[0].pk for shift in self.surgeon_shifts]
-        busy = Stage.objects.filter(
-            Q(resource_id__in=resource_ids) | Q(surgeon_id__in=surgeon_ids),
-            active=True,
-            held_until__gt=self.opens,
-            planned_start__lt=self.closes + timedelta(minutes=max_turnover),
-        ).order_by()
-        if exclude_case_id is not None:
-            busy = busy.exclude(case_id=exclude_case_id)
-        for resource_id, surgeon_id, start, end, held_until in busy.values_list(
-            "resource_id",
-            "surgeon_id",
-            EpochSeconds("planned_start"),
-            EpochSeconds("planned_end"),
-            EpochSeconds("held_until"),
-        ):
-            self.resource_busy[resource_id].append((start, held_until))
-            if surgeon_id is not None:
-                self.surgeon_busy[surgeon_id].append((start, end))
+        max_turnover = max((rule.turnover_minutes for rule in rules), default=0)
+        busy = unit_day.busy(
+            after_closing=timedelta(minutes=max_turnover),
+            exclude_case_ids=() if exclude_case_id is None else (exclude_case_id,),
+        )
+        return cls(unit_day=unit_day, rules=rules, levels=levels, busy=busy, surgeon=surgeon)
 
     def times_at(self, procedure_start: datetime) -> CaseTimes:
         return timing.case_times(self.rules, self.levels, procedure_start, self.site_rules)

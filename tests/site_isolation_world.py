@@ -14,8 +14,8 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q
 
 from audit.access import access_record
+from notifications.dispatch import sms_opt_out
 from notifications.models import InboundKind, InboundMessage, Reminder, ReminderStatus
-from notifications.services import sms_opt_out
 from scheduling import roles, services
 from scheduling.models import (
     Case,
@@ -176,7 +176,7 @@ def world_build() -> World:
         ),
     ]
     # The driver texted STOP: the opt-out list holds a number of site A's case.
-    sms_opt_out("+16465550188")
+    sms_opt_out(phone="+16465550188")
     access_record(user=clerk_a, what="case-detail", patient_id=zebulon.pk, case_id=booked.pk,
                   site_id=alpha.pk)
     rows_a = _since(start)

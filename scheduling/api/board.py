@@ -12,7 +12,7 @@ from api.query import query_data
 from api.schema import ErrorSerializer
 
 from .. import horizon, selectors
-from ..board import DayBoard, day_board_get
+from ..board.day import DayBoard, day_board_get
 from . import serializers as s
 from .board_schema import BoardSerializer
 

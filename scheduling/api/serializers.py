@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from api.json_input import JsonInput
 
+from ..flags import case_flags
 from ..horizon import day_parse
 from ..models import Case, CaseMedication, Channel, ProcedureType, Site, Stage, StageTemplate
 
@@ -209,8 +210,9 @@ class CaseSerializer(serializers.ModelSerializer):
     medications = HeldMedicationSerializer(source="held_medications", many=True)
     date = serializers.DateField(source="day")
     flags = serializers.SerializerMethodField(
-        help_text="not_reachable (no phone or email), not_reached (a message failed), "
-        "driver_missing, not_confirmed, inr_check, screening_overridden."
+        help_text="In this order: not_confirmed, driver_missing, inr_check, "
+        "screening_overridden, not_reached (a message failed), not_reachable (no phone or "
+        "email)."
     )
 
     class Meta:
@@ -238,16 +240,16 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
 
     def get_flags(self, case) -> list[str]:
-        patient = case.patient
-        checks = {
-            "not_reachable": not (patient.phone or patient.email),
-            "not_reached": getattr(case, "not_reached", False),
-            "driver_missing": not (case.driver_name and case.driver_phone),
-            "not_confirmed": case.status == "booked",
-            "inr_check": any(held.drug.inr_check for held in case.held_medications.all()),
-            "screening_overridden": bool(case.screening_override_reason),
-        }
-        return [flag for flag, raised in checks.items() if raised]
+        return case_flags(
+            status=case.status,
+            driver_name=case.driver_name,
+            driver_phone=case.driver_phone,
+            inr_check=any(held.drug.inr_check for held in case.held_medications.all()),
+            screening_override_reason=case.screening_override_reason,
+            not_reached=getattr(case, "not_reached", False),
+            patient_phone=case.patient.phone,
+            patient_email=case.patient.email,
+        )
 
     def get_fasting(self, case) -> dict[str, datetime]:
         field = serializers.DateTimeField()

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from .. import roles
-from ..board import day_board_get
+from ..board.day import day_board_get
 from .access import role_required
 from .board_actions import case_steps_attach
-from .board_html import board_html_attach
+from .board_html import board_markup
 from .site_day import site_and_day
 
 # The issue asks for a refresh at least every 15 s; tests shorten it with ?refresh=1.
@@ -56,13 +56,16 @@ def _context(request, *, warn: bool) -> dict | None:
     # The case page's URL without its id: one reverse() instead of one per case.
     case_url = reverse("case-detail", args=[1]).removesuffix("1/")
     refresh_seconds = _refresh_seconds(request)
-    board_html_attach(board, request=request, case_url=case_url, refresh_seconds=refresh_seconds)
+    markup = board_markup(
+        board, request=request, case_url=case_url, refresh_seconds=refresh_seconds
+    )
     return {
         "sites": sites,
         "site": site,
         "day": day,
         "today": today,
         "board": board,
+        "markup": markup,
         "previous_day": date.fromordinal(day.toordinal() - 1),
         "next_day": date.fromordinal(day.toordinal() + 1),
         "partial_url": reverse("board-partial") + "?" + urlencode(query),

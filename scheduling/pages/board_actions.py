@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .. import roles, selectors
-from ..board import STAGE_LABELS, CaseLine, DayBoard
+from ..board.day import STAGE_LABELS, CaseLine, DayBoard
 from ..errors import SchedulingError
 from ..horizon import day_parse
 from ..models import (
@@ -32,15 +32,12 @@ from ..models import (
     StageKind,
 )
 from ..services import tracking
+from ..services.running_late import late_notice_delay
 from ..timing import local_hm
 from .access import role_required
 
 # As the board page allows (pages/board.py, which imports this module).
 REFRESH_RANGE = (1, 15)
-# A patient not yet checked in can be told a new arrival time once their procedure is projected
-# to start more than this many minutes late; the delay told is rounded up to LATE_NOTICE_STEP.
-LATE_NOTICE_MINUTES = 30
-LATE_NOTICE_STEP = 5
 TRACK_REFUSED = "Only a nurse or clinician may start or finish a stage or discharge a patient."
 
 
@@ -99,15 +96,6 @@ def _cases_with_a_recent_step(lines: list[CaseLine], now: datetime) -> set[int]:
             case_id__in=ids, undone_at__isnull=True, at__gt=now - tracking.UNDO_WINDOW
         ).values_list("case_id", flat=True)
     )
-
-
-def late_notice_delay(line: CaseLine) -> int:
-    """The delay to tell a patient not checked in yet, in whole steps of five minutes, or 0 when
-    their procedure is not late by more than LATE_NOTICE_MINUTES."""
-    late = line.procedure_delay_minutes
-    if line.case.status not in NOT_ARRIVED_STATUSES or late <= LATE_NOTICE_MINUTES:
-        return 0
-    return -(-late // LATE_NOTICE_STEP) * LATE_NOTICE_STEP
 
 
 def _next_step(line: CaseLine) -> Step | None:

@@ -5,38 +5,49 @@ a busy day: Django's template engine spends ~10 µs on every variable it resolve
 escapes, which made a 300-case board cost three times its data (bench/board.py). Here each
 string is escaped once with the standard library and numbers are written as they are. The
 template keeps everything that does not grow with the day (summary, legend, axis, rows' labels).
+The markup is the page's alone: the board (board/day.py) holds plain data, shared with the JSON.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
 from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 
-from ..board import STAGE_LABELS, Block, CaseLine, DayBoard
+from ..board.day import STAGE_LABELS, Block, CaseLine, DayBoard, Row
+from ..timing import local_hm
 
 UNDO_CLASS = "button-secondary step-undo"
 
 
-def board_html_attach(board: DayBoard, *, request, case_url: str, refresh_seconds: int) -> None:
-    """Give each row of the board its `track_html` and each case line its `row_html`."""
+@dataclass(frozen=True)
+class BoardMarkup:
+    tracks: list[tuple[Row, SafeString]]  # each row of rooms and bays with its blocks' markup
+    case_rows: SafeString  # the table rows of the cases not cancelled or no-show
+
+
+def board_markup(
+    board: DayBoard, *, request, case_url: str, refresh_seconds: int
+) -> BoardMarkup:
+    """The markup of each row's blocks and of the case list's rows."""
     zone = board.site.zone
     hours: dict[datetime, str] = {}
 
     def hhmm(instant: datetime) -> str:
         text = hours.get(instant)
         if text is None:
-            text = hours[instant] = f"{instant.astimezone(zone):%H:%M}"
+            text = hours[instant] = local_hm(instant, zone)
         return text
 
     now_line = (
         "" if board.now_left is None
         else f'<div class="now-line" style="left: {board.now_left}%" aria-hidden="true"></div>'
     )
-    for row in board.rows:
-        row.track_html = mark_safe(
-            "".join([_block(block, hhmm) for block in row.blocks]) + now_line
-        )
+    tracks = [
+        (row, mark_safe("".join([_block(block, hhmm) for block in row.blocks]) + now_line))
+        for row in board.rows
+    ]
     # Every step's form carries the same hidden fields: written once for the day.
     hidden = (
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
@@ -44,8 +55,11 @@ def board_html_attach(board: DayBoard, *, request, case_url: str, refresh_second
         f'<input type="hidden" name="date" value="{board.day:%Y-%m-%d}">'
         f'<input type="hidden" name="refresh" value="{refresh_seconds}">'
     )
-    for line in board.cases:
-        line.row_html = _case_row(line, case_url=escape(case_url), hidden=hidden)
+    case_url = escape(case_url)
+    case_rows = "".join(
+        [_case_row(line, case_url=case_url, hidden=hidden) for line in board.active_cases]
+    )
+    return BoardMarkup(tracks=tracks, case_rows=mark_safe(case_rows))
 
 
 def _block(block: Block, hhmm) -> str:
@@ -74,7 +88,7 @@ def _block(block: Block, hhmm) -> str:
     )
 
 
-def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> SafeString:
+def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> str:
     case = line.case
     patient = case.patient
     name = escape(f"{patient.last_name}, {patient.first_name}")
@@ -106,7 +120,7 @@ def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> SafeString:
         f"{escape(step.label)}</button></form>"
         for step in line.steps
     )
-    return mark_safe(
+    return (
         f'<tr id="case-{case.pk}" class="{"case-late" if line.late else ""}">'
         f'<td class="time">{line.arrival}</td>'
         f'<td class="time">{line.procedure}{moved}</td>'

@@ -270,7 +270,7 @@ def _free_times(case: Case, day: date) -> tuple[list[FreeTime], bool]:
     """The starts free for this case on `day`, with its own current booking set aside (the
     service does the same, so a move by a few minutes that overlaps itself is offered)."""
     zone = case.site.zone
-    book = DayBook(
+    book = DayBook.load(
         site=case.site,
         procedure_type=case.procedure_type,
         levels=case.levels,

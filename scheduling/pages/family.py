@@ -12,9 +12,19 @@ from django.views.decorators.cache import never_cache
 
 from limits.rates import FamilyBoardRateLimit, rate_limited
 
-from ..family import FAMILY_STAGES, family_board_get
+from ..board.family import FAMILY_STAGES, family_board_get
+from ..models import CaseStatus
 
 REFRESH_SECONDS = 15
+# The class that gives each stage its colour (the style sheet in pages/family_board.html).
+STAGE_CSS = {
+    CaseStatus.CHECKED_IN: "family-checked-in",
+    CaseStatus.IN_PRE_OP: "family-pre-op",
+    CaseStatus.IN_PROCEDURE: "family-procedure",
+    CaseStatus.CEMENT_SETTING: "family-cement",
+    CaseStatus.IN_RECOVERY: "family-recovery",
+    CaseStatus.DISCHARGED: "family-home",
+}
 
 
 @never_cache
@@ -25,7 +35,8 @@ def family_board(request, token: str):
         raise Http404("No such family board.")
     context = {
         "board": board,
-        "legend": FAMILY_STAGES.values(),
+        "lines": [(line, STAGE_CSS[line.status]) for line in board.lines],
+        "legend": [(STAGE_CSS[status], word) for status, word in FAMILY_STAGES.items()],
         "refresh_seconds": REFRESH_SECONDS,
     }
     with timezone.override(board.site.zone):

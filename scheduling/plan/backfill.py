@@ -63,8 +63,10 @@ def backfill_suggestions(case: Case) -> list[Suggestion]:
             continue
         key = (entry.procedure_type_id, entry.levels, entry.surgeon_id)
         if key not in books:
-            books[key] = DayBook(site=case.site, procedure_type=entry.procedure_type,
-                                 levels=entry.levels, day=case.day, surgeon=entry.surgeon)
+            books[key] = DayBook.load(
+                site=case.site, procedure_type=entry.procedure_type, levels=entry.levels,
+                day=case.day, surgeon=entry.surgeon,
+            )
         slot = next(
             (slot for slot in books[key].free_slots(arrival_not_before=timezone.now())
              if freed[0] <= slot.times.procedure_start < freed[1]),

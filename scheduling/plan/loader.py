@@ -1,33 +1,31 @@
-"""The day at a site read from the database into the optimiser's plain input, in a fixed number of
+"""The day at a site read from the database into the solver's plain input, in a fixed number of
 queries. The keys are "case:<id>" for booked cases and "entry:<id>" for waiting-list entries."""
 
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
 from notifications.models import MessageKind, Reminder, ReminderStatus
 
 from .. import timing
 from ..models import (
-    CHANGEABLE_STATUSES,
+    NOT_ARRIVED_STATUSES,
     PRIORITY_RANK,
     RELEASED_STATUSES,
     Case,
-    OpeningHours,
     ProcedureType,
-    Resource,
     Site,
     Stage,
     StageTemplate,
-    SurgeonHours,
     WaitingListEntry,
     WaitingStatus,
 )
 from ..screening import screening_blockers
 from ..slots import site_rules, stage_rules
+from ..unit_day import UnitDay
 from .day import Busy, DayInput, Request, Shift, Unit
 from .waiting import entry_screening
 
@@ -90,24 +88,15 @@ def fingerprint(site: Site, day: date) -> str:
 def load_day(
     *, site: Site, day: date, waiting_list: bool = False, allow_move_told: bool = False
 ) -> LoadedDay:
-    zone = site.zone
-    hours = OpeningHours.objects.filter(site=site, weekday=day.weekday()).first()
+    unit_day = UnitDay.load(site=site, day=day)
     opens = closes = noon = None
-    if hours is not None:
-        opens = minutes(timing.local_instant(day, hours.opens, zone))
-        closes = minutes(timing.local_instant(day, hours.closes, zone))
-        noon = minutes(timing.local_instant(day, time(12), zone))
-    units = tuple(
-        Unit(str(r.pk), r.kind, r.name)
-        for r in Resource.objects.filter(site=site, active=True).order_by("name")
-    )
+    if unit_day.opens is not None:
+        opens, closes = minutes(unit_day.opens), minutes(unit_day.closes)
+        noon = minutes(timing.local_instant(day, time(12), site.zone))
+    units = tuple(Unit(str(r.pk), r.kind, r.name) for r in unit_day.resources)
     shifts = tuple(
-        Shift(str(s.surgeon_id), s.surgeon.name,
-              minutes(timing.local_instant(day, s.opens, zone)),
-              minutes(timing.local_instant(day, s.closes, zone)))
-        for s in SurgeonHours.objects.filter(
-            weekday=day.weekday(), surgeon__active=True, surgeon__sites=site
-        ).select_related("surgeon").order_by("surgeon__name")
+        Shift(str(s.surgeon.pk), s.surgeon.name, minutes(s.starts), minutes(s.ends))
+        for s in unit_day.shifts
     )
     now = timezone.now()
     loaded = LoadedDay(day=None)
@@ -136,7 +125,7 @@ def load_day(
             ))
     loaded.day = DayInput(
         opens=opens, closes=closes, site=site_rules(site), units=units, shifts=shifts,
-        requests=tuple(requests), busy=_busy(site, cases, units, shifts, opens, closes),
+        requests=tuple(requests), busy=_busy(unit_day, cases),
         noon=noon, arrive_from=minutes(now) + 1 if opens is not None else None,
     )
     loaded.fingerprint = fingerprint(site, day)
@@ -186,7 +175,7 @@ def _case_request(case: Case, types, now: datetime, allow_move_told: bool) -> Re
             units.append(str(stage.resource_id))
         previous_kind = stage.resource.kind
     fixed = (
-        case.status not in CHANGEABLE_STATUSES
+        case.status not in NOT_ARRIVED_STATUSES
         or case.arrival_at <= now
         or (case.told and not allow_move_told)
     )
@@ -203,22 +192,15 @@ def _case_request(case: Case, types, now: datetime, allow_move_told: bool) -> Re
     )
 
 
-def _busy(site, cases, units, shifts, opens, closes) -> tuple[Busy, ...]:
+def _busy(unit_day: UnitDay, cases: list[Case]) -> tuple[Busy, ...]:
     """Stages of other cases (another day's overrun, a surgeon's list at another site) that
     hold this site's rooms and bays or its surgeons while the day is open."""
-    if opens is None:
-        return ()
-    stages = Stage.objects.filter(
-        Q(resource_id__in=[int(u.key) for u in units])
-        | Q(surgeon_id__in=[int(s.key) for s in shifts]),
-        active=True,
-        held_until__gt=instant(opens),
-        planned_start__lt=instant(closes) + timedelta(hours=4),
-    ).exclude(case_id__in=[c.pk for c in cases]).values_list(
-        "resource_id", "surgeon_id", "planned_start", "planned_end", "held_until")
     busy = []
-    for resource_id, surgeon_id, start, end, held_until in stages:
-        busy.append(Busy(str(resource_id), None, minutes(start), minutes(held_until)))
-        if surgeon_id is not None:
-            busy.append(Busy(None, str(surgeon_id), minutes(start), minutes(end)))
+    for stage in unit_day.busy(
+        after_closing=timedelta(hours=4), exclude_case_ids=[c.pk for c in cases]
+    ):
+        start = int(stage.start // 60)
+        busy.append(Busy(str(stage.resource_id), None, start, int(stage.held_until // 60)))
+        if stage.surgeon_id is not None:
+            busy.append(Busy(None, str(stage.surgeon_id), start, int(stage.end // 60)))
     return tuple(busy)

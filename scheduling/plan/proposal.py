@@ -15,10 +15,10 @@ from django.db import transaction
 
 from audit import records as audit
 
-from .. import optimiser
 from ..errors import SchedulingError
 from ..models import Case, Site, Stage, WaitingListEntry, WaitingStatus
 from ..services.booking import case_book, case_reschedule, check_day
+from . import solver
 from .day import Placement, Plan, end_of_day
 from .loader import LoadedDay, fingerprint, instant, load_day
 from .waiting import entry_screening
@@ -74,13 +74,13 @@ def plan_propose(
     day: date,
     waiting_list: bool = False,
     allow_move_told: bool = False,
-    time_limit: float = optimiser.TIME_LIMIT_SECONDS,
+    time_limit: float = solver.TIME_LIMIT_SECONDS,
     what_if: str | None = None,
 ) -> Proposal:
     check_day(site, day)
     loaded = load_day(site=site, day=day, waiting_list=waiting_list,
                       allow_move_told=allow_move_told)
-    plan = optimiser.plan_day(loaded.day, time_limit=time_limit)
+    plan = solver.plan_day(loaded.day, time_limit=time_limit)
     plan.unplaced.update(loaded.skipped)
     rows = _rows(loaded, plan)
     items = [

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from ..errors import SchedulingError
 from ..models import Patient, ProcedureType, Site, Surgeon, WaitingListEntry, WaitingStatus
-from ..screening import ScreeningAnswers
+from ..screening import ScreeningAnswers, screening_answers
 from ..services.booking import check_levels
 from ..services.patients import phone_e164
 
@@ -29,13 +29,6 @@ def _check(entry: WaitingListEntry) -> None:
         entry.driver_phone = phone_e164(entry.driver_phone, field="driver_phone")
     # Screening counts as done only with every answer the booking flow asks.
     entry.screening_done = screening_answers(entry.screening) is not None
-
-
-def screening_answers(answers: dict | None) -> ScreeningAnswers | None:
-    try:
-        return ScreeningAnswers(**answers) if answers else None
-    except TypeError:
-        return None
 
 
 def entry_screening(entry: WaitingListEntry) -> ScreeningAnswers | None:

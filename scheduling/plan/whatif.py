@@ -5,7 +5,7 @@ Pure: a DayInput is changed and planned again; nothing is written.
 
 from dataclasses import dataclass, replace
 
-from .. import optimiser
+from . import solver
 from .day import DayInput, Plan, Unit
 
 WHAT_IFS = {
@@ -61,10 +61,10 @@ def _cement_in_holding_bay(day: DayInput) -> tuple[DayInput, str]:
 
 
 def what_if_run(
-    day: DayInput, base: Plan, name: str, *, time_limit: float = optimiser.TIME_LIMIT_SECONDS
+    day: DayInput, base: Plan, name: str, *, time_limit: float = solver.TIME_LIMIT_SECONDS
 ) -> WhatIf:
     changed, note = what_if_day(day, name)
-    plan = optimiser.plan_day(changed, time_limit=time_limit)
+    plan = solver.plan_day(changed, time_limit=time_limit)
     return WhatIf(
         name=name, title=WHAT_IFS[name], plan=plan, more_cases=plan.placed - base.placed,
         end_of_day=plan.end_of_day, base_end_of_day=base.end_of_day, note=note,

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 
 from .. import timing
-from ..board_rows import values_rows
+from ..board.rows import values_rows
 from ..models import OpeningHours, Resource, ResourceKind, Site, Stage, StageKind
 from .period import Period, minutes_between, percent, week_of
 
@@ -286,7 +286,7 @@ def open_hours(site: Site, period: Period) -> dict[date, tuple[datetime, datetim
 
 def stage_rows(site: Site, period: Period, fields: tuple[str, ...], *, order=(), **filters):
     """The period's stages as dicts of `fields`. A year holds tens of thousands of timestamps;
-    they are read with psycopg's C loader, as the day board reads its rows (board_rows)."""
+    they are read with psycopg's C loader, as the day board reads its rows (board/rows.py)."""
     query = (
         Stage.objects.filter(case__site=site, case__day__range=(period.start, period.end))
         .filter(**filters)

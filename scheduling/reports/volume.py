@@ -7,7 +7,7 @@ from datetime import date, datetime
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncWeek
 
-from notifications.models import MessageKind, Reminder, ReminderStatus
+from notifications.models import NOT_REACHED_STATUSES, MessageKind, Reminder, ReminderStatus
 
 from ..models import Case, CaseStatus, Site
 from .period import Period, percent, week_of
@@ -63,8 +63,6 @@ def cancellations_get(*, site: Site, period: Period) -> Cancellations:
     return Cancellations(period, list(weeks.values()), total)
 
 
-# Statuses that mean the provider never took the message, or took it and could not deliver it.
-FAILED = (ReminderStatus.FAILED, ReminderStatus.UNKNOWN)
 COUNTS = ("planned", "sent", "delivered", "failed", "confirmed")
 
 
@@ -126,7 +124,7 @@ def messages_get(*, site: Site, period: Period) -> Messages:
             planned=Count("id", filter=~Q(status=ReminderStatus.CANCELLED)),
             sent=Count("id", filter=Q(sent_at__isnull=False)),
             delivered=Count("id", filter=Q(status=ReminderStatus.DELIVERED)),
-            failed=Count("id", filter=Q(status__in=FAILED)),
+            failed=Count("id", filter=Q(status__in=NOT_REACHED_STATUSES)),
             confirmed=Count(
                 "id", filter=Q(sent_at__isnull=False, case__confirmed_at__gte=F("sent_at"))
             ),

@@ -71,7 +71,7 @@ def case_book(
     for _ in range(ATTEMPTS):
         try:
             with transaction.atomic():
-                book = DayBook(
+                book = DayBook.load(
                     site=site, procedure_type=procedure_type, levels=levels, day=day,
                     surgeon=surgeon,
                 )
@@ -132,7 +132,7 @@ def case_reschedule(
             with transaction.atomic():
                 locked = case_locked(case.pk, expected_version=expected_version)
                 _check_changeable(locked)
-                book = DayBook(
+                book = DayBook.load(
                     site=site,
                     procedure_type=locked.procedure_type,
                     levels=locked.levels,

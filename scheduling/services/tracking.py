@@ -17,8 +17,8 @@ from django.utils import timezone
 from notifications.services import driver_pickup_projected
 
 from .. import roles
+from ..board.family import case_family_code_issue
 from ..errors import SchedulingError
-from ..family import case_family_code_issue
 from ..locks import case_lock_for_change
 from ..models import (
     CLOSED_STATUSES,

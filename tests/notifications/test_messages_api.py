@@ -56,6 +56,17 @@ def test_a_resend_is_a_new_row_that_goes_out_and_records_who_asked(unit, front_d
     assert len([m for m in outbox if "booked" in m.text]) == 2
 
 
+def test_a_message_of_a_cancelled_case_is_not_resent(unit, front_desk):
+    case = case_made(site=unit, by=front_desk.user)
+    reminder = Reminder.objects.filter(case_id=case.pk).first()
+    cancel = front_desk.post(f"/api/v1/cases/{case.pk}/cancel/", {"reason": "Unwell"},
+                             format="json")
+    assert cancel.status_code == 200, cancel.json()
+    response = front_desk.post(f"/api/v1/messages/{reminder.pk}/resend/")
+    assert (response.status_code, response.json()["code"]) == (409, "case_not_changeable")
+    assert not Reminder.objects.filter(resend_of=reminder).exists()
+
+
 def test_a_nurse_cannot_resend(unit, front_desk, nurse):
     case = case_made(site=unit, by=front_desk.user)
     reminder = Reminder.objects.filter(case_id=case.pk).first()

@@ -6,8 +6,8 @@ import pytest
 
 from notifications import dispatch
 from notifications.backends import locmem
+from notifications.dispatch import sms_opt_out
 from notifications.models import Reminder, ReminderRule, ReminderStatus, SmsOptOut
-from notifications.services import sms_opt_out
 from scheduling.models import Case
 from tests.factories import case_made
 
@@ -94,7 +94,7 @@ def test_a_cancel_before_anything_went_out_sends_nothing(unit, front_desk, outbo
 
 def test_a_stop_reply_suppresses_sms_at_once_and_email_takes_over(unit, front_desk, clock, outbox):
     case = case_made(site=unit, by=front_desk.user)
-    sms_opt_out("+12125550100")
+    sms_opt_out(phone="+12125550100")
     assert SmsOptOut.objects.filter(phone="+12125550100").exists()
     assert Reminder.objects.get(case=case, kind="confirmation").status == "suppressed"
     clock.move_to(EIGHT_AM_NEW_YORK)

@@ -11,7 +11,7 @@ from notifications.models import MessageKind, Reminder, ReminderStatus
 from notifications.rendering import render
 from notifications.services import running_late_notify
 from scheduling import roles
-from scheduling.board import day_board_get
+from scheduling.board.day import day_board_get
 from scheduling.errors import SchedulingError
 from scheduling.models import Case, CaseStatus
 from tests.factories import BOOKING_FORM_PATIENT, PatientFactory, UserFactory, case_made

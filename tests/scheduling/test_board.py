@@ -9,7 +9,7 @@ from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 
 from scheduling import roles
-from scheduling.board import day_board_get
+from scheduling.board.day import day_board_get
 from scheduling.models import (
     Case,
     CaseMedication,

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from scheduling.family import CODE_SHAPE
+from scheduling.board.family import CODE_SHAPE
 from scheduling.models import Case, Site
 from tests.factories import build_unit, case_made
 
@@ -182,7 +182,7 @@ def test_the_admin_issues_and_revokes_the_link(unit, admin_client):
 
 def test_a_code_already_given_that_day_is_drawn_again(unit, nurse, monkeypatch):
     draws = iter(["BCD23", "BCD23", "FGH45"])
-    monkeypatch.setattr("scheduling.family.family_code_new", lambda: next(draws))
+    monkeypatch.setattr("scheduling.board.family.family_code_new", lambda: next(draws))
     first = check_in(nurse, book(unit, 0))
     second = check_in(nurse, book(unit, 1))
     assert (first.family_code, second.family_code) == ("BCD23", "FGH45")

@@ -5,8 +5,8 @@ room, recovery 120), a 30-minute check-in."""
 import random
 from zoneinfo import ZoneInfo
 
-from scheduling.optimiser import plan_day, score
 from scheduling.plan.day import DEFAULT_RULES, DayInput, Request, Shift, Unit, greedy_plan, peak
+from scheduling.plan.solver import plan_day, score
 from scheduling.plan.whatif import what_if_run
 from scheduling.timing import SiteRules
 

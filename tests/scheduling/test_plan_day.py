@@ -61,7 +61,9 @@ def test_the_greedy_plan_books_where_the_booking_pages_would(unit):
     loaded = load_day(site=unit, day=TUESDAY, waiting_list=True)
     greedy = greedy_plan(loaded.day)
     (key,) = loaded.entries
-    book_ = DayBook(site=unit, procedure_type=ProcedureType.objects.get(), levels=1, day=TUESDAY)
+    book_ = DayBook.load(
+        site=unit, procedure_type=ProcedureType.objects.get(), levels=1, day=TUESDAY
+    )
     slot = book_.first_free()
     assert greedy.placements[key].start * 60 == slot.times.procedure_start.timestamp()
     assert greedy.placements[key].units[1] == str(slot.resources[1].pk)

@@ -1,8 +1,8 @@
-"""Projected times of the day's stages (scheduling/projection.py), on its own: no database."""
+"""Projected times of the day's stages (scheduling/board/projection.py), on its own: no database."""
 
 from datetime import UTC, datetime, timedelta
 
-from scheduling.projection import StageFacts, stages_project
+from scheduling.board.projection import StageFacts, stages_project
 
 ROOM, PRE_OP_BAY, RECOVERY_BAY, RECOVERY_BAY_2 = 1, 2, 3, 4
 MINUTE = timedelta(minutes=1)

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from scheduling.board import day_board_get
-from scheduling.models import CaseAction, CaseEvent, CaseStatus, Site, Stage
-from scheduling.pages.board_actions import late_notice_delay
+from scheduling.board.day import day_board_get
+from scheduling.models import NOT_ARRIVED_STATUSES, CaseAction, CaseEvent, CaseStatus, Site, Stage
+from scheduling.services.running_late import late_notice_delay
 
 pytestmark = pytest.mark.django_db
 NEW_YORK = ZoneInfo("America/New_York")
@@ -56,7 +56,7 @@ def test_at_mid_morning_a_patient_still_to_come_can_be_told_the_room_runs_late(c
     waiting = [line for line in board.cases if line.case.arrival_at > now]
     assert waiting
     assert all(
-        line.case.status in (CaseStatus.BOOKED, CaseStatus.CONFIRMED) for line in waiting
+        line.case.status in NOT_ARRIVED_STATUSES for line in waiting
     )
     assert any(late_notice_delay(line) > 30 for line in waiting)
     assert any(line.case.status == CaseStatus.IN_RECOVERY for line in board.cases)

@@ -129,7 +129,7 @@ def test_skipping_ahead_never_hides_a_free_start(unit):
     SurgeonFactory(sites=[unit])
     for hour, minute in [(8, 30), (9, 0), (11, 15), (12, 30)]:
         book(unit, start=datetime(2026, 3, 3, hour, minute, tzinfo=unit.zone))
-    day_book = DayBook(
+    day_book = DayBook.load(
         site=unit, procedure_type=ProcedureType.objects.get(), levels=2, day=TUESDAY
     )
     every_start = [s for s in day_book.candidate_starts() if day_book.fit(s)[0] is not None]
@@ -139,7 +139,7 @@ def test_skipping_ahead_never_hides_a_free_start(unit):
 
 def test_busy_times_are_read_as_exact_seconds_since_1970(tiny_unit):
     from scheduling.models import Stage
-    from scheduling.slots import EpochSeconds
+    from scheduling.unit_day import EpochSeconds
 
     book(tiny_unit)
     for seconds, start in Stage.objects.values_list(EpochSeconds("planned_start"), "planned_start"):

@@ -7,8 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from scheduling.errors import SchedulingError
 from scheduling.models import Site
+from scheduling.plan.loader import instant
 from scheduling.plan.proposal import plan_apply, plan_propose
 from scheduling.plan.whatif import WHAT_IFS
+from scheduling.timing import local_hm
 
 
 class Command(BaseCommand):
@@ -61,8 +63,8 @@ class Command(BaseCommand):
         zone = proposal.site.zone
         plan = proposal.plan
 
-        def hm(instant):
-            return instant.astimezone(zone).strftime("%H:%M") if instant else "-"
+        def hm(when):
+            return local_hm(when, zone) if when else "-"
 
         self.stdout.write(f"{proposal.site.code} {proposal.day}: {plan.status}. {plan.message}")
         width = max([len(row.current_room) for row in proposal.rows]
@@ -92,6 +94,4 @@ class Command(BaseCommand):
 
 
 def _at(minutes):
-    from scheduling.plan.loader import instant
-
     return instant(minutes) if minutes is not None else None

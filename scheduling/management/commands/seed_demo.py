@@ -29,6 +29,7 @@ from scheduling.models import (
     Surgeon,
     SurgeonHours,
 )
+from scheduling.plan.waiting import waiting_entry_add
 from scheduling.screening import ScreeningAnswers
 from scheduling.services import case_book, case_cancel, case_confirm, case_mark_no_show, tracking
 
@@ -292,8 +293,6 @@ def _at(instant: datetime | None):
 def waiting_list_seed(site: Site, user: User) -> int:
     """About a dozen patients waiting to be scheduled in the next two weeks, for "Plan the day"
     and the backfill suggestions; the same ones on every run."""
-    from scheduling.plan.waiting import waiting_entry_add
-
     rng = random.Random("waiting-list")
     today = timezone.now().astimezone(site.zone).date()
     types = list(ProcedureType.objects.filter(code__in=["vertebroplasty", "kyphoplasty"]))

@@ -16,7 +16,9 @@ from datetime import date, datetime
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
-from .models import Case, CaseMedication, CaseStatus, Site, Stage
+from notifications.models import case_not_reached
+
+from ..models import Case, CaseMedication, CaseStatus, Site, Stage
 from .projection import StageFacts
 
 STATUS_LABELS = dict(CaseStatus.choices)
@@ -83,15 +85,10 @@ class BoardCase:
 
 def cases_of_day(site: Site, day: date) -> list[BoardCase]:
     """The day's cases in the order of their procedures, with their patients and flags."""
-    from notifications.models import Reminder, ReminderStatus
-
-    not_reached = Reminder.objects.filter(
-        case=OuterRef("pk"), status__in=[ReminderStatus.FAILED, ReminderStatus.UNKNOWN]
-    )
     inr_check = CaseMedication.objects.filter(case=OuterRef("pk"), drug__inr_check=True)
     query = (
         Case.objects.filter(site=site, day=day)
-        .annotate(not_reached=Exists(not_reached), inr_check=Exists(inr_check))
+        .annotate(not_reached=case_not_reached(), inr_check=Exists(inr_check))
         .order_by("procedure_start", "pk")
         .values_list(*CASE_COLUMNS)
     )

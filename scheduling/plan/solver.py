@@ -1,7 +1,7 @@
 """The day planner: OR-Tools CP-SAT places the day's cases in rooms, bays and surgeons' time.
 
-Pure: a DayInput in (scheduling/plan/day.py), a Plan out; scheduling/plan/loader.py builds the
-input from the database. The model, in whole minutes on the 5-minute grid:
+Pure: a DayInput in (day.py), a Plan out; loader.py builds the input from the database. The
+model, in whole minutes on the 5-minute grid:
 
 - each case is one integer start (its procedure start = 5 x k) and a "placed" flag; its stays in
   rooms and bays and its surgeon's spans follow at fixed offsets, so the chain of stages is kept
@@ -28,7 +28,7 @@ import time
 
 from ortools.sat.python import cp_model
 
-from .plan.day import (
+from .day import (
     STEP,
     DayInput,
     Occupancy,

@@ -2,18 +2,19 @@
 
 `day_board_get` costs four queries for 5 cases or 300: the site's rooms and bays, its opening
 hours that weekday, the day's cases with their patients (and the INR-check and not-reached flags
-as subqueries), and the day's stages, both as plain rows (board_rows.py). Everything after that
+as subqueries), and the day's stages, both as plain rows (rows.py). Everything after that
 is arithmetic in Python, on UTC instants; the page and the JSON format what they show
 themselves.
 """
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from . import timing
-from .board_rows import BoardCase, cases_of_day, stages_of_day
-from .models import (
+from .. import timing
+from ..flags import FLAG_LABELS, case_flags
+from ..models import (
+    IN_PROGRESS_STATUSES,
     RELEASED_STATUSES,
     CaseStatus,
     OpeningHours,
@@ -22,7 +23,9 @@ from .models import (
     Site,
     StageKind,
 )
+from ..timing import local_hm
 from .projection import LATE_AFTER_MINUTES, Projection, StageFacts, stages_project
+from .rows import BoardCase, cases_of_day, stages_of_day
 
 # A stage's kind as the board says it ("Cement set"), without a model instance to ask.
 STAGE_LABELS = dict(StageKind.choices)
@@ -35,21 +38,6 @@ ROW_ORDER = [
     ResourceKind.RECOVERY_BAY,
 ]
 BAY_KINDS = (ResourceKind.PRE_OP_BAY, ResourceKind.RECOVERY_BAY, ResourceKind.HOLDING_BAY)
-IN_PROGRESS_STATUSES = (
-    CaseStatus.CHECKED_IN,
-    CaseStatus.IN_PRE_OP,
-    CaseStatus.IN_PROCEDURE,
-    CaseStatus.CEMENT_SETTING,
-    CaseStatus.IN_RECOVERY,
-)
-FLAG_LABELS = {
-    "not_confirmed": "Not confirmed",
-    "driver_missing": "Driver missing",
-    "inr_check": "INR check",
-    "screening_overridden": "Screening overridden",
-    "not_reached": "Not reached",
-    "not_reachable": "No phone or email",
-}
 # Shown when a site has no opening hours that day but still has cases on it.
 DEFAULT_OPENS, DEFAULT_CLOSES = time(7), time(18)
 
@@ -76,7 +64,6 @@ class Block:
 class Row:
     resource: Resource
     blocks: list[Block] = field(default_factory=list)
-    track_html: str = ""  # the page's markup of its blocks (pages/board_html.py)
 
 
 @dataclass
@@ -98,9 +85,8 @@ class CaseLine:
     # A running cement set or recovery counts down to its planned length; at zero it alerts.
     timer: str = ""
     timer_up: bool = False
-    # The page's one-click steps (pages/board_actions.py) and markup (pages/board_html.py).
+    # The page's one-click steps (pages/board_actions.py).
     steps: list = field(default_factory=list)
-    row_html: str = ""
 
     @property
     def flag_labels(self) -> list[tuple[str, str]]:
@@ -142,15 +128,11 @@ class DayBoard:
     cases: list[CaseLine]
     summary: Summary
     ticks: list[Tick]
-    hour_width: str  # one hour of the axis, for the grid lines
+    hour_width: float  # one hour, in percent of the axis
     now_left: float | None  # None when now is off the axis
     late_after_minutes: int = LATE_AFTER_MINUTES
     # Patients still to come who may be told a later arrival (pages/board_actions.py).
     late_notices: int = 0
-
-    @property
-    def now_style(self) -> str:
-        return "" if self.now_left is None else f"left: {self.now_left}%"
 
     @property
     def active_cases(self) -> list[CaseLine]:
@@ -190,15 +172,12 @@ def day_board_get(
             axis_end, stage.held_until, stage.actual_end or axis_end,
             projection.end if projection else axis_end,
         )
-    axis_start, axis_end = _whole_hours(axis_start, axis_end)
+    axis_start, axis_end = _whole_hours(axis_start, axis_end, zone)
     origin, span = axis_start.timestamp(), (axis_end - axis_start).total_seconds()
     scale = 100 / span
 
     def left(instant: datetime) -> float:  # percent of the axis, clamped to it
         return round(min(max((instant.timestamp() - origin) * scale, 0.0), 100.0), 3)
-
-    def hhmm(instant: datetime) -> str:
-        return f"{instant.astimezone(zone):%H:%M}"
 
     rows = {resource.pk: Row(resource) for resource in resources if resource.active}
     resource_of = {resource.pk: resource for resource in resources}
@@ -229,13 +208,14 @@ def day_board_get(
 
     lines = [_case_line(case, stages_of[case.pk], times_of) for case in cases]
     for line in lines:
-        line.arrival = hhmm(line.case.arrival_at)
-        line.procedure = hhmm(line.case.procedure_start)
-        line.ready = hhmm(line.ends_at) if line.ends_at else ""
+        line.arrival = local_hm(line.case.arrival_at, zone)
+        line.procedure = local_hm(line.case.procedure_start, zone)
+        line.ready = local_hm(line.ends_at, zone) if line.ends_at else ""
         for stage, start, _, state in line.stages:
             _countdown(line, stage, now)
             if stage.kind == "procedure" and start != stage.planned_start:
-                line.procedure_moved = f"{'now' if state == 'projected' else 'began'} {hhmm(start)}"
+                verb = "now" if state == "projected" else "began"
+                line.procedure_moved = f"{verb} {local_hm(start, zone)}"
                 line.procedure_delay_minutes = max(_minutes(start - stage.planned_start), 0)
     summary = _summary(
         lines, resources=resources, stages=stages, now=now, opens=opens, closes=closes
@@ -244,7 +224,7 @@ def day_board_get(
     hour_width = round(100 * 3600 / span, 4)
     tick = axis_start
     while tick <= axis_end:
-        ticks.append(Tick(f"{tick.astimezone(zone):%H:%M}", left(tick)))
+        ticks.append(Tick(local_hm(tick, zone), left(tick)))
         tick += timedelta(hours=1)
     return DayBoard(
         site=site,
@@ -258,7 +238,7 @@ def day_board_get(
         cases=lines,
         summary=summary,
         ticks=ticks,
-        hour_width=f"{hour_width}%",
+        hour_width=hour_width,
         now_left=left(now) if axis_start <= now <= axis_end else None,
         late_after_minutes=late_after_minutes,
     )
@@ -282,18 +262,18 @@ def _case_line(
 ) -> CaseLine:
     timed = [(stage, *times_of[stage.id]) for stage in stages]
     late_projections = [p for (_, _, _, _, p) in timed if p is not None and p.late]
-    patient = case.patient
-    checks = {
-        "not_confirmed": case.status == CaseStatus.BOOKED,
-        "driver_missing": not (case.driver_name and case.driver_phone),
-        "inr_check": bool(case.inr_check),
-        "screening_overridden": bool(case.screening_override_reason),
-        "not_reached": bool(case.not_reached),
-        "not_reachable": not (patient.phone or patient.email),
-    }
     return CaseLine(
         case=case,
-        flags=[flag for flag, raised in checks.items() if raised],
+        flags=case_flags(
+            status=case.status,
+            driver_name=case.driver_name,
+            driver_phone=case.driver_phone,
+            inr_check=case.inr_check,
+            screening_override_reason=case.screening_override_reason,
+            not_reached=case.not_reached,
+            patient_phone=case.patient.phone,
+            patient_email=case.patient.email,
+        ),
         late=bool(late_projections),
         delay_minutes=max((_minutes(p.delay) for p in late_projections), default=0),
         stages=[(stage, start, end, state) for (stage, start, end, state, _) in timed],
@@ -301,14 +281,15 @@ def _case_line(
     )
 
 
-TIMED_KINDS = ("cement_set", "recovery")
+# Stages that run against a clock the nurse watches: the board counts down their planned length.
+COUNTDOWN_KINDS = (StageKind.CEMENT_SET, StageKind.RECOVERY)
 
 
 def _countdown(line: CaseLine, stage: StageFacts, now: datetime) -> None:
-    if stage.kind not in TIMED_KINDS or stage.actual_start is None or stage.actual_end:
+    if stage.kind not in COUNTDOWN_KINDS or stage.actual_start is None or stage.actual_end:
         return
     left = stage.actual_start + (stage.planned_end - stage.planned_start) - now
-    name = "Cement set" if stage.kind == "cement_set" else "Recovery"
+    name = STAGE_LABELS[stage.kind]
     if left > timedelta(0):
         line.timer = f"{name}: {math.ceil(left.total_seconds() / 60)} min left"
     else:
@@ -366,14 +347,23 @@ def _occupancy(
     return used / ((until - opens) * count)
 
 
-def _whole_hours(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """The axis from the hour at or before `start` to the hour at or after `end` (in UTC: every
-    zone this unit runs in is a whole number of hours from UTC)."""
-    floor = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    ceiling = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+def _whole_hours(start: datetime, end: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The axis from the site's whole hour at or before `start` to the one at or after `end`.
+
+    Whole hours on the site's clock, not UTC's: India is 5 h 30 from UTC and Adelaide 9 h 30 or
+    10 h 30, so UTC's hours fall on the half hour there. The ceiling adds its hour in UTC, so an
+    axis that crosses a DST change still has hours of 3,600 s (every change the unit's zones
+    make is a whole hour, which keeps the ticks on the site's whole hours too)."""
+    floor = _hour_floor(start, zone)
+    ceiling = _hour_floor(end, zone)
     if ceiling < end:
         ceiling += timedelta(hours=1)
     return floor, ceiling
+
+
+def _hour_floor(instant: datetime, zone: tzinfo) -> datetime:
+    local = instant.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    return local.astimezone(UTC)
 
 
 def _kind_rank(kind: str) -> int:

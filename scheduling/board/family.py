@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 
-from .models import Case, CaseStatus, Site
+from ..models import Case, CaseStatus, Site
 
 # No vowels, so that no code spells a word, and none of the look-alikes O/0, I/1 (and L, which
 # passes for 1 on some screens).
@@ -27,27 +27,23 @@ CODE_SHAPE = re.compile(rf"[{CODE_LETTERS}]{{3}}[{CODE_DIGITS}]{{2}}")
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
-@dataclass(frozen=True)
-class FamilyStage:
-    css: str  # the class that gives its colour, e.g. "family-procedure"
-    word: str
-
-
-# In the order a patient moves through the unit; the legend follows it.
+# The word a family reads for each status shown, in the order a patient moves through the unit
+# (the page's legend follows it).
 FAMILY_STAGES = {
-    CaseStatus.CHECKED_IN: FamilyStage("family-checked-in", "Checked in"),
-    CaseStatus.IN_PRE_OP: FamilyStage("family-pre-op", "Pre-op"),
-    CaseStatus.IN_PROCEDURE: FamilyStage("family-procedure", "Procedure"),
-    CaseStatus.CEMENT_SETTING: FamilyStage("family-cement", "Cement setting"),
-    CaseStatus.IN_RECOVERY: FamilyStage("family-recovery", "Recovery"),
-    CaseStatus.DISCHARGED: FamilyStage("family-home", "Ready to go home"),
+    CaseStatus.CHECKED_IN: "Checked in",
+    CaseStatus.IN_PRE_OP: "Pre-op",
+    CaseStatus.IN_PROCEDURE: "Procedure",
+    CaseStatus.CEMENT_SETTING: "Cement setting",
+    CaseStatus.IN_RECOVERY: "Recovery",
+    CaseStatus.DISCHARGED: "Ready to go home",
 }
 
 
 @dataclass(frozen=True)
 class FamilyLine:
     code: str
-    stage: FamilyStage
+    status: str
+    stage: str  # the family's word for it
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ def family_board_get(token: str, now: datetime) -> FamilyBoard | None:
         .order_by("family_code")
         .values_list("family_code", "status")
     )
-    lines = [FamilyLine(code, FAMILY_STAGES[status]) for code, status in rows]
+    lines = [FamilyLine(code, status, FAMILY_STAGES[status]) for code, status in rows]
     return FamilyBoard(site=site, day=local_now.date(), updated_at=local_now, lines=lines)
 
 

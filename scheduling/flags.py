@@ -1,0 +1,40 @@
+"""A case's flags: what staff should look at before the patient arrives. The day board, its
+JSON and the case API all show them from here, in this order."""
+
+from .models import CaseStatus
+
+# Code and label of each flag, in the order they are listed.
+FLAG_LABELS = {
+    "not_confirmed": "Not confirmed",
+    "driver_missing": "Driver missing",
+    "inr_check": "INR check",
+    "screening_overridden": "Screening overridden",
+    "not_reached": "Not reached",
+    "not_reachable": "No phone or email",
+}
+
+
+def case_flags(
+    *,
+    status: str,
+    driver_name: str,
+    driver_phone: str,
+    inr_check: bool,
+    screening_override_reason: str,
+    not_reached: bool,
+    patient_phone: str,
+    patient_email: str,
+) -> list[str]:
+    """The codes of the flags raised, in FLAG_LABELS' order.
+
+    `inr_check`: a held drug asks for an INR check on the day; `not_reached`: a message to the
+    patient failed or its fate is unknown."""
+    raised = {
+        "not_confirmed": status == CaseStatus.BOOKED,
+        "driver_missing": not (driver_name and driver_phone),
+        "inr_check": bool(inr_check),
+        "screening_overridden": bool(screening_override_reason),
+        "not_reached": bool(not_reached),
+        "not_reachable": not (patient_phone or patient_email),
+    }
+    return [flag for flag in FLAG_LABELS if raised[flag]]

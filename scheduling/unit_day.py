@@ -1,0 +1,114 @@
+"""A site's day as the slot search (slots.DayBook) and the day planner (plan/loader.py) both read
+it: when the unit opens and closes, its rooms and bays, the surgeons' shifts, and the stages
+already holding those rooms, bays and surgeons.
+
+`UnitDay.load` costs three queries; `UnitDay.busy` one more. Everything else works on the plain
+values they return.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+from django.db.models import FloatField, Func, Q
+
+from . import timing
+from .models import OpeningHours, Resource, Site, Stage, Surgeon, SurgeonHours
+
+
+class EpochSeconds(Func):
+    """An instant as seconds since 1970 (UTC): a day's busy times are compared many times, and
+    numbers are read from the database and compared much faster than aware datetimes."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores UTC datetimes as text; strftime('%s') reads them as UTC.
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS REAL)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+class Shift(NamedTuple):
+    surgeon: Surgeon
+    starts: datetime
+    ends: datetime
+
+
+class BusyStage(NamedTuple):
+    """A stage of another case, in seconds since 1970: its room or bay is held from `start` to
+    `held_until` (its turnover included), its surgeon from `start` to `end`."""
+
+    resource_id: int
+    surgeon_id: int | None
+    start: float
+    end: float
+    held_until: float
+
+
+@dataclass(frozen=True)
+class UnitDay:
+    site: Site
+    day: date
+    opens: datetime | None  # None: the site is closed that day
+    closes: datetime | None
+    resources: list[Resource]  # the active rooms and bays, by name
+    shifts: list[Shift]  # by surgeon's name
+
+    @classmethod
+    def load(cls, *, site: Site, day: date, surgeon: Surgeon | None = None) -> "UnitDay":
+        """The day's opening hours, active rooms and bays, and shifts: of `surgeon` alone when
+        one is asked for (wherever they work), else of every active surgeon of the site."""
+        zone = site.zone
+        hours = OpeningHours.objects.filter(site=site, weekday=day.weekday()).first()
+        resources = list(Resource.objects.filter(site=site, active=True).order_by("name"))
+        # A surgeon works at most one shift a weekday; one without a shift today cannot operate.
+        shifts = SurgeonHours.objects.filter(weekday=day.weekday(), surgeon__active=True)
+        shifts = shifts.filter(surgeon=surgeon) if surgeon else shifts.filter(surgeon__sites=site)
+        return cls(
+            site=site,
+            day=day,
+            opens=timing.local_instant(day, hours.opens, zone) if hours else None,
+            closes=timing.local_instant(day, hours.closes, zone) if hours else None,
+            resources=resources,
+            shifts=[
+                Shift(
+                    shift.surgeon,
+                    timing.local_instant(day, shift.opens, zone),
+                    timing.local_instant(day, shift.closes, zone),
+                )
+                for shift in shifts.select_related("surgeon").order_by("surgeon__name")
+            ],
+        )
+
+    def busy(
+        self, *, after_closing: timedelta, exclude_case_ids: list[int] | tuple[int, ...] = ()
+    ) -> list[BusyStage]:
+        """The active stages that hold the day's rooms, bays or surgeons while it is open (a
+        stage starting up to `after_closing` past closing still counts), in one statement: read
+        in two, a booking committed between them would show a room free and its surgeon busy.
+        Nothing when the site is closed."""
+        if self.opens is None:
+            return []
+        busy = Stage.objects.filter(
+            Q(resource_id__in=[resource.pk for resource in self.resources])
+            | Q(surgeon_id__in=[shift.surgeon.pk for shift in self.shifts]),
+            active=True,
+            held_until__gt=self.opens,
+            planned_start__lt=self.closes + after_closing,
+        ).order_by("case__procedure_start", "case_id", "position")  # the planner's model, stable
+        if exclude_case_ids:
+            busy = busy.exclude(case_id__in=exclude_case_ids)
+        return [
+            BusyStage(*row)
+            for row in busy.values_list(
+                "resource_id",
+                "surgeon_id",
+                EpochSeconds("planned_start"),
+                EpochSeconds("planned_end"),
+                EpochSeconds("held_until"),
+            )
+        ]
