@@ -3,29 +3,20 @@ on booked cases."""
 
 from datetime import date
 
-from scheduling import roles, services
-from scheduling.models import Case, ProcedureType, Site
-from scheduling.screening import ScreeningAnswers
-from tests.conftest import CLEAR_SCREENING, NOW
-from tests.factories import PatientFactory, UserFactory
+from scheduling import roles
+from scheduling.models import Case, Site
+from tests.factories import NOW, PatientFactory, UserFactory, case_made
 
 TODAY = NOW.date()  # Monday 2 March 2026 at the test sites
 
 
 def day_booked(site: Site, count: int, *, day: date = TODAY, **patient) -> list[Case]:
     """`count` cases on `day` (today unless given), each in the site's next free time, for new
-    patients (PatientFactory's, with `patient` on top) booked by a new front-desk clerk."""
-    clerk = UserFactory(roles=[roles.FRONT_DESK])
-    site.staff.add(clerk)
+    patients (PatientFactory's, with `patient` on top) with no driver yet, booked by a new
+    front-desk clerk."""
+    clerk = UserFactory(roles=[roles.FRONT_DESK], sites=[site])
     return [
-        services.case_book(
-            site=site,
-            procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
-            levels=1,
-            day=day,
-            patient=PatientFactory(**patient),
-            screening=ScreeningAnswers(**CLEAR_SCREENING),
-            booked_by=clerk,
-        )
+        case_made(site=site, day=day, patient=PatientFactory(**patient), by=clerk,
+                  driver_name="", driver_phone="")
         for _ in range(count)
     ]
