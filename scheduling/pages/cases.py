@@ -6,7 +6,9 @@ URL answers 404 for a case of a site the user does not work at, as the API does.
 in the case's site's time zone.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 
 from django.contrib import messages
 from django.http import Http404
@@ -117,6 +119,21 @@ def _name(user) -> str:
 # Actions: each checks the version the page was drawn from, then calls one service.
 
 
+def _change(request, case, form, change: Callable[..., object], *, done: str):
+    """Make one change through its service, which refuses it (case_changed) when the case moved
+    on since the page was drawn: that answer is the page drawn anew; any other refusal goes back
+    to the case page as a message, and a change made says `done` there."""
+    try:
+        change(expected_version=form.shown_version)
+    except SchedulingError as error:
+        if error.code == "case_changed":
+            return _stale(request, case)
+        messages.error(request, error.detail)
+        return redirect("case-detail", pk=case.pk)
+    messages.success(request, done)
+    return redirect("case-detail", pk=case.pk)
+
+
 @role_required(*roles.BOOK_CASES)
 @require_POST
 def case_cancel(request, pk: int):
@@ -126,20 +143,12 @@ def case_cancel(request, pk: int):
         return _stale(request, case)
     if not form.is_valid():
         return _case_page(request, case, cancel_form=form)
-    try:
-        services.case_cancel(
-            case=case,
-            reason=form.cleaned_data["reason"],
-            by=request.user,
-            expected_version=form.shown_version,
-        )
-    except SchedulingError as error:
-        if error.code == "case_changed":
-            return _stale(request, case)
-        messages.error(request, error.detail)
-        return redirect("case-detail", pk=case.pk)
-    messages.success(request, "The case is cancelled. Its rooms and bays are free again.")
-    return redirect("case-detail", pk=case.pk)
+    return _change(
+        request, case, form,
+        partial(services.case_cancel, case=case, reason=form.cleaned_data["reason"],
+                by=request.user),
+        done="The case is cancelled. Its rooms and bays are free again.",
+    )
 
 
 @role_required(*roles.BOOK_CASES)
@@ -149,17 +158,11 @@ def case_no_show(request, pk: int):
     form = NoShowForm(request.POST, case=case)
     if form.is_stale():
         return _stale(request, case)
-    try:
-        services.case_mark_no_show(
-            case=case, by=request.user, expected_version=form.shown_version
-        )
-    except SchedulingError as error:
-        if error.code == "case_changed":
-            return _stale(request, case)
-        messages.error(request, error.detail)
-        return redirect("case-detail", pk=case.pk)
-    messages.success(request, "Recorded as a no-show. The patient's remaining messages are off.")
-    return redirect("case-detail", pk=case.pk)
+    return _change(
+        request, case, form,
+        partial(services.case_mark_no_show, case=case, by=request.user),
+        done="Recorded as a no-show. The patient's remaining messages are off.",
+    )
 
 
 @role_required(*roles.BOOK_CASES)
@@ -171,21 +174,13 @@ def case_driver(request, pk: int):
         return _stale(request, case)
     if not form.is_valid():
         return _case_page(request, case, driver_form=form)
-    try:
-        case_driver_set(
-            case=case,
-            name=form.cleaned_data["driver_name"],
-            phone=form.cleaned_data["driver_phone"],
-            by=request.user,
-            expected_version=form.shown_version,
-        )
-    except SchedulingError as error:
-        if error.code == "case_changed":
-            return _stale(request, case)
-        messages.error(request, error.detail)
-        return redirect("case-detail", pk=case.pk)
-    messages.success(request, f"The driver is now {form.cleaned_data['driver_name']}.")
-    return redirect("case-detail", pk=case.pk)
+    name = form.cleaned_data["driver_name"]
+    return _change(
+        request, case, form,
+        partial(case_driver_set, case=case, name=name,
+                phone=form.cleaned_data["driver_phone"], by=request.user),
+        done=f"The driver is now {name}.",
+    )
 
 
 @role_required(*roles.BOOK_CASES)
