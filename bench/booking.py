@@ -39,13 +39,6 @@ MEASURED_WEEKDAY = 2  # Wednesday
 OPENS, CLOSES = time(6, 30), time(18, 0)
 SURGEON_STARTS, SURGEON_ENDS = time(7, 30), time(16, 0)
 ROOMS, PRE_OP_BAYS, RECOVERY_BAYS, SURGEONS = 24, 12, 24, 12
-STAGES = [
-    # kind, resource kind, base minutes, per extra level, needs surgeon, turnover
-    ("pre_op", "pre_op_bay", 60, 0, False, 0),
-    ("procedure", "procedure_room", 60, 30, True, 15),
-    ("cement_set", "procedure_room", 60, 0, False, 0),
-    ("recovery", "recovery_bay", 120, 0, False, 0),
-]
 CLEAR_SCREENING = {
     "active_infection": False,
     "fracture_painful": True,
@@ -137,6 +130,7 @@ def build_unit():
         Surgeon,
         SurgeonHours,
     )
+    from scheduling.timing import VERTEBROPLASTY_RULES
 
     site = Site.objects.create(
         code="main",
@@ -169,19 +163,7 @@ def build_unit():
         code="vertebroplasty", name="Vertebroplasty", max_levels=3
     )
     StageTemplate.objects.bulk_create(
-        StageTemplate(
-            procedure_type=procedure_type,
-            position=position,
-            kind=kind,
-            resource_kind=resource_kind,
-            base_minutes=base,
-            minutes_per_extra_level=per_level,
-            needs_surgeon=needs_surgeon,
-            turnover_minutes=turnover,
-        )
-        for position, (kind, resource_kind, base, per_level, needs_surgeon, turnover) in enumerate(
-            STAGES
-        )
+        StageTemplate.from_rules(procedure_type, VERTEBROPLASTY_RULES)
     )
     user = User.objects.create_user(username="frontdesk")
     user.groups.add(Group.objects.get(name=roles.FRONT_DESK))

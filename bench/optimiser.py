@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scheduling.plan.day import (  # noqa: E402
-    DEFAULT_RULES,
     DayInput,
     Request,
     Shift,
@@ -32,7 +31,7 @@ from scheduling.plan.day import (  # noqa: E402
 )
 from scheduling.plan.solver import plan_day, score  # noqa: E402
 from scheduling.plan.whatif import WHAT_IFS, what_if_run  # noqa: E402
-from scheduling.timing import SiteRules  # noqa: E402
+from scheduling.timing import VERTEBROPLASTY_RULES, SiteRules  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import emit, figure  # noqa: E402
@@ -53,7 +52,7 @@ def generated_day(cases: int, rooms: int, bays: int, *, seed: int, hours: int) -
     closes = OPENS + hours * 60
     shifts = [Shift(f"dr{i}", f"Dr {i}", OPENS, closes) for i in range(1, rooms + 1)]
     requests = [
-        Request(f"c{i}", DEFAULT_RULES, rng.choices([1, 2, 3], [5, 3, 2])[0],
+        Request(f"c{i}", VERTEBROPLASTY_RULES, rng.choices([1, 2, 3], [5, 3, 2])[0],
                 rank=rng.choices([3, 2, 1], [1, 2, 7])[0])
         for i in range(cases)
     ]

@@ -40,6 +40,7 @@ def unit_build(*, cases_a_day: int, zone: str = "America/New_York", code: str = 
         Surgeon,
         SurgeonHours,
     )
+    from scheduling.timing import VERTEBROPLASTY_RULES
 
     site = Site.objects.create(code=code, name="Riverside Spine Center", time_zone=zone,
                                phone="+12125550142")
@@ -67,16 +68,9 @@ def unit_build(*, cases_a_day: int, zone: str = "America/New_York", code: str = 
     procedure_type, _ = ProcedureType.objects.get_or_create(
         code="vertebroplasty", defaults={"name": "Vertebroplasty", "max_levels": 3}
     )
-    # The demo unit's vertebroplasty day, the product's defaults.
-    from scheduling.management.commands.seed_demo import STAGES
-
+    # The vertebroplasty day as the product sets it up by default.
     StageTemplate.objects.bulk_create(
-        StageTemplate(procedure_type=procedure_type, position=position, kind=kind,
-                      resource_kind=resource_kind, base_minutes=base,
-                      minutes_per_extra_level=per_level, needs_surgeon=needs_surgeon,
-                      turnover_minutes=turnover)
-        for position, (kind, resource_kind, base, per_level, needs_surgeon, turnover)
-        in enumerate(STAGES)
+        StageTemplate.from_rules(procedure_type, VERTEBROPLASTY_RULES)
     )
     return site
 

@@ -5,6 +5,7 @@ exclusion constraints added in migration 0002 (they are not expressible on SQLit
 booking service checks inside a serialised write transaction instead).
 """
 
+import dataclasses
 import hashlib
 import secrets
 import zoneinfo
@@ -226,6 +227,15 @@ class StageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure_type}: {self.get_kind_display()}"
+
+    @classmethod
+    def from_rules(cls, procedure_type: "ProcedureType", rules) -> list["StageTemplate"]:
+        """The procedure type's templates, unsaved and in order, for stage rules such as
+        timing.VERTEBROPLASTY_RULES."""
+        return [
+            cls(procedure_type=procedure_type, position=position, **dataclasses.asdict(rule))
+            for position, rule in enumerate(rules)
+        ]
 
 
 class Drug(models.Model):

@@ -27,6 +27,18 @@ class StageRule:
     turnover_minutes: int = 0
 
 
+# A vertebroplasty as DESIGN.md draws it ("The day of a case"): pre-op in a bay, the procedure
+# (30 minutes more per extra level, the surgeon's, 15 minutes to turn the room over), the cement
+# setting in the same room, two hours of recovery. The demo unit and the tests set a procedure
+# type up from it; the planner's made-up days use it as it is.
+VERTEBROPLASTY_RULES = (
+    StageRule("pre_op", "pre_op_bay", 60),
+    StageRule("procedure", "procedure_room", 60, 30, True, 15),
+    StageRule("cement_set", "procedure_room", 60),
+    StageRule("recovery", "recovery_bay", 120),
+)
+
+
 @dataclass(frozen=True)
 class SiteRules:
     zone: ZoneInfo

@@ -24,7 +24,6 @@ from scheduling.models import (
     Resource,
     ResourceKind,
     Site,
-    StageKind,
     StageTemplate,
     Surgeon,
     SurgeonHours,
@@ -105,15 +104,6 @@ class SurgeonFactory(DjangoModelFactory):
             )
 
 
-# The default vertebroplasty day: kind, resource kind, base, per extra level, surgeon, turnover.
-VERTEBROPLASTY_STAGES = [
-    (StageKind.PRE_OP, ResourceKind.PRE_OP_BAY, 60, 0, False, 0),
-    (StageKind.PROCEDURE, ResourceKind.PROCEDURE_ROOM, 60, 30, True, 15),
-    (StageKind.CEMENT_SET, ResourceKind.PROCEDURE_ROOM, 60, 0, False, 0),
-    (StageKind.RECOVERY, ResourceKind.RECOVERY_BAY, 120, 0, False, 0),
-]
-
-
 class ProcedureTypeFactory(DjangoModelFactory):
     class Meta:
         model = ProcedureType
@@ -128,19 +118,8 @@ class ProcedureTypeFactory(DjangoModelFactory):
     def stages(procedure_type, create, extracted, **kwargs):
         if procedure_type.stage_templates.exists():
             return  # an existing type fetched again by code
-        for position, (kind, resource_kind, base, per_level, surgeon, turnover) in enumerate(
-            extracted or VERTEBROPLASTY_STAGES
-        ):
-            StageTemplate.objects.create(
-                procedure_type=procedure_type,
-                position=position,
-                kind=kind,
-                resource_kind=resource_kind,
-                base_minutes=base,
-                minutes_per_extra_level=per_level,
-                needs_surgeon=surgeon,
-                turnover_minutes=turnover,
-            )
+        rules = extracted or timing.VERTEBROPLASTY_RULES
+        StageTemplate.objects.bulk_create(StageTemplate.from_rules(procedure_type, rules))
 
 
 class PatientFactory(DjangoModelFactory):

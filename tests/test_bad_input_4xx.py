@@ -46,11 +46,15 @@ def test_json_nested_past_python_s_recursion_limit_is_invalid_json(manager, path
     assert_error(response, 400, "invalid_json")
 
 
+def in_lists(value, depth: int):
+    """`value` inside `depth` lists, one in the other: [[...["main"]...]]."""
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 def test_json_nested_deeper_than_32_levels_is_refused_before_any_field_is_read(manager):
-    site = "main"
-    for _ in range(32):
-        site = [site]
-    nested = json.dumps(case_payload(site=site))
+    nested = json.dumps(case_payload(site=in_lists("main", 32)))
 
     assert_error(manager.generic("POST", CASES, nested, content_type="application/json"),
                  400, "invalid_json")
@@ -58,10 +62,7 @@ def test_json_nested_deeper_than_32_levels_is_refused_before_any_field_is_read(m
 
 
 def test_json_nested_32_levels_deep_is_read_and_refused_field_by_field(manager):
-    site = "main"
-    for _ in range(31):
-        site = [site]
-    nested = json.dumps(case_payload(site=site))
+    nested = json.dumps(case_payload(site=in_lists("main", 31)))
 
     assert_error(manager.generic("POST", CASES, nested, content_type="application/json"),
                  400, "invalid", "site")

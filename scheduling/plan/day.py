@@ -27,14 +27,6 @@ KIND_WORDS = {
     "holding_bay": "holding bay",
 }
 
-# The default vertebroplasty templates (docs: DESIGN.md, "The day of a case"), for days made up
-# without a database: the bench's generated days and the solver's tests.
-DEFAULT_RULES = (
-    StageRule("pre_op", "pre_op_bay", 60),
-    StageRule("procedure", "procedure_room", 60, 30, True, 15),
-    StageRule("cement_set", "procedure_room", 60),
-    StageRule("recovery", "recovery_bay", 120),
-)
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ room, recovery 120), a 30-minute check-in."""
 import random
 from zoneinfo import ZoneInfo
 
-from scheduling.plan.day import DEFAULT_RULES, DayInput, Request, Shift, Unit, greedy_plan, peak
+from scheduling.plan.day import DayInput, Request, Shift, Unit, greedy_plan, peak
 from scheduling.plan.solver import plan_day, score
 from scheduling.plan.whatif import what_if_run
-from scheduling.timing import SiteRules
+from scheduling.timing import VERTEBROPLASTY_RULES, SiteRules
 
 SITE = SiteRules(zone=ZoneInfo("America/New_York"))
 OPENS = 29_528_460  # 2026-02-23 07:00 in New York, in minutes since 1970
@@ -26,7 +26,7 @@ def unit(rooms=1, pre_op=2, bays=2, surgeons=1, hours=11, requests=(), **kwargs)
 
 
 def asked(key, levels=1, **kwargs):
-    return Request(key, DEFAULT_RULES, levels, **kwargs)
+    return Request(key, VERTEBROPLASTY_RULES, levels, **kwargs)
 
 
 def assert_valid(day, plan):

@@ -2,6 +2,7 @@
 
 import random
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import time_machine
@@ -32,6 +33,7 @@ from scheduling.models import (
 from scheduling.plan.waiting import waiting_entry_add
 from scheduling.screening import ScreeningAnswers
 from scheduling.services import case_book, case_cancel, case_confirm, case_mark_no_show, tracking
+from scheduling.timing import VERTEBROPLASTY_RULES
 
 DEMO_USERS = {
     # username: (role, password)
@@ -45,15 +47,6 @@ FIRST_NAMES = ["Margaret", "Harold", "Dorothy", "Walter", "Ruth", "Eugene", "Bet
                "Helen", "Raymond", "Joan", "Arthur", "Shirley", "Albert", "Lois", "Stanley"]
 LAST_NAMES = ["Whitfield", "Okonkwo", "Castillo", "Brennan", "Nakamura", "Delgado", "Fischer",
               "Abernathy", "Lindqvist", "Morales", "Kowalski", "Haddad", "Sullivan", "Tanaka"]
-
-STAGES = [
-    # kind, resource kind, base minutes, per extra level, needs surgeon, turnover
-    (StageKind.PRE_OP, ResourceKind.PRE_OP_BAY, 60, 0, False, 0),
-    (StageKind.PROCEDURE, ResourceKind.PROCEDURE_ROOM, 60, 30, True, 15),
-    (StageKind.CEMENT_SET, ResourceKind.PROCEDURE_ROOM, 60, 0, False, 0),
-    (StageKind.RECOVERY, ResourceKind.RECOVERY_BAY, 120, 0, False, 0),
-]
-
 
 class Command(BaseCommand):
     help = "Create the demo unit, one user per role and several days of cases around today."
@@ -108,16 +101,12 @@ class Command(BaseCommand):
                 code=code, defaults={"name": name, "max_levels": 3}
             )
             if created:
-                for position, (kind, resource_kind, base, per_level, surgeon_needed, turnover) in (
-                    enumerate(STAGES)
-                ):
-                    StageTemplate.objects.create(
-                        procedure_type=procedure_type, position=position, kind=kind,
-                        resource_kind=resource_kind,
-                        base_minutes=procedure_minutes if kind == StageKind.PROCEDURE else base,
-                        minutes_per_extra_level=per_level, needs_surgeon=surgeon_needed,
-                        turnover_minutes=turnover,
-                    )
+                rules = [
+                    replace(rule, base_minutes=procedure_minutes)
+                    if rule.kind == StageKind.PROCEDURE else rule
+                    for rule in VERTEBROPLASTY_RULES
+                ]
+                StageTemplate.objects.bulk_create(StageTemplate.from_rules(procedure_type, rules))
         return site
 
     def _users(self) -> dict[str, User]:
