@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from scheduling import roles, selectors
+from scheduling.admin import ReadOnlyAdmin
 from scheduling.models import Case, CaseMedication, Patient, Stage
 
 from .models import AccessLog
@@ -22,21 +23,12 @@ def _may_read_audit(request) -> bool:
     )
 
 
-class ReadOnlyAuditAdmin(admin.ModelAdmin):
+class ReadOnlyAuditAdmin(ReadOnlyAdmin):
     def has_module_permission(self, request) -> bool:
         return _may_read_audit(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return _may_read_audit(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import Q
 
-from scheduling.admin import SiteScopedAdmin
+from scheduling.admin import ReadOnlyAdmin, SiteScopedAdmin
 from scheduling.models import Case
 from scheduling.selectors import patients_visible, visible_sites
 
@@ -23,7 +23,7 @@ class ReminderRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(SiteScopedAdmin):
+class ReminderAdmin(ReadOnlyAdmin, SiteScopedAdmin):
     """The outbox and its log: read here, changed only by the dispatcher and the services."""
 
     site_lookup = "case__site"
@@ -33,15 +33,6 @@ class ReminderAdmin(SiteScopedAdmin):
     list_filter = ["status", "kind", "channel", "late"]
     date_hierarchy = "due_at"
     list_select_related = ["case"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(InboundMessage)

@@ -27,6 +27,20 @@ from .models import (
 from .screening import screening_answers
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows to read only: the services (booking, the dispatcher, the access log) write them;
+    nobody adds, changes or deletes them here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class SiteScopedAdmin(admin.ModelAdmin):
     """A list and its pages hold only the rows of the user's sites (every site for a
     superuser); `site_lookup` is the path from the row to its site. Choices of a patient or a
@@ -206,7 +220,7 @@ class CaseMedicationInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(SiteScopedAdmin):
+class CaseAdmin(ReadOnlyAdmin, SiteScopedAdmin):
     list_display = ["id", "day", "site", "patient", "procedure_type", "levels", "status"]
     list_filter = ["site", "status", "procedure_type", "day"]
     search_fields = ["patient__last_name", "patient__mrn"]
@@ -225,15 +239,6 @@ class CaseAdmin(SiteScopedAdmin):
             "carry a new link.",
             messages.SUCCESS,
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ToBeScheduledFilter(admin.SimpleListFilter):
