@@ -8,7 +8,7 @@ picture (a second room may still be free). On SQLite the write lock taken at BEG
 bookings, so the search alone is enough.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -68,46 +68,41 @@ def case_book(
     if driver_phone:
         driver_phone = phone_e164(driver_phone, field="driver.phone")
 
-    for _ in range(ATTEMPTS):
-        try:
-            with transaction.atomic():
-                book = DayBook.load(
-                    site=site, procedure_type=procedure_type, levels=levels, day=day,
-                    surgeon=surgeon,
-                )
-                slot = _slot(book, start)
-                case = Case.objects.create(
-                    site=site,
-                    patient=patient,
-                    procedure_type=procedure_type,
-                    levels=levels,
-                    surgeon=slot.surgeon,
-                    surgeon_requested=surgeon is not None,
-                    day=day,
-                    driver_name=driver_name,
-                    driver_phone=driver_phone,
-                    booked_by=booked_by,
-                    **_times_fields(slot),
-                    **vars(screening),
-                    **override,
-                )
-                stages = _write_stages(case, slot)
-                held = audit.created(CaseMedication.objects.bulk_create(
-                    CaseMedication(
-                        case=case,
-                        drug=drug,
-                        hold_starts_on=timing.medication_hold_starts_on(day, drug.hold_days),
-                    )
-                    for drug in medications
-                ))
-                _with_details(case, stages, held)
-                reminders_plan(case)
-            return case
-        except IntegrityError as exc:
-            _raise_unless_overlap(exc, day)
-        except OperationalError as exc:
-            _raise_unless_deadlock(exc)
-    raise _slot_taken()
+    def write() -> Case:
+        book = DayBook.load(
+            site=site, procedure_type=procedure_type, levels=levels, day=day,
+            surgeon=surgeon,
+        )
+        slot = _slot(book, start)
+        case = Case.objects.create(
+            site=site,
+            patient=patient,
+            procedure_type=procedure_type,
+            levels=levels,
+            surgeon=slot.surgeon,
+            surgeon_requested=surgeon is not None,
+            day=day,
+            driver_name=driver_name,
+            driver_phone=driver_phone,
+            booked_by=booked_by,
+            **_times_fields(slot),
+            **vars(screening),
+            **override,
+        )
+        stages = _write_stages(case, slot)
+        held = audit.created(CaseMedication.objects.bulk_create(
+            CaseMedication(
+                case=case,
+                drug=drug,
+                hold_starts_on=timing.medication_hold_starts_on(day, drug.hold_days),
+            )
+            for drug in medications
+        ))
+        _with_details(case, stages, held)
+        reminders_plan(case)
+        return case
+
+    return _in_a_free_time(day, write)
 
 
 def case_reschedule(
@@ -127,46 +122,41 @@ def case_reschedule(
     if start is not None:
         _check_start(site, day, start)
 
-    for _ in range(ATTEMPTS):
-        try:
-            with transaction.atomic():
-                locked = case_locked(case.pk, expected_version=expected_version)
-                _check_changeable(locked)
-                book = DayBook.load(
-                    site=site,
-                    procedure_type=locked.procedure_type,
-                    levels=locked.levels,
-                    day=day,
-                    surgeon=locked.surgeon if locked.surgeon_requested else None,
-                    exclude_case_id=locked.pk,
-                )
-                slot = _slot(book, start)
-                locked.stages.all().delete()
-                stages = _write_stages(locked, slot)
-                locked.day = day
-                locked.surgeon = slot.surgeon
-                locked.plan_version += 1
-                for name, value in _times_fields(slot).items():
-                    setattr(locked, name, value)
-                locked.save(
-                    update_fields=[
-                        "day", "surgeon", "plan_version", "updated_at", *_times_fields(slot).keys()
-                    ]
-                )
-                held = list(locked.held_medications.select_related("drug"))
-                for medication in held:
-                    medication.hold_starts_on = timing.medication_hold_starts_on(
-                        day, medication.drug.hold_days
-                    )
-                audit.bulk_update(held, ["hold_starts_on"])
-                _with_details(locked, stages, held)
-                reminders_replan(locked)
-            return locked
-        except IntegrityError as exc:
-            _raise_unless_overlap(exc, day)
-        except OperationalError as exc:
-            _raise_unless_deadlock(exc)
-    raise _slot_taken()
+    def write() -> Case:
+        locked = case_locked(case.pk, expected_version=expected_version)
+        _check_changeable(locked)
+        book = DayBook.load(
+            site=site,
+            procedure_type=locked.procedure_type,
+            levels=locked.levels,
+            day=day,
+            surgeon=locked.surgeon if locked.surgeon_requested else None,
+            exclude_case_id=locked.pk,
+        )
+        slot = _slot(book, start)
+        locked.stages.all().delete()
+        stages = _write_stages(locked, slot)
+        locked.day = day
+        locked.surgeon = slot.surgeon
+        locked.plan_version += 1
+        for name, value in _times_fields(slot).items():
+            setattr(locked, name, value)
+        locked.save(
+            update_fields=[
+                "day", "surgeon", "plan_version", "updated_at", *_times_fields(slot).keys()
+            ]
+        )
+        held = list(locked.held_medications.select_related("drug"))
+        for medication in held:
+            medication.hold_starts_on = timing.medication_hold_starts_on(
+                day, medication.drug.hold_days
+            )
+        audit.bulk_update(held, ["hold_starts_on"])
+        _with_details(locked, stages, held)
+        reminders_replan(locked)
+        return locked
+
+    return _in_a_free_time(day, write)
 
 
 def case_cancel(
@@ -389,6 +379,21 @@ def _screening_override(
         "screening_overridden_by": user,
         "screening_overridden_at": timezone.now(),
     }
+
+
+def _in_a_free_time(day: date, write: Callable[[], Case]) -> Case:
+    """Run `write` in one transaction, again while another booking takes its room or bay first:
+    the exclusion constraints refuse the overlap (a deadlock between two bookings ends one of
+    them), and the next try looks for a free time anew. After ATTEMPTS tries the time is taken."""
+    for _ in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return write()
+        except IntegrityError as exc:
+            _raise_unless_overlap(exc, day)
+        except OperationalError as exc:
+            _raise_unless_deadlock(exc)
+    raise _slot_taken()
 
 
 def _raise_unless_overlap(exc: IntegrityError, day: date) -> None:
