@@ -201,7 +201,7 @@ def case_made(
     screening: dict | None = None,
     medications: Sequence[str | Drug] = (),
     driver_name: str = "Tom Whitfield",
-    driver_phone: str = "+12125550101",
+    driver_phone: str | None = None,
     **overrides,
 ) -> Case:
     """A case booked through `case_book`, as a clerk books it: at `start` (an aware datetime or
@@ -210,15 +210,18 @@ def case_made(
     Unless told otherwise: a new patient, Margaret Whitfield, under a new MRN (`patient={...}`
     changes single fields, or give a Patient), a new front-desk clerk of the site, one level of
     vertebroplasty, clear screening (`screening={...}` changes single answers), no held drugs
-    (`medications` by code or Drug) and an adult driver. `overrides` go to `case_book` as they
-    are (`override_reason=...`). The case comes back read afresh from the database, its reminders
-    planned as booking plans them."""
+    (`medications` by code or Drug) and an adult driver, Tom Whitfield on +12125550101
+    (`driver_name=""` books with no driver, as a clerk may before one is known). `overrides` go
+    to `case_book` as they are (`override_reason=...`). The case comes back read afresh from the
+    database, its reminders planned as booking plans them."""
     if isinstance(start, str):
         start = datetime.fromisoformat(start)
     if day is None:
         day = timing.local_day(start, site.zone) if start is not None else TUESDAY
     if not isinstance(patient, Patient):
         patient = PatientFactory(**(BOOKING_FORM_PATIENT | (patient or {})))
+    if driver_phone is None:
+        driver_phone = "+12125550101" if driver_name else ""
     drugs = [
         drug if isinstance(drug, Drug) else Drug.objects.get(code=drug) for drug in medications
     ]

@@ -29,10 +29,9 @@ from scheduling.models import (
     WaitingListEntry,
 )
 from scheduling.plan.waiting import waiting_entry_add
-from scheduling.screening import ScreeningAnswers
 from scheduling.services import tracking
 from tests.conftest import CLEAR_SCREENING, NOW, build_unit
-from tests.factories import PatientFactory, ProcedureTypeFactory, UserFactory
+from tests.factories import PatientFactory, ProcedureTypeFactory, UserFactory, case_made
 
 MONDAY = NOW.date()  # today: 07:00 in New York
 TUESDAY = MONDAY + timedelta(days=1)
@@ -112,7 +111,6 @@ def world_build() -> World:
     ProcedureTypeFactory()
     vertebroplasty = ProcedureType.objects.get(code="vertebroplasty")
     warfarin = Drug.objects.get(code="warfarin")
-    screening = ScreeningAnswers(**CLEAR_SCREENING)
     start = _rows()
 
     alpha = build_unit(code="alpha", name="Alpha Spine Center", sms_number="+12125550111")
@@ -131,9 +129,8 @@ def world_build() -> World:
     )
 
     def book(day):
-        return services.case_book(
-            site=alpha, procedure_type=vertebroplasty, levels=1, day=day, patient=zebulon,
-            screening=screening, booked_by=clerk_a, medications=[warfarin],
+        return case_made(
+            site=alpha, day=day, patient=zebulon, by=clerk_a, medications=[warfarin],
             driver_name="Isolde Fairweather-Vane", driver_phone="+16465550188",
         )
 
@@ -190,9 +187,8 @@ def world_build() -> World:
     bertram = PatientFactory(first_name="Bertram", last_name="Plainfield", mrn="MRN-B-1001")
 
     def book_b(day):
-        return services.case_book(
-            site=bravo, procedure_type=vertebroplasty, levels=1, day=day, patient=bertram,
-            screening=screening, booked_by=staff_b[roles.FRONT_DESK],
+        return case_made(
+            site=bravo, day=day, patient=bertram, by=staff_b[roles.FRONT_DESK], driver_name=""
         )
 
     booked_b = book_b(TUESDAY)

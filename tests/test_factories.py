@@ -61,6 +61,14 @@ def test_case_made_books_at_a_start_given_as_text_on_its_local_day(unit):
     assert case.procedure_start.isoformat() == "2026-03-02T15:00:00+00:00"
 
 
+def test_case_made_books_with_no_driver_when_told_none(unit):
+    case = case_made(site=unit, driver_name="")
+    with_driver = case_made(site=unit)
+
+    assert (case.driver_name, case.driver_phone) == ("", "")
+    assert (with_driver.driver_name, with_driver.driver_phone) == ("Tom Whitfield", "+12125550101")
+
+
 def test_case_confirmed_and_case_cancelled_go_through_the_services(unit):
     confirmed = case_confirmed(site=unit)
     cancelled = case_cancelled(site=unit, reason="Moved away.")

@@ -3,16 +3,14 @@ label or role, as a keyboard or screen-reader user would."""
 
 import os
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from scheduling import roles, services
-from scheduling.models import Case, ProcedureType
-from scheduling.screening import ScreeningAnswers
-from tests.conftest import CLEAR_SCREENING, TUESDAY, log_in
-from tests.factories import PatientFactory, UserFactory
+from scheduling import roles
+from scheduling.models import Case
+from tests.conftest import TUESDAY, log_in
+from tests.factories import PatientFactory, UserFactory, case_made
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs/screenshots/booking-confirmation.png"
 ANSWERS = {
@@ -82,17 +80,9 @@ def test_a_time_lost_to_another_clerk_is_told_with_the_free_times_now(page, tiny
     chosen.check()
     lost = chosen.get_attribute("value")
 
-    # Another clerk books that very time while this one is still on the page.
-    services.case_book(
-        site=tiny_unit,
-        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
-        levels=1,
-        day=TUESDAY,
-        start=datetime.fromisoformat(lost),
-        patient=PatientFactory(),
-        screening=ScreeningAnswers(**CLEAR_SCREENING),
-        booked_by=UserFactory(),
-    )
+    # Another clerk books that very time while this one is still on the page, for another
+    # patient (not a second Margaret Whitfield, whom the form would offer to reuse).
+    case_made(site=tiny_unit, start=lost, patient=PatientFactory(), driver_name="")
     page.get_by_role("button", name="Book", exact=True).click()
 
     assert page.get_by_role("alert").first.inner_text().startswith("That time was just taken")

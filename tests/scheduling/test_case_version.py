@@ -6,27 +6,17 @@ from datetime import datetime
 import pytest
 
 from scheduling.errors import SchedulingError
-from scheduling.models import Case, CaseStatus, ProcedureType
-from scheduling.screening import ScreeningAnswers
-from scheduling.services import case_book, case_cancel, case_mark_no_show, case_reschedule
+from scheduling.models import Case, CaseStatus
+from scheduling.services import case_cancel, case_mark_no_show, case_reschedule
 from scheduling.services.drivers import case_driver_set
-from tests.conftest import CLEAR_SCREENING, TUESDAY
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def case(unit):
-    return case_book(
-        site=unit,
-        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
-        levels=1,
-        day=TUESDAY,
-        patient=PatientFactory(),
-        screening=ScreeningAnswers(**CLEAR_SCREENING),
-        booked_by=UserFactory(),
-    )
+    return case_made(site=unit, driver_name="")
 
 
 def changed_by_someone_else(case: Case) -> str:

@@ -12,11 +12,9 @@ from django.db import IntegrityError, connection, transaction
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from scheduling.models import Case, Patient, ProcedureType, Resource, Site, Stage, StageKind
-from scheduling.screening import ScreeningAnswers
-from scheduling.services import case_book
-from tests.conftest import CLEAR_SCREENING, TUESDAY, case_payload
-from tests.factories import PatientFactory, UserFactory
+from scheduling.models import Case, Patient, Resource, Site, Stage, StageKind
+from tests.conftest import case_payload
+from tests.factories import PatientFactory, case_made
 from tests.threads import run_together
 
 URL = "/api/v1/cases/"
@@ -71,19 +69,6 @@ def unexpected(results, allowed_codes):
         return status in (200, 201) or (status == 409 and body.get("code") in allowed_codes)
 
     return [r for r in results if isinstance(r, BaseException) or not expected(r)]
-
-
-def book(site, start=None):
-    return case_book(
-        site=site,
-        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
-        levels=1,
-        day=TUESDAY,
-        start=start,
-        patient=PatientFactory(),
-        screening=ScreeningAnswers(**CLEAR_SCREENING),
-        booked_by=UserFactory(),
-    )
 
 
 def stages_of(case: Case):
@@ -187,8 +172,8 @@ def test_thirty_clerks_booking_the_earliest_slot_never_share_a_room_or_bay(unit,
 def test_a_reschedule_race_to_the_same_start_moves_one_case_and_leaves_the_other(
     tiny_unit, front_desk
 ):
-    first = book(tiny_unit, start=datetime.fromisoformat("2026-03-03T08:30:00-05:00"))
-    second = book(tiny_unit, start=datetime.fromisoformat("2026-03-03T14:00:00-05:00"))
+    first = case_made(site=tiny_unit, start="2026-03-03T08:30:00-05:00", driver_name="")
+    second = case_made(site=tiny_unit, start="2026-03-03T14:00:00-05:00", driver_name="")
     # Free in the one room, bay and surgeon whichever of the two cases moves there.
     target = "2026-03-03T11:15:00-05:00"
     before = {case.pk: planned_starts(case) for case in (first, second)}
@@ -219,7 +204,7 @@ def test_a_reschedule_race_to_the_same_start_moves_one_case_and_leaves_the_other
 
 
 def test_the_database_refuses_an_active_stage_overlapping_a_held_bay(unit):
-    case = book(unit)
+    case = case_made(site=unit, driver_name="")
     pre_op = stages_of(case).get(kind=StageKind.PRE_OP)
     other = case_without_stages(case)
     half_an_hour = timedelta(minutes=30)
@@ -239,7 +224,7 @@ def test_the_database_refuses_an_active_stage_overlapping_a_held_bay(unit):
 
 
 def test_the_room_stays_held_through_its_turnover(unit):
-    case = book(unit)
+    case = case_made(site=unit, driver_name="")
     cement_set = stages_of(case).get(kind=StageKind.CEMENT_SET)
     assert cement_set.held_until == cement_set.planned_end + timedelta(minutes=15)
     other = case_without_stages(case)
@@ -262,7 +247,7 @@ def test_the_room_stays_held_through_its_turnover(unit):
 
 
 def test_the_database_accepts_a_stage_starting_when_the_room_is_free_again(unit):
-    case = book(unit)
+    case = case_made(site=unit, driver_name="")
     cement_set = stages_of(case).get(kind=StageKind.CEMENT_SET)
     other = case_without_stages(case)
 
@@ -283,7 +268,7 @@ def test_the_database_accepts_a_stage_starting_when_the_room_is_free_again(unit)
 
 
 def test_an_inactive_stage_does_not_hold_the_bay(unit):
-    case = book(unit)
+    case = case_made(site=unit, driver_name="")
     pre_op = stages_of(case).get(kind=StageKind.PRE_OP)
     other = case_without_stages(case)
 
@@ -297,7 +282,7 @@ def test_an_inactive_stage_does_not_hold_the_bay(unit):
 
 
 def test_the_database_refuses_a_surgeon_in_two_overlapping_stages(unit):
-    case = book(unit)
+    case = case_made(site=unit, driver_name="")
     procedure = stages_of(case).get(kind=StageKind.PROCEDURE)
     assert procedure.surgeon is not None
     free_room = Resource.objects.exclude(pk=procedure.resource_id).get(

@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduling import roles, services
+from scheduling import roles
 from scheduling.models import Case, Patient
-from scheduling.screening import ScreeningAnswers
 from tests.conftest import CLEAR_SCREENING, TUESDAY, build_unit
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import PatientFactory, UserFactory, case_made
 
 URL = "/book/"
 FIRST_START = "2026-03-03T08:30:00-05:00"  # arrival 07:00, when the unit opens
@@ -77,22 +76,6 @@ def errors_of(response, field: str) -> str:
 
 def counts():
     return Case.objects.count(), Patient.objects.count()
-
-
-def other_booking(site, *, start=None, mrn="MRN-OTHER"):
-    """Another clerk's booking, made through the service."""
-    from scheduling.models import ProcedureType
-
-    return services.case_book(
-        site=site,
-        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
-        levels=1,
-        day=TUESDAY,
-        start=start,
-        patient=PatientFactory(mrn=mrn),
-        screening=ScreeningAnswers(**CLEAR_SCREENING),
-        booked_by=UserFactory(),
-    )
 
 
 def test_a_clerk_books_a_case_and_sees_what_to_tell_the_patient(client, clerk, unit):
@@ -259,7 +242,10 @@ def test_a_slot_taken_meanwhile_is_told_with_the_free_times_now(client, tiny_uni
     shown = client.post(URL, booking(token, action="slots"))
     assert f'value="{FIRST_START}"' in shown.content.decode()
 
-    other_booking(tiny_unit, start=datetime.fromisoformat(FIRST_START))
+    # Another clerk books that time for another patient (not a second Margaret Whitfield,
+    # whom the form would offer to reuse).
+    case_made(site=tiny_unit, start=FIRST_START, patient=PatientFactory(mrn="MRN-OTHER"),
+              driver_name="")
     response = client.post(URL, booking(token))
 
     page = response.content.decode()
@@ -398,7 +384,7 @@ def test_a_nurse_may_not_book(client, unit):
 
 
 def test_pages_need_a_login(client, unit):
-    case = other_booking(unit)
+    case = case_made(site=unit, driver_name="")
     for url in (URL, f"/cases/{case.pk}/confirmation/"):
         response = client.get(url)
         assert response.status_code == 302
@@ -406,7 +392,7 @@ def test_pages_need_a_login(client, unit):
 
 
 def test_every_staff_role_reads_the_confirmation_of_its_sites_cases(client, unit):
-    case = other_booking(unit)
+    case = case_made(site=unit, driver_name="")
     for role in roles.ALL_ROLES:
         client.force_login(staff(unit, role))
         assert client.get(f"/cases/{case.pk}/confirmation/").status_code == 200, role
@@ -414,7 +400,7 @@ def test_every_staff_role_reads_the_confirmation_of_its_sites_cases(client, unit
 
 def test_another_sites_case_is_not_found(client, clerk, unit):
     north = build_unit(code="north", name="North Spine Clinic")
-    case = other_booking(north)
+    case = case_made(site=north, driver_name="")
 
     assert client.get(f"/cases/{case.pk}/confirmation/").status_code == 404
     assert client.get("/cases/99999999999999999999/confirmation/").status_code == 404

@@ -21,27 +21,16 @@ from scheduling.models import (
 from scheduling.plan.day import greedy_plan
 from scheduling.plan.loader import load_day
 from scheduling.plan.proposal import plan_apply, plan_propose
-from scheduling.screening import ScreeningAnswers
-from scheduling.services import case_book
 from scheduling.slots import DayBook
 from scheduling.timing import local_instant
 from tests.conftest import CLEAR_SCREENING, TUESDAY, build_unit
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import PatientFactory, UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 
 
 def at(hour, minute=0, day=TUESDAY):
     return local_instant(day, time(hour, minute), ZoneInfo("America/New_York"))
-
-
-def book(site, start=None, levels=1, day=TUESDAY, user=None):
-    return case_book(
-        site=site, procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
-        levels=levels, day=day, patient=PatientFactory(),
-        screening=ScreeningAnswers(**CLEAR_SCREENING), booked_by=user or UserFactory(),
-        start=start,
-    )
 
 
 def wait(site, levels=1, priority="routine", screening=True, **kwargs):
@@ -55,8 +44,8 @@ def wait(site, levels=1, priority="routine", screening=True, **kwargs):
 
 
 def test_the_greedy_plan_books_where_the_booking_pages_would(unit):
-    book(unit)
-    book(unit)
+    case_made(site=unit, driver_name="")
+    case_made(site=unit, driver_name="")
     wait(unit)
     loaded = load_day(site=unit, day=TUESDAY, waiting_list=True)
     greedy = greedy_plan(loaded.day)
@@ -107,7 +96,7 @@ def test_an_unknown_site_or_a_past_day_is_a_clear_error(unit):
 
 
 def test_a_late_booking_is_moved_earlier_with_its_messages_replanned(unit):
-    case = book(unit, start=at(13))
+    case = case_made(site=unit, start=at(13), driver_name="")
     proposal = plan_propose(site=unit, day=TUESDAY, time_limit=5)
     (row,) = proposal.rows
     assert row.moved
@@ -120,7 +109,7 @@ def test_a_late_booking_is_moved_earlier_with_its_messages_replanned(unit):
 
 
 def test_a_patient_told_their_time_is_moved_only_when_allowed(unit):
-    case = book(unit, start=at(13))
+    case = case_made(site=unit, start=at(13), driver_name="")
     Reminder.objects.filter(case=case, kind="confirmation").update(status=ReminderStatus.SENT)
     kept = plan_propose(site=unit, day=TUESDAY, time_limit=5)
     assert kept.rows[0].fixed
@@ -130,11 +119,11 @@ def test_a_patient_told_their_time_is_moved_only_when_allowed(unit):
 
 
 def test_applying_a_stale_plan_changes_nothing(unit):
-    late = book(unit, start=at(13))
+    late = case_made(site=unit, start=at(13), driver_name="")
     entry = wait(unit)
     proposal = plan_propose(site=unit, day=TUESDAY, waiting_list=True, time_limit=5)
     assert proposal.changes == 2
-    book(unit)  # another clerk books in the meantime
+    case_made(site=unit, driver_name="")  # another clerk books in the meantime
     with pytest.raises(SchedulingError) as caught:
         plan_apply(site=unit, day=TUESDAY, token=proposal.token, by=UserFactory())
     assert caught.value.code == "plan_stale"
@@ -155,8 +144,8 @@ def test_a_tampered_proposal_is_refused(unit):
 
 def test_every_case_lands_at_its_proposed_start(tiny_unit):
     user = UserFactory()
-    cases = [book(tiny_unit, start=at(8, 30), levels=3, user=user),
-             book(tiny_unit, start=at(12, 0), levels=1, user=user)]
+    cases = [case_made(site=tiny_unit, start=at(8, 30), levels=3, by=user, driver_name=""),
+             case_made(site=tiny_unit, start=at(12, 0), levels=1, by=user, driver_name="")]
     entry = wait(tiny_unit)
     proposal = plan_propose(site=tiny_unit, day=TUESDAY, waiting_list=True, time_limit=5)
     assert proposal.plan.moves == 1  # the noon case closes the gap after the first
@@ -172,7 +161,7 @@ def test_every_case_lands_at_its_proposed_start(tiny_unit):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_applying_on_postgresql_books_and_moves_in_one_transaction(unit):
-    late = book(unit, start=at(13))
+    late = case_made(site=unit, start=at(13), driver_name="")
     entry = wait(unit, priority="urgent")
     proposal = plan_propose(site=unit, day=TUESDAY, waiting_list=True, time_limit=5)
     changed = plan_apply(site=unit, day=TUESDAY, token=proposal.token, by=UserFactory())
@@ -190,7 +179,8 @@ def test_applying_on_postgresql_books_and_moves_in_one_transaction(unit):
 def proposed_rooms_are_the_rooms_the_patients_get() -> None:
     site = build_unit(rooms=2, surgeons=2, recovery_bays=4, pre_op_bays=3)
     user = UserFactory()
-    booked = [book(site, start=at(13), levels=2, user=user), book(site, start=at(14), user=user)]
+    booked = [case_made(site=site, start=at(13), levels=2, by=user, driver_name=""),
+              case_made(site=site, start=at(14), by=user, driver_name="")]
     entries = [wait(site, levels=3), wait(site, priority="urgent"), wait(site, levels=2)]
     proposal = plan_propose(site=site, day=TUESDAY, waiting_list=True, time_limit=5)
     plan_apply(site=site, day=TUESDAY, token=proposal.token, by=user)

@@ -4,10 +4,9 @@ import pytest
 
 from scheduling import selectors
 from scheduling.models import ProcedureType, Surgeon, SurgeonHours
-from scheduling.screening import ScreeningAnswers
-from scheduling.services import case_book, case_cancel
-from tests.conftest import CLEAR_SCREENING, TUESDAY, build_unit
-from tests.factories import PatientFactory, SurgeonFactory, UserFactory
+from scheduling.services import case_cancel
+from tests.conftest import TUESDAY, build_unit
+from tests.factories import SurgeonFactory, UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 
@@ -26,20 +25,6 @@ def free(site, levels=1, day=TUESDAY, surgeon=None):
     )
 
 
-def book(site, start=None, day=TUESDAY, **kwargs):
-    return case_book(
-        site=site,
-        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
-        levels=kwargs.pop("levels", 1),
-        day=day,
-        start=start,
-        patient=PatientFactory(),
-        screening=ScreeningAnswers(**CLEAR_SCREENING),
-        booked_by=UserFactory(),
-        **kwargs,
-    )
-
-
 def test_the_earliest_slot_lets_the_patient_arrive_at_opening(tiny_unit):
     starts = local_starts(tiny_unit, free(tiny_unit))
     # Open 07:00: arrive 07:00, 30 min check-in, 60 min pre-op, procedure at 08:30.
@@ -54,14 +39,14 @@ def test_the_whole_case_must_end_by_closing(tiny_unit):
 
 
 def test_the_room_is_held_for_the_cement_set_and_its_turnover(tiny_unit):
-    first = book(tiny_unit)
+    first = case_made(site=tiny_unit, driver_name="")
     assert first.procedure_start.astimezone(tiny_unit.zone).time() == time(8, 30)
     # The one room is busy 08:30-10:30 and cleaned until 10:45.
     assert local_starts(tiny_unit, free(tiny_unit))[0] == time(10, 45)
 
 
 def test_a_second_room_and_surgeon_take_a_case_at_the_same_time(unit):
-    book(unit)
+    case_made(site=unit, driver_name="")
     # One surgeon: the next procedure waits for the first to end.
     assert local_starts(unit, free(unit))[0] == time(9, 30)
     SurgeonFactory(sites=[unit])
@@ -71,7 +56,7 @@ def test_a_second_room_and_surgeon_take_a_case_at_the_same_time(unit):
 
 
 def test_a_cancelled_case_gives_its_rooms_back(tiny_unit):
-    case = book(tiny_unit)
+    case = case_made(site=tiny_unit, driver_name="")
     case_cancel(case=case, reason="Patient unwell", by=UserFactory())
     assert local_starts(tiny_unit, free(tiny_unit))[0] == time(8, 30)
 
@@ -94,7 +79,7 @@ def test_a_surgeon_busy_at_another_site_is_not_offered(tiny_unit):
     other = build_unit(code="north", name="North Clinic", rooms=1, pre_op_bays=1,
                        recovery_bays=1, surgeons=0)
     surgeon.sites.add(other)
-    book(other, surgeon=surgeon)  # 08:30-09:30 at North
+    case_made(site=other, surgeon=surgeon, driver_name="")  # 08:30-09:30 at North
     starts = local_starts(tiny_unit, free(tiny_unit, surgeon=surgeon))
     assert time(8, 30) not in starts
     assert starts[0] == time(9, 30)
@@ -106,7 +91,7 @@ def test_without_a_named_surgeon_another_free_one_is_chosen(tiny_unit):
     other = build_unit(code="north", name="North Clinic", rooms=1, pre_op_bays=1,
                        recovery_bays=1, surgeons=0)
     first_surgeon.sites.add(other)
-    book(other, surgeon=first_surgeon)
+    case_made(site=other, surgeon=first_surgeon, driver_name="")
     slot = free(tiny_unit)[0]
     assert slot.surgeon == second
     assert local_starts(tiny_unit, [slot]) == [time(8, 30)]
@@ -116,7 +101,7 @@ def test_availability_costs_the_same_queries_for_1_or_many_cases(
     unit, django_assert_max_num_queries
 ):
     for _ in range(6):
-        book(unit)
+        case_made(site=unit, driver_name="")
     with django_assert_max_num_queries(8):
         free(unit)
 
@@ -128,7 +113,8 @@ def test_skipping_ahead_never_hides_a_free_start(unit):
 
     SurgeonFactory(sites=[unit])
     for hour, minute in [(8, 30), (9, 0), (11, 15), (12, 30)]:
-        book(unit, start=datetime(2026, 3, 3, hour, minute, tzinfo=unit.zone))
+        start = datetime(2026, 3, 3, hour, minute, tzinfo=unit.zone)
+        case_made(site=unit, start=start, driver_name="")
     day_book = DayBook.load(
         site=unit, procedure_type=ProcedureType.objects.get(), levels=2, day=TUESDAY
     )
@@ -141,6 +127,6 @@ def test_busy_times_are_read_as_exact_seconds_since_1970(tiny_unit):
     from scheduling.models import Stage
     from scheduling.unit_day import EpochSeconds
 
-    book(tiny_unit)
+    case_made(site=tiny_unit, driver_name="")
     for seconds, start in Stage.objects.values_list(EpochSeconds("planned_start"), "planned_start"):
         assert seconds == start.timestamp()

@@ -7,9 +7,8 @@ from django.utils import timezone
 
 from scheduling import roles
 from scheduling.errors import SchedulingError
-from scheduling.models import Case, CaseAction, CaseEvent, CaseStatus, ProcedureType, Stage
-from scheduling.screening import ScreeningAnswers
-from scheduling.services import case_book, case_cancel, case_mark_no_show
+from scheduling.models import Case, CaseAction, CaseEvent, CaseStatus, Stage
+from scheduling.services import case_cancel, case_mark_no_show
 from scheduling.services.tracking import (
     case_check_in,
     case_discharge,
@@ -17,8 +16,7 @@ from scheduling.services.tracking import (
     stage_finish,
     stage_start,
 )
-from tests.conftest import CLEAR_SCREENING
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 
@@ -36,24 +34,9 @@ def desk_user(db):
     return UserFactory(roles=[roles.FRONT_DESK])
 
 
-def book_monday(site, *, driver_name="Tom Whitfield", start=MONDAY_START):
-    return case_book(
-        site=site,
-        procedure_type=ProcedureType.objects.get(code="vertebroplasty"),
-        levels=1,
-        day=start.date(),
-        start=start,
-        patient=PatientFactory(),
-        screening=ScreeningAnswers(**CLEAR_SCREENING),
-        booked_by=UserFactory(),
-        driver_name=driver_name,
-        driver_phone="+12125550101" if driver_name else "",
-    )
-
-
 @pytest.fixture
 def case(unit, clock):
-    booked = book_monday(unit)
+    booked = case_made(site=unit, start=MONDAY_START)
     clock.move_to("2026-03-02T13:30:00+00:00")  # 08:30 in New York, the arrival time
     return booked
 
@@ -128,7 +111,7 @@ def test_check_in_keeps_who_and_when(case, desk_user):
 
 
 def test_check_in_only_on_the_case_day(unit, nurse_user):
-    tuesday = book_monday(unit, start=datetime.fromisoformat("2026-03-03T10:00:00-05:00"))
+    tuesday = case_made(site=unit, start="2026-03-03T10:00:00-05:00")
     refused("not_case_day", case_check_in, case=tuesday, by=nurse_user)
     assert status(tuesday) == CaseStatus.BOOKED
 
@@ -226,7 +209,7 @@ def test_discharge_waits_for_recovery_to_finish(case, nurse_user):
 
 
 def test_discharge_needs_a_driver(unit, nurse_user, clock):
-    case = book_monday(unit, driver_name="")
+    case = case_made(site=unit, start=MONDAY_START, driver_name="")
     case_check_in(case=case, by=nurse_user)
     for kind in KINDS:
         stage_start(case=case, kind=kind, by=nurse_user)
