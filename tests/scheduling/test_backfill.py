@@ -7,8 +7,8 @@ import pytest
 from scheduling import roles
 from scheduling.services import case_cancel, case_mark_no_show
 from tests.conftest import client_for
-from tests.factories import UserFactory
-from tests.scheduling.test_plan_day import at, book, wait
+from tests.factories import UserFactory, case_made
+from tests.scheduling.test_plan_day import at, wait
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +19,9 @@ def backfill(case, role=roles.FRONT_DESK):
 
 def test_a_cancelled_case_suggests_waiting_patients_who_fit_its_time(tiny_unit):
     # One room: the day is full around a 10:45 case, so only its own time can be taken.
-    book(tiny_unit, start=at(8, 30))
-    freed = book(tiny_unit, start=at(10, 45))
-    book(tiny_unit, start=at(13, 0))
+    case_made(site=tiny_unit, start=at(8, 30), driver_name="")
+    freed = case_made(site=tiny_unit, start=at(10, 45), driver_name="")
+    case_made(site=tiny_unit, start=at(13, 0), driver_name="")
     urgent = wait(tiny_unit, priority="urgent")
     routine = wait(tiny_unit)
     too_long = wait(tiny_unit, levels=3)  # its room time would run into the 13:00 case
@@ -40,7 +40,7 @@ def test_a_cancelled_case_suggests_waiting_patients_who_fit_its_time(tiny_unit):
 
 
 def test_a_no_show_offers_its_remaining_time(tiny_unit, clock):
-    case = book(tiny_unit, start=at(11, 0))
+    case = case_made(site=tiny_unit, start=at(11, 0), driver_name="")
     entry = wait(tiny_unit)
     clock.move_to(at(9, 35))  # 5 minutes past the patient's arrival time
     case_mark_no_show(case=case, by=UserFactory())
@@ -51,7 +51,7 @@ def test_a_no_show_offers_its_remaining_time(tiny_unit, clock):
 
 
 def test_the_case_page_lists_the_suggestions(client, tiny_unit):
-    case = book(tiny_unit, start=at(10, 45))
+    case = case_made(site=tiny_unit, start=at(10, 45), driver_name="")
     entry = wait(tiny_unit, priority="urgent")
     case_cancel(case=case, reason="Moved away", by=UserFactory())
     user = UserFactory(roles=[roles.FRONT_DESK])
@@ -63,7 +63,7 @@ def test_the_case_page_lists_the_suggestions(client, tiny_unit):
 
 
 def test_backfill_is_for_the_front_desk_and_managers_of_the_site(tiny_unit):
-    case = book(tiny_unit)
+    case = case_made(site=tiny_unit, driver_name="")
     assert backfill(case, roles.NURSE).status_code == 403
     assert backfill(case, roles.ADMIN).status_code == 200
     assert client_for(roles.FRONT_DESK, sites=[]).get(

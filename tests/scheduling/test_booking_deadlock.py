@@ -17,7 +17,8 @@ import pytest
 from django.db import connection, transaction
 
 from scheduling.models import Case, Resource, Stage
-from tests.scheduling.test_concurrency_postgres import book, case_without_stages
+from tests.factories import case_made
+from tests.scheduling.test_concurrency_postgres import case_without_stages
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -46,14 +47,14 @@ def wait_until_someone_waits_for_a_transaction(timeout: float = 20) -> None:
 
 def test_a_booking_failed_by_a_deadlock_is_tried_again(tiny_unit):
     # Other cases for the other transaction to give stages on the booking's room and bay.
-    elsewhere = book(tiny_unit, START + 3 * HOUR)
+    elsewhere = case_made(site=tiny_unit, start=START + 3 * HOUR, driver_name="")
     holder, taker = case_without_stages(elsewhere), case_without_stages(elsewhere)
     outcome = {}
 
     def clerk():
         try:
             with transaction.atomic():  # as the API view does: patient and case together
-                outcome["case"] = book(tiny_unit, START)
+                outcome["case"] = case_made(site=tiny_unit, start=START, driver_name="")
         except Exception as exc:  # noqa: BLE001 - the test reports it
             outcome["error"] = exc
         finally:

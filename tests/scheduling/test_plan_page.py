@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from scheduling import roles
 from scheduling.models import Case, WaitingStatus
 from tests.conftest import build_unit, client_for
-from tests.factories import UserFactory
-from tests.scheduling.test_plan_day import at, book, wait
+from tests.factories import UserFactory, case_made
+from tests.scheduling.test_plan_day import at, wait
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/sites/main/days/2026-03-03/plan/"
@@ -32,7 +32,7 @@ def propose(client, **extra):
 
 def test_a_manager_sees_the_proposal_beside_the_day_and_applies_it(client, unit):
     manager(client, unit)
-    late = book(unit, start=at(13))
+    late = case_made(site=unit, start=at(13), driver_name="")
     entry = wait(unit, priority="urgent")
     page = propose(client)
     html = page.content.decode()
@@ -56,10 +56,10 @@ def test_a_manager_sees_the_proposal_beside_the_day_and_applies_it(client, unit)
 
 def test_a_stale_proposal_is_refused_with_a_clear_message(client, unit):
     manager(client, unit)
-    book(unit, start=at(13))
+    case_made(site=unit, start=at(13), driver_name="")
     html = propose(client).content.decode()
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
-    book(unit)  # a clerk books meanwhile
+    case_made(site=unit, driver_name="")  # a clerk books meanwhile
     done = client.post("/plan/apply/", {"site": "main", "date": "2026-03-03", "token": token},
                        follow=True)
     assert "The day changed since this plan was proposed" in done.content.decode()
@@ -111,11 +111,11 @@ def test_a_manager_of_no_site_is_told_so_and_cannot_apply(client, unit):
 
 def test_the_page_costs_the_same_queries_for_one_case_or_six(client, unit):
     manager(client, unit)
-    book(unit)
+    case_made(site=unit, driver_name="")
     with CaptureQueriesContext(connection) as one:
         propose(client)
     for _ in range(5):
-        book(unit)
+        case_made(site=unit, driver_name="")
     with CaptureQueriesContext(connection) as six:
         propose(client)
     assert len(six.captured_queries) == len(one.captured_queries)
@@ -123,7 +123,7 @@ def test_the_page_costs_the_same_queries_for_one_case_or_six(client, unit):
 
 def test_the_api_proposes_and_applies(unit):
     api = client_for(roles.ADMIN)
-    late = book(unit, start=at(13))
+    late = case_made(site=unit, start=at(13), driver_name="")
     wait(unit)
     body = api.post(API, {"time_limit": 2}, format="json").json()
     assert body["status"] == "optimal"
@@ -164,7 +164,7 @@ def test_in_the_browser_a_manager_proposes_compares_and_applies(page, unit):
 
     user = UserFactory(roles=[roles.ADMIN])
     unit.staff.add(user)
-    late = book(unit, start=at(13))
+    late = case_made(site=unit, start=at(13), driver_name="")
     entry = wait(unit, priority="urgent")
     log_in(page, user.username)
     page.goto("/plan/")
