@@ -9,21 +9,18 @@ import logging
 from functools import wraps
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from scheduling.models import RELEASED_STATUSES, Case, Patient, Site
-from scheduling.services import case_confirm
+from scheduling.models import Case
 
 from . import rendering
-from .dispatch import reminder_delivery_record, sms_opt_in, sms_opt_out
-from .models import InboundKind, InboundMessage, ReminderStatus
+from .dispatch import reminder_delivery_record
+from .inbound import inbound_text_record
+from .models import InboundKind, ReminderStatus
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +35,6 @@ TWILIO_STATUSES = {
     "read": ReminderStatus.DELIVERED,
     "undelivered": ReminderStatus.FAILED,
     "failed": ReminderStatus.FAILED,
-}
-KEYWORDS = {
-    **dict.fromkeys(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"], InboundKind.STOP),
-    **dict.fromkeys(["START", "UNSTOP"], InboundKind.START),
-    "HELP": InboundKind.HELP,
-    **dict.fromkeys(["C", "YES", "CONFIRM"], InboundKind.CONFIRM),
 }
 
 
@@ -100,31 +91,9 @@ def twilio_inbound(request):
         return HttpResponseBadRequest()
     if to_phone and not well_formed(to_phone, max_length=20):
         return HttpResponseBadRequest()
-    kind = KEYWORDS.get(first_word(body), InboundKind.OTHER)
-    now = timezone.now()
-    with transaction.atomic():
-        case = next_case(phone, now) if kind == InboundKind.CONFIRM else latest_case(phone)
-        if kind == InboundKind.CONFIRM and case is None:
-            kind = InboundKind.OTHER  # nothing to confirm: the front desk calls back
-        message, created = InboundMessage.objects.get_or_create(
-            provider_message_id=sid,
-            defaults={
-                "from_phone": phone,
-                "to_phone": to_phone,
-                "body": body,
-                "kind": kind,
-                "case": case,
-                "patient": case.patient if case is not None else sender_patient(phone),
-                "site": Site.objects.filter(sms_number=to_phone).first() if to_phone else None,
-            },
-        )
-        if created:
-            if kind == InboundKind.STOP:
-                sms_opt_out(phone=phone)
-            elif kind == InboundKind.START:
-                sms_opt_in(phone=phone)
-            elif kind == InboundKind.CONFIRM:
-                case_confirm(case=case)
+    message, created = inbound_text_record(
+        provider_message_id=sid, from_phone=phone, to_phone=to_phone, body=body
+    )
     log.info("twilio inbound %s: %s%s", sid, message.kind, "" if created else " (repeated)")
     reply = MessagingResponse()
     if message.kind == InboundKind.HELP:
@@ -137,51 +106,10 @@ def well_formed(value: str, *, max_length: int) -> bool:
     return bool(value) and len(value) <= max_length and "\x00" not in value
 
 
-def first_word(body: str) -> str:
-    words = body.strip().upper().split()
-    return words[0].strip(".,!?;:") if words else ""
-
-
 def help_text(case: Case | None) -> str:
     if case is None or not case.site.phone:
         return rendering.sms_text("help_unknown", "en", {})
     language = rendering.language_code(case.patient.language)
     return rendering.sms_text(
         "help", language, {"clinic": case.site.name, "clinic_phone": case.site.phone}
-    )
-
-
-def _active_cases(phone: str):
-    if not phone:
-        return Case.objects.none()
-    return Case.objects.exclude(status__in=RELEASED_STATUSES).select_related("site")
-
-
-def next_case(phone: str, now) -> Case | None:
-    """The patient's earliest upcoming case: the one a "C" reply confirms."""
-    return (
-        _active_cases(phone)
-        .filter(patient__phone=phone, procedure_start__gte=now)
-        .order_by("procedure_start")
-        .first()
-    )
-
-
-def sender_patient(phone: str) -> Patient | None:
-    """Whose text it is when it belongs to no active case: the patient with this number, else
-    the patient of the latest case this number drove for (cancelled and past cases too)."""
-    patient = Patient.objects.filter(phone=phone).order_by("-pk").first()
-    if patient is not None:
-        return patient
-    driven = Case.objects.filter(driver_phone=phone).order_by("-procedure_start").first()
-    return driven.patient if driven is not None else None
-
-
-def latest_case(phone: str) -> Case | None:
-    """The latest case of the sender, as patient or as driver: whose clinic they are texting."""
-    return (
-        _active_cases(phone)
-        .filter(Q(patient__phone=phone) | Q(driver_phone=phone))
-        .order_by("-procedure_start")
-        .first()
     )
