@@ -28,10 +28,12 @@ def ny(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), NEW_YORK)
 
 
-def case_made(
+def case_written(
     site, day, hour, minute=0, *, levels=1, room="Room 1", pre_op="Pre-op 1",
     recovery="Recovery 1", status=CaseStatus.DISCHARGED, procedure_type="vertebroplasty",
 ) -> Case:
+    """A past case written straight into the database in the rooms and with the status given,
+    as the reports read history (tests/factories.case_made books a case through the services)."""
     kind = ProcedureType.objects.get(code=procedure_type)
     times = timing.case_times(stage_rules(kind), levels, ny(day, hour, minute), site_rules(site))
     case = Case.objects.create(

@@ -12,7 +12,7 @@ from tests.scheduling.reports_data import (
     MONDAY,
     NEW_YORK,
     TUESDAY,
-    case_made,
+    case_written,
     message_made,
     ny,
     ran,
@@ -31,14 +31,14 @@ def monday(unit):
     B 10:15, 2 levels: room 10:15-12:45 planned, ran 10:32-12:56 (entered 20 min after A left);
     C 17:00: room 17:00-19:00 planned, of which only 17:00-18:00 is within opening hours; not run.
     """
-    a = case_made(unit, MONDAY, 8)
+    a = case_written(unit, MONDAY, 8)
     ran(a, StageKind.PRE_OP, (7, 0), (8, 12))
     ran(a, StageKind.PROCEDURE, (8, 12), (9, 12))
     ran(a, StageKind.CEMENT_SET, (9, 12), (10, 12))
-    b = case_made(unit, MONDAY, 10, 15, levels=2)
+    b = case_written(unit, MONDAY, 10, 15, levels=2)
     ran(b, StageKind.PROCEDURE, (10, 32), (11, 56))
     ran(b, StageKind.CEMENT_SET, (11, 56), (12, 56))
-    c = case_made(unit, MONDAY, 17, status=CaseStatus.CONFIRMED)
+    c = case_written(unit, MONDAY, 17, status=CaseStatus.CONFIRMED)
     return a, b, c
 
 
@@ -63,8 +63,8 @@ def test_utilisation_is_the_share_of_open_time_planned_and_used(monday):
 
 
 def test_utilisation_is_split_by_iso_week_and_leaves_out_cancelled_cases(monday, unit):
-    case_made(unit, MONDAY + timedelta(days=7), 8)  # Monday of the next week
-    case_made(unit, MONDAY + timedelta(days=7), 11, status=CaseStatus.CANCELLED)
+    case_written(unit, MONDAY + timedelta(days=7), 8)  # Monday of the next week
+    case_written(unit, MONDAY + timedelta(days=7), 11, status=CaseStatus.CANCELLED)
 
     result = reports.utilisation_get(site=unit, period=TWO_WEEKS)
 
@@ -77,9 +77,9 @@ def test_utilisation_is_split_by_iso_week_and_leaves_out_cancelled_cases(monday,
 
 
 def test_a_first_case_is_on_time_up_to_ten_minutes_late(monday, unit):
-    d = case_made(unit, TUESDAY, 8, room="Room 2", pre_op="Pre-op 2", recovery="Recovery 2")
+    d = case_written(unit, TUESDAY, 8, room="Room 2", pre_op="Pre-op 2", recovery="Recovery 2")
     ran(d, StageKind.PROCEDURE, (8, 10), (9, 20))
-    case_made(unit, TUESDAY, 9, room="Room 1")  # not started yet: left out of the rate
+    case_written(unit, TUESDAY, 9, room="Room 1")  # not started yet: left out of the rate
 
     result = reports.first_cases_get(site=unit, period=ONE_WEEK)
 
@@ -108,7 +108,7 @@ def test_turnover_runs_from_the_room_released_to_the_next_procedure(monday, unit
 
 
 def test_stage_durations_give_the_median_and_a_template_value_on_the_5_minute_grid(monday, unit):
-    d = case_made(unit, TUESDAY, 8, room="Room 2", pre_op="Pre-op 2", recovery="Recovery 2")
+    d = case_written(unit, TUESDAY, 8, room="Room 2", pre_op="Pre-op 2", recovery="Recovery 2")
     ran(d, StageKind.PROCEDURE, (8, 10), (9, 15))
     ran(d, StageKind.CEMENT_SET, (9, 15), (10, 12))
 
@@ -131,9 +131,9 @@ def test_stage_durations_give_the_median_and_a_template_value_on_the_5_minute_gr
 
 
 def test_cancellations_and_no_shows_are_counted_per_week_of_the_procedure_day(monday, unit):
-    case_made(unit, TUESDAY, 8, status=CaseStatus.CANCELLED)
-    case_made(unit, TUESDAY, 8, status=CaseStatus.NO_SHOW)
-    case_made(unit, MONDAY + timedelta(days=7), 8, status=CaseStatus.NO_SHOW)
+    case_written(unit, TUESDAY, 8, status=CaseStatus.CANCELLED)
+    case_written(unit, TUESDAY, 8, status=CaseStatus.NO_SHOW)
+    case_written(unit, MONDAY + timedelta(days=7), 8, status=CaseStatus.NO_SHOW)
 
     result = reports.cancellations_get(site=unit, period=TWO_WEEKS)
 

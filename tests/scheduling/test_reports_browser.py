@@ -18,7 +18,7 @@ from scheduling import roles
 from scheduling.models import CaseStatus, Site, StageKind
 from tests.conftest import build_unit, log_in
 from tests.factories import UserFactory
-from tests.scheduling.reports_data import case_made, message_made, ny
+from tests.scheduling.reports_data import case_written, message_made, ny
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs/screenshots/reports.png"
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +38,7 @@ def past_weeks(site: Site, first: date, last: date) -> None:
                 roll = rng.random()
                 status = (CaseStatus.CANCELLED if roll < 0.07 else
                           CaseStatus.NO_SHOW if roll < 0.12 else CaseStatus.DISCHARGED)
-                case = case_made(
+                case = case_written(
                     site, day, start.hour, start.minute, levels=levels,
                     room=f"Procedure Room {room}", pre_op=f"Pre-op Bay {room + 2 * (number % 2)}",
                     recovery=f"Recovery Bay {room + 2 * (number % 3)}", status=status,

@@ -15,7 +15,7 @@ from scheduling import roles
 from scheduling.models import Resource, ResourceKind, StageKind
 from tests.conftest import build_unit
 from tests.factories import UserFactory
-from tests.scheduling.reports_data import MONDAY, case_made, message_made, ny, ran
+from tests.scheduling.reports_data import MONDAY, case_written, message_made, ny, ran
 
 pytestmark = pytest.mark.django_db
 REPORTS = ["utilisation", "first-case", "turnover", "durations", "cancellations", "messages"]
@@ -37,7 +37,7 @@ def admin(client, unit):
 @pytest.fixture
 def week(unit):
     """Room 1 on Monday 9 February: a case planned 08:00-10:00 that ran 08:12-10:12."""
-    case = case_made(unit, MONDAY, 8)
+    case = case_written(unit, MONDAY, 8)
     ran(case, StageKind.PROCEDURE, (8, 12), (9, 12))
     ran(case, StageKind.CEMENT_SET, (9, 12), (10, 12))
     message_made(case, MessageKind.ARRIVAL, ny(MONDAY, 6), ReminderStatus.DELIVERED, sent=True,
@@ -205,7 +205,7 @@ def cases_made(site, count, *, first=0):
     )
     for number in range(first, first + count):
         day = MONDAY + timedelta(days=number % 5 + 7 * (number // 5 % 3))
-        case = case_made(site, day, 8, room=f"Room x{number}", pre_op=f"Pre-op x{number}",
+        case = case_written(site, day, 8, room=f"Room x{number}", pre_op=f"Pre-op x{number}",
                          recovery=f"Recovery x{number}", levels=1 + number % 2)
         ran(case, StageKind.PROCEDURE, (8, number % 20), (9, 30))
         message_made(case, MessageKind.ARRIVAL, ny(day, 6), ReminderStatus.DELIVERED,
