@@ -85,12 +85,18 @@ class UnitDay:
         )
 
     def busy(
-        self, *, after_closing: timedelta, exclude_case_ids: list[int] | tuple[int, ...] = ()
+        self,
+        *,
+        after_closing: timedelta,
+        exclude_case_ids: list[int] | tuple[int, ...] = (),
+        in_case_order: bool = False,
     ) -> list[BusyStage]:
         """The active stages that hold the day's rooms, bays or surgeons while it is open (a
         stage starting up to `after_closing` past closing still counts), in one statement: read
         in two, a booking committed between them would show a room free and its surgeon busy.
-        Nothing when the site is closed."""
+        Nothing when the site is closed. The slot search takes them in any order; the planner
+        asks for them `in_case_order` (by case start, then stage), which keeps its seeded model,
+        and so its answer, the same from one run to the next."""
         if self.opens is None:
             return []
         busy = Stage.objects.filter(
@@ -99,7 +105,9 @@ class UnitDay:
             active=True,
             held_until__gt=self.opens,
             planned_start__lt=self.closes + after_closing,
-        ).order_by("case__procedure_start", "case_id", "position")  # the planner's model, stable
+        )
+        order = ("case__procedure_start", "case_id", "position") if in_case_order else ()
+        busy = busy.order_by(*order)
         if exclude_case_ids:
             busy = busy.exclude(case_id__in=exclude_case_ids)
         return [

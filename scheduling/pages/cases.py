@@ -116,7 +116,8 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-# Actions: each checks the version the page was drawn from, then calls one service.
+# Actions: each sends the version the page was drawn from to one service, which refuses the change
+# (case_changed) under the case's lock when the case moved on; is_stale() only answers earlier.
 
 
 def _change(request, case, form, change: Callable[..., object], *, done: str):

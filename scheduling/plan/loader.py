@@ -197,7 +197,7 @@ def _busy(unit_day: UnitDay, cases: list[Case]) -> tuple[Busy, ...]:
     hold this site's rooms and bays or its surgeons while the day is open."""
     busy = []
     for stage in unit_day.busy(
-        after_closing=timedelta(hours=4), exclude_case_ids=[c.pk for c in cases]
+        after_closing=timedelta(hours=4), exclude_case_ids=[c.pk for c in cases], in_case_order=True
     ):
         start = int(stage.start // 60)
         busy.append(Busy(str(stage.resource_id), None, start, int(stage.held_until // 60)))

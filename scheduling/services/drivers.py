@@ -14,8 +14,6 @@ from ..locks import case_locked
 from ..models import CLOSED_STATUSES, Case
 from .patients import phone_e164
 
-# A driver can still be named until the patient has gone home.
-
 
 def case_driver_set(
     *,
