@@ -256,6 +256,15 @@ def reminders_withdraw(reminders: QuerySet[Reminder], *, reason: str) -> int:
     )
 
 
+def reminders_sent_back_then(reminders: QuerySet[Reminder], *, now: datetime) -> int:
+    """A history written after the fact (the demo's days before today): the planned messages
+    among `reminders` that fell due before `now` are recorded as sent at their due time, so the
+    dispatcher does not send them late. Returns how many."""
+    return reminders.filter(status=ReminderStatus.PLANNED, due_at__lt=now).update(
+        status=ReminderStatus.SENT, sent_at=F("due_at")
+    )
+
+
 def sms_opt_out(*, phone: str) -> None:
     """The number texted STOP: nothing more goes to it by SMS, starting with what is planned."""
     SmsOptOut.objects.get_or_create(phone=phone)

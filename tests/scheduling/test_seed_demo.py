@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 
+from notifications.models import Reminder, ReminderStatus
 from scheduling.board.day import day_board_get
 from scheduling.models import NOT_ARRIVED_STATUSES, CaseAction, CaseEvent, CaseStatus, Site, Stage
 from scheduling.services.running_late import late_notice_delay
@@ -72,3 +74,16 @@ def test_a_second_run_changes_nothing_of_today(clock):
 
     assert list(Stage.objects.order_by("pk").values_list("actual_start", "actual_end")) == before
     assert CaseEvent.objects.count() == events
+
+
+def test_messages_due_before_the_demo_starts_are_history_not_a_flood_to_send(clock):
+    site, _board, now = seeded_at(clock, 13)
+
+    reminders = Reminder.objects.filter(case__site=site)
+    past = reminders.filter(due_at__lt=now)
+    assert past.exists()
+    assert not past.filter(status=ReminderStatus.PLANNED).exists()
+    sent = past.filter(status=ReminderStatus.SENT)
+    assert sent.exists()
+    assert not sent.exclude(sent_at=F("due_at")).exists()
+    assert reminders.filter(due_at__gte=now, status=ReminderStatus.PLANNED).exists()

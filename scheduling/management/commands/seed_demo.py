@@ -9,10 +9,9 @@ import time_machine
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from notifications.models import ReminderStatus
+from notifications.dispatch import reminders_sent_back_then
 from scheduling import roles
 from scheduling.errors import SchedulingError
 from scheduling.models import (
@@ -260,9 +259,7 @@ def _case_run(case: Case, *, now: datetime, shift: timedelta, nurse: User, jitte
 def _history(case: Case, now: datetime) -> None:
     """Messages that fell due before now went out back then (the demo's history), so the
     dispatcher does not send a flood of stale reminders when the demo starts."""
-    case.reminders.filter(status=ReminderStatus.PLANNED, due_at__lt=now).update(
-        status=ReminderStatus.SENT, sent_at=F("due_at")
-    )
+    reminders_sent_back_then(case.reminders.all(), now=now)
 
 
 def _morning_before(case: Case) -> datetime:
