@@ -4,7 +4,7 @@ decision 2."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from scheduling.models import Case, Channel, Drug, Patient, Site
 
@@ -134,6 +134,12 @@ def running_late_note(delay_minutes: int) -> str:
     return f"{RUNNING_LATE_NOTE_PREFIX}:{delay_minutes}"
 
 
+def running_late_note_delay(note: str | None) -> int:
+    """The delay a running-late note told, in minutes; 0 for any other note."""
+    prefix, _, minutes = (note or "").partition(":")
+    return int(minutes) if prefix == RUNNING_LATE_NOTE_PREFIX and minutes.isdigit() else 0
+
+
 class ReminderQuerySet(models.QuerySet):
     def not_reached(self) -> "ReminderQuerySet":
         return self.filter(status__in=NOT_REACHED_STATUSES)
@@ -206,14 +212,34 @@ class Reminder(models.Model):
         """The delay a running-late notice told, in minutes (0 for any other message)."""
         if self.kind != MessageKind.RUNNING_LATE:
             return 0
-        prefix, _, minutes = self.note.partition(":")
-        return int(minutes) if prefix == RUNNING_LATE_NOTE_PREFIX and minutes.isdigit() else 0
+        return running_late_note_delay(self.note)
 
 
 def case_not_reached(*, case_ref: str = "pk") -> Exists:
     """True for a case with a message that did not reach its recipient: for annotating cases
     (`case_ref` names the case's id in the outer query)."""
     return Exists(Reminder.objects.not_reached().filter(case=OuterRef(case_ref)))
+
+
+# A running-late notice withdrawn for a newer delay, or never sent because the patient opted
+# out, told them nothing.
+NOT_TOLD_STATUSES = (ReminderStatus.CANCELLED, ReminderStatus.SUPPRESSED)
+
+
+def case_running_late_told(column: str) -> Subquery:
+    """`column` ("note" or "created_at") of the newest running-late notice given to the patient
+    of a case in its current plan, or None: for annotating cases, so a board of any size reads
+    who was told a later arrival in the same query as its cases."""
+    told = (
+        Reminder.objects.filter(
+            case=OuterRef("pk"),
+            kind=MessageKind.RUNNING_LATE,
+            plan_version=OuterRef("plan_version"),
+        )
+        .exclude(status__in=NOT_TOLD_STATUSES)
+        .order_by("-created_at", "-id")
+    )
+    return Subquery(told.values(column)[:1])
 
 
 class InboundKind(models.TextChoices):

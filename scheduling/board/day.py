@@ -7,12 +7,10 @@ is arithmetic in Python, on UTC instants; the page and the JSON format what they
 themselves.
 """
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from .. import timing
-from ..flags import FLAG_LABELS, case_flags
 from ..models import (
     IN_PROGRESS_STATUSES,
     RELEASED_STATUSES,
@@ -21,14 +19,13 @@ from ..models import (
     Resource,
     ResourceKind,
     Site,
-    StageKind,
 )
 from ..timing import local_hm
+from .lines import STAGE_LABELS, CaseLine, Timed, case_line_make, minutes, time_left, timer_short
 from .projection import LATE_AFTER_MINUTES, Projection, StageFacts, stages_project
 from .rows import BoardCase, cases_of_day, stages_of_day
 
-# A stage's kind as the board says it ("Cement set"), without a model instance to ask.
-STAGE_LABELS = dict(StageKind.choices)
+__all__ = ["STAGE_LABELS", "Block", "CaseLine", "DayBoard", "Row", "day_board_get"]
 
 # Rows top to bottom in the order a patient moves through the unit.
 ROW_ORDER = [
@@ -58,43 +55,16 @@ class Block:
     planned_width: float
     left: float
     width: float
+    # A running cement set or recovery: minutes left of its planned length ("23 min"), or past
+    # it ("+5 min", `timer_up`), for the block itself on a wall screen.
+    timer: str = ""
+    timer_up: bool = False
 
 
 @dataclass
 class Row:
     resource: Resource
     blocks: list[Block] = field(default_factory=list)
-
-
-@dataclass
-class CaseLine:
-    case: BoardCase
-    flags: list[str]
-    late: bool
-    delay_minutes: int
-    # stage, start, end (actual or projected), state
-    stages: list[tuple[StageFacts, datetime, datetime, str]]
-    ends_at: datetime | None  # actual or projected end of the last stage
-    # Local wall-clock times for the page (HH:MM).
-    arrival: str = ""
-    procedure: str = ""
-    procedure_moved: str = ""  # "began 08:40" or "now 09:20" when not at the planned time
-    # How many minutes after its planned start the procedure began or is projected to begin.
-    procedure_delay_minutes: int = 0
-    ready: str = ""
-    # A running cement set or recovery counts down to its planned length; at zero it alerts.
-    timer: str = ""
-    timer_up: bool = False
-    # The page's one-click steps (pages/board_actions.py).
-    steps: list = field(default_factory=list)
-
-    @property
-    def flag_labels(self) -> list[tuple[str, str]]:
-        return [(flag, FLAG_LABELS[flag]) for flag in self.flags]
-
-    @property
-    def released(self) -> bool:
-        return self.case.status in RELEASED_STATUSES
 
 
 @dataclass
@@ -188,6 +158,7 @@ def day_board_get(
         if row is None:  # a resource switched off after the booking: show it anyway
             row = rows[stage.resource_id] = Row(resource_of[stage.resource_id])
         planned_left, left_at = left(stage.planned_start), left(start)
+        timer = time_left(stage, now)
         row.blocks.append(Block(
             stage=stage,
             case=case_of[stage.case_id],
@@ -195,28 +166,22 @@ def day_board_get(
             start=start,
             end=end,
             late=bool(projection and projection.late),
-            delay_minutes=_minutes(projection.delay) if projection else 0,
+            delay_minutes=minutes(projection.delay) if projection else 0,
             planned_left=planned_left,
             planned_width=round(left(stage.planned_end) - planned_left, 3),
             left=left_at,
             width=round(left(end) - left_at, 3),
+            timer="" if timer is None else timer_short(timer),
+            timer_up=timer is not None and timer <= timedelta(0),
         ))
     ordered_rows = sorted(
         rows.values(),
         key=lambda row: (_kind_rank(row.resource.kind), row.resource.name),
     )
 
-    lines = [_case_line(case, stages_of[case.pk], times_of) for case in cases]
-    for line in lines:
-        line.arrival = local_hm(line.case.arrival_at, zone)
-        line.procedure = local_hm(line.case.procedure_start, zone)
-        line.ready = local_hm(line.ends_at, zone) if line.ends_at else ""
-        for stage, start, _, state in line.stages:
-            _countdown(line, stage, now)
-            if stage.kind == "procedure" and start != stage.planned_start:
-                verb = "now" if state == "projected" else "began"
-                line.procedure_moved = f"{verb} {local_hm(start, zone)}"
-                line.procedure_delay_minutes = max(_minutes(start - stage.planned_start), 0)
+    lines = [
+        case_line_make(case, stages_of[case.pk], times_of, zone=zone, now=now) for case in cases
+    ]
     summary = _summary(
         lines, resources=resources, stages=stages, now=now, opens=opens, closes=closes
     )
@@ -244,57 +209,13 @@ def day_board_get(
     )
 
 
-def _times(
-    stage: StageFacts, projections: dict[int, Projection]
-) -> tuple[datetime, datetime, str, Projection | None]:
+def _times(stage: StageFacts, projections: dict[int, Projection]) -> Timed:
     """The stage's start and end as best known, and whether it is done, running or to come."""
     if stage.actual_end is not None:
         return stage.actual_start or stage.planned_start, stage.actual_end, "done", None
     projection = projections[stage.id]
     state = "running" if projection.started else "projected"
     return projection.start, projection.end, state, projection
-
-
-def _case_line(
-    case: BoardCase,
-    stages: list[StageFacts],
-    times_of: dict[int, tuple[datetime, datetime, str, Projection | None]],
-) -> CaseLine:
-    timed = [(stage, *times_of[stage.id]) for stage in stages]
-    late_projections = [p for (_, _, _, _, p) in timed if p is not None and p.late]
-    return CaseLine(
-        case=case,
-        flags=case_flags(
-            status=case.status,
-            driver_name=case.driver_name,
-            driver_phone=case.driver_phone,
-            inr_check=case.inr_check,
-            screening_override_reason=case.screening_override_reason,
-            not_reached=case.not_reached,
-            patient_phone=case.patient.phone,
-            patient_email=case.patient.email,
-        ),
-        late=bool(late_projections),
-        delay_minutes=max((_minutes(p.delay) for p in late_projections), default=0),
-        stages=[(stage, start, end, state) for (stage, start, end, state, _) in timed],
-        ends_at=timed[-1][2] if timed else None,
-    )
-
-
-# Stages that run against a clock the nurse watches: the board counts down their planned length.
-COUNTDOWN_KINDS = (StageKind.CEMENT_SET, StageKind.RECOVERY)
-
-
-def _countdown(line: CaseLine, stage: StageFacts, now: datetime) -> None:
-    if stage.kind not in COUNTDOWN_KINDS or stage.actual_start is None or stage.actual_end:
-        return
-    left = stage.actual_start + (stage.planned_end - stage.planned_start) - now
-    name = STAGE_LABELS[stage.kind]
-    if left > timedelta(0):
-        line.timer = f"{name}: {math.ceil(left.total_seconds() / 60)} min left"
-    else:
-        line.timer = f"{name}: time up +{_minutes(-left)} min"
-        line.timer_up = True
 
 
 def _summary(
@@ -368,7 +289,3 @@ def _hour_floor(instant: datetime, zone: tzinfo) -> datetime:
 
 def _kind_rank(kind: str) -> int:
     return ROW_ORDER.index(kind) if kind in ROW_ORDER else len(ROW_ORDER)
-
-
-def _minutes(delta: timedelta) -> int:
-    return int(delta.total_seconds() // 60)

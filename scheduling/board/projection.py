@@ -8,8 +8,11 @@ A stage cannot start
 - before its room or bay is free: the stage before it on that resource, in planned order, has
   ended, plus that stage's turnover (held_until - planned_end: zero while the patient stays on for
   the next stage of the same hold, the cleaning time when they leave);
-- before its planned start: an early finish does not pull the day forward, since the patients
-  after it are told to arrive at their planned time;
+- before its planned start, while its patient is not in the unit yet: the patients still to
+  come are told to arrive at their planned time, so an early finish does not pull them forward.
+  A patient in the unit (a stage of theirs has started) moves on as soon as their last stage
+  ends and the room or bay is free: cement sets from the moment it is injected, and a patient
+  whose cement set ended early goes to recovery then, not at the planned time;
 - before `now`, if it has not started yet.
 
 A stage that has started keeps its actual start and is projected to end after its planned
@@ -61,6 +64,8 @@ def stages_project(
 ) -> dict[int, Projection]:
     """Projected start and end of every stage not finished, by stage id."""
     late_after = timedelta(minutes=late_after_minutes)
+    stages = list(stages)
+    in_unit = {stage.case_id for stage in stages if stage.actual_start is not None}
     # Planned order is a topological order: a stage's predecessors in its case and on its resource
     # are both planned to start before it.
     ordered = sorted(stages, key=lambda stage: (stage.planned_start, stage.case_id, stage.position))
@@ -82,7 +87,9 @@ def stages_project(
             start = stage.actual_start
             end = max(start + stage.planned_duration, now)
         else:
-            floors = [stage.planned_start, now]
+            floors = [now]
+            if before_in_case is None or stage.case_id not in in_unit:
+                floors.append(stage.planned_start)
             if before_in_case is not None:
                 floors.append(ends[before_in_case.id])
             if before_on_resource is not None:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
-from notifications.models import case_not_reached
+from notifications.models import case_not_reached, case_running_late_told
 
 from ..models import Case, CaseMedication, CaseStatus, Site, Stage
 from .projection import StageFacts
@@ -25,7 +25,7 @@ STATUS_LABELS = dict(CaseStatus.choices)
 CASE_COLUMNS = (
     "id", "status", "day", "levels", "arrival_at", "procedure_start", "driver_name",
     "driver_phone", "screening_override_reason", "procedure_type__code", "surgeon__code",
-    "not_reached", "inr_check",
+    "not_reached", "inr_check", "told_note", "told_at",
     "patient_id", "patient__first_name", "patient__last_name", "patient__mrn", "patient__phone",
     "patient__email",
 )
@@ -64,6 +64,9 @@ class BoardCase:
     surgeon_code: str | None
     not_reached: bool
     inr_check: bool  # a held drug asks for an INR check on the day
+    # The newest running-late notice the patient was given in this plan ("delay:45") and when.
+    told_note: str | None
+    told_at: datetime | None
     patient: BoardPatient
     site: Site
 
@@ -84,11 +87,17 @@ class BoardCase:
 
 
 def cases_of_day(site: Site, day: date) -> list[BoardCase]:
-    """The day's cases in the order of their procedures, with their patients and flags."""
+    """The day's cases in the order of their procedures, with their patients, flags and the
+    later arrival they were told, if any."""
     inr_check = CaseMedication.objects.filter(case=OuterRef("pk"), drug__inr_check=True)
     query = (
         Case.objects.filter(site=site, day=day)
-        .annotate(not_reached=case_not_reached(), inr_check=Exists(inr_check))
+        .annotate(
+            not_reached=case_not_reached(),
+            inr_check=Exists(inr_check),
+            told_note=case_running_late_told("note"),
+            told_at=case_running_late_told("created_at"),
+        )
         .order_by("procedure_start", "pk")
         .values_list(*CASE_COLUMNS)
     )

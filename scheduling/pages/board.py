@@ -24,6 +24,10 @@ from .site_day import site_and_day
 # The issue asks for a refresh at least every 15 s; tests shorten it with ?refresh=1.
 REFRESH_SECONDS = 10
 REFRESH_RANGE = (1, 15)
+# Wall mode (big type, the rooms and bays filling the screen, no buttons) is a choice of the
+# screen, not of the user: the page's script keeps it in this cookie, so a wall screen stays in
+# it across reloads and logins, and the page comes already laid out for it.
+WALL_COOKIE = "board_wall"
 
 
 @role_required(*roles.READ_CASES)
@@ -42,7 +46,7 @@ def board_partial(request):
     if context is None:
         raise Http404("No site.")
     with timezone.override(context["site"].zone):
-        return render(request, "pages/board_body.html", context)
+        return render(request, "pages/board_partial.html", context)
 
 
 def _context(request, *, warn: bool) -> dict | None:
@@ -72,6 +76,8 @@ def _context(request, *, warn: bool) -> dict | None:
         "refresh_seconds": refresh_seconds,
         "case_url": case_url,
         "tell_late_url": reverse("board-tell-late-all"),
+        "wall": request.COOKIES.get(WALL_COOKIE) == "1",
+        "wall_cookie": WALL_COOKIE,
     }
 
 

@@ -32,7 +32,7 @@ from ..models import (
     StageKind,
 )
 from ..services import tracking
-from ..services.running_late import late_notice_delay
+from ..services.running_late import late_notice_offer
 from ..timing import local_hm
 from .access import role_required
 
@@ -74,7 +74,7 @@ def case_steps_attach(board: DayBoard, *, user) -> None:
         steps = [_next_step(line)]
         if line.case.pk in recent and line.case.status not in RELEASED_STATUSES:
             steps.append(Step("undo", "Undo", undo=True))
-        delay = late_notice_delay(line)
+        delay = late_notice_offer(line)
         if delay:
             steps.append(Step("tell-late", f"Tell: arrive +{delay} min"))
             board.late_notices += 1

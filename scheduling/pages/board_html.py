@@ -25,6 +25,7 @@ UNDO_CLASS = "button-secondary step-undo"
 class BoardMarkup:
     tracks: list[tuple[Row, SafeString]]  # each row of rooms and bays with its blocks' markup
     case_rows: SafeString  # the table rows of the cases not cancelled or no-show
+    alerts: SafeString  # the list items of what needs a nurse now: timers up, cases running late
 
 
 def board_markup(
@@ -59,32 +60,75 @@ def board_markup(
     case_rows = "".join(
         [_case_row(line, case_url=case_url, hidden=hidden) for line in board.active_cases]
     )
-    return BoardMarkup(tracks=tracks, case_rows=mark_safe(case_rows))
+    alerts = "".join([_alerts(line) for line in board.active_cases])
+    return BoardMarkup(tracks=tracks, case_rows=mark_safe(case_rows), alerts=mark_safe(alerts))
+
+
+def short_name(patient) -> str:
+    """A patient as a block names them: "Nakamura H.", telling apart two of one family name."""
+    initial = patient.first_name[:1]
+    return f"{patient.last_name} {initial}." if initial else patient.last_name
+
+
+def _alerts(line: CaseLine) -> str:
+    """What in this case needs a nurse, as a mark, a word and a colour, readable across the
+    room: a cement set or recovery past its time first, then a case running late."""
+    if not (line.timer_up or line.late):
+        return ""
+    name = escape(short_name(line.case.patient))
+    items = ""
+    if line.timer_up:
+        items += (
+            f'<li class="alert alert-overdue"><span class="alert-mark" aria-hidden="true">⚠</span>'
+            f" <strong>OVERDUE</strong> {name} {escape(line.timer)}</li>"
+        )
+    if line.late:
+        items += (
+            f'<li class="alert alert-late"><span class="alert-mark" aria-hidden="true">⚠</span>'
+            f" <strong>LATE</strong> {name} +{line.delay_minutes} min</li>"
+        )
+    return items
 
 
 def _block(block: Block, hhmm) -> str:
+    """A stage on its row. Its lines, most needed first, each cut with an ellipsis when the
+    block is narrow; a line with no room below the others is left out whole (board.css), and
+    the title holds all of it. The planned time is a thin bar above it, never an empty box."""
     stage, state = block.stage, block.state
     kind = stage.kind
     label = STAGE_LABELS[kind]
     patient = block.case.patient
     times = f"{hhmm(block.start)}–{hhmm(block.end)}"
     late = f", late by {block.delay_minutes} min" if block.late else ""
+    timer = ""
+    if block.timer:
+        timer = f", overdue {block.timer}" if block.timer_up else f", {block.timer} left"
     title = escape(
         f"{patient.last_name}, {patient.first_name}: {label}, planned "
-        f"{hhmm(stage.planned_start)}–{hhmm(stage.planned_end)}; {state} {times}{late}"
+        f"{hhmm(stage.planned_start)}–{hhmm(stage.planned_end)}; {state} {times}{late}{timer}"
     )
-    late_label = (
-        f' <strong class="late-label">late +{block.delay_minutes}</strong>' if block.late else ""
-    )
+    alerts = ""
+    if block.timer_up:
+        # The minutes first: on a narrow block the ellipsis takes the word, never the number.
+        alerts += f'<strong class="block-alert">⚠ {block.timer} OVERDUE</strong>'
+    elif block.timer:
+        alerts += f'<span class="block-timer">{block.timer}</span>'
+    if block.late and not block.timer:  # a countdown says it better
+        alerts += f'<strong class="block-alert">⚠ LATE +{block.delay_minutes}</strong>'
+    classes = f"block kind-{kind} state-{state}"
+    if block.late:
+        classes += " late"
+    if block.timer_up:
+        classes += " overdue"
     return (
         f'<div class="planned kind-{kind}" style="left: {block.planned_left}%; '
         f'width: {block.planned_width}%" aria-hidden="true"></div>'
-        f'<div class="block kind-{kind} state-{state}{" late" if block.late else ""}" '
-        f'id="stage-{stage.id}" data-stage="{stage.id}" data-state="{state}" '
-        f'style="left: {block.left}%; width: {block.width}%" title="{title}">'
-        f'<span class="block-name">{escape(patient.last_name)}</span>'
-        f'<span class="block-kind">{label}</span>'
-        f'<span class="block-time">{times}</span>{late_label}</div>'
+        f'<div class="{classes}" id="stage-{stage.id}" data-stage="{stage.id}" '
+        f'data-state="{state}" style="left: {block.left}%; width: {block.width}%" '
+        f'title="{title}"><div class="block-body">'
+        f'<span class="block-name">{escape(short_name(patient))}</span>'
+        f'<span class="block-kind">{label}</span>{alerts}'
+        f'<span class="block-time">{times}</span></div></div>'
     )
 
 
@@ -94,12 +138,13 @@ def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> str:
     name = escape(f"{patient.last_name}, {patient.first_name}")
     link = f'<a href="{case_url}{case.pk}/">'
     moved = f'<br><span class="muted">{line.procedure_moved}</span>' if line.procedure_moved else ""
-    status = case.get_status_display()  # a BoardCase's: a dict, nothing to escape
+    # A BoardCase's status label and the stage done are from dicts: nothing to escape.
+    status = line.stage_done or case.get_status_display()
     if line.late:
-        status += f'<br><strong class="late-label">late +{line.delay_minutes} min</strong>'
+        status += f'<br><strong class="late-label">⚠ Late +{line.delay_minutes} min</strong>'
     if line.timer:
         status += (
-            f'<br><strong class="timer timer-up" role="alert">⚠ {line.timer}</strong>'
+            f'<br><strong class="timer timer-up">⚠ Overdue: {line.timer}</strong>'
             if line.timer_up else f'<br><span class="timer">{line.timer}</span>'
         )
     if line.ready:
@@ -120,14 +165,22 @@ def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> str:
         f"{escape(step.label)}</button></form>"
         for step in line.steps
     )
+    arrival = line.arrival
+    if line.told_arrival:
+        # The patient was told to come later: the time they will come, and when they were told.
+        arrival = (
+            f'<strong class="told-arrival">{line.told_arrival}</strong><br>'
+            f'<span class="muted told">told at {line.told_at}, was {line.arrival}</span>'
+        )
     return (
         f'<tr id="case-{case.pk}" class="{"case-late" if line.late else ""}">'
-        f'<td class="time">{line.arrival}</td>'
-        f'<td class="time">{line.procedure}{moved}</td>'
-        f'<td>{link}{name}</a><br><span class="muted">{escape(patient.mrn)}</span></td>'
+        f'<td class="time case-arrival" data-label="Arrival">{arrival}</td>'
+        f'<td class="time case-procedure" data-label="Procedure">{line.procedure}{moved}</td>'
+        f'<td class="case-patient">{link}{name}</a><br>'
+        f'<span class="muted">{escape(patient.mrn)}</span></td>'
         f'<td class="case-status">{status}</td>'
-        f"<td>{driver}</td>"
-        f'<td><ul class="flags">{flags}</ul></td>'
+        f'<td class="case-driver" data-label="Driver">{driver}</td>'
+        f'<td class="case-flags"><ul class="flags">{flags}</ul></td>'
         f'<td class="case-actions" data-case-actions="{case.pk}">{steps}'
         f"{link}Open case</a></td></tr>"
     )

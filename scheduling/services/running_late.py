@@ -61,6 +61,14 @@ def late_notice_delay(line: CaseLine) -> int:
     return -(-late // LATE_NOTICE_STEP) * LATE_NOTICE_STEP
 
 
+def late_notice_offer(line: CaseLine) -> int:
+    """The delay the board offers to tell the patient, or 0: none is due, or they were told this
+    delay (or a longer one) already in the case's current plan; a delay that grows since they
+    were told is offered again."""
+    delay = late_notice_delay(line)
+    return delay if delay > line.told_delay_minutes else 0
+
+
 def case_tell_late(
     *, case: Case, by: AbstractBaseUser, now: datetime | None = None
 ) -> LateNotice:

@@ -3,6 +3,22 @@
 (() => {
   const board = document.getElementById("board");
   if (!board || !board.dataset.boardUrl) return;
+  const live = document.getElementById("board-live");
+
+  // Wall mode: a choice of this screen, kept for a year in a cookie the server reads too, so a
+  // reload comes back already in it.
+  const page = document.getElementById("board-page");
+  const toggle = document.getElementById("board-wall-toggle");
+  if (page && toggle) {
+    toggle.addEventListener("click", () => {
+      const wall = !page.classList.contains("board-wall");
+      page.classList.toggle("board-wall", wall);
+      toggle.setAttribute("aria-pressed", String(wall));
+      const cookie = toggle.dataset.cookie || "board_wall";
+      document.cookie = `${cookie}=${wall ? "1" : "0"}; path=/; max-age=31536000; SameSite=Lax`;
+      fitHourLabels();
+    });
+  }
   const seconds = Math.max(1, Number(board.dataset.refreshSeconds) || 10);
   const status = document.getElementById("board-refresh-status");
   let busy = false;
@@ -39,7 +55,15 @@
         if (status) status.textContent = "Could not refresh the board; reload the page or log in again.";
         return;
       }
-      board.innerHTML = await response.text();
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      const freshLive = fresh.getElementById("board-live");
+      // The live region stays the same element and changes only when its words do, so a screen
+      // reader is told what changed, not the whole board every few seconds.
+      if (live && freshLive && live.innerHTML !== freshLive.innerHTML) {
+        live.innerHTML = freshLive.innerHTML;
+      }
+      const freshBoard = fresh.getElementById("board");
+      board.innerHTML = freshBoard ? freshBoard.innerHTML : "";
       fitHourLabels();
       if (status) status.textContent = "";
     } catch (error) {

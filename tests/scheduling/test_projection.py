@@ -98,7 +98,7 @@ def test_a_stage_a_few_minutes_over_is_not_late():
     assert stages_project(stages, now=at(12, 30), late_after_minutes=3)[10].late
 
 
-def test_an_early_finish_does_not_pull_later_stages_before_their_planned_start():
+def test_an_early_finish_moves_its_own_patient_on_at_once_but_nobody_still_to_come():
     stages = two_cases_in_one_room()
     stages = with_actual(stages, 10, start=at(12), end=at(12, 40))
     stages = with_actual(stages, 11, start=at(13), end=at(13, 30))
@@ -106,9 +106,23 @@ def test_an_early_finish_does_not_pull_later_stages_before_their_planned_start()
 
     projected = stages_project(stages, now=at(14, 10))
 
-    assert projected[13].start == at(15)  # recovery as planned, not at 14:10
-    assert projected[21].start == at(15, 15)  # the next case's procedure as planned
+    # The patient whose cement set ended early goes to their free recovery bay now, not at 15:00.
+    assert (projected[13].start, projected[13].end) == (at(14, 10), at(16, 10))
+    # The next patient was told to come at their time: their day stays as planned.
+    assert projected[20].start == at(14, 15)
+    assert projected[21].start == at(15, 15)
     assert not any(p.late for p in projected.values())
+
+
+def test_a_procedure_ended_early_starts_its_cement_set_at_once():
+    stages = case_stages(1, at(13), first_id=10)
+    stages = with_actual(stages, 10, start=at(12), end=at(13))
+    stages = with_actual(stages, 11, start=at(13), end=at(13, 35))
+
+    projected = stages_project(stages, now=at(13, 36))
+
+    assert (projected[12].start, projected[12].end) == (at(13, 36), at(14, 36))
+    assert projected[13].start == at(14, 36)  # recovery follows it, 24 minutes early
 
 
 def test_a_running_stage_past_its_planned_end_ends_now_at_the_earliest():
