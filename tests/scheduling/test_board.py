@@ -325,7 +325,7 @@ def test_a_late_case_shows_projected_times_and_late_on_the_cases_after_it_in_the
     late_time = f"{(second_planned + 40 * MINUTE).astimezone(NEW_YORK):%H:%M}"
     block = html[html.index(f'id="stage-{stages[(second.pk, StageKind.PROCEDURE)].pk}"'):]
     block = block[: block.index("</div>")]
-    assert "late +40" in block
+    assert "LATE +40" in block
     assert late_time in block
     assert 'class="now-line"' in html
 
@@ -347,10 +347,18 @@ def test_a_running_cement_set_counts_down_and_alerts_when_its_time_is_up(unit, f
         client.force_login(nurse)  # a fresh session: the idle timeout follows the clock
         return client.get("/board/partial/", {"site": "main", "date": "2026-03-02"}).content
 
-    assert "Cement set: 12 min left" in board_at(48).decode()
+    running = board_at(48).decode()
+    assert "Cement set: 12 min left" in running
+    assert '<span class="block-timer">12 min</span>' in running  # on its block too
     late = board_at(63).decode()
     assert "Cement set: time up +3 min" in late
-    assert 'class="timer timer-up" role="alert"' in late
+    assert 'class="timer timer-up"' in late
+    assert '<strong class="block-alert">⚠ +3 min OVERDUE</strong>' in late
+    # The alert in the board's live region, with a mark and a word.
+    alerts = late.split('class="board-alerts"')[1].split("</ul>")[0]
+    assert "<strong>OVERDUE</strong>" in alerts
+    assert "Cement set: time up +3 min" in alerts
+    assert 'role="alert"' not in late  # the summary's live region tells it, once
 
 
 def test_a_patient_a_message_did_not_reach_is_flagged_on_the_board(client, unit):

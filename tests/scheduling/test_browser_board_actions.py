@@ -70,6 +70,7 @@ def test_a_nurse_clicks_a_case_through_its_day_and_the_wall_screen_follows(
         row.get_by_role("button", name=f"Finish {name.lower()}").click()
         expect(page.locator(".flash li.success")).to_contain_text(f"{name.lower()} finished")
         expect(block).to_have_attribute("data-state", "done", timeout=FOLLOWS_WITHIN_MS)
+        expect(wall_status).to_contain_text(f"{name} done", timeout=FOLLOWS_WITHIN_MS)
 
     row.get_by_role("button", name="Discharge").click()
     expect(page.locator(".flash li.success")).to_have_text("Whitfield, Margaret is discharged.")
@@ -77,7 +78,8 @@ def test_a_nurse_clicks_a_case_through_its_day_and_the_wall_screen_follows(
 
     # A mistaken discharge is undone with one more click, and the wall screen follows too.
     row.get_by_role("button", name="Undo").click()
-    expect(wall_status).to_contain_text("In recovery", timeout=FOLLOWS_WITHIN_MS)
+    # Back before the discharge: recovery is over, the patient waits to go home.
+    expect(wall_status).to_contain_text("Recovery done", timeout=FOLLOWS_WITHIN_MS)
     assert wall.evaluate("window.boardNotReloaded") is True
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_RECOVERY

@@ -70,8 +70,30 @@ def test_one_click_tells_each_patient_still_to_come_once(page, tiny_unit, late_d
         [message] = [m for m in outbox if m.to == case.patient.phone]
         assert f"arrive at {new_arrival:%H:%M}" in message.text
 
-    # A second click sends nothing new.
-    page.locator("[data-step='tell-late-all']").click()
+    # Told: each row shows the new time and when, and no button is left to send it again.
+    expect(page.locator("[data-step='tell-late-all']")).to_have_count(0)
+    expect(page.locator("[data-step='tell-late']")).to_have_count(0)
+    for case, row in zip(waiting, rows, strict=True):
+        delay = int(row.note.removeprefix("delay:"))
+        new_arrival = (case.arrival_at + timedelta(minutes=delay)).astimezone(NEW_YORK)
+        told_at = row.created_at.astimezone(NEW_YORK)
+        arrival = page.locator(f"#case-{case.pk} .case-arrival")
+        expect(arrival).to_contain_text(f"{new_arrival:%H:%M}")
+        expect(arrival).to_contain_text(f"told at {told_at:%H:%M}")
+    # A page left open from before the click, posting again, sends nothing new.
+    page.evaluate("""() => {
+        const form = document.createElement("form");
+        form.method = "post";
+        form.action = "/board/tell-late/";
+        for (const [name, value] of [["site", "main"], ["date", "2026-03-02"],
+            ["csrfmiddlewaretoken", document.querySelector("[name=csrfmiddlewaretoken]").value]]) {
+            const input = document.createElement("input");
+            Object.assign(input, {type: "hidden", name, value});
+            form.append(input);
+        }
+        document.body.append(form);
+        form.submit();
+    }""")
     expect(page.locator(".flash li.info")).to_contain_text("Already told:")
     expect(page.locator(".flash li.success")).to_have_count(0)
     assert running_late_rows() == rows
