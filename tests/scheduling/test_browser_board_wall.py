@@ -162,6 +162,7 @@ def test_on_a_phone_each_case_is_a_card_with_its_step_and_nothing_is_wider(demo_
     page = demo_board
     sized(page, PHONE)
     page.goto(BOARD)
+    page.eval_on_selector("#board-cases-heading", "heading => heading.scrollIntoView()")
     keep(page, "board-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
     rows = page.locator(".board-case-list tbody tr")
