@@ -88,6 +88,25 @@ def _block(block: Block, hhmm) -> str:
     )
 
 
+def _step(step, *, hidden: str, name: str) -> str:
+    """A button in its own form, or a form that opens in place (a disclosure) for a step that
+    asks for more than a click."""
+    if step.panel:
+        return (
+            f'<details class="board-panel" data-panel="{step.action}">'
+            f'<summary class="step-next" aria-label="{escape(step.label)}: {name}">'
+            f"{escape(step.label)}</summary>"
+            f'<form method="post" action="{escape(step.url)}" class="board-step-form">{hidden}'
+            f"{step.panel}</form></details>"
+        )
+    return (
+        f'<form method="post" action="{escape(step.url)}" class="board-step">{hidden}'
+        f'<button type="submit" class="{UNDO_CLASS if step.undo else "step-next"}"'
+        f' data-step="{step.action}" aria-label="{escape(step.label)}: {name}">'
+        f"{escape(step.label)}</button></form>"
+    )
+
+
 def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> str:
     case = line.case
     patient = case.patient
@@ -113,13 +132,13 @@ def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> str:
     flags = "".join(
         f'<li class="flag flag-{code}">{label}</li>' for code, label in line.flag_labels
     )
-    steps = "".join(
-        f'<form method="post" action="{escape(step.url)}" class="board-step">{hidden}'
-        f'<button type="submit" class="{UNDO_CLASS if step.undo else "step-next"}"'
-        f' data-step="{step.action}" aria-label="{escape(step.label)}: {name}">'
-        f"{escape(step.label)}</button></form>"
-        for step in line.steps
-    )
+    steps = "".join([_step(step, hidden=hidden, name=name) for step in line.steps])
+    alerts = line.bedside.alert_words if line.bedside else []
+    if alerts:
+        status += (
+            f'<br><strong class="vitals-alert" role="alert">⚠ Vitals: {", ".join(alerts)}'
+            "</strong>"
+        )
     return (
         f'<tr id="case-{case.pk}" class="{"case-late" if line.late else ""}">'
         f'<td class="time">{line.arrival}</td>'
