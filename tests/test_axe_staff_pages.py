@@ -42,6 +42,7 @@ from tests.scheduling.reports_data import case_written, message_made, ny, ran
 from tests.scheduling.test_plan_day import at, wait
 
 ANONYMOUS, FRONT_DESK, NURSE, MANAGER = "anonymous", "front desk", "nurse", "manager"
+NO_ROLE = "staff without a role"
 SCREENING = {
     "active infection": "No", "fracture painful": "Yes", "bleeding disorder": "No",
     "tumour spread": "No", "allergic to bone cement": "No", "caused by an injury": "No",
@@ -99,6 +100,7 @@ def world_built() -> World:
         NURSE: nurse,
         MANAGER: UserFactory(roles=[roles.ADMIN], sites=[site], is_staff=True,
                              is_superuser=True),
+        NO_ROLE: UserFactory(sites=[site]),
     }
     # Today's board: a case at every step, the furthest along first so each takes its place.
     for through in reversed(TRACKED_STATUSES):
@@ -165,6 +167,7 @@ def visits(world: World) -> list[Visit]:
         Visit("login", ANONYMOUS, "/accounts/login/"),
         Visit("family board", ANONYMOUS, f"/family/{world.family_token}/"),
         Visit("patient page", ANONYMOUS, urlsplit(patient_link(world.booked)).path),
+        Visit("home", NO_ROLE, "/"),
         Visit("book", FRONT_DESK, "/book/"),
         Visit("book: errors", FRONT_DESK, steps=book_form_errors),
         Visit("book: free times", FRONT_DESK, "/book/", steps=book_free_times),
@@ -190,7 +193,7 @@ def visits(world: World) -> list[Visit]:
 
 
 PAGES = [
-    "login", "family board", "patient page", "book", "book: errors", "book: free times",
+    "login", "family board", "patient page", "home", "book", "book: errors", "book: free times",
     "book: confirmation", "confirmation of a booked case", "case detail",
     "case detail: cancelled, with backfill", "reschedule", "patient search",
     "patient search: empty", "day list", "day board", "reports", "plan", "plan: proposal",
@@ -229,12 +232,13 @@ def unit_day(django_db_setup, django_db_blocker, browser):
     with django_db_blocker.unblock(), time_machine.travel(NOW, tick=False), overrides:
         reference_data_restored()
         world = world_built()
+        connections.close_all()  # the live server's threads open their own
         server = LiveServer("localhost")
         server._live_server_modified_settings.enable()
         contexts = []
         try:
             tabs = {}
-            for role in (ANONYMOUS, FRONT_DESK, NURSE, MANAGER):
+            for role in (ANONYMOUS, NO_ROLE, FRONT_DESK, NURSE, MANAGER):
                 context = browser.new_context(base_url=server.url)
                 context.set_default_timeout(10_000)
                 contexts.append(context)
