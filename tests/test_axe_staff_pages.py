@@ -149,6 +149,12 @@ def book_confirmed(page) -> None:
     page.get_by_role("heading", name="Booking confirmation").wait_for()
 
 
+def panels_opened(page) -> None:
+    """The board's steps that ask for more (checklist, vitals, a reason) open in place."""
+    page.locator("details.board-panel").first.wait_for(state="attached")
+    page.evaluate("document.querySelectorAll('details.board-panel').forEach(d => d.open = true)")
+
+
 def docs_drawn(page) -> None:
     """Swagger UI draws the operations from the schema after the page has loaded."""
     page.locator(".swagger-ui .opblock").first.wait_for()
@@ -180,6 +186,7 @@ def visits(world: World) -> list[Visit]:
         Visit("patient search: empty", FRONT_DESK, "/patients/"),
         Visit("day list", FRONT_DESK, f"/day/?{day}"),
         Visit("day board", NURSE, "/board/?site=main"),
+        Visit("day board: steps opened", NURSE, steps=panels_opened),
         Visit("reports", MANAGER,
               f"/reports/?site=main&start={REPORTS_FROM}&end={REPORTS_TO}"),
         Visit("plan", MANAGER, f"/plan/?{day}"),
@@ -196,7 +203,8 @@ PAGES = [
     "login", "family board", "patient page", "home", "book", "book: errors", "book: free times",
     "book: confirmation", "confirmation of a booked case", "case detail",
     "case detail: cancelled, with backfill", "reschedule", "patient search",
-    "patient search: empty", "day list", "day board", "reports", "plan", "plan: proposal",
+    "patient search: empty", "day list", "day board", "day board: steps opened", "reports",
+    "plan", "plan: proposal",
     "admin index", "admin changelist", "API browsable", "API browsable: a form", "API docs",
 ]
 
