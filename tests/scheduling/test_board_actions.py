@@ -153,6 +153,9 @@ def test_a_clinician_may_start_the_procedure_without_the_checklist_with_a_reason
     event = CaseEvent.objects.get(case=case, exception="preop_incomplete")
     assert event.reason == "Consent on paper; scanner down."
     assert "consent_signed" in event.unmet
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Procedure: started, started with the pre-op checklist incomplete" in page
+    assert "Reason: Consent on paper; scanner down." in page
 
 
 def test_a_nurse_cannot_discharge_before_the_criteria_even_with_a_reason(client, unit, case):
