@@ -60,7 +60,23 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "already_started": (409, "The stage has already been started."),
     "not_started": (409, "The stage has not been started, so it cannot be finished."),
     "already_finished": (409, "The stage has already been finished."),
-    "driver_missing": (409, "Discharge needs the adult driver; none is recorded for the case."),
+    "preop_incomplete": (
+        409, "The pre-op checklist is not complete (`errors` names each missing item); a "
+        "clinician may start the procedure anyway with `override_reason`."
+    ),
+    "stage_too_early": (
+        409, "The stage has not lasted its minimum (the cement set's hour); finishing it sooner "
+        "needs `early_reason`."
+    ),
+    "discharge_criteria_not_met": (
+        409, "The patient does not meet the discharge criteria (`errors` names each); a "
+        "clinician may discharge anyway with `override_reason`."
+    ),
+    "not_in_recovery": (409, "The discharge assessment is made once recovery has started."),
+    "vitals_out_of_range": (400, "A vital sign is outside what is physiologically possible."),
+    "unknown_checklist_item": (
+        400, "The case's checklist has no such item, or the item is filled in by the system."
+    ),
     "nothing_to_undo": (409, "The case has no step left to undo."),
     "undo_expired": (409, "A step can be undone only within two minutes."),
     "not_running_late": (
@@ -77,3 +93,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
 
 class SchedulingError(ApiError):
     """A refusal that the person who caused it can act on."""
+
+
+def case_not_active(case) -> SchedulingError:
+    """The refusal of any step on a case that is cancelled, a no-show or discharged."""
+    return SchedulingError(
+        "case_not_active",
+        f"The case is {case.get_status_display().lower()}; nothing more can be done on it.",
+    )

@@ -17,6 +17,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+# The nurses' bedside records live in their own module; importing it registers them with the app.
+from .bedside_models import ChecklistItem
+
 # The form Twilio gives a receiving number in ("To"), so a text is matched to its site exactly.
 validate_e164 = RegexValidator(
     r"^\+[1-9][0-9]{6,14}$", "Give the number in E.164 form, such as +12125550100."
@@ -85,6 +88,32 @@ class Site(models.Model):
         default=6,
         help_text="Weeks of conservative treatment required first (not for traumatic fractures).",
     )
+    # The nurses' rules for the day (issue: the day as the patient is told it, enforced gently).
+    inr_limit = models.DecimalField(
+        "INR limit",
+        max_digits=3,
+        decimal_places=1,
+        default=1.5,
+        help_text="Highest INR on the day at which a patient holding warfarin may go ahead.",
+    )
+    recovery_minimum_minutes = models.PositiveIntegerField(
+        default=30, help_text="Shortest recovery before discharge, in minutes."
+    )
+    discharge_score_minimum = models.PositiveIntegerField(
+        "discharge score minimum",
+        default=9,
+        validators=[MaxValueValidator(10)],
+        help_text="Lowest modified Aldrete score (out of 10) at which a patient may go home.",
+    )
+    # Vitals outside these are possible but flagged on the board for a nurse to look at.
+    systolic_alert_low = models.PositiveSmallIntegerField(default=90)
+    systolic_alert_high = models.PositiveSmallIntegerField(default=180)
+    diastolic_alert_high = models.PositiveSmallIntegerField(default=110)
+    heart_rate_alert_low = models.PositiveSmallIntegerField(default=50)
+    heart_rate_alert_high = models.PositiveSmallIntegerField(default=120)
+    spo2_alert_low = models.PositiveSmallIntegerField("SpO2 alert low", default=92)
+    resp_rate_alert_low = models.PositiveSmallIntegerField(default=10)
+    resp_rate_alert_high = models.PositiveSmallIntegerField(default=24)
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="sites",
@@ -103,6 +132,12 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        created = self._state.adding
+        super().save(*args, **kwargs)
+        if created:  # however a site is made (admin, demo, tests), it starts with the checklist
+            ChecklistItem.standard_seed(self)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -217,6 +252,12 @@ class StageTemplate(models.Model):
     turnover_minutes = models.PositiveIntegerField(
         default=0,
         help_text="Minutes the room or bay stays blocked after the patient leaves it (cleaning).",
+    )
+    minimum_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Finishing the stage sooner than this after it started needs a written reason "
+        "(the cement set's hour). Empty: no minimum.",
     )
 
     class Meta:
@@ -354,6 +395,14 @@ class Case(models.Model):
 
     driver_name = models.CharField(max_length=120, blank=True)
     driver_phone = models.CharField(max_length=20, blank=True)
+    driver_present_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the adult driver was marked present to take the "
+        "patient home."
+    )
+    inr = models.DecimalField(
+        "INR", max_digits=3, decimal_places=1, null=True, blank=True,
+        help_text="The INR measured on the day, when a held drug asks for it.",
+    )
 
     # Screening answers, asked at booking.
     active_infection = models.BooleanField()
@@ -514,6 +563,10 @@ class CaseEvent(models.Model):
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A step taken although a rule said no: the refusal's code, what it named, and the reason.
+    exception = models.CharField(max_length=40, blank=True)
+    unmet = models.JSONField(default=list, blank=True)
+    reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["case", "at", "id"]

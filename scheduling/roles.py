@@ -12,6 +12,8 @@ ALL_ROLES = (FRONT_DESK, NURSE, CLINICIAN, ADMIN)
 READ_CASES = ALL_ROLES
 BOOK_CASES = (FRONT_DESK, CLINICIAN)
 OVERRIDE_SCREENING = (CLINICIAN,)
+# Starting the procedure with the pre-op checklist incomplete, discharging before the criteria.
+OVERRIDE_BEDSIDE_RULES = (CLINICIAN,)
 # On the day: the front desk checks patients in; nurses and clinicians move them through
 # the stages and discharge them.
 CHECK_IN = (FRONT_DESK, NURSE, CLINICIAN)

@@ -10,6 +10,7 @@ from notifications.models import case_not_reached
 from .errors import SchedulingError
 from .models import (
     Case,
+    CaseEvent,
     CaseMedication,
     Drug,
     Patient,
@@ -107,6 +108,7 @@ def cases_with_details() -> QuerySet[Case]:
     ).annotate(not_reached=case_not_reached()).prefetch_related(
         Prefetch("stages", Stage.objects.select_related("resource").order_by("position")),
         Prefetch("held_medications", CaseMedication.objects.select_related("drug")),
+        Prefetch("events", CaseEvent.objects.select_related("by").order_by("at", "id")),
     )
 
 

@@ -25,6 +25,7 @@ class StageRule:
     minutes_per_extra_level: int = 0
     needs_surgeon: bool = False
     turnover_minutes: int = 0
+    minimum_minutes: int | None = None
 
 
 # A vertebroplasty as DESIGN.md draws it ("The day of a case"): pre-op in a bay, the procedure
@@ -34,7 +35,7 @@ class StageRule:
 VERTEBROPLASTY_RULES = (
     StageRule("pre_op", "pre_op_bay", 60),
     StageRule("procedure", "procedure_room", 60, 30, True, 15),
-    StageRule("cement_set", "procedure_room", 60),
+    StageRule("cement_set", "procedure_room", 60, minimum_minutes=60),
     StageRule("recovery", "recovery_bay", 120),
 )
 

@@ -6,13 +6,15 @@ The clock of every test is frozen at NOW: Monday 2 March 2026, 12:00 UTC (07:00 
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 
 import factory
 from django.contrib.auth.models import AbstractBaseUser, Group, User
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from scheduling import roles, timing
+from scheduling import bedside, roles, timing
+from scheduling.bedside_models import VitalsPhase
 from scheduling.models import (
     Case,
     CaseStatus,
@@ -24,12 +26,19 @@ from scheduling.models import (
     Resource,
     ResourceKind,
     Site,
+    StageKind,
     StageTemplate,
     Surgeon,
     SurgeonHours,
 )
 from scheduling.screening import ScreeningAnswers
 from scheduling.services import case_book, case_cancel, case_confirm
+from scheduling.services.bedside import (
+    case_checklist_get,
+    checklist_update,
+    discharge_assess,
+    vitals_record,
+)
 from scheduling.services.tracking import (
     STAGE_STATUS,
     case_check_in,
@@ -265,13 +274,40 @@ TRACKED_STATUSES = (
 )
 
 
+# Vitals of a well patient, and a full modified Aldrete score.
+GOOD_VITALS = {"systolic": 128, "diastolic": 78, "heart_rate": 72, "spo2": 97, "resp_rate": 14}
+FULL_SCORE = dict.fromkeys(bedside.ALDRETE_ITEMS, 2)
+# A test's steps all happen at one clock, so no stage lasts its minimum.
+ONE_CLOCK = "All steps taken at one instant by the test's clock."
+
+
+def case_ready_for_procedure(case: Case, *, nurse: AbstractBaseUser) -> None:
+    """The case's pre-op checklist made complete the way a nurse does it: each item ticked,
+    pre-op vitals recorded and, when asked, an INR under the limit."""
+    vitals_record(case=case, phase=VitalsPhase.PRE_OP, values=GOOD_VITALS, by=nurse)
+    items = case_checklist_get(case=case).items
+    ticks = {item.code: True for item in items if item.code not in bedside.AUTOMATIC_ITEMS}
+    inr = {"inr": Decimal("1.1")} if any(item.code == bedside.INR for item in items) else {}
+    checklist_update(case=case, by=nurse, ticks=ticks, **inr)
+
+
+def case_ready_for_discharge(case: Case, *, nurse: AbstractBaseUser) -> None:
+    """All discharge criteria met but the recovery's minimum, which takes the clock's time:
+    recovery vitals, a full Aldrete score, the driver present."""
+    vitals_record(case=case, phase=VitalsPhase.RECOVERY, values=GOOD_VITALS, by=nurse)
+    discharge_assess(case=case, scores=FULL_SCORE, by=nurse)
+    checklist_update(case=case, by=nurse, driver_present=True)
+
+
 def case_tracked(
     *, through: str, nurse: AbstractBaseUser | None = None, **made
 ) -> Case:
     """A case made by `case_made(**made)` and moved by a nurse through the tracking services
     until its status is `through`: checked in, then each stage started (and, to go on, finished)
     in order, then discharged. A case is checked in only on its day, so unless `start` or `day`
-    is given it is booked for today at the site; every step is taken at the test's clock."""
+    is given it is booked for today at the site; every step is taken at the test's clock, so the
+    nurse completes the checklist before the procedure, finishes the cement set early with a
+    reason, and a clinician discharges with a reason (recovery cannot last its minimum)."""
     if through not in TRACKED_STATUSES:
         raise ValueError(f"{through} is not one of {', '.join(TRACKED_STATUSES)}")
     site = made["site"]
@@ -282,10 +318,16 @@ def case_tracked(
     case_check_in(case=case, by=nurse)
     if through != CaseStatus.CHECKED_IN:
         for stage in case.stages.order_by("position"):
+            if stage.kind == StageKind.PROCEDURE:
+                case_ready_for_procedure(case, nurse=nurse)
             stage_start(case=case, kind=stage.kind, by=nurse)
             if STAGE_STATUS[stage.kind] == through:
                 break
-            stage_finish(case=case, kind=stage.kind, by=nurse)
-        else:
-            case_discharge(case=case, by=nurse)
+            if stage.kind == StageKind.RECOVERY:
+                break
+            stage_finish(case=case, kind=stage.kind, by=nurse, early_reason=ONE_CLOCK)
+        if through == CaseStatus.DISCHARGED:
+            case_ready_for_discharge(case, nurse=nurse)
+            clinician = UserFactory(roles=[roles.CLINICIAN], sites=[site])
+            case_discharge(case=case, by=clinician, override_reason=ONE_CLOCK)
     return Case.objects.get(pk=case.pk)

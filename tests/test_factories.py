@@ -86,7 +86,7 @@ STEPS_TO = {
     CaseStatus.IN_PROCEDURE: (4, 2),
     CaseStatus.CEMENT_SETTING: (6, 3),
     CaseStatus.IN_RECOVERY: (8, 4),
-    CaseStatus.DISCHARGED: (10, 4),
+    CaseStatus.DISCHARGED: (9, 4),  # the discharge finishes the recovery
 }
 
 

@@ -197,6 +197,21 @@ class ScreeningSerializer(JsonInput):
     imaging_on_file = serializers.BooleanField()
 
 
+class CaseEventSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    stage = serializers.CharField(source="stage_kind", allow_blank=True)
+    at = serializers.DateTimeField()
+    by = serializers.CharField(source="by.username", allow_null=True, default=None)
+    exception = serializers.CharField(
+        allow_blank=True,
+        help_text="The rule the step was taken against: preop_incomplete, stage_too_early or "
+        "discharge_criteria_not_met; empty for an ordinary step.",
+    )
+    unmet = serializers.ListField(child=serializers.CharField(), help_text="What it named.")
+    reason = serializers.CharField(allow_blank=True)
+    undone_at = serializers.DateTimeField(allow_null=True)
+
+
 class CaseSerializer(serializers.ModelSerializer):
     site = serializers.CharField(source="site.code")
     procedure_type = serializers.CharField(source="procedure_type.code")
@@ -209,6 +224,12 @@ class CaseSerializer(serializers.ModelSerializer):
     screening_override = serializers.SerializerMethodField()
     medications = HeldMedicationSerializer(source="held_medications", many=True)
     date = serializers.DateField(source="day")
+    history = CaseEventSerializer(
+        source="events",
+        many=True,
+        help_text="The case's steps on its day in order, with who and when; an exception (a step "
+        "taken against a rule) carries its reason.",
+    )
     flags = serializers.SerializerMethodField(
         help_text="In this order: not_confirmed, driver_missing, inr_check, "
         "screening_overridden, not_reached (a message failed), not_reachable (no phone or "
@@ -236,6 +257,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "medications",
             "flags",
             "cancel_reason",
+            "history",
             "created_at",
         ]
 

@@ -15,6 +15,7 @@ from ..errors import SchedulingError
 from ..models import StageKind
 from ..services import tracking
 from . import serializers as s
+from .bedside import EarlyInput, OverrideInput, reason_of
 from .views import _case_or_404, _case_response
 
 NOT_FOUND = {
@@ -61,15 +62,18 @@ class StageStartView(APIView):
     write_roles = roles.TRACK_STAGES
 
     @extend_schema(
-        request=None,
+        request=OverrideInput,
         parameters=[KIND],
         responses=RESPONSES,
         description="Start a stage now. Stages go in order: pre-op after check-in, each next "
-        "one after the one before has finished.",
+        "one after the one before has finished. The procedure starts once the pre-op checklist "
+        "is complete (else `preop_incomplete`, the missing items in `errors`), or with a "
+        "clinician's `override_reason`.",
     )
     def post(self, request: Request, pk: int, kind: str) -> Response:
         case = _case_or_404(pk, request.user)
-        tracking.stage_start(case=case, kind=_kind(kind), by=request.user)
+        reason = reason_of(request, OverrideInput)
+        tracking.stage_start(case=case, kind=_kind(kind), by=request.user, override_reason=reason)
         return _answer(request, pk)
 
 
@@ -77,14 +81,16 @@ class StageFinishView(APIView):
     write_roles = roles.TRACK_STAGES
 
     @extend_schema(
-        request=None,
+        request=EarlyInput,
         parameters=[KIND],
         responses=RESPONSES,
-        description="Finish a started stage now.",
+        description="Finish a started stage now. A stage with a minimum (the cement set's hour) "
+        "finished sooner needs `early_reason` (else `stage_too_early`).",
     )
     def post(self, request: Request, pk: int, kind: str) -> Response:
         case = _case_or_404(pk, request.user)
-        tracking.stage_finish(case=case, kind=_kind(kind), by=request.user)
+        reason = reason_of(request, EarlyInput)
+        tracking.stage_finish(case=case, kind=_kind(kind), by=request.user, early_reason=reason)
         return _answer(request, pk)
 
 
@@ -92,13 +98,19 @@ class CaseDischargeView(APIView):
     write_roles = roles.TRACK_STAGES
 
     @extend_schema(
-        request=None,
+        request=OverrideInput,
         responses=RESPONSES,
-        description="Discharge the patient to their driver once the last stage has finished.",
+        description="Discharge the patient to their driver once recovery has started (a running "
+        "recovery is finished) and they meet the discharge criteria: the site's minimum "
+        "recovery, the latest Aldrete score at or above the site's minimum, recovery vitals, a "
+        "driver named and present. Else `discharge_criteria_not_met`, each unmet criterion in "
+        "`errors`; a clinician may discharge anyway with `override_reason` (a nurse's is refused "
+        "with `permission_denied`).",
     )
     def post(self, request: Request, pk: int) -> Response:
         case = _case_or_404(pk, request.user)
-        tracking.case_discharge(case=case, by=request.user)
+        reason = reason_of(request, OverrideInput)
+        tracking.case_discharge(case=case, by=request.user, override_reason=reason)
         return _answer(request, pk)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import planning, tracking, views, waiting_list
+from . import bedside, planning, tracking, views, waiting_list
 from .board import BoardView
 
 urlpatterns = [
@@ -31,6 +31,15 @@ urlpatterns = [
         "cases/<int:pk>/discharge/",
         tracking.CaseDischargeView.as_view(),
         name="api-case-discharge",
+    ),
+    path(
+        "cases/<int:pk>/checklist/", bedside.CaseChecklistView.as_view(), name="api-case-checklist"
+    ),
+    path("cases/<int:pk>/vitals/", bedside.CaseVitalsView.as_view(), name="api-case-vitals"),
+    path(
+        "cases/<int:pk>/discharge-assessment/",
+        bedside.CaseAssessmentView.as_view(),
+        name="api-case-assessment",
     ),
     path("cases/<int:pk>/undo/", tracking.CaseUndoView.as_view(), name="api-case-undo"),
     path("board/", BoardView.as_view(), name="api-board"),

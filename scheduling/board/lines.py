@@ -59,8 +59,9 @@ class CaseLine:
     # A running cement set or recovery counts down to its planned length; at zero it alerts.
     timer: str = ""
     timer_up: bool = False
-    # The page's one-click steps (pages/board_actions.py).
+    # The page's steps (pages/board_actions.py) and the nurses' records they read (bedside.py).
     steps: list = field(default_factory=list)
+    bedside: object = None
 
     @property
     def flag_labels(self) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ more than everything else it does (bench/board.py). So:
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
@@ -25,7 +26,8 @@ STATUS_LABELS = dict(CaseStatus.choices)
 CASE_COLUMNS = (
     "id", "status", "day", "levels", "arrival_at", "procedure_start", "driver_name",
     "driver_phone", "screening_override_reason", "procedure_type__code", "surgeon__code",
-    "not_reached", "inr_check", "told_note", "told_at",
+    "not_reached", "inr_check", "procedure_type_id", "inr", "driver_present_at",
+    "told_note", "told_at",
     "patient_id", "patient__first_name", "patient__last_name", "patient__mrn", "patient__phone",
     "patient__email",
 )
@@ -64,6 +66,9 @@ class BoardCase:
     surgeon_code: str | None
     not_reached: bool
     inr_check: bool  # a held drug asks for an INR check on the day
+    procedure_type_id: int
+    inr: Decimal | None
+    driver_present_at: datetime | None
     # The newest running-late notice the patient was given in this plan ("delay:45") and when.
     told_note: str | None
     told_at: datetime | None

@@ -72,11 +72,18 @@ def short_name(patient) -> str:
 
 def _alerts(line: CaseLine) -> str:
     """What in this case needs a nurse, as a mark, a word and a colour, readable across the
-    room: a cement set or recovery past its time first, then a case running late."""
-    if not (line.timer_up or line.late):
+    room: abnormal vitals and a cement set or recovery past its time first, then a case running
+    late."""
+    vitals = line.bedside.alert_words if line.bedside else []
+    if not (line.timer_up or line.late or vitals):
         return ""
     name = escape(short_name(line.case.patient))
     items = ""
+    if vitals:
+        items += (
+            f'<li class="alert alert-overdue"><span class="alert-mark" aria-hidden="true">⚠</span>'
+            f" <strong>VITALS</strong> {name}: {escape(', '.join(vitals))}</li>"
+        )
     if line.timer_up:
         items += (
             f'<li class="alert alert-overdue"><span class="alert-mark" aria-hidden="true">⚠</span>'
@@ -132,6 +139,25 @@ def _block(block: Block, hhmm) -> str:
     )
 
 
+def _step(step, *, hidden: str, name: str) -> str:
+    """A button in its own form, or a form that opens in place (a disclosure) for a step that
+    asks for more than a click."""
+    if step.panel:
+        return (
+            f'<details class="board-panel" data-panel="{step.action}">'
+            f'<summary class="step-next" aria-label="{escape(step.label)}: {name}">'
+            f"{escape(step.label)}</summary>"
+            f'<form method="post" action="{escape(step.url)}" class="board-step-form">{hidden}'
+            f"{step.panel}</form></details>"
+        )
+    return (
+        f'<form method="post" action="{escape(step.url)}" class="board-step">{hidden}'
+        f'<button type="submit" class="{UNDO_CLASS if step.undo else "step-next"}"'
+        f' data-step="{step.action}" aria-label="{escape(step.label)}: {name}">'
+        f"{escape(step.label)}</button></form>"
+    )
+
+
 def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> str:
     case = line.case
     patient = case.patient
@@ -158,13 +184,11 @@ def _case_row(line: CaseLine, *, case_url: str, hidden: str) -> str:
     flags = "".join(
         f'<li class="flag flag-{code}">{label}</li>' for code, label in line.flag_labels
     )
-    steps = "".join(
-        f'<form method="post" action="{escape(step.url)}" class="board-step">{hidden}'
-        f'<button type="submit" class="{UNDO_CLASS if step.undo else "step-next"}"'
-        f' data-step="{step.action}" aria-label="{escape(step.label)}: {name}">'
-        f"{escape(step.label)}</button></form>"
-        for step in line.steps
-    )
+    steps = "".join([_step(step, hidden=hidden, name=name) for step in line.steps])
+    alerts = line.bedside.alert_words if line.bedside else []
+    if alerts:
+        # Told once in the board's live region (_alerts); here it stays put in the row.
+        status += f'<br><strong class="vitals-alert">⚠ Vitals: {", ".join(alerts)}</strong>'
     arrival = line.arrival
     if line.told_arrival:
         # The patient was told to come later: the time they will come, and when they were told.

@@ -19,7 +19,14 @@ from django.views.decorators.http import require_POST
 from .. import roles, selectors, services
 from ..errors import SchedulingError
 from ..locks import STALE_MESSAGE
-from ..models import CANCELLABLE_STATUSES, CLOSED_STATUSES, NOT_ARRIVED_STATUSES, Case
+from ..models import (
+    CANCELLABLE_STATUSES,
+    CLOSED_STATUSES,
+    NOT_ARRIVED_STATUSES,
+    Case,
+    CaseAction,
+    StageKind,
+)
 from ..plan.backfill import backfill_suggestions
 from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day
@@ -94,19 +101,48 @@ def _case_page(request, case: Case, *, cancel_form=None, driver_form=None):
         return render(request, "pages/case_detail.html", context)
 
 
-def _history(case: Case) -> list[tuple[str, datetime, str]]:
-    """What happened to the case, as the case row records it."""
-    events = [("Booked", case.created_at, _name(case.booked_by))]
+EXCEPTION_WORDS = {
+    "preop_incomplete": "started with the pre-op checklist incomplete",
+    "stage_too_early": "finished before its minimum",
+    "discharge_criteria_not_met": "discharged before the criteria were met",
+}
+
+
+def _history(case: Case) -> list[tuple[str, datetime, str, str]]:
+    """What happened to the case (label, when, who, a note), in time order: the booking as the
+    case row records it, then each step of its day, the nurses' records, and every exception
+    with its reason."""
+    events = [("Booked", case.created_at, _name(case.booked_by), "")]
     if case.screening_overridden_at:
         events.append(
             ("Screening overridden", case.screening_overridden_at,
-             _name(case.screening_overridden_by))
+             _name(case.screening_overridden_by), case.screening_override_reason)
         )
     if case.confirmed_at:
-        events.append(("Confirmed by the patient", case.confirmed_at, ""))
+        events.append(("Confirmed by the patient", case.confirmed_at, "", ""))
     if case.cancelled_at:
-        events.append(("Cancelled", case.cancelled_at, _name(case.cancelled_by)))
-    events.append(("Last changed", case.updated_at, ""))
+        events.append(("Cancelled", case.cancelled_at, _name(case.cancelled_by), ""))
+    for event in case.events.all():
+        label = event.get_action_display()
+        if event.stage_kind and event.action != CaseAction.DISCHARGE:
+            label = f"{StageKind(event.stage_kind).label}: {label.lower().split()[-1]}"
+        note = ""
+        if event.exception:
+            label += f", {EXCEPTION_WORDS.get(event.exception, event.exception)}"
+            note = f"Reason: {event.reason}"
+        if event.undone_at:
+            note = f"{note} (undone at {local_hm(event.undone_at, case.site.zone)})".strip()
+        events.append((label, event.at, _name(event.by), note))
+    for vitals in case.vitals.select_related("by"):
+        events.append((
+            f"{vitals.get_phase_display()} vitals", vitals.taken_at, _name(vitals.by),
+            f"BP {vitals.systolic}/{vitals.diastolic}, HR {vitals.heart_rate}, "
+            f"SpO2 {vitals.spo2}%, RR {vitals.resp_rate}",
+        ))
+    for score in case.assessments.select_related("by"):
+        events.append(("Aldrete score", score.at, _name(score.by), f"{score.total}/10"))
+    events.sort(key=lambda event: event[1])
+    events.append(("Last changed", case.updated_at, "", ""))
     return events
 
 

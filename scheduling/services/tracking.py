@@ -1,6 +1,12 @@
 """The day of a case as it happens: check-in, each stage started and finished in order,
 discharge, and undo of a mistaken click within two minutes.
 
+Three steps hold the patient to the day as they were told it, gently: the procedure starts once
+the pre-op checklist is complete, a stage with a minimum (the cement set's hour) is not finished
+sooner, and the patient goes home when they meet the discharge criteria. Each may still be taken,
+deliberately: with a written reason (a clinician's, to skip the checklist or the criteria), kept
+on the step's CaseEvent as the exception it was.
+
 Every verb takes the case's change lock and then re-reads the case with select_for_update, so
 two nurses clicking the same button at the same moment are served one after the other: the
 second sees the first one's step and is told why nothing more happens (e.g. the stage has
@@ -16,9 +22,10 @@ from django.utils import timezone
 
 from notifications.services import driver_pickup_projected
 
-from .. import roles
+from .. import bedside, roles
+from ..bedside_models import DischargeAssessment, VitalSigns, VitalsPhase
 from ..board.family import case_family_code_issue
-from ..errors import SchedulingError
+from ..errors import SchedulingError, case_not_active
 from ..locks import case_lock_for_change
 from ..models import (
     CLOSED_STATUSES,
@@ -30,10 +37,13 @@ from ..models import (
     CaseStatus,
     Stage,
     StageKind,
+    StageTemplate,
 )
 from ..timing import local_hm
+from .bedside import case_checklist_get
 
 UNDO_WINDOW = timedelta(minutes=2)
+REASON_MAX = 2000
 
 # The status a case takes when each of its stages starts.
 STAGE_STATUS = {
@@ -65,7 +75,11 @@ def case_check_in(*, case: Case, by: AbstractBaseUser) -> Case:
     return locked
 
 
-def stage_start(*, case: Case, kind: str, by: AbstractBaseUser) -> Case:
+def stage_start(
+    *, case: Case, kind: str, by: AbstractBaseUser, override_reason: str = ""
+) -> Case:
+    """Start a stage now. The procedure waits for a complete pre-op checklist, unless a
+    clinician gives `override_reason`."""
     with transaction.atomic():
         locked = _lock(case)
         now = timezone.now()
@@ -85,7 +99,10 @@ def stage_start(*, case: Case, kind: str, by: AbstractBaseUser) -> Case:
                 "wrong_order",
                 f"Finish {_name(before).lower()} before starting {_name(stage).lower()}.",
             )
-        _record(locked, CaseAction.STAGE_START, by, now, stage)
+        exception = {}
+        if stage.kind == StageKind.PROCEDURE:
+            exception = _checklist_exception(locked, by, override_reason)
+        _record(locked, CaseAction.STAGE_START, by, now, stage, **exception)
         stage.actual_start = now
         stage.save(update_fields=["actual_start"])
         _set_status(locked, STAGE_STATUS[stage.kind])
@@ -94,7 +111,8 @@ def stage_start(*, case: Case, kind: str, by: AbstractBaseUser) -> Case:
     return locked
 
 
-def stage_finish(*, case: Case, kind: str, by: AbstractBaseUser) -> Case:
+def stage_finish(*, case: Case, kind: str, by: AbstractBaseUser, early_reason: str = "") -> Case:
+    """Finish a started stage now; before its minimum has passed only with `early_reason`."""
     with transaction.atomic():
         locked = _lock(case)
         now = timezone.now()
@@ -111,13 +129,17 @@ def stage_finish(*, case: Case, kind: str, by: AbstractBaseUser) -> Case:
                 f"{_name(stage)} was already finished at "
                 f"{local_hm(stage.actual_end, locked.site.zone)}.",
             )
-        _record(locked, CaseAction.STAGE_FINISH, by, now, stage)
+        exception = _early_exception(locked, stage, now, early_reason)
+        _record(locked, CaseAction.STAGE_FINISH, by, now, stage, **exception)
         stage.actual_end = now
         stage.save(update_fields=["actual_end"])
     return locked
 
 
-def case_discharge(*, case: Case, by: AbstractBaseUser) -> Case:
+def case_discharge(*, case: Case, by: AbstractBaseUser, override_reason: str = "") -> Case:
+    """Discharge the patient once recovery has started and they meet the discharge criteria
+    (bedside.discharge_unmet), or with a clinician's `override_reason`. A recovery still running
+    is finished by the discharge (and undoing the discharge resumes it)."""
     with transaction.atomic():
         locked = _lock(case)
         now = timezone.now()
@@ -126,17 +148,21 @@ def case_discharge(*, case: Case, by: AbstractBaseUser) -> Case:
             raise SchedulingError("not_checked_in", "The patient has not been checked in yet.")
         stages = _stages(locked)
         last = stages[-1] if stages else None
-        if last is not None and last.actual_end is None:
+        if last is not None and last.actual_start is None:
             raise SchedulingError(
-                "wrong_order", f"Finish {_name(last).lower()} before discharging the patient."
+                "wrong_order", f"Start {_name(last).lower()} before discharging the patient."
             )
-        if not locked.driver_name.strip():
-            raise SchedulingError(
-                "driver_missing",
-                "No driver is recorded for this case; a patient is discharged only to an "
-                "adult driver. Record the driver first.",
-            )
-        _record(locked, CaseAction.DISCHARGE, by, now)
+        unmet = _discharge_unmet(locked, last, now)
+        exception = _exception(
+            locked, by, "discharge_criteria_not_met", unmet, override_reason,
+            refused="The patient does not meet the discharge criteria yet.",
+            clinician_only=True,
+        )
+        finishes = last if last is not None and last.actual_end is None else None
+        _record(locked, CaseAction.DISCHARGE, by, now, finishes, **exception)
+        if finishes is not None:
+            finishes.actual_end = now
+            finishes.save(update_fields=["actual_end"])
         _set_status(locked, CaseStatus.DISCHARGED)
     return locked
 
@@ -147,7 +173,7 @@ def case_undo(*, case: Case, by: AbstractBaseUser) -> Case:
         locked = _lock(case)
         now = timezone.now()
         if locked.status in RELEASED_STATUSES:
-            raise _not_active(locked)
+            raise case_not_active(locked)
         event = (
             CaseEvent.objects.select_for_update()
             .filter(case=locked, undone_at__isnull=True)
@@ -171,6 +197,7 @@ def case_undo(*, case: Case, by: AbstractBaseUser) -> Case:
             )
         if event.stage_kind:
             stage = locked.stages.get(kind=event.stage_kind)
+            # A discharge names the recovery it finished, if it did.
             field = "actual_start" if event.action == CaseAction.STAGE_START else "actual_end"
             setattr(stage, field, None)
             stage.save(update_fields=[field])
@@ -204,14 +231,83 @@ def _previous(stages: list[Stage], stage: Stage) -> Stage | None:
 
 def _check_active(case: Case) -> None:
     if case.status in CLOSED_STATUSES:
-        raise _not_active(case)
+        raise case_not_active(case)
 
 
-def _not_active(case: Case) -> SchedulingError:
-    return SchedulingError(
-        "case_not_active",
-        f"The case is {case.get_status_display().lower()}; nothing more can be done on it.",
+def _checklist_exception(case: Case, by: AbstractBaseUser, reason: str) -> dict:
+    checklist = case_checklist_get(case=case)
+    unmet = {code: f"{checklist.label(code)}: not done." for code in checklist.missing}
+    return _exception(
+        case, by, "preop_incomplete", unmet, reason,
+        refused="The pre-op checklist is not complete.", clinician_only=True,
     )
+
+
+def _early_exception(case: Case, stage: Stage, now: datetime, reason: str) -> dict:
+    minimum = (
+        StageTemplate.objects.filter(procedure_type_id=case.procedure_type_id, kind=stage.kind)
+        .values_list("minimum_minutes", flat=True)
+        .first()
+    )
+    if not minimum or now - stage.actual_start >= timedelta(minutes=minimum):
+        return {}
+    lasted = int((now - stage.actual_start).total_seconds() // 60)
+    unmet = {
+        "minimum_minutes": f"{_name(stage)} has lasted {lasted} min of its {minimum} min "
+        f"(until {local_hm(stage.actual_start + timedelta(minutes=minimum), case.site.zone)})."
+    }
+    return _exception(
+        case, None, "stage_too_early", unmet, reason,
+        refused=f"{_name(stage)} cannot be finished before its {minimum} minutes.",
+        clinician_only=False,
+    )
+
+
+def _discharge_unmet(case: Case, recovery: Stage | None, now: datetime) -> dict[str, str]:
+    latest = DischargeAssessment.objects.filter(case=case).order_by("-at", "-id").first()
+    return bedside.discharge_unmet(
+        recovery_start=recovery.actual_start if recovery else None,
+        now=now,
+        minimum_minutes=case.site.recovery_minimum_minutes,
+        latest_score=latest.total if latest else None,
+        score_minimum=case.site.discharge_score_minimum,
+        recovery_vitals=VitalSigns.objects.filter(
+            case=case, phase=VitalsPhase.RECOVERY
+        ).exists(),
+        driver_name=case.driver_name,
+        driver_present=case.driver_present_at is not None,
+    )
+
+
+def _exception(
+    case: Case,
+    by: AbstractBaseUser | None,
+    code: str,
+    unmet: dict[str, str],
+    reason: str,
+    *,
+    refused: str,
+    clinician_only: bool,
+) -> dict:
+    """Nothing if no rule is unmet; else the exception to record with the step when a reason is
+    given (by a clinician, where only a clinician may), or the refusal naming what is unmet."""
+    if not unmet:
+        return {}
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise SchedulingError(
+            "invalid", f"Keep the reason under {REASON_MAX:,} characters.", field="reason"
+        )
+    if not reason:
+        raise SchedulingError(
+            code, f"{refused} {' '.join(unmet.values())}",
+            errors={name: [message] for name, message in unmet.items()},
+        )
+    if clinician_only and not roles.user_has_role(by, roles.OVERRIDE_BEDSIDE_RULES):
+        raise SchedulingError(
+            "permission_denied", f"Only a clinician may go ahead anyway. {refused}"
+        )
+    return {"exception": code, "unmet": list(unmet), "reason": reason}
 
 
 def _check_checked_in(case: Case, stage: Stage) -> None:
@@ -223,7 +319,12 @@ def _check_checked_in(case: Case, stage: Stage) -> None:
 
 
 def _record(
-    case: Case, action: str, by: AbstractBaseUser, at: datetime, stage: Stage | None = None
+    case: Case,
+    action: str,
+    by: AbstractBaseUser,
+    at: datetime,
+    stage: Stage | None = None,
+    **exception,
 ) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case,
@@ -232,6 +333,7 @@ def _record(
         status_before=case.status,
         at=at,
         by=by,
+        **exception,
     )
 
 

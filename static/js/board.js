@@ -42,8 +42,18 @@
     resizing = window.requestAnimationFrame(fitHourLabels);
   });
 
+  // A nurse filling in a form in place (checklist, vitals, a reason) keeps it until sent:
+  // the swap waits while one is open or a field has the focus.
+  function formInUse() {
+    const active = document.activeElement;
+    return Boolean(
+      board.querySelector("details.board-panel[open]") ||
+      (active && board.contains(active) && active.matches("input, select, textarea"))
+    );
+  }
+
   async function refresh() {
-    if (busy) return;
+    if (busy || formInUse()) return;
     busy = true;
     try {
       const response = await fetch(board.dataset.boardUrl, {

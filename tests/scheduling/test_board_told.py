@@ -17,8 +17,9 @@ from scheduling import roles
 from scheduling.board.day import day_board_get
 from scheduling.models import Case, CaseStatus, Stage
 from scheduling.services import tracking
+from scheduling.services.bedside import checklist_update, vitals_record
 from scheduling.services.running_late import case_tell_late
-from tests.factories import UserFactory, case_made
+from tests.factories import GOOD_VITALS, UserFactory, case_made
 from tests.notifications.test_running_late import run_late
 from tests.scheduling.test_board_late import book_day
 
@@ -26,6 +27,10 @@ pytestmark = pytest.mark.django_db
 MONDAY = date(2026, 3, 2)
 NEW_YORK = ZoneInfo("America/New_York")
 PARTIAL = "/board/partial/"
+PRE_OP_TICKS = [
+    "consent_signed", "imaging_verified", "fasting_confirmed", "medications_held_confirmed",
+    "iv_placed", "driver_confirmed",
+]
 
 
 @pytest.fixture
@@ -137,6 +142,8 @@ def test_a_procedure_finished_early_moves_the_row_and_the_cement_set_at_once(
     clock.move_to(stages["pre_op"].planned_start)
     tracking.case_check_in(case=case, by=nurse)
     tracking.stage_start(case=case, kind="pre_op", by=nurse)
+    checklist_update(case=case, by=nurse, ticks=dict.fromkeys(PRE_OP_TICKS, True))
+    vitals_record(case=case, phase="pre_op", values=GOOD_VITALS, by=nurse)
     clock.move_to(stages["procedure"].planned_start)
     tracking.stage_finish(case=case, kind="pre_op", by=nurse)
     tracking.stage_start(case=case, kind="procedure", by=nurse)

@@ -14,8 +14,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from tests.axe import axe_source, serious
 from tests.conftest import log_in
-from tests.test_browser_site_link import axe_source, serious
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BOARD = "/board/?site=main&date=2026-03-02"

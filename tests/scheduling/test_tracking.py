@@ -16,7 +16,13 @@ from scheduling.services.tracking import (
     stage_finish,
     stage_start,
 )
-from tests.factories import UserFactory, case_made
+from tests.factories import (
+    ONE_CLOCK,
+    UserFactory,
+    case_made,
+    case_ready_for_discharge,
+    case_ready_for_procedure,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -56,14 +62,28 @@ def refused(code, call, **kwargs):
     return error.value
 
 
-def walk_to_discharge(case, by, clock):
+# How long each stage lasts in these walks: the cement set its full hour.
+LASTS = {"pre_op": 40, "procedure": 40, "cement_set": 60, "recovery": 40}
+
+
+def walk_to_recovery(case, by, clock):
+    """Check-in, the checklist done in pre-op, each stage lasting LASTS, recovery started."""
     case_check_in(case=case, by=by)
     for kind in KINDS:
-        clock.shift(timedelta(minutes=5))
+        clock.shift(timedelta(minutes=10))
+        if kind == "procedure":
+            case_ready_for_procedure(case, nurse=by)
         stage_start(case=case, kind=kind, by=by)
-        clock.shift(timedelta(minutes=30))
+        if kind == "recovery":
+            return
+        clock.shift(timedelta(minutes=LASTS[kind]))
         stage_finish(case=case, kind=kind, by=by)
-    clock.shift(timedelta(minutes=5))
+
+
+def walk_to_discharge(case, by, clock):
+    walk_to_recovery(case, by, clock)
+    case_ready_for_discharge(case, nurse=by)
+    clock.shift(timedelta(minutes=LASTS["recovery"]))
     return case_discharge(case=case, by=by)
 
 
@@ -78,26 +98,32 @@ def test_a_case_goes_from_check_in_through_every_stage_to_discharged(case, nurse
     }
     for kind in KINDS:
         clock.shift(timedelta(minutes=10))
+        if kind == "procedure":
+            case_ready_for_procedure(case, nurse=nurse_user)
         started_at = timezone.now()
         stage_start(case=case, kind=kind, by=nurse_user)
         assert status(case) == expected[kind]
-        clock.shift(timedelta(minutes=40))
-        stage_finish(case=case, kind=kind, by=nurse_user)
+        clock.shift(timedelta(minutes=LASTS[kind]))
+        if kind == "recovery":
+            case_ready_for_discharge(case, nurse=nurse_user)
+            discharged = case_discharge(case=case, by=nurse_user)
+        else:
+            stage_finish(case=case, kind=kind, by=nurse_user)
         row = stage(case, kind)
         assert row.actual_start == started_at
-        assert row.actual_end == started_at + timedelta(minutes=40)
-
-    discharged = case_discharge(case=case, by=nurse_user)
+        assert row.actual_end == started_at + timedelta(minutes=LASTS[kind])
 
     assert discharged.status == status(case) == CaseStatus.DISCHARGED
     events = list(CaseEvent.objects.filter(case_id=case.pk).order_by("at", "id"))
     assert [(e.action, e.stage_kind) for e in events] == [
         (CaseAction.CHECK_IN, ""),
-        *[(action, kind) for kind in KINDS
+        *[(action, kind) for kind in KINDS[:3]
           for action in (CaseAction.STAGE_START, CaseAction.STAGE_FINISH)],
-        (CaseAction.DISCHARGE, ""),
+        (CaseAction.STAGE_START, "recovery"),
+        (CaseAction.DISCHARGE, "recovery"),  # the discharge finished the recovery
     ]
     assert {e.by for e in events} == {nurse_user}
+    assert {(e.exception, e.reason) for e in events} == {("", "")}  # no rule was bent
     assert events[0].at == datetime.fromisoformat("2026-03-02T13:30:00+00:00")
 
 
@@ -196,25 +222,27 @@ def test_a_discharged_case_takes_no_more_steps(case, nurse_user, clock):
     refused("case_not_active", stage_start, case=case, kind="recovery", by=nurse_user)
 
 
-def test_discharge_waits_for_recovery_to_finish(case, nurse_user):
+def test_discharge_waits_for_recovery_to_start(case, nurse_user, clock):
     refused("not_checked_in", case_discharge, case=case, by=nurse_user)
     case_check_in(case=case, by=nurse_user)
     for kind in KINDS[:3]:
+        if kind == "procedure":
+            case_ready_for_procedure(case, nurse=nurse_user)
         stage_start(case=case, kind=kind, by=nurse_user)
-        stage_finish(case=case, kind=kind, by=nurse_user)
-    stage_start(case=case, kind="recovery", by=nurse_user)
+        stage_finish(case=case, kind=kind, by=nurse_user, early_reason=ONE_CLOCK)
     error = refused("wrong_order", case_discharge, case=case, by=nurse_user)
-    assert error.detail == "Finish recovery before discharging the patient."
-    assert status(case) == CaseStatus.IN_RECOVERY
+    assert error.detail == "Start recovery before discharging the patient."
+    assert status(case) == CaseStatus.CEMENT_SETTING
 
 
-def test_discharge_needs_a_driver(unit, nurse_user, clock):
+def test_discharge_needs_a_named_driver(unit, nurse_user, clock):
     case = case_made(site=unit, start=MONDAY_START, driver_name="")
-    case_check_in(case=case, by=nurse_user)
-    for kind in KINDS:
-        stage_start(case=case, kind=kind, by=nurse_user)
-        stage_finish(case=case, kind=kind, by=nurse_user)
-    refused("driver_missing", case_discharge, case=case, by=nurse_user)
+    clock.move_to("2026-03-02T13:30:00+00:00")
+    walk_to_recovery(case, nurse_user, clock)
+    case_ready_for_discharge(case, nurse=nurse_user)
+    clock.shift(timedelta(minutes=45))
+    error = refused("discharge_criteria_not_met", case_discharge, case=case, by=nurse_user)
+    assert list(error.errors) == ["driver_named"]
     assert status(case) == CaseStatus.IN_RECOVERY
 
 
@@ -257,11 +285,12 @@ def test_undo_a_check_in_goes_back_to_confirmed(case, nurse_user):
     assert status(case) == CaseStatus.CONFIRMED
 
 
-def test_undo_a_discharge(case, nurse_user, clock):
+def test_undo_a_discharge_resumes_the_recovery_it_finished(case, nurse_user, clock):
     walk_to_discharge(case, nurse_user, clock)
+    assert stage(case, "recovery").actual_end is not None
     case_undo(case=case, by=nurse_user)
     assert status(case) == CaseStatus.IN_RECOVERY
-    assert stage(case, "recovery").actual_end is not None
+    assert stage(case, "recovery").actual_end is None
 
 
 def test_undo_after_two_minutes_is_refused(case, nurse_user, clock):

@@ -8,7 +8,14 @@ import pytest
 from scheduling import roles
 from scheduling.models import Case, CaseAction, CaseEvent, CaseStatus, Stage
 from tests.conftest import client_for
-from tests.factories import SiteFactory, case_made
+from tests.factories import (
+    FULL_SCORE,
+    GOOD_VITALS,
+    ONE_CLOCK,
+    SiteFactory,
+    case_made,
+    case_ready_for_procedure,
+)
 from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
@@ -38,29 +45,62 @@ def ok(response):
     return response.json()
 
 
+def send(client, case_id, action, body, method="post"):
+    return getattr(client, method)(f"{URL}{case_id}/{action}/", body, format="json")
+
+
+CHECKLIST_TICKS = {
+    "consent_signed": True, "imaging_verified": True, "fasting_confirmed": True,
+    "medications_held_confirmed": True, "iv_placed": True, "driver_confirmed": True,
+}
+
+
 def test_a_nurse_takes_a_case_from_check_in_to_discharged(case_id, nurse, clock):
     body = ok(post(nurse, case_id, "check-in"))
     assert body["status"] == "checked_in"
+    clock.shift(timedelta(minutes=10))
+    assert ok(post(nurse, case_id, "stages/pre_op/start"))["status"] == "in_pre_op"
+    checklist = ok(send(nurse, case_id, "checklist", CHECKLIST_TICKS, "patch"))
+    assert checklist["missing"] == ["preop_vitals"]
+    vitals = send(nurse, case_id, "vitals", {"phase": "pre_op", **GOOD_VITALS})
+    assert vitals.status_code == 201, vitals.json()
+    assert ok(nurse.get(f"{URL}{case_id}/checklist/"))["complete"] is True
+    clock.shift(timedelta(minutes=45))
+    ok(post(nurse, case_id, "stages/pre_op/finish"))
     statuses = []
-    for kind in KINDS:
+    for kind, lasts in [("procedure", 45), ("cement_set", 60)]:
         clock.shift(timedelta(minutes=10))
         statuses.append(ok(post(nurse, case_id, f"stages/{kind}/start"))["status"])
-        clock.shift(timedelta(minutes=45))
+        clock.shift(timedelta(minutes=lasts))
         ok(post(nurse, case_id, f"stages/{kind}/finish"))
-    clock.shift(timedelta(minutes=5))
+    clock.shift(timedelta(minutes=10))
+    assert ok(post(nurse, case_id, "stages/recovery/start"))["status"] == "in_recovery"
+    clock.shift(timedelta(minutes=20))
+    assert send(nurse, case_id, "vitals", {"phase": "recovery", **GOOD_VITALS}).status_code == 201
+    assessment = send(nurse, case_id, "discharge-assessment", FULL_SCORE)
+    assert (assessment.status_code, assessment.json()["total"]) == (201, 10)
+    assert ok(send(nurse, case_id, "checklist", {"driver_present": True}, "patch"))[
+        "driver_present"
+    ]
+    clock.shift(timedelta(minutes=15))
     body = ok(post(nurse, case_id, "discharge"))
 
-    assert statuses == ["in_pre_op", "in_procedure", "cement_setting", "in_recovery"]
+    assert statuses == ["in_procedure", "cement_setting"]
     assert body["status"] == "discharged"
     shown = ok(nurse.get(f"{URL}{case_id}/"))
     assert shown["status"] == "discharged"
-    # 08:30 check-in; each stage starts 10 min after the one before ended and lasts 45 min.
+    # 08:30 check-in; each stage starts 10 min after the one before ended; the discharge ends
+    # the recovery 35 minutes in.
     assert [(s["kind"], s["actual_start"], s["actual_end"]) for s in shown["stages"]] == [
         ("pre_op", "2026-03-02T08:40:00-05:00", "2026-03-02T09:25:00-05:00"),
         ("procedure", "2026-03-02T09:35:00-05:00", "2026-03-02T10:20:00-05:00"),
-        ("cement_set", "2026-03-02T10:30:00-05:00", "2026-03-02T11:15:00-05:00"),
-        ("recovery", "2026-03-02T11:25:00-05:00", "2026-03-02T12:10:00-05:00"),
+        ("cement_set", "2026-03-02T10:30:00-05:00", "2026-03-02T11:30:00-05:00"),
+        ("recovery", "2026-03-02T11:40:00-05:00", "2026-03-02T12:15:00-05:00"),
     ]
+    assert [(step["action"], step["stage"]) for step in shown["history"]][-1] == (
+        "discharge", "recovery"
+    )
+    assert all(step["exception"] == "" for step in shown["history"])
 
 
 def test_a_wrong_order_step_answers_409_with_its_code(case_id, nurse):
@@ -102,14 +142,22 @@ def test_acting_on_a_cancelled_case_answers_409(case_id, front_desk, nurse):
         assert (response.status_code, response.json()["code"]) == (409, "case_not_active")
 
 
-def test_discharge_without_a_driver_is_refused(unit, front_desk, nurse):
+def test_discharge_without_a_driver_names_the_criterion(unit, front_desk, nurse, clock):
     case_id = book_monday(unit, by=front_desk.user, driver_name="", driver_phone="")
+    clock.move_to("2026-03-02T13:30:00+00:00")
     ok(post(nurse, case_id, "check-in"))
     for kind in KINDS:
+        if kind == "procedure":
+            case_ready_for_procedure(Case.objects.get(pk=case_id), nurse=nurse.user)
         ok(post(nurse, case_id, f"stages/{kind}/start"))
-        ok(post(nurse, case_id, f"stages/{kind}/finish"))
+        if kind != "recovery":
+            ok(send(nurse, case_id, f"stages/{kind}/finish", {"early_reason": ONE_CLOCK}))
     response = post(nurse, case_id, "discharge")
-    assert (response.status_code, response.json()["code"]) == (409, "driver_missing")
+    assert (response.status_code, response.json()["code"]) == (409, "discharge_criteria_not_met")
+    assert set(response.json()["errors"]) == {
+        "recovery_minimum", "discharge_score", "recovery_vitals", "driver_named"
+    }
+    assert Case.objects.get(pk=case_id).status == CaseStatus.IN_RECOVERY
 
 
 def test_undo_within_two_minutes_and_not_after(case_id, nurse, clock):
@@ -203,8 +251,13 @@ def test_the_driver_hears_the_pickup_time_when_recovery_starts(unit, front_desk,
     clock.move_to("2026-03-03T12:00:00+00:00")  # 07:00 in New York on the day
     assert nurse.post(f"{url}/check-in/").status_code == 200
     for kind in ["pre_op", "procedure", "cement_set"]:
+        if kind == "procedure":
+            case_ready_for_procedure(case, nurse=nurse.user)
         assert nurse.post(f"{url}/stages/{kind}/start/").status_code == 200
-        assert nurse.post(f"{url}/stages/{kind}/finish/").status_code == 200
+        finished = nurse.post(
+            f"{url}/stages/{kind}/finish/", {"early_reason": ONE_CLOCK}, format="json"
+        )
+        assert finished.status_code == 200
     clock.move_to("2026-03-03T16:15:00+00:00")  # recovery starts 45 minutes late, 11:15
     assert nurse.post(f"{url}/stages/recovery/start/").status_code == 200
     ready = Reminder.objects.get(case=case, kind="driver_ready")
