@@ -4,6 +4,7 @@ import random
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 import time_machine
 from django.contrib.auth.models import Group, User
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from notifications.dispatch import reminders_sent_back_then
 from scheduling import roles
+from scheduling.bedside import ALDRETE_ITEMS, AUTOMATIC_ITEMS
 from scheduling.errors import SchedulingError
 from scheduling.models import (
     Case,
@@ -32,6 +34,12 @@ from scheduling.models import (
 from scheduling.plan.waiting import waiting_entry_add
 from scheduling.screening import ScreeningAnswers
 from scheduling.services import case_book, case_cancel, case_confirm, case_mark_no_show, tracking
+from scheduling.services.bedside import (
+    case_checklist_get,
+    checklist_update,
+    discharge_assess,
+    vitals_record,
+)
 from scheduling.timing import VERTEBROPLASTY_RULES
 
 DEMO_USERS = {
@@ -246,14 +254,37 @@ def _case_run(case: Case, *, now: datetime, shift: timedelta, nurse: User, jitte
         delay = jitter + (shift if stage.position >= procedure_at else timedelta(0))
         start = max(stage.planned_start + delay, ready)
         ready = start + (stage.planned_end - stage.planned_start)
+        if stage.position == procedure_at:
+            steps.append((start, _pre_op_done, {}))
         steps += [(start, tracking.stage_start, {"kind": stage.kind}),
                   (ready, tracking.stage_finish, {"kind": stage.kind})]
+    steps.append((ready + timedelta(minutes=10), _recovery_done, {}))
     steps.append((ready + timedelta(minutes=10), tracking.case_discharge, {}))
     for at, service, arguments in steps:
         if at > now:
             return
         with _at(at):
             service(case=case, by=nurse, **arguments)
+
+
+DEMO_VITALS = {"systolic": 128, "diastolic": 78, "heart_rate": 72, "spo2": 97, "resp_rate": 14}
+
+
+def _pre_op_done(*, case: Case, by: User) -> None:
+    """What the nurse records in pre-op: every checklist item, the INR when asked, vitals."""
+    ticks = {
+        item.code: True for item in case_checklist_get(case=case).items
+        if item.code not in AUTOMATIC_ITEMS
+    }
+    checklist_update(case=case, by=by, ticks=ticks, inr=Decimal("1.1"))
+    vitals_record(case=case, phase="pre_op", values=DEMO_VITALS, by=by)
+
+
+def _recovery_done(*, case: Case, by: User) -> None:
+    """What discharge asks: recovery vitals, a full Aldrete score, the driver here."""
+    vitals_record(case=case, phase="recovery", values=DEMO_VITALS, by=by)
+    discharge_assess(case=case, scores=dict.fromkeys(ALDRETE_ITEMS, 2), by=by)
+    checklist_update(case=case, by=by, driver_present=True)
 
 
 def _history(case: Case, now: datetime) -> None:
