@@ -143,8 +143,7 @@ def test_a_nurse_takes_a_case_through_its_day_and_the_wall_screen_follows(
 
     # A mistaken discharge is undone with one more click, and the wall screen follows too.
     row.get_by_role("button", name="Undo").click()
-    # Back before the discharge: recovery is over, the patient waits to go home.
-    expect(wall_status).to_contain_text("Recovery done", timeout=FOLLOWS_WITHIN_MS)
+    expect(wall_status).to_contain_text("In recovery", timeout=FOLLOWS_WITHIN_MS)
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_RECOVERY
     assert case.stages.get(kind="recovery").actual_end is None

@@ -22,6 +22,10 @@ BOARD = "/board/?site=main&date=2026-03-02"
 WALL, TABLET, PHONE = (1920, 1080), (1024, 768), (390, 844)
 # BOARD_SCREENSHOTS=<folder>: keep a picture of the board in each layout, to look at.
 SCREENSHOTS = os.environ.get("BOARD_SCREENSHOTS")
+# Each case's next step: a button, or one that opens its form in place (a summary).
+STEPS = (
+    ".case-actions > form.board-step > button.step-next, .case-actions > .board-panel > summary"
+)
 
 
 @pytest.fixture
@@ -145,13 +149,13 @@ def test_on_a_tablet_every_next_step_comes_before_the_time_axis(demo_board):
     sized(page, TABLET)
     page.goto(BOARD)
     keep(page, "board-tablet")
-    first_step = page.locator(".board-case-list .case-actions button").first
+    first_step = page.locator(STEPS).first
     expect(first_step).to_be_visible()
     step = first_step.bounding_box()
     timeline = page.locator(".board-timeline").bounding_box()
     assert step["y"] + step["height"] <= TABLET[1], step
     # Every case's step lies above the time axis: none is reached by scrolling past it.
-    steps = page.locator(".board-case-list .case-actions button")
+    steps = page.locator(STEPS)
     for index in range(steps.count()):
         box = steps.nth(index).bounding_box()
         assert box["y"] + box["height"] <= timeline["y"], (index, box, timeline)
@@ -176,7 +180,7 @@ def test_on_a_phone_each_case_is_a_card_with_its_step_and_nothing_is_wider(demo_
         arrival = row.locator(".case-arrival")
         expect(arrival).to_be_visible()
         assert "Arrival" in arrival.evaluate("td => getComputedStyle(td, '::before').content")
-        button = row.locator(".case-actions button").first
+        button = row.locator(STEPS).first
         expect(button).to_be_visible()
         box = button.bounding_box()
         assert 0 <= box["x"] <= box["x"] + box["width"] <= PHONE[0], (index, box)
