@@ -3,14 +3,13 @@ nothing and shows nothing of them; the same MRN with the patient's date of birth
 books for the record that site keeps. axe-core finds no serious or critical problem on either
 page; screenshots at phone, tablet and desktop widths go to /tmp/shots/ for a person to look at."""
 
-import importlib.util
-import os
 from pathlib import Path
 
 import pytest
 
 from scheduling import roles
 from scheduling.models import Case, Patient, PatientSite
+from tests.axe import axe_source, serious
 from tests.conftest import TUESDAY, build_unit, case_booked, client_for, log_in
 from tests.factories import UserFactory
 
@@ -115,26 +114,6 @@ def test_a_clerk_of_another_site_finds_nothing_by_mrn_then_books_the_proven_pati
     # 11 to the first "Show free times" (the MRN, 7 screening answers and the weeks, the date,
     # the button), 7 to register with proof (clear the MRN, 5 fields, the button), a time, Book.
     assert clerk.actions == 11 + 7 + 2
-
-
-def axe_source() -> str:
-    """axe-core as shipped in the axe-playwright-python wheel (requirements.txt), or the file
-    AXE_CORE_JS names."""
-    if path := os.environ.get("AXE_CORE_JS"):
-        return Path(path).read_text()
-    spec = importlib.util.find_spec("axe_playwright_python")
-    assert spec is not None, "axe-playwright-python is missing"
-    assert spec.origin is not None, "axe-playwright-python is missing"
-    return (Path(spec.origin).parent / "axe.min.js").read_text()
-
-
-def serious(page, source: str) -> list[str]:
-    page.evaluate(source)  # through the debugger protocol: the page's CSP does not apply
-    result = page.evaluate("axe.run(document)")
-    return [
-        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
-        for v in result["violations"] if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_axe_finds_nothing_serious_on_the_refusal_nor_on_booking_for(page, clerk_b):

@@ -18,10 +18,10 @@ from ..bedside import Checklist
 from ..bedside_models import VitalsPhase
 from ..errors import SchedulingError
 from ..services import bedside as services
+from ..services.tracking import REASON_MAX
 from .views import _case_or_404
 
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such case (`not_found`).")}
-REASON_MAX = 2000
 
 
 def checklist_body(checklist: Checklist, case) -> dict:

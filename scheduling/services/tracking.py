@@ -43,6 +43,7 @@ from ..timing import local_hm
 from .bedside import case_checklist_get
 
 UNDO_WINDOW = timedelta(minutes=2)
+REASON_MAX = 2000
 
 # The status a case takes when each of its stages starts.
 STAGE_STATUS = {
@@ -293,6 +294,10 @@ def _exception(
     if not unmet:
         return {}
     reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise SchedulingError(
+            "invalid", f"Keep the reason under {REASON_MAX:,} characters.", field="reason"
+        )
     if not reason:
         raise SchedulingError(
             code, f"{refused} {' '.join(unmet.values())}",

@@ -9,6 +9,13 @@ from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 
 from scheduling import roles
+from scheduling.bedside import ALDRETE_ITEMS
+from scheduling.bedside_models import (
+    ChecklistTick,
+    DischargeAssessment,
+    VitalSigns,
+    VitalsPhase,
+)
 from scheduling.board.day import day_board_get
 from scheduling.models import (
     Case,
@@ -23,7 +30,7 @@ from scheduling.models import (
     StageKind,
 )
 from tests.conftest import TUESDAY, build_unit, client_for
-from tests.factories import UserFactory, case_made
+from tests.factories import GOOD_VITALS, NOW, UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
 NEW_YORK = ZoneInfo("America/New_York")
@@ -275,6 +282,19 @@ def test_the_board_costs_the_same_queries_for_5_and_30_cases(client, unit):
     cases_made(unit, TUESDAY, 5)
     with_5 = counts()
     cases_made(unit, TUESDAY, 25, first=5)
+    # The nurses' records of every case are read in the same few queries too.
+    day = list(Case.objects.filter(day=TUESDAY))
+    ChecklistTick.objects.bulk_create(
+        ChecklistTick(case=case, code="consent_signed", done=True, at=NOW) for case in day
+    )
+    VitalSigns.objects.bulk_create(
+        VitalSigns(case=case, phase=phase, taken_at=NOW, **GOOD_VITALS)
+        for case in day for phase in VitalsPhase.values
+    )
+    DischargeAssessment.objects.bulk_create(
+        DischargeAssessment(case=case, total=10, at=NOW, **dict.fromkeys(ALDRETE_ITEMS, 2))
+        for case in day
+    )
     with_30 = counts()
 
     assert Case.objects.filter(day=TUESDAY).count() == 30

@@ -313,3 +313,17 @@ def test_the_way_back_keeps_a_valid_board_and_replaces_a_forged_one(client, unit
 
     forged = act(client, case, "undo", site="https://evil.example", date="2026-02-30", refresh="99")
     assert back_to(forged) == f"{BOARD}#case-{case.pk}"
+
+
+def test_abnormal_vitals_are_flagged_in_the_row_by_the_sites_limits(client, unit, case):
+    logged_in(client, unit, roles.NURSE)
+    act(client, case, "check-in")
+    act(client, case, "start-pre-op")
+    low = act(client, case, "vitals-pre-op", **(GOOD_VITALS | {"spo2": 90, "heart_rate": 130}))
+    assert flashed(low) == [
+        "Whitfield, Margaret: pre-op vitals recorded; look again: HR high, SpO2 low."
+    ]
+    assert "⚠ Vitals: HR high, SpO2 low" in row_of(client, case)
+    unit.spo2_alert_low, unit.heart_rate_alert_high = 88, 140
+    unit.save(update_fields=["spo2_alert_low", "heart_rate_alert_high"])
+    assert "⚠ Vitals" not in row_of(client, case)

@@ -2,12 +2,14 @@
 through its day by clicking, and a second screen showing the same board follows without a
 reload."""
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 
 from scheduling import roles
-from scheduling.models import CaseStatus, Stage
-from scheduling.services.tracking import STAGE_STATUS
+from scheduling.models import CaseStatus
+from scheduling.services.tracking import stage_finish
 from tests.conftest import log_in
 from tests.factories import UserFactory, case_made
 
@@ -41,58 +43,138 @@ def wall(browser, live_server, unit):
     context.close()
 
 
-def test_a_nurse_clicks_a_case_through_its_day_and_the_wall_screen_follows(
-    page, unit, case, wall
+MANUAL_ITEMS = [
+    "Consent signed", "Imaging verified", "Fasting confirmed", "Held medicines confirmed stopped",
+    "IV placed", "Driver confirmed",
+]
+VITALS = {
+    "BP systolic": "126", "BP diastolic": "79", "Heart rate": "70", "SpO2": "97",
+    "Resp. rate": "14",
+}
+
+
+def minutes_pass(clock, minutes: int, *screens) -> None:
+    """Time passes with the boards open: a reload every ten minutes keeps each screen's session
+    alive, as the board's own refresh does."""
+    while minutes > 0:
+        clock.shift(timedelta(minutes=min(10, minutes)))
+        minutes -= 10
+        for screen in screens:
+            screen.reload()
+
+
+def open_panel(row, label: str):
+    """Open the step's form in place and answer it."""
+    row.locator("details.board-panel > summary", has_text=label).click()
+    return row.locator("details.board-panel[open] form")
+
+
+def record_vitals(row, label: str) -> None:
+    form = open_panel(row, label)
+    for field, value in VITALS.items():
+        form.get_by_label(field).fill(value)
+    form.get_by_role("button", name="Record vitals").click()
+
+
+def test_a_nurse_takes_a_case_through_its_day_and_the_wall_screen_follows(
+    page, unit, case, wall, clock
 ):
     log_in(page, staff(unit, roles.NURSE).username)
     page.goto(BOARD)
     row = page.locator(f"#case-{case.pk}")
+    success = page.locator(".flash li.success")
     wall_status = wall.locator(f"#case-{case.pk} .case-status")
     expect(wall_status).to_contain_text("Booked")
 
     # Check in from the keyboard: the buttons are plain, focusable form buttons.
     row.get_by_role("button", name="Check in").focus()
     page.keyboard.press("Enter")
-    expect(page.locator(".flash li.success")).to_have_text("Whitfield, Margaret is checked in.")
+    expect(success).to_have_text("Whitfield, Margaret is checked in.")
     expect(wall_status).to_contain_text("Checked in", timeout=FOLLOWS_WITHIN_MS)
+    assert wall.evaluate("window.boardNotReloaded") is True  # it follows by its own refresh
+    row.get_by_role("button", name="Start pre-op").click()
+    expect(wall_status).to_contain_text("In pre-op", timeout=FOLLOWS_WITHIN_MS)
 
-    for stage in Stage.objects.filter(case=case).order_by("position"):
-        name = stage.get_kind_display()
-        block = wall.locator(f"#stage-{stage.pk}")
+    # Pre-op: the checklist and the vitals, in place.
+    checklist = open_panel(row, "Checklist 0/7")
+    for item in MANUAL_ITEMS:
+        checklist.get_by_label(item).check()
+    checklist.get_by_role("button", name="Save checklist").click()
+    expect(success).to_have_text("Whitfield, Margaret: checklist saved; 1 still to do.")
+    record_vitals(row, "Pre-op vitals")
+    expect(success).to_have_text("Whitfield, Margaret: pre-op vitals recorded.")
+    expect(row.locator("summary", has_text="Checklist 7/7")).to_be_visible()
+    minutes_pass(clock, 30, page, wall)
+    row.get_by_role("button", name="Finish pre-op").click()
+    row.get_by_role("button", name="Start procedure").click()
+    expect(wall_status).to_contain_text("In procedure", timeout=FOLLOWS_WITHIN_MS)
+    minutes_pass(clock, 40, page, wall)
+    row.get_by_role("button", name="Finish procedure").click()
+    row.get_by_role("button", name="Start cement set").click()
+    cement = wall.locator(f"#stage-{case.stages.get(kind='cement_set').pk}")
+    expect(cement).to_have_attribute("data-state", "running", timeout=FOLLOWS_WITHIN_MS)
 
-        row.get_by_role("button", name=f"Start {name.lower()}").click()
-        expect(page.locator(".flash li.success")).to_contain_text(f"{name.lower()} started")
-        expect(wall_status).to_contain_text(
-            CaseStatus(STAGE_STATUS[stage.kind]).label, timeout=FOLLOWS_WITHIN_MS
-        )
-        expect(block).to_have_attribute("data-state", "running", timeout=FOLLOWS_WITHIN_MS)
+    # The cement set's hour: finishing it sooner asks why; after the hour it is one click.
+    early = open_panel(row, "Finish cement set early")
+    expect(early).to_contain_text("Cement set lasts at least 60 min, until 09:10.")
+    minutes_pass(clock, 60, page, wall)
+    row.get_by_role("button", name="Finish cement set").click()
+    expect(cement).to_have_attribute("data-state", "done", timeout=FOLLOWS_WITHIN_MS)
+    row.get_by_role("button", name="Start recovery").click()
+    expect(wall_status).to_contain_text("In recovery", timeout=FOLLOWS_WITHIN_MS)
 
-        row.get_by_role("button", name=f"Finish {name.lower()}").click()
-        expect(page.locator(".flash li.success")).to_contain_text(f"{name.lower()} finished")
-        expect(block).to_have_attribute("data-state", "done", timeout=FOLLOWS_WITHIN_MS)
-
+    # Recovery: discharge waits for the criteria, each named.
+    criteria = open_panel(row, "Discharge…")
+    expect(criteria).to_contain_text("No recovery vitals are recorded.")
+    expect(criteria).to_contain_text("Only a clinician may go ahead")
+    record_vitals(row, "Recovery vitals")
+    score = open_panel(row, "Aldrete score")
+    for label in ["Activity", "Respiration", "Circulation", "Consciousness", "Oxygen saturation"]:
+        score.get_by_label(label).select_option("2")
+    score.get_by_role("button", name="Record score").click()
+    expect(success).to_have_text("Whitfield, Margaret: Aldrete score 10/10 recorded.")
+    row.get_by_role("button", name="Driver is here").click()
+    minutes_pass(clock, 30, page, wall)
     row.get_by_role("button", name="Discharge").click()
-    expect(page.locator(".flash li.success")).to_have_text("Whitfield, Margaret is discharged.")
+    expect(success).to_have_text("Whitfield, Margaret is discharged.")
     expect(wall_status).to_contain_text("Discharged", timeout=FOLLOWS_WITHIN_MS)
 
     # A mistaken discharge is undone with one more click, and the wall screen follows too.
     row.get_by_role("button", name="Undo").click()
     expect(wall_status).to_contain_text("In recovery", timeout=FOLLOWS_WITHIN_MS)
-    assert wall.evaluate("window.boardNotReloaded") is True
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_RECOVERY
+    assert case.stages.get(kind="recovery").actual_end is None
 
 
-def test_a_refused_step_is_explained_on_the_board(page, unit, case):
+def test_the_front_desk_checks_in_but_gets_no_stage_steps(page, unit, case):
     log_in(page, staff(unit, roles.FRONT_DESK).username)
     page.goto(BOARD)
     row = page.locator(f"#case-{case.pk}")
 
     row.get_by_role("button", name="Check in").click()
-    row.get_by_role("button", name="Start pre-op").click()
 
-    expect(page.locator(".flash li.error")).to_have_text(
-        "Only a nurse or clinician may start or finish a stage or discharge a patient."
-    )
     expect(page.locator(f"#case-{case.pk} .case-status")).to_contain_text("Checked in")
+    expect(row.get_by_role("button", name="Undo")).to_be_visible()
+    expect(row.get_by_role("button", name="Start pre-op")).to_have_count(0)
 
+
+def test_an_open_form_survives_the_boards_refresh(page, unit, case):
+    log_in(page, staff(unit, roles.NURSE).username)
+    page.goto(f"{BOARD}&refresh=1")
+    row = page.locator(f"#case-{case.pk}")
+    row.get_by_role("button", name="Check in").click()
+    row.get_by_role("button", name="Start pre-op").click()
+    page.evaluate("window.boardNotReloaded = true")
+    form = open_panel(row, "Pre-op vitals")
+    form.get_by_label("Heart rate").fill("88")
+
+    page.wait_for_timeout(3_000)  # three refreshes' worth
+
+    expect(form.get_by_label("Heart rate")).to_have_value("88")
+    row.locator("details.board-panel[open] > summary").click()  # closed: the refresh resumes
+    stage_finish(case=case, kind="pre_op", by=staff(unit, roles.NURSE))  # on another screen
+    expect(row.get_by_role("button", name="Finish pre-op")).to_have_count(
+        0, timeout=FOLLOWS_WITHIN_MS
+    )
+    assert page.evaluate("window.boardNotReloaded") is True
