@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from notifications.services import patient_links_revoke
 
 from . import selectors
+from .bedside_models import ChecklistItem, DischargeAssessment, VitalSigns
 from .models import (
     Case,
     CaseMedication,
@@ -108,6 +109,28 @@ class SiteAdmin(SiteScopedAdmin):
             },
         ),
         (
+            "Nursing rules",
+            {
+                "fields": ["inr_limit", "recovery_minimum_minutes", "discharge_score_minimum"],
+                "description": "The procedure waits for the pre-op checklist (its items are "
+                "under Checklist items) and discharge for these criteria, unless a clinician "
+                "gives a reason.",
+            },
+        ),
+        (
+            "Vitals alert limits",
+            {
+                "fields": [
+                    ("systolic_alert_low", "systolic_alert_high"),
+                    "diastolic_alert_high",
+                    ("heart_rate_alert_low", "heart_rate_alert_high"),
+                    "spo2_alert_low",
+                    ("resp_rate_alert_low", "resp_rate_alert_high"),
+                ],
+                "description": "Readings beyond these are accepted but flagged for a nurse.",
+            },
+        ),
+        (
             "Family board",
             {
                 "fields": ["family_board_link"],
@@ -172,6 +195,8 @@ class StageTemplateInline(admin.TabularInline):
     model = StageTemplate
     extra = 0
     ordering = ["position"]
+    fields = ["position", "kind", "resource_kind", "base_minutes", "minutes_per_extra_level",
+              "needs_surgeon", "turnover_minutes", "minimum_minutes"]
 
 
 @admin.register(ProcedureType)
@@ -179,6 +204,19 @@ class ProcedureTypeAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "max_levels", "active"]
     list_filter = ["active"]
     inlines = [StageTemplateInline]
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(SiteScopedAdmin):
+    """A site's pre-op checklist. An item for one procedure type replaces the site-wide item of
+    the same code (or, switched off, leaves it out for that type)."""
+
+    list_display = ["label", "code", "site", "procedure_type", "position", "active"]
+    list_filter = ["site", "procedure_type", "active"]
+    list_editable = ["position", "active"]
+    list_select_related = ["site", "procedure_type"]
+    ordering = ["site", "procedure_type", "position", "id"]
+    search_fields = ["label", "code"]
 
 
 @admin.register(Drug)
@@ -219,6 +257,18 @@ class CaseMedicationInline(ReadOnlyInline):
     fields = ["drug", "hold_starts_on"]
 
 
+class VitalSignsInline(ReadOnlyInline):
+    model = VitalSigns
+    fields = ["phase", "taken_at", "systolic", "diastolic", "heart_rate", "spo2", "resp_rate",
+              "by"]
+
+
+class DischargeAssessmentInline(ReadOnlyInline):
+    model = DischargeAssessment
+    fields = ["at", "activity", "respiration", "circulation", "consciousness",
+              "oxygen_saturation", "total", "by"]
+
+
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin, SiteScopedAdmin):
     list_display = ["id", "day", "site", "patient", "procedure_type", "levels", "status"]
@@ -226,7 +276,7 @@ class CaseAdmin(ReadOnlyAdmin, SiteScopedAdmin):
     search_fields = ["patient__last_name", "patient__mrn"]
     date_hierarchy = "day"
     list_select_related = ["site", "patient", "procedure_type"]
-    inlines = [StageInline, CaseMedicationInline]
+    inlines = [StageInline, CaseMedicationInline, VitalSignsInline, DischargeAssessmentInline]
     actions = ["patient_links_revoke"]
 
     @admin.action(description="Revoke patient links (links already sent stop opening)")
@@ -239,6 +289,26 @@ class CaseAdmin(ReadOnlyAdmin, SiteScopedAdmin):
             "carry a new link.",
             messages.SUCCESS,
         )
+
+
+@admin.register(VitalSigns)
+class VitalSignsAdmin(ReadOnlyAdmin, SiteScopedAdmin):
+    site_lookup = "case__site"
+    list_display = ["case", "phase", "taken_at", "systolic", "diastolic", "heart_rate", "spo2",
+                    "resp_rate", "by"]
+    list_filter = ["case__site", "phase"]
+    list_select_related = ["case", "by"]
+    date_hierarchy = "taken_at"
+
+
+@admin.register(DischargeAssessment)
+class DischargeAssessmentAdmin(ReadOnlyAdmin, SiteScopedAdmin):
+    site_lookup = "case__site"
+    list_display = ["case", "at", "total", "activity", "respiration", "circulation",
+                    "consciousness", "oxygen_saturation", "by"]
+    list_filter = ["case__site"]
+    list_select_related = ["case", "by"]
+    date_hierarchy = "at"
 
 
 class ToBeScheduledFilter(admin.SimpleListFilter):

@@ -143,6 +143,7 @@ ALDRETE_ITEMS = ("activity", "respiration", "circulation", "consciousness", "oxy
 def discharge_unmet(
     *,
     recovery_start: datetime | None,
+    recovery_end: datetime | None = None,
     now: datetime,
     minimum_minutes: int,
     latest_score: int | None,
@@ -153,7 +154,8 @@ def discharge_unmet(
 ) -> dict[str, str]:
     """What still stands between the patient and going home, by criterion, in a nurse's words."""
     unmet = {}
-    lasted = now - recovery_start if recovery_start else timedelta(0)
+    # A recovery already finished lasted until it ended, however long ago that was.
+    lasted = (recovery_end or now) - recovery_start if recovery_start else timedelta(0)
     if lasted < timedelta(minutes=minimum_minutes):
         unmet["recovery_minimum"] = (
             f"Recovery has lasted {int(lasted.total_seconds() // 60)} min; "

@@ -72,7 +72,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         409, "The patient does not meet the discharge criteria (`errors` names each); a "
         "clinician may discharge anyway with `override_reason`."
     ),
-    "not_in_recovery": (409, "The discharge assessment is made once recovery has started."),
+    "not_in_recovery": (
+        409, "The discharge assessment and recovery vitals are taken once recovery has started."
+    ),
     "vitals_out_of_range": (400, "A vital sign is outside what is physiologically possible."),
     "unknown_checklist_item": (
         400, "The case's checklist has no such item, or the item is filled in by the system."

@@ -157,7 +157,8 @@ class CaseVitalsView(APIView):
         responses={201: VitalsSerializer, **ERRORS, **NOT_FOUND, **CONFLICT},
         description="Record vitals. A value no patient could have is refused "
         "(`vitals_out_of_range`, the field named); abnormal values are accepted and listed in "
-        "`alerts`, by the site's limits.",
+        "`alerts`, by the site's limits. Recovery vitals are taken once recovery has started "
+        "(else `not_in_recovery`).",
     )
     def post(self, request: Request, pk: int) -> Response:
         case = _case_or_404(pk, request.user)

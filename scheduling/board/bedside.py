@@ -93,6 +93,7 @@ def bedside_of_day(
             latest_score=scores.get(case.id),
             discharge_unmet=bedside.discharge_unmet(
                 recovery_start=recovery.actual_start if recovery else None,
+                recovery_end=recovery.actual_end if recovery else None,
                 now=now,
                 minimum_minutes=site.recovery_minimum_minutes,
                 latest_score=scores.get(case.id),

@@ -101,6 +101,12 @@ def vitals_record(
             raise SchedulingError(
                 "not_checked_in", "Check the patient in before recording vitals."
             )
+        # Discharge asks for recovery vitals: a reading taken before recovery (a slip of the
+        # phase) would meet that without one taken where it counts.
+        if phase == VitalsPhase.RECOVERY and not _recovery_started(locked):
+            raise SchedulingError(
+                "not_in_recovery", "Recovery vitals are taken once recovery has started."
+            )
         if errors := bedside.vitals_impossible(values):
             raise SchedulingError(
                 "vitals_out_of_range",
@@ -124,8 +130,7 @@ def discharge_assess(
         locked = _locked(case)
         if locked.status in CLOSED_STATUSES:
             raise case_not_active(locked)
-        recovery = locked.stages.filter(kind=StageKind.RECOVERY).first()
-        if recovery is None or recovery.actual_start is None:
+        if not _recovery_started(locked):
             raise SchedulingError(
                 "not_in_recovery",
                 "The discharge assessment is made in recovery; recovery has not started.",
@@ -134,6 +139,10 @@ def discharge_assess(
         return DischargeAssessment.objects.create(
             case=locked, total=sum(values.values()), at=timezone.now(), by=by, **values
         )
+
+
+def _recovery_started(case: Case) -> bool:
+    return case.stages.filter(kind=StageKind.RECOVERY, actual_start__isnull=False).exists()
 
 
 def _locked(case: Case) -> Case:

@@ -267,6 +267,7 @@ def _discharge_unmet(case: Case, recovery: Stage | None, now: datetime) -> dict[
     latest = DischargeAssessment.objects.filter(case=case).order_by("-at", "-id").first()
     return bedside.discharge_unmet(
         recovery_start=recovery.actual_start if recovery else None,
+        recovery_end=recovery.actual_end if recovery else None,
         now=now,
         minimum_minutes=case.site.recovery_minimum_minutes,
         latest_score=latest.total if latest else None,

@@ -1,5 +1,6 @@
 """seed_demo's today: a morning in progress at the moment the command runs, recorded through the
-tracking services (history, who and when), with one room running about 40 minutes late."""
+tracking and bedside services (history, who and when, checklists, vitals, scores), with one room
+running about 40 minutes late."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -9,8 +10,18 @@ from django.core.management import call_command
 from django.db.models import F
 
 from notifications.models import Reminder, ReminderStatus
+from scheduling import bedside
 from scheduling.board.day import day_board_get
-from scheduling.models import NOT_ARRIVED_STATUSES, CaseAction, CaseEvent, CaseStatus, Site, Stage
+from scheduling.models import (
+    NOT_ARRIVED_STATUSES,
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseStatus,
+    Site,
+    Stage,
+)
+from scheduling.services.bedside import case_checklist_get
 from scheduling.services.running_late import late_notice_delay
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +98,40 @@ def test_messages_due_before_the_demo_starts_are_history_not_a_flood_to_send(clo
     assert sent.exists()
     assert not sent.exclude(sent_at=F("due_at")).exists()
     assert reminders.filter(due_at__gte=now, status=ReminderStatus.PLANNED).exists()
+
+
+PAST_PRE_OP = [CaseStatus.IN_PROCEDURE, CaseStatus.CEMENT_SETTING, CaseStatus.IN_RECOVERY,
+               CaseStatus.DISCHARGED]
+
+
+def recovery_unmet(case, now):
+    latest = case.assessments.order_by("-at", "-id").first()
+    return bedside.discharge_unmet(
+        recovery_start=case.stages.get(kind="recovery").actual_start, now=now,
+        minimum_minutes=case.site.recovery_minimum_minutes,
+        latest_score=latest.total if latest else None,
+        score_minimum=case.site.discharge_score_minimum,
+        recovery_vitals=case.vitals.filter(phase="recovery").exists(),
+        driver_name=case.driver_name, driver_present=case.driver_present_at is not None,
+    )
+
+
+@pytest.mark.parametrize("hour", [11, 13])
+def test_the_nurses_records_are_there_and_some_work_is_left_to_do(clock, hour):
+    site, _board, now = seeded_at(clock, hour)
+    cases = list(Case.objects.filter(site=site, day=MONDAY).select_related("site"))
+    by_status = {status: [c for c in cases if c.status == status] for status in CaseStatus}
+
+    for case in [c for status in PAST_PRE_OP for c in by_status[status]]:
+        assert case_checklist_get(case=case).complete, case
+        assert case.vitals.filter(phase="pre_op", taken_at__lte=now).exists()
+    for case in by_status[CaseStatus.IN_RECOVERY]:
+        assert case.vitals.filter(phase="recovery").exists()
+    for case in by_status[CaseStatus.DISCHARGED]:
+        assert case.assessments.filter(total__gte=site.discharge_score_minimum).exists()
+        assert case.driver_present_at is not None
+    # The day went by the rules: nobody had to give a reason.
+    assert not CaseEvent.objects.filter(case__day=MONDAY).exclude(exception="").exists()
+    # Work still to do on the board: a checklist half done, a patient not yet ready to go.
+    assert any(not case_checklist_get(case=c).complete for c in by_status[CaseStatus.IN_PRE_OP])
+    assert any(recovery_unmet(c, now) for c in by_status[CaseStatus.IN_RECOVERY])

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.dispatch import reminders_sent_back_then
-from scheduling import roles
-from scheduling.bedside import ALDRETE_ITEMS, AUTOMATIC_ITEMS
+from scheduling import bedside, roles
+from scheduling.bedside_models import VitalsPhase
 from scheduling.errors import SchedulingError
 from scheduling.models import (
     Case,
@@ -245,46 +245,82 @@ def _procedure(case: Case) -> Stage:
 
 def _case_run(case: Case, *, now: datetime, shift: timedelta, nurse: User, jitter: timedelta,
               check_in: timedelta) -> None:
-    """Check in, each stage started and finished in order, discharge: every step whose time
-    has come by `now`, at that time. `shift` delays the procedure and what follows it."""
+    """Check in, each stage started and finished in order, the nurse's records on the way,
+    discharge: every step whose time has come by `now`, at that time. `shift` delays the
+    procedure and what follows it."""
     steps = [(case.arrival_at + check_in, tracking.case_check_in, {})]
     ready = steps[0][0]
     procedure_at = _procedure(case).position
+    times = {}
     for stage in sorted(case.stages.all(), key=lambda stage: stage.position):
         delay = jitter + (shift if stage.position >= procedure_at else timedelta(0))
         start = max(stage.planned_start + delay, ready)
         ready = start + (stage.planned_end - stage.planned_start)
-        if stage.position == procedure_at:
-            steps.append((start, _pre_op_done, {}))
+        times[stage.kind] = start, ready
         steps += [(start, tracking.stage_start, {"kind": stage.kind}),
                   (ready, tracking.stage_finish, {"kind": stage.kind})]
-    steps.append((ready + timedelta(minutes=10), _recovery_done, {}))
+    steps += _bedside_steps(times, random.Random(case.patient.mrn))  # the same on every run
     steps.append((ready + timedelta(minutes=10), tracking.case_discharge, {}))
-    for at, service, arguments in steps:
+    # Stable: a record made as a stage starts comes after the start.
+    for at, service, arguments in sorted(steps, key=lambda step: step[0]):
         if at > now:
             return
         with _at(at):
             service(case=case, by=nurse, **arguments)
 
 
-DEMO_VITALS = {"systolic": 128, "diastolic": 78, "heart_rate": 72, "spo2": 97, "resp_rate": 14}
+# The nurse's records, timed as a unit works: pre-op vitals and the first checks soon after
+# the patient lies down, the last checks (the INR among them) at the sign-in just before the
+# room takes the patient, so a patient in pre-op still has items open; in recovery, vitals at
+# once, the Aldrete score after an hour, the driver back a little before the planned end, so a
+# patient in recovery is some way from going home.
+PRE_OP_FIRST_ITEMS = ("consent_signed", "imaging_verified", "fasting_confirmed", "iv_placed")
+SIGN_IN_BEFORE_PROCEDURE = timedelta(minutes=5)
 
 
-def _pre_op_done(*, case: Case, by: User) -> None:
-    """What the nurse records in pre-op: every checklist item, the INR when asked, vitals."""
+def _bedside_steps(times: dict[str, tuple[datetime, datetime]], rng: random.Random) -> list:
+    steps = []
+    if StageKind.PRE_OP in times and StageKind.PROCEDURE in times:
+        pre_op, procedure = times[StageKind.PRE_OP][0], times[StageKind.PROCEDURE][0]
+        steps += [
+            (pre_op + timedelta(minutes=5), vitals_record,
+             {"phase": VitalsPhase.PRE_OP, "values": _vitals(rng)}),
+            (pre_op + timedelta(minutes=15), _checklist_tick, {"codes": PRE_OP_FIRST_ITEMS}),
+            (procedure - SIGN_IN_BEFORE_PROCEDURE, _checklist_tick, {"codes": None}),
+        ]
+    if StageKind.RECOVERY in times:
+        start, end = times[StageKind.RECOVERY]
+        activity = 1 if rng.random() < 0.3 else 2
+        steps += [
+            (start, vitals_record, {"phase": VitalsPhase.RECOVERY, "values": _vitals(rng)}),
+            (start + timedelta(minutes=60), discharge_assess,
+             {"scores": dict.fromkeys(bedside.ALDRETE_ITEMS, 2) | {"activity": activity}}),
+            (end - timedelta(minutes=15), checklist_update, {"driver_present": True}),
+        ]
+    return steps
+
+
+def _checklist_tick(*, case: Case, by: User, codes: tuple[str, ...] | None) -> None:
+    """Tick the checklist's items among `codes` (None: all that are left, and the INR)."""
+    asked = [item.code for item in case_checklist_get(case=case).items]
     ticks = {
-        item.code: True for item in case_checklist_get(case=case).items
-        if item.code not in AUTOMATIC_ITEMS
+        code: True for code in asked
+        if code not in bedside.AUTOMATIC_ITEMS and (codes is None or code in codes)
     }
-    checklist_update(case=case, by=by, ticks=ticks, inr=Decimal("1.1"))
-    vitals_record(case=case, phase="pre_op", values=DEMO_VITALS, by=by)
+    inr = {"inr": Decimal("1.2")} if codes is None and bedside.INR in asked else {}
+    checklist_update(case=case, by=by, ticks=ticks, **inr)
 
 
-def _recovery_done(*, case: Case, by: User) -> None:
-    """What discharge asks: recovery vitals, a full Aldrete score, the driver here."""
-    vitals_record(case=case, phase="recovery", values=DEMO_VITALS, by=by)
-    discharge_assess(case=case, scores=dict.fromkeys(ALDRETE_ITEMS, 2), by=by)
-    checklist_update(case=case, by=by, driver_present=True)
+def _vitals(rng: random.Random) -> dict[str, int]:
+    """A well patient's vitals; now and then an SpO2 a nurse would look at twice."""
+    systolic = rng.randint(112, 165)
+    return {
+        "systolic": systolic,
+        "diastolic": rng.randint(64, min(95, systolic - 30)),
+        "heart_rate": rng.randint(56, 96),
+        "spo2": 91 if rng.random() < 0.1 else rng.randint(94, 99),
+        "resp_rate": rng.randint(12, 18),
+    }
 
 
 def _history(case: Case, now: datetime) -> None:
