@@ -1,7 +1,7 @@
 """What the nurses have recorded for each case of the day, for the board's next steps: the pre-op
 checklist as it stands, the latest vitals' alerts, and what still stands between a patient in
 recovery and going home. Five queries for the whole day, whatever its size, and only for cases
-still in the unit; the rules themselves are scheduling/bedside.py's, as the services apply them.
+in the unit; the rules themselves are scheduling/bedside.py's, as the services apply them.
 """
 
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ from ..bedside_models import (
     VitalSigns,
     VitalsPhase,
 )
-from ..models import CLOSED_STATUSES, Site, StageKind, StageTemplate
+from ..models import CLOSED_STATUSES, NOT_ARRIVED_STATUSES, Site, StageKind, StageTemplate
 from .projection import StageFacts
 from .rows import BoardCase
 
@@ -43,8 +43,12 @@ def bedside_of_day(
     stages_of: dict[int, list[StageFacts]],
     now: datetime,
 ) -> dict[int, Bedside]:
-    """Each case still in the unit (not discharged, cancelled or a no-show), by id."""
-    open_cases = [case for case in cases if case.status not in CLOSED_STATUSES]
+    """Each case in the unit now (checked in, not discharged, cancelled or a no-show), by id:
+    a patient still to come has only check-in as a step, and nothing recorded to read."""
+    open_cases = [
+        case for case in cases
+        if case.status not in CLOSED_STATUSES and case.status not in NOT_ARRIVED_STATUSES
+    ]
     if not open_cases:
         return {}
     ids = [case.id for case in open_cases]
