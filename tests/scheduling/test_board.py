@@ -280,9 +280,11 @@ def test_the_board_costs_the_same_queries_for_5_and_30_cases(client, unit):
         return result
 
     cases_made(unit, TUESDAY, 5)
+    Case.objects.filter(day=TUESDAY).update(status=CaseStatus.IN_PRE_OP)  # the nurses' steps too
     with_5 = counts()
     cases_made(unit, TUESDAY, 25, first=5)
-    # The nurses' records of every case are read in the same few queries too.
+    # The nurses' records of every case in the unit are read in the same few queries too.
+    Case.objects.filter(day=TUESDAY).update(status=CaseStatus.IN_PRE_OP)
     day = list(Case.objects.filter(day=TUESDAY))
     ChecklistTick.objects.bulk_create(
         ChecklistTick(case=case, code="consent_signed", done=True, at=NOW) for case in day
