@@ -9,7 +9,7 @@ applies the same functions to the rows it has already loaded, so both always agr
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 # The checklist a new site starts with (admins change it per site and procedure type). Two items
 # are filled in by the system rather than ticked.
@@ -47,6 +47,19 @@ def checklist_items(rows: Iterable, *, procedure_type_id: int, inr_needed: bool)
         for row in sorted(chosen.values(), key=lambda row: (row.position, row.id or 0))
         if row.active and (row.code != INR or inr_needed)
     ]
+
+
+INR_RANGE = (Decimal("0.5"), Decimal("9.9"))
+
+
+def inr_from(text: str) -> Decimal | None:
+    """An INR written as a number ("1.2"), to one decimal; None if it is not a possible INR."""
+    try:
+        inr = Decimal(text).quantize(Decimal("0.1"))
+    except InvalidOperation:
+        return None
+    low, high = INR_RANGE
+    return inr if low <= inr <= high else None
 
 
 @dataclass(frozen=True)

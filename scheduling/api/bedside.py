@@ -2,7 +2,7 @@
 driver's presence), vitals, and the discharge assessment; and the bodies that give a reason to
 start, finish or discharge against a rule (services/tracking.py)."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -88,15 +88,11 @@ def _checklist_input(data) -> dict:
 def _inr(value, errors: dict) -> Decimal | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        errors["inr"] = ["Must be a number, such as 1.2, or null."]
-        return None
-    try:
-        inr = Decimal(str(value)).quantize(Decimal("0.1"))
-    except InvalidOperation:
-        inr = None
-    if inr is None or not Decimal("0.5") <= inr <= Decimal("9.9"):
-        errors["inr"] = ["An INR is from 0.5 to 9.9."]
+    inr = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        inr = bedside.inr_from(str(value))
+    if inr is None:
+        errors["inr"] = ["An INR is a number from 0.5 to 9.9, such as 1.2, or null."]
     return inr
 
 

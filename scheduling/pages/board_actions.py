@@ -13,7 +13,7 @@ service decides what is allowed and says why not, in the nurse's words.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404
@@ -262,11 +262,8 @@ def _inr(text: str) -> Decimal | None:
     text = text.strip().replace(",", ".")
     if not text:
         return None
-    try:
-        inr = Decimal(text).quantize(Decimal("0.1"))
-    except InvalidOperation:
-        inr = None
-    if inr is None or not Decimal("0.5") <= inr <= Decimal("9.9"):
+    inr = bedside.inr_from(text)
+    if inr is None:
         raise SchedulingError("invalid", f"“{text[:20]}” is not an INR; give a number such as 1.2.")
     return inr
 
