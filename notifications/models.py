@@ -25,6 +25,8 @@ class MessageKind(models.TextChoices):
     RESCHEDULE_NOTICE = "reschedule_notice", "New time after a reschedule"
     CANCELLATION_NOTICE = "cancellation_notice", "Cancellation notice"
     RUNNING_LATE = "running_late", "New arrival time when the room runs late"
+    DRIVER_CANCELLATION = "driver_cancellation", "Driver: the visit is cancelled"
+    DRIVER_RESCHEDULE = "driver_reschedule", "Driver: the visit has moved"
 
 
 class Audience(models.TextChoices):
@@ -247,6 +249,8 @@ class InboundKind(models.TextChoices):
     START = "start", "Opt back in (START)"
     HELP = "help", "Help"
     CONFIRM = "confirm", "Confirmation"
+    OFFER = "offer", "Reply to an offer"
+    PAIN = "pain", "Pain score"
     OTHER = "other", "Needs a call"
 
 

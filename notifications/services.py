@@ -27,6 +27,8 @@ EVENT_KINDS = (
     MessageKind.CANCELLATION_NOTICE,
     MessageKind.DRIVER_READY,
     MessageKind.RUNNING_LATE,
+    MessageKind.DRIVER_CANCELLATION,
+    MessageKind.DRIVER_RESCHEDULE,
 )
 # Messages that told the patient a time: after a reschedule, they must hear the new one.
 TIMED_KINDS = (

@@ -13,7 +13,12 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    validate_comma_separated_integer_list,
+)
 from django.db import models
 from django.db.models import Q
 
@@ -114,6 +119,34 @@ class Site(models.Model):
     spo2_alert_low = models.PositiveSmallIntegerField("SpO2 alert low", default=92)
     resp_rate_alert_low = models.PositiveSmallIntegerField(default=10)
     resp_rate_alert_high = models.PositiveSmallIntegerField(default=24)
+    # What patients may do for themselves from their link, and what they are asked by text.
+    patient_change_cutoff_hours = models.PositiveIntegerField(
+        default=48,
+        help_text="A patient may cancel or move a visit from their link until this many hours "
+        "before arrival; after it, the page gives the unit's phone number.",
+    )
+    offers_enabled = models.BooleanField(
+        "offer freed times", default=True,
+        help_text="Text a freed time to the best-matching patients on the waiting list.",
+    )
+    offer_min_lead_hours = models.PositiveIntegerField(
+        default=24, help_text="A freed time is offered only if it starts at least this many "
+        "hours ahead.",
+    )
+    offer_wave_size = models.PositiveIntegerField(
+        default=3, validators=[MinValueValidator(1)],
+        help_text="How many waiting patients are offered a freed time at once.",
+    )
+    offer_valid_minutes = models.PositiveIntegerField(
+        default=120, validators=[MinValueValidator(1)],
+        help_text="How long an offer stays open before the next wave is asked.",
+    )
+    pain_followup_days = models.CharField(
+        max_length=40, default="1,7,30", blank=True,
+        validators=[validate_comma_separated_integer_list],
+        help_text="Days after the procedure on which the patient is asked for their pain "
+        "(0-10), e.g. 1,7,30; blank for none. They are also asked at booking.",
+    )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="sites",
@@ -544,6 +577,16 @@ class CaseAction(models.TextChoices):
     STAGE_START = "stage_start", "Stage started"
     STAGE_FINISH = "stage_finish", "Stage finished"
     DISCHARGE = "discharge", "Discharged"
+    # Done by the patient from their link or by text (CaseEvent.source says which).
+    CONFIRM = "confirm", "Confirmed"
+    CANCEL = "cancel", "Cancelled"
+    MOVE = "move", "Moved"
+    OFFER_ACCEPT = "offer_accept", "Booked from an offer"
+
+
+class EventSource(models.TextChoices):
+    PATIENT_LINK = "patient_link", "The patient, on their page"
+    PATIENT_SMS = "patient_sms", "The patient, by text"
 
 
 class CaseEvent(models.Model):
@@ -567,6 +610,8 @@ class CaseEvent(models.Model):
     exception = models.CharField(max_length=40, blank=True)
     unmet = models.JSONField(default=list, blank=True)
     reason = models.TextField(blank=True)
+    # Who took the step when it was not a member of staff (`by` is then empty).
+    source = models.CharField(max_length=16, choices=EventSource.choices, blank=True)
 
     class Meta:
         ordering = ["case", "at", "id"]

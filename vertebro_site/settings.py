@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import environ
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 from vertebro_site.logging_sentry import sentry_init
@@ -114,6 +115,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# What a patient can read: English, and each language with a catalogue under locale/ (its
+# pages' strings in locale/<code>/LC_MESSAGES/django.po, its messages' templates under
+# templates/notifications/). A language is added by adding those files.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGES = [
+    (code, LANG_INFO[code]["name_local"])
+    for code in ["en", *sorted(p.name for p in LOCALE_PATHS[0].iterdir() if p.is_dir())]
+]
 USE_TZ = True
 
 # Phone numbers typed without a country code are read as numbers of this region.

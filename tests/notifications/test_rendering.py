@@ -25,7 +25,10 @@ NEVER_IN_SMS = (
 )
 # Email may name a held drug (the medication-hold email), never a diagnosis or the procedure.
 NEVER_IN_EMAIL = tuple(word for word in NEVER_IN_SMS if word != "warfarin")
-DRIVER_KINDS = (MessageKind.DRIVER_PICKUP, MessageKind.DRIVER_READY)
+DRIVER_KINDS = (
+    MessageKind.DRIVER_PICKUP, MessageKind.DRIVER_READY, MessageKind.DRIVER_CANCELLATION,
+    MessageKind.DRIVER_RESCHEDULE,
+)
 PATIENT_KINDS = [kind for kind in MessageKind.values if kind not in DRIVER_KINDS]
 ICS_KINDS = {"confirmation", "arrival", "reschedule_notice", "what_to_bring"}
 FIRST_NAME = {"en": "Margaret", "es": "María"}
