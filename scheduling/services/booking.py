@@ -34,6 +34,7 @@ from ..models import (
     Stage,
     Surgeon,
 )
+from ..offers.freed import freed_time_record
 from ..screening import ScreeningAnswers, screening_blockers
 from ..slots import DayBook, Slot
 from ..timing import local_hm
@@ -134,6 +135,7 @@ def case_reschedule(
             exclude_case_id=locked.pk,
         )
         slot = _slot(book, start)
+        freed_time_record(case=locked)  # the old time, offered to the waiting list
         locked.stages.all().delete()
         stages = _write_stages(locked, slot)
         locked.day = day
@@ -178,6 +180,7 @@ def case_cancel(
         )
         audit.update(locked.stages.all(), active=False)
         reminders_cancel(locked)
+        freed_time_record(case=locked)
     return locked
 
 
@@ -196,6 +199,7 @@ def case_mark_no_show(
         locked.save(update_fields=["status", "updated_at"])
         audit.update(locked.stages.all(), active=False)
         reminders_cancel(locked)
+        freed_time_record(case=locked)
     return locked
 
 
