@@ -64,7 +64,12 @@ def offer_send(offer_id: int) -> str:
         if SmsOptOut.objects.filter(phone=offer.phone).exists():
             _close(offer, now, "Not texted: the number texted STOP.")
             return _finish(offer, OfferSendStatus.WITHDRAWN, "The recipient texted STOP.")
-        message = OutgoingMessage(channel="sms", to=offer.phone, text=offer_text(offer))
+        try:
+            message = OutgoingMessage(channel="sms", to=offer.phone, text=offer_text(offer))
+        except Exception as exc:  # a broken or too long text must not stop the batch
+            log.warning("offer %s: render failed: %s", offer_id, type(exc).__name__)
+            _close(offer, now, "The text could not be made.")
+            return _finish(offer, OfferSendStatus.FAILED, f"render failed: {exc}")
         offer.provider_called_at = now
         offer.save(update_fields=["provider_called_at"])
     try:
