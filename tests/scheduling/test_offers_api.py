@@ -14,6 +14,7 @@ from scheduling.offers.links import offer_token
 from scheduling.services import case_cancel
 from tests.conftest import client_for
 from tests.factories import SiteFactory, UserFactory, case_made
+from tests.notifications.twilio_fake import signed_post, twilio_settings
 from tests.scheduling.offer_helpers import offer_of, offered, text, waiting
 from tests.scheduling.test_plan_day import at
 
@@ -127,3 +128,34 @@ def test_an_altered_link_says_so_without_a_500(db):
     response = Client().get("/o/12:not-a-signature/")
     assert response.status_code == 404
     assert "This offer cannot be opened" in response.content.decode()
+
+
+def test_the_plan_page_and_the_case_page_show_the_offers_and_their_outcomes(
+    client, offers, tiny_unit
+):
+    accepted, taken = offers
+    user = UserFactory(roles=[roles.FRONT_DESK, roles.ADMIN])
+    tiny_unit.staff.add(user)
+    client.force_login(user)
+    html = client.get("/plan/", {"site": "main", "date": "2026-03-03"}).content.decode()
+    assert "Freed times offered by text" in html
+    assert f"{accepted.patient.last_name}, Ana" in html
+    assert f'case {accepted.case_id}</a>' in html
+    assert "Taken by another patient (Another patient took the time)" in html
+    html = client.get(f"/cases/{accepted.freed_time.case_id}/").content.decode()
+    assert "Offered by text: Tue 3 Mar 10:45" in html
+    assert f"{taken.patient.last_name}, Ana ({taken.patient.mrn}), wave 1: taken" in html
+
+
+def test_the_twilio_webhook_answers_a_yes_with_the_offers_reply(client, settings, tiny_unit):
+    twilio_settings(settings)
+    entry = waiting(tiny_unit, first_name="Lena")
+    case = case_made(site=tiny_unit, start=at(10, 45), driver_name="")
+    case_cancel(case=case, reason="Moved away", by=UserFactory())
+    offered(case)
+    response = signed_post(client, "/webhooks/twilio/inbound/", {
+        "MessageSid": "SM" + "7" * 32, "From": entry.patient.phone, "Body": "YES",
+        "To": "+15005550006"})
+    assert response.status_code == 200
+    assert "<Message>Thank you, Lena: the time is yours." in response.content.decode()
+    assert offer_of(entry).status == OfferStatus.ACCEPTED
