@@ -4,7 +4,8 @@ each offer open `offer_valid_minutes`; when a wave ends with no taker, the next 
 The tick (every minute, from the beat schedule) expires offers past their time, starts the first
 wave of any freed time whose after-commit task was lost, and the next wave of any freed time
 with no offer open. Patients who cannot be texted (no mobile number, or it texted STOP) are
-left out of the waves.
+left out of the waves. No wave starts in quiet hours (21:00-08:00 at the site): an offer that
+ends before anyone is up would only use up a wave; the tick starts it in the morning.
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from notifications.models import SmsOptOut
+from notifications.planning import is_quiet
 
 from ..offer_models import FreedTime, FreedTimeStatus, Offer, OfferSendStatus, OfferStatus
 from ..plan.backfill import Suggestion, freed_time_suggestions
@@ -73,6 +75,8 @@ def offers_wave(*, freed: FreedTime, now: datetime) -> int:
         return _close(freed, "The site does not offer freed times.")
     if freed.starts_at < now + timedelta(hours=site.offer_min_lead_hours):
         return _close(freed, "Too close to the time to offer it again.")
+    if is_quiet(now, site.zone):
+        return 0
     asked = set(freed.offers.values_list("entry_id", flat=True))
     chosen = [
         suggestion

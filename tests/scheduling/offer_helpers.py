@@ -2,14 +2,18 @@
 offer tests."""
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 
 from notifications.inbound import inbound_text_record
 from scheduling.models import ProcedureType, WaitingListEntry
 from scheduling.offer_models import FreedTime, Offer
 from scheduling.offers.sending import offers_dispatch
 from scheduling.tasks import offers_start
-from tests.factories import CLEAR_SCREENING, TUESDAY, PatientFactory
+from tests.factories import CLEAR_SCREENING, NOW, TUESDAY, PatientFactory
+
+# 08:00 in New York, the first minute outside quiet hours: the tests' frozen 07:00 is too early
+# for a wave of offers.
+DAYTIME = NOW + timedelta(hours=1)
 
 _numbers = itertools.count(200)
 _sids = itertools.count(1)

@@ -10,11 +10,17 @@ from scheduling.offers.links import offer_token
 from scheduling.services import case_cancel
 from tests.axe import axe_source, serious
 from tests.factories import UserFactory, case_made
-from tests.scheduling.offer_helpers import offer_of, offered, waiting
+from tests.scheduling.offer_helpers import DAYTIME, offer_of, offered, waiting
 from tests.scheduling.test_plan_day import at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(autouse=True)
+def daytime(clock):
+    clock.move_to(DAYTIME)
+
 
 
 @pytest.fixture

@@ -21,11 +21,17 @@ from scheduling.offers.waves import freed_time_offers_start
 from scheduling.services import case_cancel, case_mark_no_show, case_reschedule
 from scheduling.tasks import offers_tick
 from tests.factories import UserFactory, case_made
-from tests.scheduling.offer_helpers import offer_of, offered, text, waiting
+from tests.scheduling.offer_helpers import DAYTIME, offer_of, offered, text, waiting
 from tests.scheduling.test_plan_day import at
 
 pytestmark = pytest.mark.django_db
 WEDNESDAY = at(0).date() + timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def daytime(clock):
+    clock.move_to(DAYTIME)
+
 
 
 def freed_case(site, start=None):
@@ -69,7 +75,7 @@ def test_it_texts_the_first_wave_of_the_ranking_when_a_case_is_cancelled(
                               "3 March, arriving at 09:15.")
     assert "reply YES or tap http" in message
     assert "/o/" in message
-    assert "Valid until 09:00" in message
+    assert "Valid until 10:00" in message  # 08:00 in New York + 2 h
     assert "vertebro" not in message.lower()
     assert "procedure" not in message.lower()
     assert offer_of(urgent).slot_start == at(10, 45)
@@ -82,7 +88,7 @@ def test_a_spanish_speaker_gets_the_offer_in_spanish(tiny_unit, outbox):
     assert "hay una cita libre en Riverside Spine Center: el martes 3 de marzo" in message
     assert "llegada a las 09:15" in message
     assert "responda S" in message
-    assert "hasta las 09:00" in message
+    assert "hasta las 10:00" in message
 
 
 def test_it_offers_the_next_wave_when_the_first_ends_with_no_taker(
@@ -243,6 +249,7 @@ def test_a_site_that_turns_offers_off_stops_the_next_wave(tiny_unit, clock):
     offers_tick()
     freed.refresh_from_db()
     assert freed.status == FreedTimeStatus.CLOSED
+    assert freed.closed_reason == "The site does not offer freed times."
     assert not Offer.objects.filter(entry=later).exists()
 
 
@@ -310,3 +317,15 @@ def test_a_yes_to_a_text_that_is_not_an_offer_still_confirms_a_case(unit):
     message, reply = text(case.patient.phone, "YES")
     assert message.kind == InboundKind.CONFIRM
     assert reply == ""
+
+
+def test_no_wave_starts_in_quiet_hours_the_tick_starts_it_in_the_morning(tiny_unit, clock):
+    entry = waiting(tiny_unit)
+    clock.move_to(DAYTIME - timedelta(hours=1))  # 07:00 in New York
+    freed = offered(freed_case(tiny_unit))
+    assert (freed.status, freed.waves) == (FreedTimeStatus.OPEN, 0)
+    offers_tick()
+    assert not Offer.objects.exists()
+    clock.move_to(DAYTIME)
+    offers_tick()
+    assert offer_of(entry).wave == 1

@@ -15,11 +15,17 @@ from scheduling.services import case_cancel
 from tests.conftest import client_for
 from tests.factories import SiteFactory, UserFactory, case_made
 from tests.notifications.twilio_fake import signed_post, twilio_settings
-from tests.scheduling.offer_helpers import offer_of, offered, text, waiting
+from tests.scheduling.offer_helpers import DAYTIME, offer_of, offered, text, waiting
 from tests.scheduling.test_plan_day import at
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/offers/"
+
+
+@pytest.fixture(autouse=True)
+def daytime(clock):
+    clock.move_to(DAYTIME)
+
 
 
 @pytest.fixture

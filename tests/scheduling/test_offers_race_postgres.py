@@ -8,11 +8,17 @@ from scheduling.models import Case, CaseStatus, WaitingStatus
 from scheduling.offer_models import FreedTimeStatus, Offer, OfferStatus
 from scheduling.services import case_cancel
 from tests.factories import UserFactory, build_unit, case_made
-from tests.scheduling.offer_helpers import offered, text, waiting
+from tests.scheduling.offer_helpers import DAYTIME, offered, text, waiting
 from tests.scheduling.test_plan_day import at
 from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def daytime(clock):
+    clock.move_to(DAYTIME)
+
 
 N = 8
 
