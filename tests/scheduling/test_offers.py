@@ -17,12 +17,14 @@ from scheduling.models import (
 )
 from scheduling.offer_models import FreedTime, FreedTimeStatus, Offer, OfferSendStatus, OfferStatus
 from scheduling.offers import sending
+from scheduling.offers.freed import OFFERS_START_TASK
 from scheduling.offers.waves import freed_time_offers_start
 from scheduling.services import case_cancel, case_mark_no_show, case_reschedule
 from scheduling.tasks import offers_tick
 from tests.factories import UserFactory, case_made
 from tests.scheduling.offer_helpers import DAYTIME, offer_of, offered, text, waiting
 from tests.scheduling.test_plan_day import at
+from vertebro_site.celery import app
 
 pytestmark = pytest.mark.django_db
 WEDNESDAY = at(0).date() + timedelta(days=1)
@@ -71,11 +73,10 @@ def test_it_texts_the_first_wave_of_the_ranking_when_a_case_is_cancelled(
     texts = {m.to: m.text for m in outbox}
     assert set(texts) == {e.patient.phone for e in (urgent, routine1, routine2)}
     message = texts[urgent.patient.phone]
-    assert message.startswith("Urgent, a time has come free at Riverside Spine Center: Tuesday "
-                              "3 March, arriving at 09:15.")
-    assert "reply YES or tap http" in message
+    assert message.startswith("Urgent, a time is free at Riverside Spine Center: Tuesday 3 March, "
+                              "arrive 09:15. To take it reply YES or tap http")
     assert "/o/" in message
-    assert "Valid until 10:00" in message  # 08:00 in New York + 2 h
+    assert "Open until 10:00; first to answer gets it." in message  # 08:00 New York + 2 h
     assert "vertebro" not in message.lower()
     assert "procedure" not in message.lower()
     assert offer_of(urgent).slot_start == at(10, 45)
@@ -87,7 +88,7 @@ def test_a_spanish_speaker_gets_the_offer_in_spanish(tiny_unit, outbox):
     (message,) = [m.text for m in outbox if m.to == entry.patient.phone]
     assert "hay una cita libre en Riverside Spine Center: el martes 3 de marzo" in message
     assert "llegada a las 09:15" in message
-    assert "responda S" in message
+    assert "Para tomarla responda S" in message
     assert "hasta las 10:00" in message
 
 
@@ -329,3 +330,24 @@ def test_no_wave_starts_in_quiet_hours_the_tick_starts_it_in_the_morning(tiny_un
     clock.move_to(DAYTIME)
     offers_tick()
     assert offer_of(entry).wave == 1
+
+
+def test_the_task_queued_after_commit_and_the_beats_tick_are_registered_tasks():
+    app.loader.import_default_modules()  # what a worker does at start: finds every app's tasks
+    assert OFFERS_START_TASK in app.tasks
+    assert app.conf.beat_schedule["offers-tick"]["task"] in app.tasks
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_an_offer_fits_in_two_sms_segments_with_a_long_clinic_name(
+    tiny_unit, outbox, settings, language
+):
+    settings.PUBLIC_BASE_URL = "https://vertebro.riverside-hospital.example.org"
+    tiny_unit.name = "Riverside Spine and Pain Center, East Wing"
+    tiny_unit.save()
+    entry = waiting(tiny_unit, language=language, first_name="Maximiliana")
+    offered(freed_case(tiny_unit))
+    assert offer_of(entry).send_status == OfferSendStatus.SENT
+    (message,) = outbox
+    assert len(message.text) <= 306
+    assert ("Open until 10:00" if language == "en" else "hasta las 10:00") in message.text

@@ -131,7 +131,7 @@ def test_the_page_speaks_the_patients_language_and_says_when_the_time_has_gone(
 
 
 def test_an_altered_link_says_so_without_a_500(db):
-    response = Client().get("/o/12:not-a-signature/")
+    response = Client().get("/o/12-not-a-signature/")
     assert response.status_code == 404
     assert "This offer cannot be opened" in response.content.decode()
 
@@ -165,3 +165,17 @@ def test_the_twilio_webhook_answers_a_yes_with_the_offers_reply(client, settings
     assert response.status_code == 200
     assert "<Message>Thank you, Lena: the time is yours." in response.content.decode()
     assert offer_of(entry).status == OfferStatus.ACCEPTED
+
+
+def test_a_link_with_another_offers_id_does_not_open(tiny_unit, settings):
+    entry = waiting(tiny_unit)
+    case = case_made(site=tiny_unit, start=at(10, 45), driver_name="")
+    case_cancel(case=case, reason="Moved away", by=UserFactory())
+    offered(case)
+    offer = offer_of(entry)
+    _, mac = offer_token(offer).split("-")
+    assert Client().get(f"/o/{offer.pk + 1}-{mac}/").status_code == 404
+    old = offer_token(offer)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key-" + "x" * 50
+    assert Client().get(f"/o/{old}/").status_code == 200  # signed before the key was replaced
