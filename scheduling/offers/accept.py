@@ -63,8 +63,9 @@ def offer_accept(*, offer_id: int, source: str, now: datetime | None = None) -> 
         # now (locked) settle themselves, and waiting on them could deadlock with their booking.
         _close_others(offer.freed_time.offers.exclude(pk=offer.pk), OfferStatus.TAKEN,
                       "Another patient took the time.")
+        # The patient's own other offers count as answered: their next YES confirms the visit.
         _close_others(entry.offers.exclude(pk=offer.pk), OfferStatus.DECLINED,
-                      "Booked from another offer.")
+                      "Booked from another offer.", responded_at=now)
     return offer
 
 
@@ -107,10 +108,14 @@ def _closed(
     return offer
 
 
-def _close_others(offers, status: str, outcome: str) -> None:
+def _close_others(
+    offers, status: str, outcome: str, responded_at: datetime | None = None
+) -> None:
     ids = list(
         offers.filter(status=OfferStatus.OFFERED)
         .select_for_update(skip_locked=True)
         .values_list("pk", flat=True)
     )
-    Offer.objects.filter(pk__in=ids).update(status=status, outcome=outcome)
+    Offer.objects.filter(pk__in=ids).update(
+        status=status, outcome=outcome, responded_at=responded_at
+    )

@@ -193,6 +193,10 @@ def test_a_yes_from_a_number_with_two_open_offers_asks_which(tiny_unit):
     second.refresh_from_db()
     assert second.status == OfferStatus.ACCEPTED
     assert (first.status, first.outcome) == (OfferStatus.DECLINED, "Booked from another offer.")
+    # Booked: the next YES confirms the new visit, not an old offer.
+    message, reply = text(entry.patient.phone, "YES")
+    assert message.kind == InboundKind.CONFIRM
+    assert Case.objects.get(patient=entry.patient).status == CaseStatus.CONFIRMED
 
 
 def test_the_second_offer_says_which_number_to_reply(tiny_unit, outbox):
