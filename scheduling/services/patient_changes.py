@@ -58,7 +58,8 @@ def case_move_by_patient(
     source: str = EventSource.PATIENT_LINK,
 ) -> Case:
     """Move as the patient to `start`, one of the times `patient_free_starts` offered: a start
-    before the earliest the patient may pick is refused (`start_too_soon`) whatever the form said."""
+    before the earliest the patient may pick is refused (`start_too_soon`), whatever the form
+    said."""
     _check_open(case)
     earliest = patient_earliest_arrival(case=case, now=timezone.now())
     lead = case.procedure_start - case.arrival_at

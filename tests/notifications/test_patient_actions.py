@@ -225,7 +225,7 @@ def test_a_double_submit_moves_once(case):
     assert CaseEvent.objects.filter(case=case, action="move").count() == 1
 
 
-@pytest.mark.parametrize("start, message", [
+@pytest.mark.parametrize(("start", "message"), [
     ("next tuesday", "Please choose one of the times shown."),
     ("", "Please choose one of the times shown."),
     ("2026-03-11T09:00:00", "Please choose one of the times shown."),  # no offset
