@@ -34,6 +34,7 @@ CANCEL_REASONS = [
     ("unwell", _("I am unwell")),
     ("other", _("Other")),
 ]
+CHOOSE_A_TIME = _("Please choose one of the times shown.")
 # A move refused because the time is no longer free (or never was one of ours): the visit stays
 # where it was and the page lists the times free now.
 TIME_LOST = {"slot_taken", "surgeon_unavailable", "no_free_slot", "patient_already_booked"}
@@ -66,22 +67,21 @@ class CancelForm(PatientForm):
         details = " ".join(self.cleaned_data["details"].split())
         return f"{text}: {details}" if details else text
 
-    def reason_shown(self) -> str:
-        return str(dict(CANCEL_REASONS)[self.cleaned_data["reason"]])
+    def reason_shown(self):
+        # Lazy: it is read when the page is drawn, in the patient's language.
+        return dict(CANCEL_REASONS)[self.cleaned_data["reason"]]
 
 
 class MoveForm(PatientForm):
-    start = forms.CharField(max_length=40, error_messages={
-        "required": _("Please choose one of the times shown."),
-    })
+    start = forms.CharField(max_length=40, error_messages={"required": CHOOSE_A_TIME})
 
     def clean_start(self) -> datetime:
         try:
             start = datetime.fromisoformat(self.cleaned_data["start"])
         except ValueError:
-            raise forms.ValidationError(_("Please choose one of the times shown.")) from None
+            raise forms.ValidationError(CHOOSE_A_TIME) from None
         if start.tzinfo is None:
-            raise forms.ValidationError(_("Please choose one of the times shown."))
+            raise forms.ValidationError(CHOOSE_A_TIME)
         return start
 
 
@@ -162,7 +162,8 @@ def patient_move(request, token):
         return _move_page(request, case, token)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        return _move_page(request, case, token, problem=form.errors["start"][0], status=400)
+        # Every refusal of the field says the same, in the patient's language when drawn.
+        return _move_page(request, case, token, problem=CHOOSE_A_TIME, status=400)
     try:
         case_move_by_patient(
             case=case, start=form.cleaned_data["start"],

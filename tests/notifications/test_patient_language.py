@@ -87,6 +87,36 @@ def test_the_change_pages_are_in_spanish(unit, name):
         assert text in html
 
 
+def test_the_are_you_sure_step_names_the_reason_in_spanish(unit):
+    case = spanish_case(unit, day=THURSDAY)
+    client = Client()
+
+    response = client.post(reverse("patient-cancel", args=[patient_token(case)]), {
+        "reason": "better", "version": case.version,
+    }, HTTP_ACCEPT_LANGUAGE="en")
+
+    html = response.content.decode()
+    assert "¿Seguro que quiere cancelar su cita?" in html
+    assert "Se cancelará su cita del jueves 5 de marzo de 2026 a las 07:00." in html
+    assert "Su motivo: Ya me encuentro mejor" in html
+    assert "Sí, cancelar mi cita" in html
+
+
+def test_a_refused_time_is_explained_in_spanish(unit):
+    case = spanish_case(unit, day=THURSDAY)
+    move = reverse("patient-move", args=[patient_token(case)])
+
+    for start, text in [
+        ("mañana", "Por favor, elija uno de los horarios de la lista."),
+        ("2026-03-07T09:00:00-05:00", "Ese horario no se puede elegir. Su cita no ha cambiado."),
+    ]:
+        response = Client().post(move, {"start": start, "version": case.version},
+                                 HTTP_ACCEPT_LANGUAGE="en")
+
+        assert response.status_code == 400
+        assert text in response.content.decode()
+
+
 def test_an_english_patient_reads_english_whatever_the_browser_says(unit):
     case = case_made(site=unit)
 
