@@ -151,11 +151,11 @@ def reminders_driver_changed(case: Case, *, now: datetime | None = None) -> list
     old = Reminder.objects.filter(case=case, audience="driver").exclude(
         recipient=case.driver_phone
     )
-    notices = list(
+    notices = sorted(set(
         old.filter(
             status__in=OPEN_STATUSES, plan_version=case.plan_version, kind__in=DRIVER_NOTICE_KINDS
-        ).values_list("kind", flat=True).distinct()
-    )
+        ).values_list("kind", flat=True)
+    ))
     reminders_withdraw(old, reason="The driver changed.")
     rules = [
         rule_spec(rule)
@@ -164,15 +164,25 @@ def reminders_driver_changed(case: Case, *, now: datetime | None = None) -> list
         )
     ]
     plan = planning.plan_messages(case_facts(case, now), rules, now)
-    existing = set(
-        Reminder.objects.filter(
-            case=case, plan_version=case.plan_version, resend_of__isnull=True
-        ).values_list("rule_id", "recipient", "channel", "note")
+    this_plan = Reminder.objects.filter(
+        case=case, plan_version=case.plan_version, resend_of__isnull=True
     )
+    existing = set(this_plan.values_list("rule_id", "recipient", "channel", "note"))
+    # What a notice already planned for this number said (the pickup it took in) is not
+    # planned again when the same driver is saved twice.
+    said = {
+        (kind, recipient)
+        for notice, recipient in this_plan.filter(kind__in=DRIVER_NOTICE_KINDS)
+        .exclude(status=ReminderStatus.CANCELLED)
+        .values_list("kind", "recipient")
+        for kind, token in NOTICE_FOLDS.get(notice, {}).items()
+        if not token
+    }
     rows = [
         row
         for row in _rows(case, _with_notices(case, plan, notices, now))
         if (row.rule_id, row.recipient, row.channel, row.note) not in existing
+        and (row.kind, row.recipient) not in said
     ]
     return Reminder.objects.bulk_create(rows)
 

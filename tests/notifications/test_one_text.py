@@ -10,6 +10,7 @@ import pytest
 from django.db import transaction
 
 from notifications import dispatch
+from notifications.backends import locmem
 from notifications.models import MessageKind, Reminder, ReminderRule, ReminderStatus
 from notifications.rendering import SMS_MAX_CHARS, render
 from notifications.services import reminder_resend
@@ -206,6 +207,22 @@ def test_a_move_by_email_sends_one_email_with_everything(unit, front_desk, clock
     assert (notice.channel, notice.note) == ("email", "")  # the email always says it all
 
 
+def test_a_notice_that_cannot_go_by_sms_goes_by_email_saying_the_same(unit, front_desk, clock,
+                                                                    outbox):
+    case = told_case(clock, outbox, site=unit, by=front_desk.user, day=date(2026, 3, 4))
+    clock.move_to(MONDAY_5PM)
+    case_reschedule(case=case, by=front_desk.user, day=date(2026, 3, 3))
+    locmem.failing[PATIENT] = True  # the number no longer exists
+
+    sent = sent_at_once(outbox, clock, MONDAY_5PM)
+
+    email = Reminder.objects.get(case=case, kind="reschedule_notice", channel="email")
+    assert (email.note, email.status) == ("fasting", ReminderStatus.SENT)
+    (message,) = [m for m in sent if m.channel == "email"]
+    assert "moved to Tuesday 3 March" in message.text
+    assert "No solid food, milk or milky drinks after 00:30" in message.text
+
+
 CARRIED = {
     ("en", "fasting"): "No solid food after 00:30; clear liquids until 06:30.",
     ("es", "fasting"): "Nada solido desde las 00:30; liquidos claros hasta las 06:30.",
@@ -318,6 +335,25 @@ def test_a_driver_changed_with_the_move_is_told_on_the_new_number(unit, front_de
     (text,) = sms_to(sent, NEW_DRIVER)
     assert text.startswith("Hello Ann Whitfield")
     assert "moved to Thursday 5 March" in text
+
+
+def test_a_pickup_the_move_notice_took_in_is_not_sent_again_when_the_driver_is_saved_again(
+    unit, front_desk, clock, outbox
+):
+    case = driver_told_case(clock, outbox, site=unit, by=front_desk.user)
+    clock.move_to(MONDAY_5PM + timedelta(minutes=30))
+    with transaction.atomic():
+        case = case_reschedule(case=case, by=front_desk.user,
+                               start=datetime(2026, 3, 3, 16, 0, tzinfo=UTC))
+        case = case_driver_set(case=case, name="Ann Whitfield", phone=NEW_DRIVER,
+                               by=front_desk.user)
+    clock.move_to(MONDAY_5PM + timedelta(minutes=40))
+
+    case_driver_set(case=case, name="Ann Whitfield", phone=NEW_DRIVER, by=front_desk.user)
+
+    sent = sent_at_once(outbox, clock, MONDAY_5PM + timedelta(minutes=40))
+    (text,) = sms_to(sent, NEW_DRIVER)
+    assert "has moved to Tuesday 3 March. Planned pickup: 15:00" in text
 
 
 def test_a_driver_changed_before_a_cancel_is_told_on_the_new_number(unit, front_desk, clock,
