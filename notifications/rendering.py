@@ -58,6 +58,7 @@ def sms_text(name: str, language: str, context: dict) -> str:
 
 
 DAY_FORMAT = "l j F"  # "Tuesday 3 March"
+HELD_DRUG_KINDS = ("medication_hold", "reschedule_notice")  # emails that list the held drugs
 CONTEXT_KEYS = (
     "first_name", "clinic", "clinic_phone", "address", "directions", "date", "arrival_time",
     "procedure_date", "solids_until", "solids_until_day", "clear_liquids_until", "pickup_time",
@@ -102,14 +103,12 @@ def context_for(reminder) -> dict:
         "link": patient_link(case),
         "hold_starts_on": when(_midday(hold_on, zone), DAY_FORMAT) if hold_on else "",
         # How many medicines pause that day: a number, so an SMS can say "some" without names.
-        "hold_count": (
-            1 if reminder.drug_id else
-            sum(1 for h in case.held_medications.all() if hold_on and h.hold_starts_on == hold_on)
-        ),
+        "hold_count": _hold_count(reminder, hold_on),
         # What a reschedule notice says besides the new time: "fasting", "bring" or a hold day.
         "carries": reminder.note if reminder.kind == "reschedule_notice" else "",
     }
-    if reminder.channel == "email":  # only an email names a held drug, never an SMS
+    if reminder.channel == "email" and reminder.kind in HELD_DRUG_KINDS:
+        # Only an email names a held drug, never an SMS.
         held = sorted(case.held_medications.select_related("drug"),
                       key=lambda h: (h.hold_starts_on, h.drug.name))
         if reminder.drug_id:  # a row planned per drug, before they were grouped by day
@@ -144,6 +143,14 @@ def _hold_day(reminder):
                 if h.drug.code == reminder.drug_code]
         day = held[0].hold_starts_on if held else None
     return day
+
+
+def _hold_count(reminder, hold_on) -> int:
+    if reminder.drug_id:  # a row planned per drug
+        return 1
+    if hold_on is None:
+        return 0
+    return sum(1 for h in reminder.case.held_medications.all() if h.hold_starts_on == hold_on)
 
 
 def _midday(day, zone) -> datetime:
