@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from scheduling.models import RELEASED_STATUSES, Case, Patient, Site
+from scheduling.models import RELEASED_STATUSES, Case, EventSource, Patient, Site
 from scheduling.offers.replies import offer_reply, offer_reply_expected
 from scheduling.offers.waves import offers_withdraw
 from scheduling.services import case_confirm
@@ -69,7 +69,7 @@ def inbound_text_record(
             elif kind == InboundKind.START:
                 sms_opt_in(phone=from_phone)
             elif kind == InboundKind.CONFIRM:
-                case_confirm(case=case)
+                case_confirm(case=case, source=EventSource.PATIENT_SMS)
             elif kind == InboundKind.OFFER:
                 # Not stored: the webhook sends it back as its reply.
                 message.reply_text = offer_reply(phone=from_phone, body=body, now=now)
