@@ -71,6 +71,8 @@ NOT_STAFF_PAGES = {
     "(tests/notifications/test_patient_page.py)",
     "patient-ics": "the patient's calendar file, by the same signed link",
     "patient-confirm": "the patient's confirmation, by the same signed link",
+    "patient-cancel": "the patient's cancel, by the same signed link",
+    "patient-move": "the patient's request for another time, by the same signed link",
     "offer-page": "a waiting patient's offer of a freed time: its signed link, no staff login "
     "(tests/scheduling/test_offers_api.py)",
     "family-board": "the waiting room's board: the site's token, no names "
