@@ -7,6 +7,8 @@ import re
 import pytest
 
 from scheduling import roles
+from tests.axe import axe_source, serious
+from tests.conftest import log_in
 from tests.factories import UserFactory, case_made
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +62,8 @@ def test_a_spanish_speaking_patient_takes_home_spanish(clerk_client, unit):
                     "care team", "Eating and drinking"):
         assert english not in part, english
     # The clerk's own words stay English, and stay off the paper.
-    assert "<h1>Booking confirmation</h1>" in page
+    assert "<h1>Confirmación de su cita</h1>" in part
+    assert "<title>Booking confirmation" in page
     assert "is in Spanish, the language of their messages" in page
     staff_note = re.search(r'<p class="error no-print" lang="en">No driver recorded\.', part)
     assert staff_note
@@ -88,3 +91,27 @@ def test_a_patient_in_a_language_not_written_takes_home_english(clerk_client, un
 
     assert '<div lang="en">' in page
     assert "When and where" in handout(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_spanish_handout_prints_without_the_staff_notes_and_passes_axe(page, unit):
+    """In Chromium, on a phone: the page passes axe-core; printed, the paper carries the
+    patient's Spanish and none of the clerk's English notes."""
+    clerk = UserFactory(roles=[roles.FRONT_DESK])
+    unit.staff.add(clerk)
+    case = case_made(site=unit, patient={"language": "es"}, medications=["warfarin"],
+                     driver_name="")
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, clerk.username)
+
+    page.goto(f"/cases/{case.pk}/confirmation/")
+
+    assert serious(page, axe_source()) == []
+    assert page.get_by_role("heading", name="Cuándo y dónde").is_visible()
+    assert page.get_by_text("No driver recorded.").is_visible()
+    page.emulate_media(media="print")
+    assert page.get_by_role("heading", name="Cuándo y dónde").is_visible()
+    assert page.get_by_text("un adulto debe llevarle a casa").is_visible()
+    assert not page.get_by_text("No driver recorded.").is_visible()
+    assert not page.get_by_text("already passed").is_visible()
+    assert page.get_by_role("heading", name="Confirmación de su cita").is_visible()
