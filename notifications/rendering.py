@@ -6,13 +6,14 @@ clinic's phone; never the procedure or a diagnosis. They end with the opt-out li
 An SMS goes in GSM-7 when every character is in its basic set (English, and any text whose only
 accents are é, ñ, ü), at most two segments of 153 characters. A text that needs any other
 character (Spanish á í ó ú, a name such as Zoë) goes as UCS-2 (Unicode), where a segment holds 67
-characters: the accents are kept, up to four segments. Three would not do: the link (about 80
-characters), the clinic's phone and the opt-out line leave about 45 characters in 201, too few to
-give a date and a time. A text longer than four UCS-2 segments (a clinic with a very long name)
-goes without its accents in GSM-7 rather than not at all.
+characters, so that the patient reads "según" and "sólido", not "segun" and "solido"; at most
+five segments. Fewer would not do: the link (about 80 characters with a test address, some 20
+more in production), the clinic's phone and the opt-out line take about 170 of the 201 characters
+of three segments, leaving too few to give a date and a time; the Spanish texts take four
+segments, five with a production address or a long clinic name. A text longer than its limit is
+refused rather than cut (the dispatcher records the failure and the front desk is told).
 """
 
-import logging
 import math
 import unicodedata
 from datetime import datetime, timedelta
@@ -24,12 +25,11 @@ from django.template.loader import get_template, render_to_string
 from django.utils import formats, translation
 from django.utils.translation import pgettext
 
+from . import planning
 from .backends import OutgoingMessage
 from .ics import appointment_ics
 from .languages import LANGUAGES, language_code
 from .links import patient_link
-
-log = logging.getLogger(__name__)
 
 SMS_MAX_CHARS = 306  # two concatenated GSM-7 segments of 153 characters
 SMS_MAX_UCS2 = 335  # five concatenated UCS-2 segments of 67 UTF-16 units
@@ -74,20 +74,11 @@ def sms_segments(text: str) -> int:
 
 
 def sms_fitted(text: str) -> str:
-    """The text as it is sent: as written when it fits GSM-7's two segments or UCS-2's four,
-    else without its accents in GSM-7."""
+    """The text as it is sent, on one line: GSM-7 within two segments, else UCS-2 within five."""
     text = " ".join(text.translate(PLAIN_PUNCTUATION).split())
-    if is_gsm7(text):
-        if len(text) <= SMS_MAX_CHARS:
-            return text
-    elif ucs2_units(text) <= SMS_MAX_UCS2:
+    fits = (len(text) <= SMS_MAX_CHARS) if is_gsm7(text) else (ucs2_units(text) <= SMS_MAX_UCS2)
+    if fits:
         return text
-    else:
-        plain = to_gsm7(text)
-        if len(plain) <= SMS_MAX_CHARS:
-            log.warning("an SMS of %s Unicode characters is sent without its accents",
-                        ucs2_units(text))
-            return plain
     raise ValueError(f"SMS of {len(text)} characters is over the length an SMS may have")
 
 
@@ -102,10 +93,11 @@ def sms_text(name: str, language: str, context: dict) -> str:
 
 
 DAY_FORMAT = "l j F"  # "Tuesday 3 March"; each language gives its own in its catalogue
+HELD_DRUG_KINDS = ("medication_hold", "reschedule_notice")  # emails that list the held drugs
 CONTEXT_KEYS = (
     "first_name", "clinic", "clinic_phone", "address", "directions", "date", "arrival_time",
     "procedure_date", "solids_until", "solids_until_day", "clear_liquids_until", "pickup_time",
-    "driver_name", "link", "drug_name", "hold_starts_on", "new_arrival_time",
+    "driver_name", "link", "hold_starts_on", "hold_count", "new_arrival_time",
 )
 
 
@@ -121,6 +113,7 @@ def context_for(reminder) -> dict:
                 fmt = day_format()
             return formats.date_format(instant.astimezone(zone), fmt)
 
+    hold_on = _hold_day(reminder)
     pickup = None
     if reminder.audience == "driver" or reminder.channel == "email":  # patient SMS never need it
         pickup = pickup_time(case)
@@ -143,11 +136,24 @@ def context_for(reminder) -> dict:
         "pickup_time": when(pickup, "H:i") if pickup else "",
         "driver_name": case.driver_name,
         "link": patient_link(case),
-        "drug_name": reminder.drug.name if reminder.drug_id else "",
-        "hold_starts_on": (
-            when(_midday(reminder.case, reminder.drug_code), DAY_FORMAT) if reminder.drug_id else ""
-        ),
+        "hold_starts_on": when(_midday(hold_on, zone), DAY_FORMAT) if hold_on else "",
+        # How many medicines pause that day: a number, so an SMS can say "some" without names.
+        "hold_count": _hold_count(reminder, hold_on),
+        # What a reschedule notice says besides the new time: "fasting", "bring" or a hold day.
+        "carries": reminder.note if reminder.kind == "reschedule_notice" else "",
     }
+    if reminder.channel == "email" and reminder.kind in HELD_DRUG_KINDS:
+        # Only an email names a held drug, never an SMS.
+        held = sorted(case.held_medications.select_related("drug"),
+                      key=lambda h: (h.hold_starts_on, h.drug.name))
+        if reminder.drug_id:  # a row planned per drug, before they were grouped by day
+            context["drug_names"] = [reminder.drug.name]
+        else:
+            context["drug_names"] = [h.drug.name for h in held if h.hold_starts_on == hold_on]
+        context["held_medicines"] = [
+            {"name": h.drug.name, "first_day": when(_midday(h.hold_starts_on, zone), DAY_FORMAT)}
+            for h in held
+        ]
     return context
 
 
@@ -171,10 +177,27 @@ def pickup_time(case) -> datetime:
     return max(stage.planned_end for stage in stages)
 
 
-def _midday(case, drug_code: str) -> datetime:
-    held = next(h for h in case.held_medications.all() if h.drug.code == drug_code)
-    return datetime.combine(held.hold_starts_on, datetime.min.time().replace(hour=12),
-                            tzinfo=case.site.zone)
+def _hold_day(reminder):
+    """The first day without the drugs a message is about: named in its note (a hold message,
+    or a notice carrying one), or, for a row planned per drug, that drug's."""
+    day = planning.hold_day(reminder.note)
+    if day is None and reminder.drug_code:
+        held = [h for h in reminder.case.held_medications.all()
+                if h.drug.code == reminder.drug_code]
+        day = held[0].hold_starts_on if held else None
+    return day
+
+
+def _hold_count(reminder, hold_on) -> int:
+    if reminder.drug_id:  # a row planned per drug
+        return 1
+    if hold_on is None:
+        return 0
+    return sum(1 for h in reminder.case.held_medications.all() if h.hold_starts_on == hold_on)
+
+
+def _midday(day, zone) -> datetime:
+    return datetime.combine(day, datetime.min.time().replace(hour=12), tzinfo=zone)
 
 
 def render(reminder) -> OutgoingMessage:

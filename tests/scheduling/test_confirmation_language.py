@@ -52,7 +52,7 @@ def test_a_spanish_speaking_patient_takes_home_spanish(clerk_client, unit):
         "El INR se mide el día de la cita.",
         "Se omiten 4 dosis.",
         "Siga las instrucciones de su equipo médico",
-        "Documento de identidad con foto",
+        "documento de identidad con foto",
         "Zapatos sin cordones",
         "un adulto debe llevarle a casa",
         "Puede leer todo esto, confirmar que vendrá",
