@@ -173,15 +173,13 @@ def _wait_for_group_to_die(pgid: int, timeout: float = 10) -> None:
 
 def _wait_for_worker_connections_to_close(timeout: float = 10) -> None:
     """A killed worker's backends end when PostgreSQL notices; the flush and the final DROP
-    DATABASE must not meet them. Only client backends count: after a thousand rows an autovacuum
-    worker often runs on the database too, and it gives way to the flush's locks by itself."""
+    DATABASE must not meet them."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND backend_type = 'client backend'"
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
             if cursor.fetchone()[0] == 0:
                 return
