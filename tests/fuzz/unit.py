@@ -4,18 +4,23 @@ vertebroplasty type, cases today and tomorrow (one checked in, one cancelled), t
 of staff who holds every role at the site, so that generated requests get past authorization
 to the code behind it."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import time_machine
+from django.conf import settings as django_settings
 from django.core import signals
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
+from django.test.utils import override_settings
 from rest_framework.authtoken.models import Token
 
 from notifications.models import InboundKind, InboundMessage, Reminder, ReminderStatus
 from scheduling import roles
 from scheduling.models import Case, Site
 from tests.conftest import CLEAR_SCREENING, build_unit, case_payload, client_for
-from tests.factories import UserFactory
+from tests.factories import NOW, UserFactory
+from tests.live_day import settings_of_a_test
 
 MONDAY = "2026-03-02"  # today under the frozen clock
 TUESDAY = "2026-03-03"
@@ -49,12 +54,39 @@ class FuzzUnit:
         return self.case_ids
 
 
+def rate_limits_off(settings) -> None:
+    """Hundreds of requests a minute from one user and address: with the rate limits on, the
+    planner and the token endpoint would answer 429 before their code is reached
+    (tests/test_rate_limits.py covers the limits)."""
+    settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS, "")
+
+
 @pytest.fixture
 def fuzz_unit(db, settings) -> FuzzUnit:
-    # Hundreds of requests a minute from one user and address: with the rate limits on, the
-    # planner and the token endpoint would answer 429 before their code is reached
-    # (tests/test_rate_limits.py covers the limits).
-    settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS, "")
+    rate_limits_off(settings)
+    return fuzz_unit_built()
+
+
+@pytest.fixture(scope="module")
+def fuzz_unit_once(django_db_setup, django_db_blocker) -> Iterator[FuzzUnit]:
+    """The unit built once for a module whose every test uses it (as `fuzz_unit_shared`): in a
+    transaction of the module's own, rolled back after its last test, inside which each test
+    runs in a savepoint of its own, so what one test writes the next does not see."""
+    limits = dict.fromkeys(django_settings.RATE_LIMITS, "")
+    with (django_db_blocker.unblock(), settings_of_a_test("fuzz"),
+          override_settings(RATE_LIMITS=limits), time_machine.travel(NOW, tick=False),
+          transaction.atomic()):
+        yield fuzz_unit_built()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def fuzz_unit_shared(db, settings, fuzz_unit_once) -> FuzzUnit:
+    rate_limits_off(settings)
+    return fuzz_unit_once
+
+
+def fuzz_unit_built() -> FuzzUnit:
     site = build_unit(surgeons=1)
     clerk = client_for(roles.FRONT_DESK, sites=[site])
     case_ids = []
@@ -104,4 +136,5 @@ def wsgi_in_test_transaction(db):
     signals.request_finished.connect(close_old_connections)
 
 
-__all__ = ["FuzzUnit", "fuzz_unit", "wsgi_in_test_transaction"]
+__all__ = ["FuzzUnit", "fuzz_unit", "fuzz_unit_once", "fuzz_unit_shared",
+           "wsgi_in_test_transaction"]

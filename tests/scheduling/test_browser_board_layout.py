@@ -3,28 +3,16 @@ day at 11:00: one room runs late, so the projections run past closing and the ti
 longer than the opening hours. Nothing may be cut off and no hour label may overlap another."""
 
 import os
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.conftest import log_in
-
-pytestmark = pytest.mark.django_db(transaction=True)
+# The demo day is seeded once for the module (tests/scheduling/conftest.py: demo_board).
+pytestmark = pytest.mark.django_db
 BOARD = "/board/?site=main&date=2026-03-02"
 SCREENS = [(1920, 1080), (1600, 900), (1366, 768)]
 # BOARD_SCREENSHOTS=<folder>: keep a picture of the board at each size, to look at.
 SCREENSHOTS = os.environ.get("BOARD_SCREENSHOTS")
-
-
-@pytest.fixture
-def demo_board(page, clock):
-    clock.move_to(datetime(2026, 3, 2, 11, 0, tzinfo=ZoneInfo("America/New_York")))
-    call_command("seed_demo")
-    log_in(page, "nurse", "demo-nurse-2026")
-    return page
 
 
 def hour_labels(page) -> list[dict]:

@@ -7,17 +7,14 @@ with a mark and a word. On a tablet each case's next step comes before the time 
 phone each case is a card with its step, and nothing is wider than the screen."""
 
 import os
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.axe import axe_source, serious
-from tests.conftest import log_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The demo day is seeded once for the module (tests/scheduling/conftest.py: demo_board).
+pytestmark = pytest.mark.django_db
 BOARD = "/board/?site=main&date=2026-03-02"
 WALL, TABLET, PHONE = (1920, 1080), (1024, 768), (390, 844)
 # BOARD_SCREENSHOTS=<folder>: keep a picture of the board in each layout, to look at.
@@ -26,14 +23,6 @@ SCREENSHOTS = os.environ.get("BOARD_SCREENSHOTS")
 STEPS = (
     ".case-actions > form.board-step > button.step-next, .case-actions > .board-panel > summary"
 )
-
-
-@pytest.fixture
-def demo_board(page, clock):
-    clock.move_to(datetime(2026, 3, 2, 11, 0, tzinfo=ZoneInfo("America/New_York")))
-    call_command("seed_demo")
-    log_in(page, "nurse", "demo-nurse-2026")
-    return page
 
 
 def sized(page, size):

@@ -2,11 +2,14 @@
 tracking and bedside services (history, who and when, checklists, vitals, scores), with one room
 running about 40 minutes late."""
 
+import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import F
 
 from notifications.models import Reminder, ReminderStatus
@@ -23,22 +26,41 @@ from scheduling.models import (
 )
 from scheduling.services.bedside import case_checklist_get
 from scheduling.services.running_late import late_notice_delay
+from tests.live_day import settings_of_a_test
 
 pytestmark = pytest.mark.django_db
 NEW_YORK = ZoneInfo("America/New_York")
 MONDAY = datetime(2026, 3, 2).date()
 
 
-def seeded_at(clock, hour: int):
+@pytest.fixture(scope="module")
+def seeded(request, django_db_setup, django_db_blocker):
+    """The demo seeded at `request.param` o'clock, once for every test that reads that hour: in
+    a transaction of the module's own, rolled back after them, inside which each test runs in a
+    savepoint of its own (what one test writes, the next does not see)."""
+    hour = request.param
     now = datetime(2026, 3, 2, hour, 0, tzinfo=NEW_YORK)
+    with django_db_blocker.unblock(), settings_of_a_test(), transaction.atomic():
+        with time_machine.travel(now, tick=False):
+            call_command("seed_demo", stdout=io.StringIO())
+        yield now
+        transaction.set_rollback(True)
+
+
+def at(hour: int):
+    """Run the test on the demo seeded at `hour` o'clock."""
+    return pytest.mark.parametrize("seeded", [hour], indirect=True, ids=[f"{hour}h"])
+
+
+def seeded_at(clock, now):
     clock.move_to(now)
-    call_command("seed_demo")
     site = Site.objects.get(code="main")
     return site, day_board_get(site, MONDAY, now), now
 
 
-def test_todays_board_has_cases_in_progress_and_discharged_as_recorded_by_the_nurse(clock):
-    site, board, now = seeded_at(clock, 13)
+@at(13)
+def test_todays_board_has_cases_in_progress_and_discharged_as_recorded_by_the_nurse(clock, seeded):
+    site, board, now = seeded_at(clock, seeded)
 
     statuses = [line.case.status for line in board.cases]
     assert board.summary.done >= 1
@@ -63,8 +85,9 @@ def test_todays_board_has_cases_in_progress_and_discharged_as_recorded_by_the_nu
     assert board.summary.late >= 1
 
 
-def test_at_mid_morning_a_patient_still_to_come_can_be_told_the_room_runs_late(clock):
-    _, board, now = seeded_at(clock, 11)
+@at(11)
+def test_at_mid_morning_a_patient_still_to_come_can_be_told_the_room_runs_late(clock, seeded):
+    _, board, now = seeded_at(clock, seeded)
 
     waiting = [line for line in board.cases if line.case.arrival_at > now]
     assert waiting
@@ -75,8 +98,9 @@ def test_at_mid_morning_a_patient_still_to_come_can_be_told_the_room_runs_late(c
     assert any(line.case.status == CaseStatus.IN_RECOVERY for line in board.cases)
 
 
-def test_a_second_run_changes_nothing_of_today(clock):
-    seeded_at(clock, 13)
+@at(13)
+def test_a_second_run_changes_nothing_of_today(clock, seeded):
+    seeded_at(clock, seeded)
     before = list(Stage.objects.order_by("pk").values_list("actual_start", "actual_end"))
     events = CaseEvent.objects.count()
 
@@ -87,8 +111,9 @@ def test_a_second_run_changes_nothing_of_today(clock):
     assert CaseEvent.objects.count() == events
 
 
-def test_messages_due_before_the_demo_starts_are_history_not_a_flood_to_send(clock):
-    site, _board, now = seeded_at(clock, 13)
+@at(13)
+def test_messages_due_before_the_demo_starts_are_history_not_a_flood_to_send(clock, seeded):
+    site, _board, now = seeded_at(clock, seeded)
 
     reminders = Reminder.objects.filter(case__site=site)
     past = reminders.filter(due_at__lt=now)
@@ -116,9 +141,9 @@ def recovery_unmet(case, now):
     )
 
 
-@pytest.mark.parametrize("hour", [11, 13])
-def test_the_nurses_records_are_there_and_some_work_is_left_to_do(clock, hour):
-    site, _board, now = seeded_at(clock, hour)
+@pytest.mark.parametrize("seeded", [11, 13], indirect=True, ids=["11h", "13h"])
+def test_the_nurses_records_are_there_and_some_work_is_left_to_do(clock, seeded):
+    site, _board, now = seeded_at(clock, seeded)
     cases = list(Case.objects.filter(site=site, day=MONDAY).select_related("site"))
     by_status = {status: [c for c in cases if c.status == status] for status in CaseStatus}
 
