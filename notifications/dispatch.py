@@ -192,7 +192,7 @@ def reminder_fall_back(reminder: Reminder) -> None:
     channel, address = other
     if not address or Reminder.objects.filter(
         case=reminder.case, rule=reminder.rule, plan_version=reminder.plan_version,
-        drug_code=reminder.drug_code, channel=channel,
+        drug_code=reminder.drug_code, note=reminder.note, channel=channel,
     ).exists():
         return
     if channel == "sms" and SmsOptOut.objects.filter(phone=address).exists():
@@ -201,7 +201,7 @@ def reminder_fall_back(reminder: Reminder) -> None:
     Reminder.objects.create(
         case=reminder.case, rule=reminder.rule, kind=reminder.kind, audience=reminder.audience,
         channel=channel, recipient=address, drug=reminder.drug, drug_code=reminder.drug_code,
-        plan_version=reminder.plan_version, due_at=now,
+        note=reminder.note, plan_version=reminder.plan_version, due_at=now,
         send_by=max(reminder.send_by, now + timedelta(hours=1)),
     )
 

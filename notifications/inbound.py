@@ -13,6 +13,7 @@ from scheduling.services import case_confirm
 
 from .dispatch import sms_opt_in, sms_opt_out
 from .models import InboundKind, InboundMessage
+from .pain_replies import pain_reply_record
 
 KEYWORDS = {
     **dict.fromkeys(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"], InboundKind.STOP),
@@ -62,6 +63,9 @@ def inbound_text_record(
                 sms_opt_in(phone=from_phone)
             elif kind == InboundKind.CONFIRM:
                 case_confirm(case=case)
+            elif kind == InboundKind.OTHER:
+                # An answer to a pain ask, if one is open: scored, retried or left for a call.
+                pain_reply_record(message=message, now=now)
     return message, created
 
 

@@ -49,6 +49,7 @@ class CaseFacts:
     driver_phone: str = ""
     held_drugs: tuple[HeldDrug, ...] = ()
     opted_out_phones: frozenset[str] = frozenset()
+    pain_followup_days: tuple[int, ...] = ()  # the site's; see notifications.pain_planning
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class PlannedMessage:
     send_by: datetime
     drug_id: int | None = None
     drug_code: str = ""
+    note: str = ""  # part of the reminder's key beyond its kind, e.g. a pain ask's "day:7"
 
 
 def plan_messages(facts: CaseFacts, rules: list[RuleSpec], now: datetime) -> list[PlannedMessage]:

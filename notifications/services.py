@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from scheduling import pain
 from scheduling.errors import SchedulingError
 from scheduling.models import NOT_ARRIVED_STATUSES, RELEASED_STATUSES, Case, CaseStatus
+from scheduling.pain_models import PainScore
 
-from . import planning
+from . import pain_planning, planning
 from .dispatch import reminders_withdraw
 from .models import (
     InboundMessage,
@@ -86,6 +88,7 @@ def case_facts(case: Case, now: datetime) -> planning.CaseFacts:
         opted_out_phones=frozenset(
             SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True)
         ),
+        pain_followup_days=pain.followup_days(case.site.pain_followup_days),
     )
 
 
@@ -95,7 +98,12 @@ def reminders_plan(case: Case, *, now: datetime | None = None) -> list[Reminder]
     rules = [rule_spec(rule) for rule in ReminderRule.objects.filter(active=True).exclude(
         kind__in=EVENT_KINDS
     )]
-    plan = planning.plan_messages(case_facts(case, now), rules, now)
+    answered = frozenset(
+        PainScore.objects.filter(case=case).values_list("followup_day", flat=True)
+    )
+    plan = pain_planning.plan_with_pain_followups(
+        case_facts(case, now), rules, now, answered=answered
+    )
     return Reminder.objects.bulk_create(_rows(case, plan))
 
 
@@ -249,6 +257,7 @@ def _rows(case: Case, plan: list[planning.PlannedMessage]) -> list[Reminder]:
             recipient=message.recipient,
             drug_id=message.drug_id,
             drug_code=message.drug_code,
+            note=message.note,
             plan_version=case.plan_version,
             due_at=message.due_at,
             send_by=message.send_by,

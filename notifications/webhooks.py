@@ -21,6 +21,7 @@ from . import rendering
 from .dispatch import reminder_delivery_record
 from .inbound import inbound_text_record
 from .models import InboundKind, ReminderStatus
+from .pain_replies import pain_reply_text
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ def twilio_inbound(request):
     reply = MessagingResponse()
     if message.kind == InboundKind.HELP:
         reply.message(help_text(message.case))
+    elif (pain_reply := pain_reply_text(message)) is not None:
+        reply.message(pain_reply)
     return HttpResponse(str(reply), content_type="text/xml")
 
 
