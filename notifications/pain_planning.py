@@ -40,7 +40,11 @@ def plan_with_pain_followups(
     planned = [
         message
         for message in planning.plan_messages(facts, plain, now)
-        if not (message.kind == PAIN_ASK and None in answered)
+        # The booking's ask is about the pain before the procedure: not asked once it began.
+        if not (
+            message.kind == PAIN_ASK
+            and (None in answered or message.due_at >= facts.procedure_start)
+        )
     ]
     for rule in rules:
         if rule.anchor != FOLLOWUP_ANCHOR:

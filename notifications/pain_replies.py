@@ -77,15 +77,19 @@ def pain_reply_record(*, message: InboundMessage, now: datetime) -> bool:
     ask = pain_ask_open(phone=message.from_phone, now=now)
     if ask is None:
         return False
+    worrying = pain.mentions_worry(message.body)
     score = pain.score_from_reply(message.body)
+    if score is None and worrying:
+        score = pain.leading_score(message.body)
     if score is not None:
         pain_score_record(
             case=ask.case, followup_day=ask.followup_day, score=score, source=PainSource.SMS,
             sms_id=message.provider_message_id, now=now,
         )
-    call = pain.needs_call(
-        score=score, followup_day=ask.followup_day, worrying=pain.mentions_worry(message.body)
-    ) or (score is None and ask.bad_answers + 1 >= BAD_ANSWERS_BEFORE_A_CALL)
+    second_bad = score is None and ask.bad_answers + 1 >= BAD_ANSWERS_BEFORE_A_CALL
+    call = second_bad or pain.needs_call(
+        score=score, followup_day=ask.followup_day, worrying=worrying
+    )
     message.kind = InboundKind.PAIN
     message.case = ask.case
     message.patient = ask.case.patient

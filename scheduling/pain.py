@@ -20,6 +20,8 @@ LINK_DAYS_AFTER_LAST_ASK = ANSWER_DAYS
 # "7", "7.", " 7 ", "07". Not "7/10" (the scale is 0-10 and the patient is asked for one
 # number: "7/10" may as well be a date or two numbers, so it gets the one retry), not "-1".
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,2}\.?", re.ASCII)
+# A worrying reply is called about anyway; a number it starts with ("6, and it is red") is kept.
+_LEADING_NUMBER = re.compile(r"\s*([0-9]{1,2})(?![0-9/.,]?[0-9])(?!\s*/)", re.ASCII)
 
 # Words that make a reply worth a call, whatever the number: signs of an infection where the
 # needle went in (the aftercare sheet's "redness or drainage, or any fever"). Compared without
@@ -53,6 +55,12 @@ def score_from_reply(body: str) -> int | None:
         return None
     score = int(text.rstrip("."))
     return score if score <= 10 else None
+
+
+def leading_score(body: str) -> int | None:
+    """The score a reply starts with ("6, and it is red": 6), else None."""
+    match = _LEADING_NUMBER.match(body or "")
+    return int(match[1]) if match and int(match[1]) <= 10 else None
 
 
 def mentions_worry(body: str) -> bool:
