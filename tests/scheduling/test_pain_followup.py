@@ -10,6 +10,8 @@ from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from notifications.dispatch import reminders_dispatch
 from notifications.inbound import inbound_text_record
@@ -464,3 +466,15 @@ def test_a_tampered_link_cannot_record_a_score(client, case):
 
     assert response.status_code == 404
     assert scores(case) == []
+
+
+@pytest.mark.django_db
+def test_the_pain_form_reads_in_spanish_for_a_spanish_reader(rf, case):
+    with translation.override("es"):
+        html = render_to_string(
+            "notifications/patient/_pain.html", {"case": case, "token": "t"}, request=rf.get("/")
+        )
+
+    assert "Su dolor de espalda hoy (0-10)" in html
+    assert "0 es nada de dolor; 10 es el peor dolor que pueda imaginar." in html
+    assert "Enviar mi respuesta" in html
