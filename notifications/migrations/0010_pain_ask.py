@@ -11,10 +11,11 @@ def seed_pain_asks(apps, schema_editor):
     ReminderRule = apps.get_model("notifications", "ReminderRule")
     if ReminderRule.objects.filter(kind="pain_ask").exists():
         return
-    # At booking, half an hour after the confirmation so the two do not arrive as one burst;
-    # until the procedure starts (the planner ends a before-the-day message there).
+    # Two hours after the booking, so it does not arrive with the confirmation as one burst
+    # (and the patient's reply is not taken for an answer to it); until the procedure starts
+    # (the planner ends a before-the-day message there).
     ReminderRule.objects.create(
-        kind="pain_ask", audience="patient", anchor="booking", offset_minutes=30,
+        kind="pain_ask", audience="patient", anchor="booking", offset_minutes=120,
         send_within_minutes=24 * 60,
     )
     # Each follow-up day at 10:00 at the site, and not later than 18:00 that day.

@@ -140,7 +140,7 @@ def test_booking_plans_the_asks_on_the_sites_days(unit):
 def test_the_ask_text_names_no_procedure_and_is_in_the_patients_language(unit, clock, outbox):
     case = case_made(site=unit, patient={"language": "es"})
 
-    dispatch_at(clock, ny(2026, 3, 2, 8, 1))
+    dispatch_at(clock, ny(2026, 3, 2, 9, 1))
 
     (ask,) = [message for message in outbox if message.reminder_id == pain_asks(case)[0].pk]
     assert "dolor de espalda, de 0 (nada) a 10 (el peor)? Responda con un numero" in ask.text
@@ -179,8 +179,8 @@ def case(unit):
 
 @pytest.fixture
 def booking_asked(case, clock):
-    """The booking's ask has gone out (08:00 in New York, after the quiet hours)."""
-    dispatch_at(clock, ny(2026, 3, 2, 8, 1))
+    """The booking's ask has gone out (09:00 in New York, two hours after the booking)."""
+    dispatch_at(clock, ny(2026, 3, 2, 9, 1))
     return case
 
 
@@ -307,7 +307,7 @@ def test_an_answered_ask_is_closed_and_the_next_text_is_ordinary(booking_asked):
 @pytest.mark.django_db
 def test_a_number_with_no_ask_open_waits_for_the_front_desk(case, clock):
     assert text("7").kind == InboundKind.OTHER
-    dispatch_at(clock, ny(2026, 3, 2, 8, 1))
+    dispatch_at(clock, ny(2026, 3, 2, 9, 1))
     clock.move_to(NOW + timedelta(days=1, hours=3))  # the procedure has started: the ask is over
 
     assert text("7").kind == InboundKind.OTHER
@@ -377,7 +377,7 @@ def test_the_webhook_thanks_a_score_once_even_when_twilio_retries(client, twilio
 @pytest.mark.django_db
 def test_the_webhook_answers_in_the_patients_language(client, twilio, unit, clock):
     case_made(site=unit, patient={"language": "es"})
-    dispatch_at(clock, ny(2026, 3, 2, 8, 1))
+    dispatch_at(clock, ny(2026, 3, 2, 9, 1))
 
     assert answer(client, "diez", "SM" + "4" * 32) == (
         "Riverside Spine Center: por favor, responda con un solo numero del 0 al 10: 0 es nada de "
