@@ -21,9 +21,14 @@ from scheduling.models import RELEASED_STATUSES, Channel
 
 from . import rendering
 from .backends import DeliveryError, backend_for
-from .models import OPEN_STATUSES, Reminder, ReminderStatus, SmsOptOut
+from .models import OPEN_STATUSES, MessageKind, Reminder, ReminderStatus, SmsOptOut
 
 log = logging.getLogger(__name__)
+
+# The notices of a change: what they tell is the change itself, so they still go out after it
+# (a cancel's to a cancelled case; a move's even if the case has been moved again since).
+AFTER_CANCEL_KINDS = (MessageKind.CANCELLATION_NOTICE, MessageKind.DRIVER_CANCELLATION)
+AFTER_MOVE_KINDS = (MessageKind.RESCHEDULE_NOTICE, MessageKind.DRIVER_RESCHEDULE)
 
 BATCH = 20
 MAX_ATTEMPTS = 5
@@ -145,9 +150,9 @@ def reminders_sweep(*, now: datetime | None = None) -> dict[str, int]:
 
 def _refusal(reminder: Reminder, now: datetime) -> tuple[str, str] | None:
     case = reminder.case
-    if case.status in RELEASED_STATUSES and reminder.kind != "cancellation_notice":
+    if case.status in RELEASED_STATUSES and reminder.kind not in AFTER_CANCEL_KINDS:
         return ReminderStatus.CANCELLED, "The case was cancelled."
-    if reminder.plan_version != case.plan_version and reminder.kind != "reschedule_notice":
+    if reminder.plan_version != case.plan_version and reminder.kind not in AFTER_MOVE_KINDS:
         return ReminderStatus.CANCELLED, "The case was rescheduled."
     if (
         reminder.channel == Channel.SMS

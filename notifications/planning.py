@@ -2,9 +2,14 @@
 
 Wall-clock rules ("the day before at 16:00") are placed in the site's zone; offsets ("48 hours
 after discharge") are added in UTC, so they are real hours across a daylight-saving change.
+
+One text where one will do: held drugs that start pausing on the same day share one message
+(its note names the day, "hold:2026-03-05"), and a notice of a change takes in the messages
+that would have gone out with it (`messages_folded`).
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -61,20 +66,38 @@ class PlannedMessage:
     recipient: str
     due_at: datetime
     send_by: datetime
-    drug_id: int | None = None
-    drug_code: str = ""
-    note: str = ""  # part of the reminder's key beyond its kind, e.g. a pain ask's "day:7"
+    # What the message is about beyond its kind: part of the reminder's unique key.
+    note: str = ""
+
+
+HOLD_NOTE_PREFIX = "hold"
+
+
+def hold_note(day: date) -> str:
+    """The note of the medication-hold message for the drugs whose first day without is `day`."""
+    return f"{HOLD_NOTE_PREFIX}:{day.isoformat()}"
+
+
+def hold_day(note: str | None) -> date | None:
+    """The hold day a note names (a hold message's, or a notice's that carries one), or None."""
+    prefix, _, day = (note or "").partition(":")
+    if prefix != HOLD_NOTE_PREFIX:
+        return None
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        return None
 
 
 def plan_messages(facts: CaseFacts, rules: list[RuleSpec], now: datetime) -> list[PlannedMessage]:
     planned = []
     for rule in rules:
-        for drug in _drugs_for(rule, facts):
+        for day in _hold_days_for(rule, facts):
             address = recipient(rule, facts)
             if address is None:
                 continue
             channel, to = address
-            anchor = _anchor_instant(rule, facts, drug)
+            anchor = _anchor_instant(rule, facts, day)
             due = _due(rule, anchor, facts.zone)
             send_by = due + timedelta(minutes=rule.send_within_minutes)
             if due < facts.procedure_start:
@@ -97,11 +120,38 @@ def plan_messages(facts: CaseFacts, rules: list[RuleSpec], now: datetime) -> lis
                     recipient=to,
                     due_at=due,
                     send_by=send_by,
-                    drug_id=drug.id if drug else None,
-                    drug_code=drug.code if drug else "",
+                    note=hold_note(day) if day else "",
                 )
             )
     return sorted(planned, key=lambda message: (message.due_at, message.kind))
+
+
+def messages_folded(
+    notice: PlannedMessage, others: list[PlannedMessage], folds: Mapping[str, str]
+) -> tuple[PlannedMessage, list[PlannedMessage]]:
+    """The notice of a change, and the messages of `others` left to go on their own: a message
+    that would reach the same recipient on the same channel at the same moment, of a kind that
+    `folds` names, is folded into the notice instead. `folds` maps a kind to "" when the notice
+    already says what it would (the new arrival time), else to the token the notice's note gets
+    for the sentence its text adds ("fasting"; a hold message's token is its own note). An SMS
+    has room for one such sentence: the notice carries the first, in the order of `folds`, and
+    any other goes on its own (with the seeded rules no two fall due together)."""
+    order = list(folds)
+    at_its_moment = [
+        message for message in others
+        if message.kind in folds
+        and (message.due_at, message.channel, message.recipient)
+        == (notice.due_at, notice.channel, notice.recipient)
+    ]
+    said = [message for message in at_its_moment if not folds[message.kind]]
+    sentences = sorted(
+        (message for message in at_its_moment if folds[message.kind]),
+        key=lambda message: order.index(message.kind),
+    )
+    folded = said + sentences[:1]
+    note = (sentences[0].note or folds[sentences[0].kind]) if sentences else ""
+    left = [message for message in others if not any(message is f for f in folded)]
+    return replace(notice, note=note), left
 
 
 def recipient(rule: RuleSpec, facts: CaseFacts) -> tuple[str, str] | None:
@@ -135,9 +185,11 @@ def quiet_hours_end(instant: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, QUIET_ENDS, tzinfo=zone).astimezone(UTC)
 
 
-def _drugs_for(rule: RuleSpec, facts: CaseFacts) -> list[HeldDrug | None]:
+def _hold_days_for(rule: RuleSpec, facts: CaseFacts) -> list[date | None]:
+    """The first days without a held drug, one message each for a rule anchored on them;
+    [None] (one message) for any other rule whose condition holds."""
     if rule.anchor == "hold_start":
-        return list(facts.held_drugs)
+        return sorted({drug.hold_starts_on for drug in facts.held_drugs})
     if rule.condition == "has_held_drug" and not facts.held_drugs:
         return []
     if rule.condition == "needs_inr" and not any(drug.inr_check for drug in facts.held_drugs):
@@ -147,10 +199,10 @@ def _drugs_for(rule: RuleSpec, facts: CaseFacts) -> list[HeldDrug | None]:
     return [None]
 
 
-def _anchor_instant(rule: RuleSpec, facts: CaseFacts, drug: HeldDrug | None) -> datetime:
+def _anchor_instant(rule: RuleSpec, facts: CaseFacts, day: date | None) -> datetime:
     if rule.anchor == "hold_start":
-        # The first day without the drug, from the start of that day at the site.
-        return datetime.combine(drug.hold_starts_on, time(0), tzinfo=facts.zone).astimezone(UTC)
+        # The first day without the drugs, from the start of that day at the site.
+        return datetime.combine(day, time(0), tzinfo=facts.zone).astimezone(UTC)
     return {
         "booking": facts.booked_at,
         "arrival": facts.arrival_at,

@@ -14,6 +14,7 @@ from django.template.base import VariableNode
 from django.template.loader import get_template, render_to_string
 from django.utils import formats, translation
 
+from . import planning
 from .backends import OutgoingMessage
 from .ics import appointment_ics
 from .links import patient_link
@@ -57,10 +58,11 @@ def sms_text(name: str, language: str, context: dict) -> str:
 
 
 DAY_FORMAT = "l j F"  # "Tuesday 3 March"
+HELD_DRUG_KINDS = ("medication_hold", "reschedule_notice")  # emails that list the held drugs
 CONTEXT_KEYS = (
     "first_name", "clinic", "clinic_phone", "address", "directions", "date", "arrival_time",
     "procedure_date", "solids_until", "solids_until_day", "clear_liquids_until", "pickup_time",
-    "driver_name", "link", "drug_name", "hold_starts_on", "new_arrival_time",
+    "driver_name", "link", "hold_starts_on", "hold_count", "new_arrival_time",
 )
 
 
@@ -76,6 +78,7 @@ def context_for(reminder) -> dict:
         with translation.override(language):
             return formats.date_format(instant.astimezone(zone), fmt)
 
+    hold_on = _hold_day(reminder)
     pickup = None
     if reminder.audience == "driver" or reminder.channel == "email":  # patient SMS never need it
         pickup = pickup_time(case)
@@ -98,11 +101,24 @@ def context_for(reminder) -> dict:
         "pickup_time": when(pickup, "H:i") if pickup else "",
         "driver_name": case.driver_name,
         "link": patient_link(case),
-        "drug_name": reminder.drug.name if reminder.drug_id else "",
-        "hold_starts_on": (
-            when(_midday(reminder.case, reminder.drug_code), DAY_FORMAT) if reminder.drug_id else ""
-        ),
+        "hold_starts_on": when(_midday(hold_on, zone), DAY_FORMAT) if hold_on else "",
+        # How many medicines pause that day: a number, so an SMS can say "some" without names.
+        "hold_count": _hold_count(reminder, hold_on),
+        # What a reschedule notice says besides the new time: "fasting", "bring" or a hold day.
+        "carries": reminder.note if reminder.kind == "reschedule_notice" else "",
     }
+    if reminder.channel == "email" and reminder.kind in HELD_DRUG_KINDS:
+        # Only an email names a held drug, never an SMS.
+        held = sorted(case.held_medications.select_related("drug"),
+                      key=lambda h: (h.hold_starts_on, h.drug.name))
+        if reminder.drug_id:  # a row planned per drug, before they were grouped by day
+            context["drug_names"] = [reminder.drug.name]
+        else:
+            context["drug_names"] = [h.drug.name for h in held if h.hold_starts_on == hold_on]
+        context["held_medicines"] = [
+            {"name": h.drug.name, "first_day": when(_midday(h.hold_starts_on, zone), DAY_FORMAT)}
+            for h in held
+        ]
     return context
 
 
@@ -118,10 +134,27 @@ def pickup_time(case) -> datetime:
     return max(stage.planned_end for stage in stages)
 
 
-def _midday(case, drug_code: str) -> datetime:
-    held = next(h for h in case.held_medications.all() if h.drug.code == drug_code)
-    return datetime.combine(held.hold_starts_on, datetime.min.time().replace(hour=12),
-                            tzinfo=case.site.zone)
+def _hold_day(reminder):
+    """The first day without the drugs a message is about: named in its note (a hold message,
+    or a notice carrying one), or, for a row planned per drug, that drug's."""
+    day = planning.hold_day(reminder.note)
+    if day is None and reminder.drug_code:
+        held = [h for h in reminder.case.held_medications.all()
+                if h.drug.code == reminder.drug_code]
+        day = held[0].hold_starts_on if held else None
+    return day
+
+
+def _hold_count(reminder, hold_on) -> int:
+    if reminder.drug_id:  # a row planned per drug
+        return 1
+    if hold_on is None:
+        return 0
+    return sum(1 for h in reminder.case.held_medications.all() if h.hold_starts_on == hold_on)
+
+
+def _midday(day, zone) -> datetime:
+    return datetime.combine(day, datetime.min.time().replace(hour=12), tzinfo=zone)
 
 
 def render(reminder) -> OutgoingMessage:

@@ -14,6 +14,7 @@ from scheduling.pain_models import PainScore
 from . import pain_planning, planning
 from .dispatch import reminders_withdraw
 from .models import (
+    OPEN_STATUSES,
     InboundMessage,
     MessageKind,
     Reminder,
@@ -43,6 +44,22 @@ TIMED_KINDS = (
     MessageKind.DRIVER_PICKUP,
 )
 DELIVERED_OR_SENT = (ReminderStatus.SENT, ReminderStatus.DELIVERED)
+# What a notice of a change takes in, so that a person due other messages at the same moment
+# gets one text: "" where the notice already says it (the new date and arrival time), else the
+# note for the one sentence its SMS adds, most needed first (a hold message's note is its own,
+# "hold:<day>"). The reschedule email always carries all of it. See planning.messages_folded.
+NOTICE_FOLDS = {
+    MessageKind.RESCHEDULE_NOTICE: {
+        MessageKind.CONFIRMATION: "",
+        MessageKind.ARRIVAL: "",
+        MessageKind.ARRIVAL_MORNING: "",
+        MessageKind.FASTING: "fasting",
+        MessageKind.MEDICATION_HOLD: "hold",
+        MessageKind.WHAT_TO_BRING: "bring",
+    },
+    MessageKind.DRIVER_RESCHEDULE: {MessageKind.DRIVER_PICKUP: ""},
+}
+DRIVER_NOTICE_KINDS = (MessageKind.DRIVER_RESCHEDULE, MessageKind.DRIVER_CANCELLATION)
 
 
 def rule_spec(rule: ReminderRule) -> planning.RuleSpec:
@@ -95,35 +112,33 @@ def case_facts(case: Case, now: datetime) -> planning.CaseFacts:
 def reminders_plan(case: Case, *, now: datetime | None = None) -> list[Reminder]:
     """Plan every scheduled message of a newly booked or rescheduled case."""
     now = now or timezone.now()
-    rules = [rule_spec(rule) for rule in ReminderRule.objects.filter(active=True).exclude(
-        kind__in=EVENT_KINDS
-    )]
-    answered = frozenset(
-        PainScore.objects.filter(case=case).values_list("followup_day", flat=True)
-    )
-    plan = pain_planning.plan_with_pain_followups(
-        case_facts(case, now), rules, now, answered=answered
-    )
-    return Reminder.objects.bulk_create(_rows(case, plan))
+    return Reminder.objects.bulk_create(_rows(case, _scheduled_plan(case, now)))
 
 
 def reminders_replan(case: Case, *, now: datetime | None = None) -> list[Reminder]:
-    """After a reschedule: unsent messages lapse, and a notice goes out if a time was told."""
+    """After a reschedule: unsent messages lapse and the new date's are planned. A patient told a
+    time hears the new one, and a driver we had texted hears of the move (see `_driver_told`),
+    each in one text: what would have gone out with the notice is folded into it."""
     now = now or timezone.now()
     told = _lapse_open(case)
-    rows = reminders_plan(case, now=now)
-    if told:
-        rows += _event(case, MessageKind.RESCHEDULE_NOTICE, now)
-    return rows
+    notices = [MessageKind.RESCHEDULE_NOTICE] if told else []
+    if _driver_told(case):
+        notices.append(MessageKind.DRIVER_RESCHEDULE)
+    plan = _with_notices(case, _scheduled_plan(case, now), notices, now)
+    return Reminder.objects.bulk_create(_rows(case, plan))
 
 
 def reminders_cancel(case: Case, *, now: datetime | None = None) -> list[Reminder]:
-    """After a cancel or no-show: nothing more goes out but a cancellation notice."""
+    """After a cancel or no-show: nothing more goes out but, after a cancel, the notices: to the
+    patient if told a time, to the driver if we had texted them."""
     now = now or timezone.now()
     told = _lapse_open(case)
-    if told and case.status == CaseStatus.CANCELLED:
-        return _event(case, MessageKind.CANCELLATION_NOTICE, now)
-    return []
+    if case.status != CaseStatus.CANCELLED:
+        return []
+    rows = _event(case, MessageKind.CANCELLATION_NOTICE, now) if told else []
+    if _driver_told(case):
+        rows += _event(case, MessageKind.DRIVER_CANCELLATION, now)
+    return rows
 
 
 def inbound_handled(message: InboundMessage, *, now: datetime | None = None) -> None:
@@ -133,29 +148,44 @@ def inbound_handled(message: InboundMessage, *, now: datetime | None = None) -> 
 
 def reminders_driver_changed(case: Case, *, now: datetime | None = None) -> list[Reminder]:
     """After the driver is added or changed: messages to an old number lapse, and the driver's
-    messages are planned for the new one (none twice for the same number)."""
+    messages are planned for the new one (none twice for the same number). A notice of a move
+    or cancel not yet sent to the old number goes to the new one instead."""
     now = now or timezone.now()
-    reminders_withdraw(
-        Reminder.objects.filter(case=case, audience="driver").exclude(
-            recipient=case.driver_phone
-        ),
-        reason="The driver changed.",
+    old = Reminder.objects.filter(case=case, audience="driver").exclude(
+        recipient=case.driver_phone
     )
+    notices = sorted(set(
+        old.filter(
+            status__in=OPEN_STATUSES, plan_version=case.plan_version, kind__in=DRIVER_NOTICE_KINDS
+        ).values_list("kind", flat=True)
+    ))
+    reminders_withdraw(old, reason="The driver changed.")
     rules = [
         rule_spec(rule)
         for rule in ReminderRule.objects.filter(active=True, audience="driver").exclude(
             kind__in=EVENT_KINDS
         )
     ]
-    existing = set(
-        Reminder.objects.filter(
-            case=case, plan_version=case.plan_version, resend_of__isnull=True
-        ).values_list("rule_id", "recipient", "channel", "drug_code")
+    plan = planning.plan_messages(case_facts(case, now), rules, now)
+    this_plan = Reminder.objects.filter(
+        case=case, plan_version=case.plan_version, resend_of__isnull=True
     )
+    existing = set(this_plan.values_list("rule_id", "recipient", "channel", "note"))
+    # What a notice already planned for this number said (the pickup it took in) is not
+    # planned again when the same driver is saved twice.
+    said = {
+        (kind, recipient)
+        for notice, recipient in this_plan.filter(kind__in=DRIVER_NOTICE_KINDS)
+        .exclude(status=ReminderStatus.CANCELLED)
+        .values_list("kind", "recipient")
+        for kind, token in NOTICE_FOLDS.get(notice, {}).items()
+        if not token
+    }
     rows = [
         row
-        for row in _rows(case, planning.plan_messages(case_facts(case, now), rules, now))
-        if (row.rule_id, row.recipient, row.channel, row.drug_code) not in existing
+        for row in _rows(case, _with_notices(case, plan, notices, now))
+        if (row.rule_id, row.recipient, row.channel, row.note) not in existing
+        and (row.kind, row.recipient) not in said
     ]
     return Reminder.objects.bulk_create(rows)
 
@@ -227,6 +257,51 @@ def patient_links_revoke(*, case: Case) -> Case:
     return case
 
 
+def _scheduled_plan(case: Case, now: datetime) -> list[planning.PlannedMessage]:
+    rules = [rule_spec(rule) for rule in ReminderRule.objects.filter(active=True).exclude(
+        kind__in=EVENT_KINDS
+    )]
+    answered = frozenset(
+        PainScore.objects.filter(case=case).values_list("followup_day", flat=True)
+    )
+    return pain_planning.plan_with_pain_followups(
+        case_facts(case, now), rules, now, answered=answered
+    )
+
+
+def _with_notices(
+    case: Case, plan: list[planning.PlannedMessage], kinds: list[str], now: datetime
+) -> list[planning.PlannedMessage]:
+    """`plan` with the notices of `kinds` added, each carrying the messages of the plan due at
+    its moment to its recipient (see NOTICE_FOLDS)."""
+    if not kinds:
+        return plan
+    rules = {rule.pk: rule for rule in ReminderRule.objects.filter(active=True, kind__in=kinds)}
+    notices = planning.plan_messages(
+        case_facts(case, now), [rule_spec(rule) for rule in rules.values()], now
+    )
+    for index, notice in enumerate(notices):
+        folds = NOTICE_FOLDS.get(notice.kind, {})
+        if notice.channel == "email":
+            folds = dict.fromkeys(folds, "")
+        elif rules[notice.rule_id].sms_text:
+            # An admin's own wording has no sentence for what the standard text adds: only
+            # what it already says (the new time) is folded, the rest goes on its own.
+            folds = {kind: token for kind, token in folds.items() if not token}
+        notices[index], plan = planning.messages_folded(notice, plan, folds)
+    return sorted([*plan, *notices], key=lambda message: (message.due_at, message.kind))
+
+
+def _driver_told(case: Case) -> bool:
+    """Whether we had texted the case's driver (about any plan of it). Only then is a driver
+    texted about a move or a cancel: a driver the clinic never wrote to knows of the visit from
+    the patient, who is told. The notice goes to the driver's number on the case now, so a
+    driver changed meanwhile hears it, and not to a number that texted STOP."""
+    return bool(case.driver_phone) and Reminder.objects.filter(
+        case=case, audience="driver", status__in=DELIVERED_OR_SENT
+    ).exists()
+
+
 def _lapse_open(case: Case) -> bool:
     """Cancel the unsent messages of the case; True if a message with a time already went out."""
     reminders_withdraw(
@@ -255,8 +330,6 @@ def _rows(case: Case, plan: list[planning.PlannedMessage]) -> list[Reminder]:
             audience=message.audience,
             channel=message.channel,
             recipient=message.recipient,
-            drug_id=message.drug_id,
-            drug_code=message.drug_code,
             note=message.note,
             plan_version=case.plan_version,
             due_at=message.due_at,

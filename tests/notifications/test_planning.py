@@ -3,7 +3,15 @@
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from notifications.planning import CaseFacts, HeldDrug, RuleSpec, plan_messages
+from notifications.planning import (
+    CaseFacts,
+    HeldDrug,
+    PlannedMessage,
+    RuleSpec,
+    hold_day,
+    messages_folded,
+    plan_messages,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
@@ -101,17 +109,32 @@ def test_pre_procedure_messages_must_go_before_the_procedure():
     assert message.send_by == ny(2026, 3, 10, 8, 30)
 
 
-def test_one_hold_message_per_held_drug_the_evening_before_it_stops():
+HOLD = rule("medication_hold", anchor="hold_start", day_offset=-1, at_time=time(18),
+            condition="has_held_drug")
+
+
+def test_one_hold_message_per_hold_day_the_evening_before_it():
     drugs = (HeldDrug(7, "warfarin", date(2026, 3, 5), True), HeldDrug(8, "apixaban",
                                                                         date(2026, 3, 8)))
-    hold = rule("medication_hold", anchor="hold_start", day_offset=-1, at_time=time(18),
-                condition="has_held_drug")
-    messages = plan([hold], held_drugs=drugs)
-    assert [(m.drug_code, m.due_at) for m in messages] == [
-        ("warfarin", ny(2026, 3, 4, 18)),
-        ("apixaban", ny(2026, 3, 7, 18)),
+    messages = plan([HOLD], held_drugs=drugs)
+    assert [(m.note, m.due_at) for m in messages] == [
+        ("hold:2026-03-05", ny(2026, 3, 4, 18)),
+        ("hold:2026-03-08", ny(2026, 3, 7, 18)),
     ]
-    assert plan([hold]) == []
+    assert plan([HOLD]) == []
+
+
+def test_drugs_that_start_pausing_on_the_same_day_share_one_message():
+    drugs = (
+        HeldDrug(7, "warfarin", date(2026, 3, 5), True),
+        HeldDrug(9, "clopidogrel", date(2026, 3, 5)),
+        HeldDrug(8, "apixaban", date(2026, 3, 8)),
+    )
+    messages = plan([HOLD], held_drugs=drugs)
+    assert [(m.note, m.channel) for m in messages] == [
+        ("hold:2026-03-05", "sms"), ("hold:2026-03-08", "sms")
+    ]
+    assert hold_day(messages[0].note) == date(2026, 3, 5)
 
 
 def test_the_driver_gets_sms_only_and_only_when_named():
@@ -138,3 +161,61 @@ def test_an_opted_out_number_gets_email_instead_and_nothing_when_there_is_none()
 
 def test_a_patient_with_no_phone_or_email_gets_nothing():
     assert plan([rule()], patient_phone="", patient_email="") == []
+
+
+def message(kind, due, *, channel="sms", recipient="+12125550100", note=""):
+    return PlannedMessage(rule_id=1, kind=kind, audience="patient", channel=channel,
+                          recipient=recipient, due_at=due, send_by=due, note=note)
+
+
+FOLDS = {"confirmation": "", "arrival": "", "fasting": "fasting", "medication_hold": "hold",
+         "what_to_bring": "bring"}
+
+
+def test_a_notice_takes_in_what_would_reach_the_same_person_at_the_same_moment():
+    notice = message("reschedule_notice", NOW)
+    others = [
+        message("confirmation", NOW),
+        message("arrival", NOW),
+        message("medication_hold", NOW, note="hold:2026-03-03"),
+        message("aftercare", NOW),  # not something a notice can say
+        message("what_to_bring", ny(2026, 3, 2, 16)),  # later: goes at its time
+        message("arrival", NOW, channel="email", recipient="pat@example.org"),  # other channel
+        message("arrival", NOW, recipient="+12125550199"),  # someone else
+    ]
+    carrier, left = messages_folded(notice, others, FOLDS)
+    assert carrier.note == "hold:2026-03-03"
+    assert hold_day(carrier.note) == date(2026, 3, 3)
+    assert [(m.kind, m.channel, m.recipient) for m in left] == [
+        ("aftercare", "sms", "+12125550100"),
+        ("what_to_bring", "sms", "+12125550100"),
+        ("arrival", "email", "pat@example.org"),
+        ("arrival", "sms", "+12125550199"),
+    ]
+
+
+def test_a_notice_adds_one_sentence_the_most_needed_and_the_rest_go_on_their_own():
+    notice = message("reschedule_notice", NOW)
+    others = [
+        message("what_to_bring", NOW),
+        message("medication_hold", NOW, note="hold:2026-03-03"),
+        message("fasting", NOW),
+        message("arrival", NOW),
+    ]
+    carrier, left = messages_folded(notice, others, FOLDS)
+    assert carrier.note == "fasting"
+    assert [(m.kind, m.note) for m in left] == [
+        ("what_to_bring", ""), ("medication_hold", "hold:2026-03-03")
+    ]
+
+
+def test_a_notice_with_nothing_at_its_moment_takes_in_nothing():
+    notice = message("reschedule_notice", NOW)
+    later = [message("confirmation", ny(2026, 3, 3, 8))]
+    assert messages_folded(notice, later, FOLDS) == (notice, later)
+
+
+def test_a_note_that_names_no_hold_day_gives_none():
+    assert hold_day("") is None
+    assert hold_day("delay:45") is None
+    assert hold_day("hold:soon") is None

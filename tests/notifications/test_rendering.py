@@ -23,7 +23,8 @@ NEVER_IN_SMS = (
     "vertebroplasty", "kyphoplasty", "fracture", "cement", "vertebra", "osteoporosis", "warfarin",
     "vertebroplastia", "cifoplastia", "fractura",
 )
-# Email may name a held drug (the medication-hold email), never a diagnosis or the procedure.
+# Email may name a held drug (the medication-hold and reschedule emails), never a diagnosis or
+# the procedure.
 NEVER_IN_EMAIL = tuple(word for word in NEVER_IN_SMS if word != "warfarin")
 DRIVER_KINDS = (
     MessageKind.DRIVER_PICKUP, MessageKind.DRIVER_READY, MessageKind.DRIVER_CANCELLATION,
@@ -124,7 +125,7 @@ def test_every_patient_email_has_a_subject_text_and_html(site, kind, language):
     assert site.name in message.html
     assert site.phone in message.html
     assert "St Luke&#x27;s" in message.html  # escaped once, not twice
-    forbidden = NEVER_IN_EMAIL if kind == "medication_hold" else NEVER_IN_SMS
+    forbidden = NEVER_IN_EMAIL if kind in ("medication_hold", "reschedule_notice") else NEVER_IN_SMS
     assert words_in(message.text + message.subject + message.html, forbidden) == []
     attached = [name for name, _content, _mime in message.attachments]
     assert attached == (["appointment.ics"] if kind in ICS_KINDS else [])
