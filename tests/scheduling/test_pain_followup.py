@@ -4,7 +4,7 @@ follow-up days after the procedure; a reply is scored, retried once, or left for
 "7/10" is not taken as a 7: the patient is asked for one number, and "7/10" could as well be
 two numbers or a date, so it gets the one retry like any other answer that is not a number."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
@@ -21,6 +21,8 @@ from notifications.pain_planning import plan_with_pain_followups
 from notifications.planning import CaseFacts, RuleSpec
 from scheduling.models import CaseStatus
 from scheduling.pain_models import PainScore, PainSource
+from scheduling.services import case_reschedule
+from scheduling.services.pain import pain_score_record
 from tests.factories import NOW, case_cancelled, case_made, case_tracked
 from tests.notifications.twilio_fake import signed_post, twilio_settings
 
@@ -167,6 +169,18 @@ def test_no_ask_goes_for_a_cancelled_case(unit, clock, outbox):
 
     assert not pain_asks(case).filter(status=ReminderStatus.SENT).exists()
     assert all(ask.status == ReminderStatus.CANCELLED for ask in pain_asks(case))
+
+
+@pytest.mark.django_db
+def test_a_reschedule_asks_again_only_what_was_not_answered(unit):
+    case = case_made(site=unit)
+    pain_score_record(case=case, followup_day=None, score=6, source=PainSource.SMS)
+
+    case_reschedule(case=case, by=case.booked_by, day=date(2026, 3, 5))
+
+    open_asks = pain_asks(case).filter(status=ReminderStatus.PLANNED)
+    assert [ask.note for ask in open_asks] == ["day:1", "day:7", "day:30"]
+    assert open_asks.first().due_at == ny(2026, 3, 6, 10)
 
 
 # Replies by text
