@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from scheduling.models import RELEASED_STATUSES, Case, Patient, Site
+from scheduling.models import RELEASED_STATUSES, Case, EventSource, Patient, Site
 from scheduling.services import case_confirm
 
 from .dispatch import sms_opt_in, sms_opt_out
@@ -62,7 +62,7 @@ def inbound_text_record(
             elif kind == InboundKind.START:
                 sms_opt_in(phone=from_phone)
             elif kind == InboundKind.CONFIRM:
-                case_confirm(case=case)
+                case_confirm(case=case, source=EventSource.PATIENT_SMS)
             elif kind == InboundKind.OTHER:
                 # An answer to a pain ask, if one is open: scored, retried or left for a call.
                 pain_reply_record(message=message, now=now)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from scheduling import pain
 
@@ -49,8 +50,17 @@ def patient_link(case) -> str:
     return settings.PUBLIC_BASE_URL.rstrip("/") + path
 
 
+NOT_VALID = _("This link is not valid.")
+
+
 class LinkError(Exception):
-    """A link that was altered, is not ours, has expired or was revoked."""
+    """A link that was altered, is not ours, has expired or was revoked. The message is shown to
+    the patient, in their language; `case_id` is set when the link is genuine (expired or
+    revoked), so that the page can speak the patient's language."""
+
+    def __init__(self, message, *, case_id: int | None = None) -> None:
+        super().__init__(message)
+        self.case_id = case_id
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ class LinkClaim:
 
     def check_current(self, case) -> None:
         if case.link_nonce != self.nonce:
-            raise LinkError("This link is no longer valid.")
+            raise LinkError(_("This link is no longer valid."), case_id=case.pk)
 
 
 def link_claim(token: str, *, now: datetime) -> LinkClaim:
@@ -74,7 +84,7 @@ def link_claim(token: str, *, now: datetime) -> LinkClaim:
         claim = LinkClaim(case_id=int(case_id), nonce=int(nonce[0], 36) if nonce else 0)
         expires = int(expires, 36)
     except (signing.BadSignature, ValueError):
-        raise LinkError("This link is not valid.") from None
+        raise LinkError(NOT_VALID) from None
     if now.timestamp() > expires:
-        raise LinkError("This link has expired.")
+        raise LinkError(_("This link has expired."), case_id=claim.case_id)
     return claim

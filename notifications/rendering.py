@@ -1,10 +1,20 @@
 """Message text from templates, per language: templates/notifications/<channel>/<lang>/<kind>.*
 
 SMS say the minimum (decision 3): first name, clinic, date and time, the patient link and the
-clinic's phone; never the procedure or a diagnosis. They are plain GSM-7 text, at most two
-segments, ending with the opt-out line.
+clinic's phone; never the procedure or a diagnosis. They end with the opt-out line.
+
+An SMS goes in GSM-7 when every character is in its basic set (English, and any text whose only
+accents are é, ñ, ü), at most two segments of 153 characters. A text that needs any other
+character (Spanish á í ó ú, a name such as Zoë) goes as UCS-2 (Unicode), where a segment holds 67
+characters, so that the patient reads "según" and "sólido", not "segun" and "solido"; at most
+five segments. Fewer would not do: the link (about 80 characters with a test address, some 20
+more in production), the clinic's phone and the opt-out line take about 170 of the 201 characters
+of three segments, leaving too few to give a date and a time; the Spanish texts take four
+segments, five with a production address or a long clinic name. A text longer than its limit is
+refused rather than cut (the dispatcher records the failure and the front desk is told).
 """
 
+import math
 import unicodedata
 from datetime import datetime, timedelta
 
@@ -13,14 +23,16 @@ from django.template import Context, Template, TemplateDoesNotExist, TemplateSyn
 from django.template.base import VariableNode
 from django.template.loader import get_template, render_to_string
 from django.utils import formats, translation
+from django.utils.translation import pgettext
 
 from . import planning
 from .backends import OutgoingMessage
 from .ics import appointment_ics
+from .languages import LANGUAGES, language_code
 from .links import patient_link
 
-LANGUAGES = ("en", "es")
 SMS_MAX_CHARS = 306  # two concatenated GSM-7 segments of 153 characters
+SMS_MAX_UCS2 = 335  # five concatenated UCS-2 segments of 67 UTF-16 units
 
 # Every character of the GSM 03.38 basic set (the extension table is left out on purpose:
 # its characters count double).
@@ -28,24 +40,46 @@ GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
+# Typographic punctuation says nothing plain punctuation does not: it never makes a text UCS-2.
+PLAIN_PUNCTUATION = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
 
 def to_gsm7(text: str) -> str:
     """The text in GSM-7: accents outside the set dropped (María -> Maria), others replaced."""
     out = []
-    for char in text:
+    for char in text.translate(PLAIN_PUNCTUATION):
         if char in GSM7:
             out.append(char)
             continue
         base = unicodedata.normalize("NFKD", char)[0]
-        out.append(base if base in GSM7 else {"’": "'", "‘": "'", "“": '"', "”": '"',
-                                               "–": "-", "—": "-"}.get(char, "?"))
+        out.append(base if base in GSM7 else "?")
     return "".join(out)
 
 
-def language_code(language: str) -> str:
-    code = (language or "en")[:2].lower()
-    return code if code in LANGUAGES else "en"
+def is_gsm7(text: str) -> bool:
+    return all(char in GSM7 for char in text)
+
+
+def ucs2_units(text: str) -> int:
+    """The length a UCS-2 (UTF-16) SMS counts: a character beyond the basic plane takes two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def sms_segments(text: str) -> int:
+    """How many segments a phone receives (and the provider bills) for this text."""
+    if is_gsm7(text):
+        return 1 if len(text) <= 160 else math.ceil(len(text) / 153)
+    units = ucs2_units(text)
+    return 1 if units <= 70 else math.ceil(units / 67)
+
+
+def sms_fitted(text: str) -> str:
+    """The text as it is sent, on one line: GSM-7 within two segments, else UCS-2 within five."""
+    text = " ".join(text.translate(PLAIN_PUNCTUATION).split())
+    fits = (len(text) <= SMS_MAX_CHARS) if is_gsm7(text) else (ucs2_units(text) <= SMS_MAX_UCS2)
+    if fits:
+        return text
+    raise ValueError(f"SMS of {len(text)} characters is over the length an SMS may have")
 
 
 def language_of(reminder) -> str:
@@ -53,11 +87,12 @@ def language_of(reminder) -> str:
 
 
 def sms_text(name: str, language: str, context: dict) -> str:
-    """A reply text from templates/notifications/sms/<language>/<name>.txt, in GSM-7."""
-    return to_gsm7(" ".join(_render(f"notifications/sms/{language}/{name}.txt", context).split()))
+    """A reply text from templates/notifications/sms/<language>/<name>.txt."""
+    with translation.override(language):
+        return sms_fitted(_render(f"notifications/sms/{language}/{name}.txt", context))
 
 
-DAY_FORMAT = "l j F"  # "Tuesday 3 March"
+DAY_FORMAT = "l j F"  # "Tuesday 3 March"; each language gives its own in its catalogue
 HELD_DRUG_KINDS = ("medication_hold", "reschedule_notice")  # emails that list the held drugs
 CONTEXT_KEYS = (
     "first_name", "clinic", "clinic_phone", "address", "directions", "date", "arrival_time",
@@ -73,9 +108,9 @@ def context_for(reminder) -> dict:
     language = language_of(reminder)
 
     def when(instant: datetime, fmt: str) -> str:
-        if language == "es" and fmt == DAY_FORMAT:
-            fmt = r"l j \d\e F"  # "martes 3 de marzo"
         with translation.override(language):
+            if fmt == DAY_FORMAT:
+                fmt = day_format()
             return formats.date_format(instant.astimezone(zone), fmt)
 
     hold_on = _hold_day(reminder)
@@ -122,6 +157,14 @@ def context_for(reminder) -> dict:
     return context
 
 
+def day_format() -> str:
+    """The active language's way of writing a day with its weekday (Spanish: "martes 3 de
+    marzo")."""
+    # Translators: a date format, as Django's date filter reads it: l weekday, j day, F month;
+    # a letter to show as it is takes a backslash (\d\e).
+    return pgettext("date format: weekday, day and month", "l j F")
+
+
 def pickup_time(case) -> datetime:
     """When the patient should be ready to go home: the end of recovery, projected from its
     actual start once it has begun (a recovery lasts as long as planned)."""
@@ -158,6 +201,11 @@ def _midday(day, zone) -> datetime:
 
 
 def render(reminder) -> OutgoingMessage:
+    with translation.override(language_of(reminder)):
+        return _render_message(reminder)
+
+
+def _render_message(reminder) -> OutgoingMessage:
     language = language_of(reminder)
     context = context_for(reminder)
     kind = reminder.kind
@@ -184,10 +232,7 @@ def _render_sms(rule, kind: str, language: str, context: dict) -> str:
     else:
         body = _render(f"notifications/sms/{language}/{kind}.txt", context).strip()
     stop = _render(f"notifications/sms/{language}/_stop.txt", context).strip()
-    text = to_gsm7(" ".join(body.split()) + " " + stop)
-    if len(text) > SMS_MAX_CHARS:
-        raise ValueError(f"SMS of {len(text)} characters is over two segments")
-    return text
+    return sms_fitted(body + " " + stop)
 
 
 def _render(name: str, context: dict) -> str:
@@ -195,21 +240,25 @@ def _render(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
 
 
+def template_names(*, kind: str, audience: str, language: str) -> list[str]:
+    """The templates a message of this kind needs in a language: a driver is only texted; a
+    patient is texted or emailed (their preferred channel, else the other)."""
+    sms = f"notifications/sms/{language}/{kind}.txt"
+    if audience == "driver":
+        return [sms]
+    return [
+        sms,
+        f"notifications/email/{language}/{kind}.txt",
+        f"notifications/email/{language}/{kind}_subject.txt",
+    ]
+
+
 def check_rule_templates(rule) -> None:
     """Refuse a rule whose message templates are missing or do not compile, with a message for
     the admin who saved it."""
     problems = []
     for language in LANGUAGES:
-        names = (
-            [f"notifications/sms/{language}/{rule.kind}.txt"]
-            if rule.audience == "driver"
-            else [
-                f"notifications/sms/{language}/{rule.kind}.txt",
-                f"notifications/email/{language}/{rule.kind}.txt",
-                f"notifications/email/{language}/{rule.kind}_subject.txt",
-            ]
-        )
-        for name in names:
+        for name in template_names(kind=rule.kind, audience=rule.audience, language=language):
             try:
                 get_template(name)
             except TemplateDoesNotExist:

@@ -46,6 +46,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "no_free_slot": (409, "No free time is left on that day for this case."),
     "surgeon_unavailable": (409, "The surgeon does not work at that time or is already busy."),
     "case_not_changeable": (409, "The case has been checked in, cancelled or has ended."),
+    "patient_change_closed": (
+        409, "Past the site's cut-off before arrival, the patient's page cannot change the case."
+    ),
+    "start_too_soon": (400, "The start is sooner than the patient's page may move a case to."),
     "case_changed": (409, "The case was changed since the version the change was based on."),
     "reason_required": (400, "A reason is required."),
     "not_yet_due": (409, "A no-show can be recorded only once the arrival time has passed."),

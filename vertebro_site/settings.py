@@ -264,8 +264,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # runs on this origin and can read the token from any form, so it would protect nothing.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Patient links carry a signed token in their path: never send it to another site.
+# Patient links carry a signed token in their path: never send it to another site. Not
+# "no-referrer": with it a browser sends `Origin: null` on the page's own form posts, which the
+# CSRF check refuses; with "same-origin" they carry the page's origin (CSRF_TRUSTED_ORIGINS is
+# needed only for another origin, such as a proxy that rewrites the host).
 SECURE_REFERRER_POLICY = "same-origin"
+# A failed check on a patient's page is a page the patient understands, not Django's.
+CSRF_FAILURE_VIEW = "notifications.views.csrf_failure"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # Content-Security-Policy (django-csp 4): no inline or third-party scripts anywhere. Inline

@@ -208,8 +208,17 @@ class CaseEventSerializer(serializers.Serializer):
         "discharge_criteria_not_met; empty for an ordinary step.",
     )
     unmet = serializers.ListField(child=serializers.CharField(), help_text="What it named.")
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(
+        allow_blank=True,
+        help_text="Why: an exception's reason, or the patient's own reason for cancelling.",
+    )
     undone_at = serializers.DateTimeField(allow_null=True)
+    source = serializers.CharField(
+        allow_blank=True,
+        help_text="Who took a step that no member of staff took (`by` is then null): "
+        "patient_link (the patient, on their page) or patient_sms (the patient, by text); "
+        "empty for a step of staff.",
+    )
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -227,8 +236,9 @@ class CaseSerializer(serializers.ModelSerializer):
     history = CaseEventSerializer(
         source="events",
         many=True,
-        help_text="The case's steps on its day in order, with who and when; an exception (a step "
-        "taken against a rule) carries its reason.",
+        help_text="The case's steps in order, with who and when: the day's steps (an exception, "
+        "a step taken against a rule, carries its reason), and the patient's own confirm, "
+        "cancel (with their reason) and move (action confirm, cancel, move; `source` says how).",
     )
     flags = serializers.SerializerMethodField(
         help_text="In this order: not_confirmed, driver_missing, inr_check, "

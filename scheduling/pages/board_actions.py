@@ -120,7 +120,8 @@ def _cases_with_a_recent_step(lines: list[CaseLine], now: datetime) -> set[int]:
         return set()
     return set(
         CaseEvent.objects.filter(
-            case_id__in=ids, undone_at__isnull=True, at__gt=now - tracking.UNDO_WINDOW
+            case_id__in=ids, undone_at__isnull=True, at__gt=now - tracking.UNDO_WINDOW,
+            action__in=tracking.DAY_STEPS,
         ).values_list("case_id", flat=True)
     )
 

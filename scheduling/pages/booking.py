@@ -12,12 +12,14 @@ from datetime import date, timedelta
 
 import phonenumbers
 from django.conf import settings
+from django.conf.locale import LANG_INFO
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from audit.access import access_record
+from notifications.languages import language_code
 from notifications.links import patient_link
 
 from .. import roles, selectors, services
@@ -98,8 +100,12 @@ def confirmation(request, pk: int):
     zone = case.site.zone
     today = timezone.now().astimezone(zone).date()
     stages = list(case.stages.all())
+    # What the patient takes home is in their language; the notes for staff stay in English.
+    language = language_code(case.patient.language)
     context = {
         "case": case,
+        "patient_language": language,
+        "patient_language_name": LANG_INFO[language]["name"],
         "holds": [
             (hold, _hold_late(hold.hold_starts_on, today)) for hold in case.held_medications.all()
         ],

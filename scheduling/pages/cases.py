@@ -25,6 +25,7 @@ from ..models import (
     NOT_ARRIVED_STATUSES,
     Case,
     CaseAction,
+    EventSource,
     StageKind,
 )
 from ..plan.backfill import backfill_suggestions
@@ -101,6 +102,12 @@ def _case_page(request, case: Case, *, cancel_form=None, driver_form=None):
         return render(request, "pages/case_detail.html", context)
 
 
+# "Cancelled by the patient on their page: I feel better".
+BY_PATIENT = {
+    EventSource.PATIENT_LINK: "by the patient on their page",
+    EventSource.PATIENT_SMS: "by the patient by text",
+}
+
 EXCEPTION_WORDS = {
     "preop_incomplete": "started with the pre-op checklist incomplete",
     "stage_too_early": "finished before its minimum",
@@ -118,12 +125,21 @@ def _history(case: Case) -> list[tuple[str, datetime, str, str]]:
             ("Screening overridden", case.screening_overridden_at,
              _name(case.screening_overridden_by), case.screening_override_reason)
         )
-    if case.confirmed_at:
+    steps = list(case.events.all())
+    # Confirms, cancels and moves recorded as steps say who did them; the case row's own
+    # times stand in only for those made before they were recorded so.
+    recorded = {event.action for event in steps}
+    if case.confirmed_at and CaseAction.CONFIRM not in recorded:
         events.append(("Confirmed by the patient", case.confirmed_at, "", ""))
-    if case.cancelled_at:
+    if case.cancelled_at and CaseAction.CANCEL not in recorded:
         events.append(("Cancelled", case.cancelled_at, _name(case.cancelled_by), ""))
-    for event in case.events.all():
+    for event in steps:
         label = event.get_action_display()
+        if event.source:
+            events.append((
+                f"{label} {BY_PATIENT[event.source]}", event.at, "", event.reason,
+            ))
+            continue
         if event.stage_kind and event.action != CaseAction.DISCHARGE:
             label = f"{StageKind(event.stage_kind).label}: {label.lower().split()[-1]}"
         note = ""

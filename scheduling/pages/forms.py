@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django import forms
+from django.conf import settings
+from django.conf.locale import LANG_INFO
 from django.db.models import Q
 
 from .. import roles, selectors
@@ -19,7 +21,11 @@ from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day, check_levels
 from ..services.patients import date_of_birth_check, patient_known_elsewhere, phone_e164
 
-LANGUAGES = [("en", "English"), ("es", "Spanish")]
+# The languages patients can read (settings.LANGUAGES), named for the clerk: "Spanish (español)".
+LANGUAGES = [
+    (code, name if LANG_INFO[code]["name"] == name else f"{LANG_INFO[code]['name']} ({name})")
+    for code, name in settings.LANGUAGES
+]
 YES_NO = [("yes", "Yes"), ("no", "No")]
 REGISTRATION = [
     "first_name", "last_name", "date_of_birth", "mrn", "phone", "email", "preferred_channel",

@@ -25,6 +25,8 @@ from ..models import (
     CANCELLABLE_STATUSES,
     NOT_ARRIVED_STATUSES,
     Case,
+    CaseAction,
+    CaseEvent,
     CaseMedication,
     CaseStatus,
     Drug,
@@ -108,11 +110,15 @@ def case_book(
 def case_reschedule(
     *,
     case: Case,
-    by: AbstractBaseUser,
+    by: AbstractBaseUser | None,
     start: datetime | None = None,
     day: date | None = None,
     expected_version: str | None = None,
+    source: str = "",
 ) -> Case:
+    """Move the case. `by` is the member of staff who moved it, or None with `source` (an
+    EventSource) when the patient did, which the case's history then records."""
+    _check_actor(by, source)
     if start is None and day is None:
         raise SchedulingError("start_or_date_required", "Give a new start time or a new date.")
     site = case.site
@@ -134,6 +140,8 @@ def case_reschedule(
             exclude_case_id=locked.pk,
         )
         slot = _slot(book, start)
+        was = locked.arrival_at
+        status_before = locked.status
         locked.stages.all().delete()
         stages = _write_stages(locked, slot)
         locked.day = day
@@ -154,14 +162,28 @@ def case_reschedule(
         audit.bulk_update(held, ["hold_starts_on"])
         _with_details(locked, stages, held)
         reminders_replan(locked)
+        if source:
+            zone = site.zone
+            _patient_step(
+                locked, CaseAction.MOVE, source, status_before=status_before,
+                reason=f"From {was.astimezone(zone):%a %-d %b %Y %H:%M} to "
+                f"{locked.arrival_at.astimezone(zone):%a %-d %b %Y %H:%M} (arrival).",
+            )
         return locked
 
     return _in_a_free_time(day, write)
 
 
 def case_cancel(
-    *, case: Case, reason: str, by: AbstractBaseUser, expected_version: str | None = None
+    *,
+    case: Case,
+    reason: str,
+    by: AbstractBaseUser | None,
+    expected_version: str | None = None,
+    source: str = "",
 ) -> Case:
+    """Cancel the case. `by` and `source` as for case_reschedule."""
+    _check_actor(by, source)
     reason = (reason or "").strip()
     if not reason:
         raise SchedulingError("reason_required", "Say why the case is cancelled.", field="reason")
@@ -169,6 +191,7 @@ def case_cancel(
         locked = case_locked(case.pk, expected_version=expected_version)
         if locked.status not in CANCELLABLE_STATUSES:
             raise _not_changeable(locked)
+        status_before = locked.status
         locked.status = CaseStatus.CANCELLED
         locked.cancel_reason = reason
         locked.cancelled_at = timezone.now()
@@ -178,6 +201,10 @@ def case_cancel(
         )
         audit.update(locked.stages.all(), active=False)
         reminders_cancel(locked)
+        if source:
+            _patient_step(
+                locked, CaseAction.CANCEL, source, status_before=status_before, reason=reason
+            )
     return locked
 
 
@@ -199,15 +226,34 @@ def case_mark_no_show(
     return locked
 
 
-def case_confirm(*, case: Case) -> Case:
-    """The patient confirmed (by SMS reply or on their link page). Idempotent."""
+def case_confirm(*, case: Case, source: str = "") -> Case:
+    """The patient confirmed (by SMS reply or on their link page; `source` says which, for the
+    case's history). Idempotent: a second confirm changes and records nothing."""
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status == CaseStatus.BOOKED:
             locked.status = CaseStatus.CONFIRMED
             locked.confirmed_at = timezone.now()
             locked.save(update_fields=["status", "confirmed_at", "updated_at"])
+            if source:
+                _patient_step(locked, CaseAction.CONFIRM, source, status_before=CaseStatus.BOOKED)
     return locked
+
+
+def _check_actor(by: AbstractBaseUser | None, source: str) -> None:
+    # A programming error, not a user's: every change names a member of staff or the patient.
+    if (by is None) == (not source):
+        raise ValueError("Give either `by` (a member of staff) or `source` (the patient's way).")
+
+
+def _patient_step(
+    case: Case, action: str, source: str, *, status_before: str, reason: str = ""
+) -> CaseEvent:
+    """A step the patient took, on the case's history: staff see who changed their case."""
+    return CaseEvent.objects.create(
+        case=case, action=action, source=source, status_before=status_before,
+        at=timezone.now(), by=None, reason=reason,
+    )
 
 
 def _slot(book: DayBook, start: datetime | None) -> Slot:

@@ -43,6 +43,11 @@ from ..timing import local_hm
 from .bedside import case_checklist_get
 
 UNDO_WINDOW = timedelta(minutes=2)
+# The steps of the day that undo reverts. A case's history also holds what the patient did
+# (confirm, cancel, move, an offer taken): those are never undone from the board.
+DAY_STEPS = (
+    CaseAction.CHECK_IN, CaseAction.STAGE_START, CaseAction.STAGE_FINISH, CaseAction.DISCHARGE,
+)
 REASON_MAX = 2000
 
 # The status a case takes when each of its stages starts.
@@ -176,7 +181,7 @@ def case_undo(*, case: Case, by: AbstractBaseUser) -> Case:
             raise case_not_active(locked)
         event = (
             CaseEvent.objects.select_for_update()
-            .filter(case=locked, undone_at__isnull=True)
+            .filter(case=locked, undone_at__isnull=True, action__in=DAY_STEPS)
             .order_by("-at", "-id")
             .first()
         )

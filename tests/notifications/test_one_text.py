@@ -112,7 +112,7 @@ def test_the_spanish_hold_texts_count_and_name_in_their_own_words(unit, front_de
 
     assert "una pausa de Clopidogrel y Warfarin" in email.text
     assert "el jueves 5 de marzo es el primer día sin tomarlos" in email.text
-    assert "2 medicamentos se pausan desde el jueves 5 de marzo. Vea cuales" in sms.text
+    assert "2 medicamentos se pausan desde el jueves 5 de marzo. Vea cuáles" in sms.text
     assert never_clinical([sms.text]) == []
 
 
@@ -225,7 +225,7 @@ def test_a_notice_that_cannot_go_by_sms_goes_by_email_saying_the_same(unit, fron
 
 CARRIED = {
     ("en", "fasting"): "No solid food after 00:30; clear liquids until 06:30.",
-    ("es", "fasting"): "Nada solido desde las 00:30; liquidos claros hasta las 06:30.",
+    ("es", "fasting"): "Nada sólido desde las 00:30; líquidos claros hasta las 06:30.",
     ("en", "hold:2026-02-26"): "2 of your medicines pause from Thursday 26 February.",
     ("es", "hold:2026-02-26"): "2 medicamentos se pausan desde el jueves 26 de febrero.",
     ("en", "bring"): "Bring photo ID, insurance card and medication list.",

@@ -1,5 +1,6 @@
-"""Message text from the templates: SMS say the minimum in plain GSM-7 within two segments; emails
-carry the detail; each patient reads their own language."""
+"""Message text from the templates: SMS say the minimum, in GSM-7 within two segments or, when the
+language needs letters GSM-7 lacks (Spanish á í ó ú), in Unicode within five; emails carry the
+detail; each patient reads their own language, accents included."""
 
 import re
 from datetime import timedelta
@@ -11,13 +12,21 @@ from icalendar import Calendar
 
 from notifications.links import patient_link
 from notifications.models import Audience, MessageKind, Reminder, ReminderRule
-from notifications.rendering import GSM7, LANGUAGES, SMS_MAX_CHARS, render
+from notifications.rendering import (
+    GSM7,
+    LANGUAGES,
+    SMS_MAX_CHARS,
+    SMS_MAX_UCS2,
+    render,
+    sms_fitted,
+    sms_segments,
+)
 from scheduling.models import Site
 from tests.factories import case_made
 
 pytestmark = pytest.mark.django_db
 
-STOP_LINE = {"en": "Reply STOP to opt out.", "es": "Responda STOP para no recibir mas mensajes."}
+STOP_LINE = {"en": "Reply STOP to opt out.", "es": "Responda STOP para no recibir más mensajes."}
 # Words that would tell a reader of the patient's phone what the visit is for.
 NEVER_IN_SMS = (
     "vertebroplasty", "kyphoplasty", "fracture", "cement", "vertebra", "osteoporosis", "warfarin",
@@ -86,21 +95,77 @@ def words_in(text, words):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", MessageKind.values)
-def test_every_sms_is_short_plain_gsm7_and_says_nothing_clinical(site, kind, language):
+def test_every_sms_is_short_keeps_its_accents_and_says_nothing_clinical(site, kind, language):
     case = book(site, language=language)
 
     message = render(reminder_for(case, kind, "sms"))
 
     text = message.text
-    assert [char for char in text if char not in GSM7] == []
-    assert len(text) <= SMS_MAX_CHARS, f"{len(text)} characters: {text}"
+    if language == "en":
+        assert [char for char in text if char not in GSM7] == []
+        assert len(text) <= SMS_MAX_CHARS, f"{len(text)} characters: {text}"
+    else:
+        assert len(text) <= SMS_MAX_UCS2, f"{len(text)} characters: {text}"
+    assert sms_segments(text) <= 5
     assert text.endswith(STOP_LINE[language])
     assert site.phone in text or patient_link(case) in text
     assert words_in(text, NEVER_IN_SMS) == []
     assert "{" not in text
     assert "&#" not in text
     assert "&amp;" not in text
-    assert "Margaret" in text or "Maria" in text  # María in GSM-7
+    assert FIRST_NAME[language] in text  # María keeps her accent
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("medication_hold", ["según", "médico", "cuál", "más"]),
+        ("fasting", ["sólido", "después", "Líquidos"]),
+        ("arrival", ["llevará"]),
+        ("driver_ready", ["estará"]),
+    ],
+)
+def test_a_spanish_sms_reads_with_its_accents(site, kind, words):
+    case = book(site, language="es")
+
+    text = render(reminder_for(case, kind, "sms")).text
+
+    assert [word for word in words if word not in text] == []
+
+
+def test_an_sms_goes_in_gsm7_unless_it_needs_a_letter_gsm7_lacks():
+    english = "Margaret, see you on Tuesday. Reply STOP to opt out."
+    spanish = "María, le esperamos el martes. Responda STOP para no recibir más mensajes."
+
+    assert sms_fitted(english) == english
+    assert sms_segments(english) == 1
+    assert sms_fitted(spanish) == spanish
+    assert sms_segments(spanish) == 2  # 75 characters: over UCS-2's 70 for one segment
+    assert sms_segments("é ñ ü ¿ ¡ " * 9) == 1  # 90 characters that GSM-7 has
+    assert sms_segments("a" * 161) == 2
+    assert sms_segments("á" * 201) == 3
+
+
+def test_typographic_punctuation_never_makes_an_sms_unicode():
+    assert sms_fitted("It’s “today” – at 07:00") == 'It\'s "today" - at 07:00'
+
+
+def test_an_sms_over_its_segments_is_refused_rather_than_cut():
+    sms_fitted("a" * SMS_MAX_CHARS)
+    sms_fitted("á" * SMS_MAX_UCS2)
+    with pytest.raises(ValueError, match="over the length"):
+        sms_fitted("a" * (SMS_MAX_CHARS + 1))
+    with pytest.raises(ValueError, match="over the length"):
+        sms_fitted("á" * (SMS_MAX_UCS2 + 1))
+
+
+def test_an_english_patient_with_a_name_outside_gsm7_reads_it_as_written(site):
+    case = case_made(site=site, patient={"first_name": "Zoë", "language": "en"})
+
+    text = render(reminder_for(case, "confirmation", "sms")).text
+
+    assert text.startswith("Zoë, you are booked at Riverside Spine Center")
+    assert sms_segments(text) <= 5
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -152,6 +217,8 @@ def test_the_confirmation_email_carries_the_appointment_as_a_calendar_file(
                 "es": ("Llegue a las 07:00 del martes 3 de marzo", "identidad con foto")}
     for phrase in expected[language]:
         assert phrase in description
+    title = {"en": "Riverside Spine Center: appointment", "es": "Riverside Spine Center: cita"}
+    assert str(event["summary"]) == title[language]
 
 
 def test_the_confirmation_email_gives_fasting_cut_offs_as_clock_times(site):
@@ -192,14 +259,19 @@ def test_a_spanish_speaking_patient_reads_spanish(site):
     sms = render(reminder_for(case, "confirmation", "sms")).text
     email = render(reminder_for(case, "confirmation", "email"))
 
-    assert sms.startswith("Maria, tiene cita en Riverside Spine Center el martes 3 de marzo")
+    assert sms.startswith("María, tiene cita en Riverside Spine Center el martes 3 de marzo")
     assert "llegue a las 07:00" in sms
-    assert sms.endswith("Responda STOP para no recibir mas mensajes.")
+    assert "confírmela" in sms
+    assert sms.endswith("Responda STOP para no recibir más mensajes.")
     assert email.subject == "Su cita en Riverside Spine Center el martes 3 de marzo"
     assert "Estimado/a María:" in email.text
     assert "Qué traer" in email.text
+    # The wrapper comes from the catalogue (locale/es), the body from the Spanish templates.
     assert "Ver mi cita" in email.html
+    assert "Teléfono:" in email.html
+    assert 'aria-roledescription="correo electrónico"' in email.html
     assert "Please" not in email.text + email.html
+    assert "Phone" not in email.html
 
 
 def test_an_english_speaking_patient_reads_english(site):
@@ -209,6 +281,9 @@ def test_an_english_speaking_patient_reads_english(site):
 
     assert sms.startswith("Margaret, you are booked at Riverside Spine Center on Tuesday 3 March")
     assert sms.endswith("Reply STOP to opt out.")
+    email = render(reminder_for(case, "confirmation", "email"))
+    assert "See my appointment" in email.html
+    assert "Phone:" in email.html
 
 
 def test_a_rule_with_its_own_sms_text_is_sent_in_that_text(site):
