@@ -71,6 +71,8 @@ NOT_STAFF_PAGES = {
     "(tests/notifications/test_patient_page.py)",
     "patient-ics": "the patient's calendar file, by the same signed link",
     "patient-confirm": "the patient's confirmation, by the same signed link",
+    "patient-cancel": "the patient's cancel, by the same signed link",
+    "patient-move": "the patient's request for another time, by the same signed link",
     "patient-pain": "the patient's pain score, by the same signed link "
     "(tests/scheduling/test_pain_followup.py)",
     "family-board": "the waiting room's board: the site's token, no names "

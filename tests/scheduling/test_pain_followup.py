@@ -145,7 +145,7 @@ def test_the_ask_text_names_no_procedure_and_is_in_the_patients_language(unit, c
     dispatch_at(clock, ny(2026, 3, 2, 9, 1))
 
     (ask,) = [message for message in outbox if message.reminder_id == pain_asks(case)[0].pk]
-    assert "dolor de espalda, de 0 (nada) a 10 (el peor)? Responda con un numero" in ask.text
+    assert "dolor de espalda, de 0 (nada) a 10 (el peor)? Responda con un número" in ask.text
     assert "vertebro" not in ask.text.lower()
     assert "kypho" not in ask.text.lower()
 
@@ -394,7 +394,7 @@ def test_the_webhook_answers_in_the_patients_language(client, twilio, unit, cloc
     dispatch_at(clock, ny(2026, 3, 2, 9, 1))
 
     assert answer(client, "diez", "SM" + "4" * 32) == (
-        "Riverside Spine Center: por favor, responda con un solo numero del 0 al 10: 0 es nada de "
+        "Riverside Spine Center: por favor, responda con un solo número del 0 al 10: 0 es nada de "
         "dolor y 10 es el peor dolor."
     )
 
