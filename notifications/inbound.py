@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from scheduling.models import RELEASED_STATUSES, Case, EventSource, Patient, Site
+from scheduling.offers.replies import offer_reply, offer_reply_expected
+from scheduling.offers.waves import offers_withdraw
 from scheduling.services import case_confirm
 
 from .dispatch import sms_opt_in, sms_opt_out
@@ -38,6 +40,11 @@ def inbound_text_record(
     kind = KEYWORDS.get(first_word(body), InboundKind.OTHER)
     now = now or timezone.now()
     with transaction.atomic():
+        # A YES or NO from a number with an offer of a freed time answers the offer.
+        if kind in (InboundKind.CONFIRM, InboundKind.OTHER) and offer_reply_expected(
+            phone=from_phone, body=body, now=now
+        ):
+            kind = InboundKind.OFFER
         if kind == InboundKind.CONFIRM:
             case = next_case(from_phone, now)
         else:
@@ -59,10 +66,14 @@ def inbound_text_record(
         if created:
             if kind == InboundKind.STOP:
                 sms_opt_out(phone=from_phone)
+                offers_withdraw(phone=from_phone, now=now, outcome="Texted STOP.")
             elif kind == InboundKind.START:
                 sms_opt_in(phone=from_phone)
             elif kind == InboundKind.CONFIRM:
                 case_confirm(case=case, source=EventSource.PATIENT_SMS)
+            elif kind == InboundKind.OFFER:
+                # Not stored: the webhook sends it back as its reply.
+                message.reply_text = offer_reply(phone=from_phone, body=body, now=now)
             elif kind == InboundKind.OTHER:
                 # An answer to a pain ask, if one is open: scored, retried or left for a call.
                 pain_reply_record(message=message, now=now)

@@ -99,6 +99,8 @@ def twilio_inbound(request):
     reply = MessagingResponse()
     if message.kind == InboundKind.HELP:
         reply.message(help_text(message.case))
+    elif getattr(message, "reply_text", ""):  # an answer to an offer
+        reply.message(message.reply_text)
     elif (pain_reply := pain_reply_text(message)) is not None:
         reply.message(pain_reply)
     return HttpResponse(str(reply), content_type="text/xml")

@@ -131,6 +131,15 @@ class SiteAdmin(SiteScopedAdmin):
             },
         ),
         (
+            "Freed times offered by text",
+            {
+                "fields": ["offers_enabled", "offer_min_lead_hours", "offer_wave_size",
+                           "offer_valid_minutes"],
+                "description": "A cancelled, no-show or moved case's time is texted to the "
+                "best-matching waiting patients, a wave at a time; the first to accept gets it.",
+            },
+        ),
+        (
             "Family board",
             {
                 "fields": ["family_board_link"],

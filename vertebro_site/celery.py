@@ -20,4 +20,10 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Freed times offered to the waiting list: offers expire, next waves, texts to send.
+    "offers-tick": {
+        "task": "scheduling.tasks.offers_tick",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

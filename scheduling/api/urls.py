@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bedside, planning, tracking, views, waiting_list
+from . import bedside, offers, planning, tracking, views, waiting_list
 from .board import BoardView
 
 urlpatterns = [
@@ -49,6 +49,7 @@ urlpatterns = [
         waiting_list.WaitingEntryView.as_view(),
         name="api-waiting-entry",
     ),
+    path("offers/", offers.OfferListView.as_view(), name="api-offers"),
     path(
         "sites/<slug:code>/days/<str:day>/plan/",
         planning.PlanProposeView.as_view(),

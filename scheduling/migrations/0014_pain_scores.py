@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0012_patient_side'),
+        ('scheduling', '0013_offers'),
     ]
 
     operations = [

@@ -16,6 +16,7 @@ from limits.rates import PlanRateLimit, rate_limited
 
 from .. import roles, selectors
 from ..errors import SchedulingError
+from ..offers.selectors import offers_recent
 from ..plan.loader import instant
 from ..plan.proposal import plan_apply, plan_propose
 from ..plan.whatif import WHAT_IFS
@@ -24,6 +25,7 @@ from .site_day import site_and_day
 
 # Well inside gunicorn's 30-second request timeout (deploy/gunicorn.conf.py).
 TIME_LIMITS = (2, 5, 10, 20)
+PAGE_OFFERS = 30
 
 
 @role_required(roles.ADMIN)
@@ -39,6 +41,7 @@ def plan(request):
         "previous_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
         "what_ifs": WHAT_IFS.items(), "time_limits": TIME_LIMITS,
         "cases": selectors.cases_of_day(site, day),
+        "offers": offers_recent(site=site, limit=PAGE_OFFERS),
         "choice": {"waiting_list": True, "allow_move_told": False, "what_if": "",
                    "time_limit": 10},
     }

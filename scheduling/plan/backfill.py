@@ -6,7 +6,7 @@ date window includes the day and whose screening is done and clear.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -15,9 +15,11 @@ from ..models import (
     PRIORITY_RANK,
     RELEASED_STATUSES,
     Case,
+    Site,
     WaitingListEntry,
     WaitingStatus,
 )
+from ..offers.freed import freed_room_time
 from ..screening import screening_blockers
 from ..slots import DayBook, Slot
 from .waiting import entry_screening
@@ -29,26 +31,28 @@ class Suggestion:
     slot: Slot
 
 
-def freed_room_time(case: Case) -> tuple[datetime, datetime] | None:
-    stages = [s for s in case.stages.all() if s.resource.kind == "procedure_room"]
-    if not stages:
-        return None
-    return min(s.planned_start for s in stages), max(s.held_until for s in stages)
-
-
 def backfill_suggestions(case: Case) -> list[Suggestion]:
     if case.status not in RELEASED_STATUSES:
         return []
     freed = freed_room_time(case)
-    if freed is None or freed[1] <= timezone.now():
+    if freed is None:
+        return []
+    return freed_time_suggestions(site=case.site, day=case.day, freed=freed)
+
+
+def freed_time_suggestions(
+    *, site: Site, day: date, freed: tuple[datetime, datetime]
+) -> list[Suggestion]:
+    """The ranking for a room time given back on `day` (by a cancel, a no-show or a move)."""
+    if freed[1] <= timezone.now():
         return []
     entries = (
         WaitingListEntry.objects.filter(
-            site=case.site, status=WaitingStatus.WAITING, screening_done=True,
-            earliest_date__lte=case.day, latest_date__gte=case.day,
+            site=site, status=WaitingStatus.WAITING, screening_done=True,
+            earliest_date__lte=day, latest_date__gte=day,
         )
         .exclude(Exists(Case.objects.filter(
-            patient=OuterRef("patient"), day=case.day,
+            patient=OuterRef("patient"), day=day,
         ).exclude(status__in=RELEASED_STATUSES)))
         .select_related("patient", "procedure_type", "surgeon")
         .prefetch_related("procedure_type__stage_templates")
@@ -58,14 +62,14 @@ def backfill_suggestions(case: Case) -> list[Suggestion]:
     for entry in entries:
         answers = entry_screening(entry)
         if answers is None or screening_blockers(
-            answers, min_conservative_weeks=case.site.conservative_treatment_min_weeks
+            answers, min_conservative_weeks=site.conservative_treatment_min_weeks
         ):
             continue
         key = (entry.procedure_type_id, entry.levels, entry.surgeon_id)
         if key not in books:
             books[key] = DayBook.load(
-                site=case.site, procedure_type=entry.procedure_type, levels=entry.levels,
-                day=case.day, surgeon=entry.surgeon,
+                site=site, procedure_type=entry.procedure_type, levels=entry.levels,
+                day=day, surgeon=entry.surgeon,
             )
         slot = next(
             (slot for slot in books[key].free_slots(arrival_not_before=timezone.now())

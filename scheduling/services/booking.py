@@ -36,6 +36,7 @@ from ..models import (
     Stage,
     Surgeon,
 )
+from ..offers.freed import freed_time_record
 from ..screening import ScreeningAnswers, screening_blockers
 from ..slots import DayBook, Slot
 from ..timing import local_hm
@@ -140,6 +141,7 @@ def case_reschedule(
             exclude_case_id=locked.pk,
         )
         slot = _slot(book, start)
+        freed_time_record(case=locked)  # the old time, offered to the waiting list
         was = locked.arrival_at
         status_before = locked.status
         locked.stages.all().delete()
@@ -201,6 +203,7 @@ def case_cancel(
         )
         audit.update(locked.stages.all(), active=False)
         reminders_cancel(locked)
+        freed_time_record(case=locked)
         if source:
             _patient_step(
                 locked, CaseAction.CANCEL, source, status_before=status_before, reason=reason
@@ -223,6 +226,7 @@ def case_mark_no_show(
         locked.save(update_fields=["status", "updated_at"])
         audit.update(locked.stages.all(), active=False)
         reminders_cancel(locked)
+        freed_time_record(case=locked)
     return locked
 
 

@@ -1,0 +1,22 @@
+"""Thin Celery tasks for offering freed times; the schedule that runs them is in
+vertebro_site/celery.py."""
+
+from celery import shared_task
+
+from .offers import sending, waves
+
+
+@shared_task(ignore_result=True)
+def offers_start(freed_time_id: int) -> int:
+    """Sent after the commit that freed a time (scheduling.offers.freed.OFFERS_START_TASK)."""
+    made = waves.freed_time_offers_start(freed_time_id=freed_time_id)
+    sending.offers_dispatch()
+    return made
+
+
+@shared_task(ignore_result=True)
+def offers_tick() -> int:
+    """Expire, start the next waves, send what is due and recover stuck sends."""
+    sending.offers_sweep()
+    waves.offers_tick()
+    return sending.offers_dispatch()
