@@ -17,6 +17,10 @@ from . import services
 from .models import InboundKind, InboundMessage, Reminder
 from .selectors import inbound_visible, reminders_not_reached
 
+# Texts that wait for a call until marked handled: those nobody could act on, and pain answers
+# that worry (a second bad answer, a high score after the procedure, a fever or redness).
+NEEDS_CALL_KINDS = (InboundKind.OTHER, InboundKind.PAIN)
+
 
 class ReminderSerializer(serializers.ModelSerializer):
     class Meta:
@@ -43,7 +47,7 @@ class NotReachedSerializer(ReminderSerializer):
 class InboundSerializer(serializers.ModelSerializer):
     class Meta:
         model = InboundMessage
-        fields = ["id", "from_phone", "body", "case", "received_at", "handled_at"]
+        fields = ["id", "from_phone", "body", "kind", "case", "received_at", "handled_at"]
 
 
 def _reminder_or_404(pk: int, user) -> Reminder:
@@ -97,7 +101,7 @@ class NeedsCallView(APIView):
     def get(self, request: Request) -> Response:
         """Texts from patients that the system could not act on, oldest first."""
         rows = inbound_visible(request.user).filter(
-            kind=InboundKind.OTHER,
+            kind__in=NEEDS_CALL_KINDS,
             handled_at__isnull=True,
         )
         return Response(InboundSerializer(rows.order_by("received_at"), many=True).data)

@@ -15,6 +15,7 @@ from scheduling.services import case_confirm
 
 from .dispatch import sms_opt_in, sms_opt_out
 from .models import InboundKind, InboundMessage
+from .pain_replies import pain_reply_record
 
 KEYWORDS = {
     **dict.fromkeys(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"], InboundKind.STOP),
@@ -73,6 +74,9 @@ def inbound_text_record(
             elif kind == InboundKind.OFFER:
                 # Not stored: the webhook sends it back as its reply.
                 message.reply_text = offer_reply(phone=from_phone, body=body, now=now)
+            elif kind == InboundKind.OTHER:
+                # An answer to a pain ask, if one is open: scored, retried or left for a call.
+                pain_reply_record(message=message, now=now)
     return message, created
 
 

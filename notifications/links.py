@@ -15,6 +15,8 @@ from django.core import signing
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from scheduling import pain
+
 SALT = "vertebro.patient-link"
 VALID_AFTER_PROCEDURE = timedelta(days=14)
 
@@ -31,7 +33,10 @@ def _base36(number: int) -> str:
 
 def patient_token(case) -> str:
     day_end = datetime.combine(case.day, time(23, 59), tzinfo=case.site.zone)
-    expires = int((day_end + VALID_AFTER_PROCEDURE).astimezone(UTC).timestamp())
+    # Long enough for the pain asks after the procedure too (day 30 by default).
+    followups = pain.followup_days(case.site.pain_followup_days)
+    valid = max(VALID_AFTER_PROCEDURE, timedelta(days=pain.link_days_after_procedure(followups)))
+    expires = int((day_end + valid).astimezone(UTC).timestamp())
     value = f"{case.pk}.{_base36(expires)}"
     # Nonce 0 (never revoked) is left out: the token stays short, and links sent before nonces
     # existed keep opening until their case's links are revoked.

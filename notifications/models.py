@@ -27,6 +27,7 @@ class MessageKind(models.TextChoices):
     RUNNING_LATE = "running_late", "New arrival time when the room runs late"
     DRIVER_CANCELLATION = "driver_cancellation", "Driver: the visit is cancelled"
     DRIVER_RESCHEDULE = "driver_reschedule", "Driver: the visit has moved"
+    PAIN_ASK = "pain_ask", "Pain score asked (0-10)"
 
 
 class Audience(models.TextChoices):
@@ -40,6 +41,9 @@ class Anchor(models.TextChoices):
     PROCEDURE_START = "procedure_start", "Procedure start"
     DISCHARGE = "discharge", "Planned discharge"
     HOLD_START = "hold_start", "First day without a held drug (one message per drug)"
+    PAIN_FOLLOWUP = "pain_followup", (
+        "Each of the site's pain follow-up days after the procedure day (one message per day)"
+    )
 
 
 class ChannelChoice(models.TextChoices):

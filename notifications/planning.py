@@ -54,6 +54,7 @@ class CaseFacts:
     driver_phone: str = ""
     held_drugs: tuple[HeldDrug, ...] = ()
     opted_out_phones: frozenset[str] = frozenset()
+    pain_followup_days: tuple[int, ...] = ()  # the site's; see notifications.pain_planning
 
 
 @dataclass(frozen=True)

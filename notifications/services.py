@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from scheduling import pain
 from scheduling.errors import SchedulingError
 from scheduling.models import NOT_ARRIVED_STATUSES, RELEASED_STATUSES, Case, CaseStatus
+from scheduling.pain_models import PainScore
 
-from . import planning
+from . import pain_planning, planning
 from .dispatch import reminders_withdraw
 from .models import (
     OPEN_STATUSES,
@@ -103,6 +105,7 @@ def case_facts(case: Case, now: datetime) -> planning.CaseFacts:
         opted_out_phones=frozenset(
             SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True)
         ),
+        pain_followup_days=pain.followup_days(case.site.pain_followup_days),
     )
 
 
@@ -258,7 +261,12 @@ def _scheduled_plan(case: Case, now: datetime) -> list[planning.PlannedMessage]:
     rules = [rule_spec(rule) for rule in ReminderRule.objects.filter(active=True).exclude(
         kind__in=EVENT_KINDS
     )]
-    return planning.plan_messages(case_facts(case, now), rules, now)
+    answered = frozenset(
+        PainScore.objects.filter(case=case).values_list("followup_day", flat=True)
+    )
+    return pain_planning.plan_with_pain_followups(
+        case_facts(case, now), rules, now, answered=answered
+    )
 
 
 def _with_notices(

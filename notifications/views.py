@@ -63,7 +63,9 @@ def patient_ics(request, token):
     return response
 
 
-PATIENT_PAGES = ("patient-page", "patient-confirm", "patient-cancel", "patient-move")
+PATIENT_PAGES = (
+    "patient-page", "patient-confirm", "patient-cancel", "patient-move", "patient-pain",
+)
 CSRF_FAILED = "notifications/patient/csrf_failed.html"
 
 

@@ -21,6 +21,7 @@ from . import rendering
 from .dispatch import reminder_delivery_record
 from .inbound import inbound_text_record
 from .models import InboundKind, ReminderStatus
+from .pain_replies import pain_reply_text
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ def twilio_inbound(request):
         reply.message(help_text(message.case))
     elif getattr(message, "reply_text", ""):  # an answer to an offer
         reply.message(message.reply_text)
+    elif (pain_reply := pain_reply_text(message)) is not None:
+        reply.message(pain_reply)
     return HttpResponse(str(reply), content_type="text/xml")
 
 

@@ -25,6 +25,7 @@ from django.db.models import Q
 # The nurses' bedside records live in their own module; importing it registers them with the app.
 from .bedside_models import ChecklistItem
 from .offer_models import FreedTime, Offer  # noqa: F401 (registered with the app)
+from .pain_models import PainScore  # noqa: F401  (pain follow-up scores, registered here)
 
 # The form Twilio gives a receiving number in ("To"), so a text is matched to its site exactly.
 validate_e164 = RegexValidator(

@@ -34,6 +34,7 @@ REFERENCE_DATA = [
     "notifications.migrations.0005_driver_ready_kind:seed_driver_ready",
     "notifications.migrations.0006_running_late_kind:seed_running_late",
     "notifications.migrations.0008_driver_told_of_changes:seed_driver_notices",
+    "notifications.migrations.0010_pain_ask:seed_pain_asks",
 ]
 
 

@@ -73,6 +73,8 @@ NOT_STAFF_PAGES = {
     "patient-confirm": "the patient's confirmation, by the same signed link",
     "patient-cancel": "the patient's cancel, by the same signed link",
     "patient-move": "the patient's request for another time, by the same signed link",
+    "patient-pain": "the patient's pain score, by the same signed link "
+    "(tests/scheduling/test_pain_followup.py)",
     "offer-page": "a waiting patient's offer of a freed time: its signed link, no staff login "
     "(tests/scheduling/test_offers_api.py)",
     "family-board": "the waiting room's board: the site's token, no names "

@@ -128,6 +128,7 @@ def _report_context(site, period) -> dict:
     durations = reports.durations_get(site=site, period=period)
     cancellations = reports.cancellations_get(site=site, period=period)
     sent = reports.messages_get(site=site, period=period)
+    outcomes = reports.outcomes_get(site=site, period=period)
     weeks = [week_label(week) for week in period.weeks]
     rooms = next(
         (line for line in use.kinds if line.kind_code == ResourceKind.PROCEDURE_ROOM), None
@@ -144,6 +145,7 @@ def _report_context(site, period) -> dict:
         "cancellation_weeks": list(zip(weeks, cancellations.weeks, strict=False)),
         "messages_report": sent,
         "message_weeks": list(zip(weeks, sent.weeks, strict=False)),
+        "outcomes": outcomes,
         "charts": {
             "utilisation": bar_chart(
                 title="Share of open time used, per room and bay", series=["Planned", "Actual"],
@@ -191,6 +193,13 @@ def _report_context(site, period) -> dict:
                 rows=[(label, [week.total.sent, week.total.delivered, week.total.failed,
                                week.total.confirmed])
                       for label, week in zip(weeks, sent.weeks, strict=False)],
+            ),
+            "outcomes": bar_chart(
+                title="Median pain (0-10) before the procedure and after it",
+                series=outcomes.labels,
+                rows=[(line.name, [moment.median for moment in line.moments])
+                      for line in outcomes.lines],
+                scale_max=10, label_width=190,
             ),
         },
     }

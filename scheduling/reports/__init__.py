@@ -1,11 +1,13 @@
 """Reports for the unit's managers: how full the rooms and bays were, first-case starts,
-turnovers, stage durations against their templates, cancellations and no-shows, and messages.
+turnovers, stage durations against their templates, cancellations and no-shows, messages, and
+the patients' pain before and after (outcomes).
 
 Every selector takes a site and a Period (days in the site's zone) and costs a fixed number of
 queries, whatever the number of cases.
 """
 
 from .durations import durations_get
+from .outcomes import outcomes_get
 from .period import Period, period_default, week_label
 from .usage import ON_TIME_MINUTES, first_cases_get, turnovers_get, utilisation_get
 from .volume import cancellations_get, messages_get
@@ -17,6 +19,7 @@ __all__ = [
     "durations_get",
     "first_cases_get",
     "messages_get",
+    "outcomes_get",
     "period_default",
     "turnovers_get",
     "utilisation_get",

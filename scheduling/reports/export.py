@@ -11,6 +11,7 @@ from datetime import datetime
 
 from ..models import Site
 from .durations import durations_get
+from .outcomes import outcomes_get
 from .period import Period, week_label
 from .usage import first_cases_get, turnovers_get, utilisation_get
 from .volume import cancellations_get, messages_get
@@ -78,6 +79,18 @@ def messages_table(site: Site, period: Period) -> Iterable[list]:
                    counts.failed, counts.confirmed]
 
 
+def outcomes_table(site: Site, period: Period) -> Iterable[list]:
+    report = outcomes_get(site=site, period=period)
+    yield ["group", "name", "asked_when", "followup_day", "asked", "answered", "response_pct",
+           "median_pain"]
+    for line in report.lines:
+        for moment, label, outcome in zip(
+            report.moments, report.labels, line.moments, strict=True
+        ):
+            yield [line.group, line.name, "before" if moment is None else label.lower(), moment,
+                   outcome.asked, outcome.answered, outcome.response_pct, outcome.median]
+
+
 TABLES: dict[str, Callable[[Site, Period], Iterable[list]]] = {
     "utilisation": utilisation_table,
     "first-case": first_case_table,
@@ -85,6 +98,7 @@ TABLES: dict[str, Callable[[Site, Period], Iterable[list]]] = {
     "durations": durations_table,
     "cancellations": cancellations_table,
     "messages": messages_table,
+    "outcomes": outcomes_table,
 }
 
 

@@ -27,7 +27,8 @@ def test_booking_plans_the_messages_that_can_still_help(unit, front_desk):
     # Booked Monday 07:00 New York for Tuesday 08:30.
     case = case_made(site=unit, by=front_desk.user)
     assert kinds(case) == [
-        "aftercare", "arrival", "confirmation", "driver_pickup", "fasting", "infection_check"
+        "aftercare", "arrival", "confirmation", "driver_pickup", "fasting", "infection_check",
+        *["pain_ask"] * 4,  # at booking, and on days 1, 7 and 30 after the procedure
     ]
     confirmation = Reminder.objects.get(case=case, kind="confirmation")
     assert confirmation.due_at == EIGHT_AM_NEW_YORK  # booked in quiet hours

@@ -18,7 +18,9 @@ from tests.factories import UserFactory
 from tests.scheduling.reports_data import MONDAY, case_written, message_made, ny, ran
 
 pytestmark = pytest.mark.django_db
-REPORTS = ["utilisation", "first-case", "turnover", "durations", "cancellations", "messages"]
+REPORTS = [
+    "utilisation", "first-case", "turnover", "durations", "cancellations", "messages", "outcomes",
+]
 
 
 def staff(client, site, *user_roles):
@@ -61,7 +63,7 @@ def test_an_admin_sees_every_report_with_charts_and_numbers(admin, week):
     for anchor in REPORTS:
         assert f'id="{anchor}"' in html
         assert f"/reports/{anchor}.csv?site=main&amp;start=2026-02-02&amp;end=2026-03-01" in html
-    assert html.count("<svg") == 7
+    assert html.count("<svg") == 8
     # Room 1 held 120 of 3,300 open minutes in week 7 (3.6%) and of 13,200 over the four weeks.
     assert "3.6% / 3.6%" in html
     assert ">0.9%</text>" in html
