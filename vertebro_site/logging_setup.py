@@ -24,10 +24,10 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 JSON_FIELDS = "%(levelname)s %(name)s %(message)s"
 
-# Paths whose segment after the prefix is a secret that opens a patient's page (see
+# Paths whose segment after the prefix is a secret that opens a patient's page or offer (see
 # notifications/urls.py and scheduling/pages/family_urls.py; a test checks every URL with a
 # `token` is covered).
-_TOKEN_IN_PATH = re.compile(r"(/(?:p|family)/)[^/\s?#\"']+")
+_TOKEN_IN_PATH = re.compile(r"(/(?:p|o|family)/)[^/\s?#\"']+")
 # A query string after anything that looks like a path: "/patients/?q=Whitfield" keeps the "?".
 _QUERY_STRING = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
 _TASK_DATA = frozenset({"args", "kwargs", "return_value"})
