@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from . import timing
-from .models import ProcedureType, Resource, Site, Surgeon
+from .models import Case, ProcedureType, Resource, Site, Surgeon
 from .timing import CaseTimes, SiteRules, StageRule
 from .unit_day import BusyStage, Shift, UnitDay
 
@@ -114,6 +114,20 @@ class DayBook:
             exclude_case_ids=() if exclude_case_id is None else (exclude_case_id,),
         )
         return cls(unit_day=unit_day, rules=rules, levels=levels, busy=busy, surgeon=surgeon)
+
+    @classmethod
+    def for_move(cls, *, case: Case, day: date) -> "DayBook":
+        """The day as `case` would find it if moved there: its own stages set aside, and its
+        surgeon kept only when the patient asked for them by name. The staff's move page, the
+        patient's "another time" and the reschedule service all read a move this way."""
+        return cls.load(
+            site=case.site,
+            procedure_type=case.procedure_type,
+            levels=case.levels,
+            day=day,
+            surgeon=case.surgeon if case.surgeon_requested else None,
+            exclude_case_id=case.pk,
+        )
 
     def times_at(self, procedure_start: datetime) -> CaseTimes:
         return timing.case_times(self.rules, self.levels, procedure_start, self.site_rules)

@@ -318,14 +318,7 @@ def _free_times(case: Case, day: date) -> tuple[list[FreeTime], bool]:
     """The starts free for this case on `day`, with its own current booking set aside (the
     service does the same, so a move by a few minutes that overlaps itself is offered)."""
     zone = case.site.zone
-    book = DayBook.load(
-        site=case.site,
-        procedure_type=case.procedure_type,
-        levels=case.levels,
-        day=day,
-        surgeon=case.surgeon if case.surgeon_requested else None,
-        exclude_case_id=case.pk,
-    )
+    book = DayBook.for_move(case=case, day=day)
     if book.opens is None:
         return [], True
     return [

@@ -132,14 +132,7 @@ def case_reschedule(
     def write() -> Case:
         locked = case_locked(case.pk, expected_version=expected_version)
         _check_changeable(locked)
-        book = DayBook.load(
-            site=site,
-            procedure_type=locked.procedure_type,
-            levels=locked.levels,
-            day=day,
-            surgeon=locked.surgeon if locked.surgeon_requested else None,
-            exclude_case_id=locked.pk,
-        )
+        book = DayBook.for_move(case=locked, day=day)
         slot = _slot(book, start)
         freed_time_record(case=locked)  # the old time, offered to the waiting list
         was = locked.arrival_at

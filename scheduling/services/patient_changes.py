@@ -103,14 +103,7 @@ def patient_free_starts(*, case: Case, now: datetime | None = None) -> list[Slot
 
 
 def _day_starts(case: Case, day: date, earliest: datetime) -> list[Slot]:
-    book = DayBook.load(
-        site=case.site,
-        procedure_type=case.procedure_type,
-        levels=case.levels,
-        day=day,
-        surgeon=case.surgeon if case.surgeon_requested else None,
-        exclude_case_id=case.pk,
-    )
+    book = DayBook.for_move(case=case, day=day)
     chosen: list[Slot] = []
     for slot in book.free_slots(arrival_not_before=earliest):
         start = slot.times.procedure_start

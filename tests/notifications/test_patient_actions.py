@@ -307,7 +307,9 @@ def test_a_revoked_or_expired_link_cannot_cancel_or_move(case, clock):
                                        "start": "2026-03-06T08:30:00-05:00"})
         assert response.status_code == 404
         assert "This link is no longer valid." in response.content.decode()
-    clock.move_to(datetime(2026, 3, 20, 12, 0, tzinfo=UTC))
+    # Past the link's life: the procedure day, then the last pain follow-up day (30) and its
+    # days to answer.
+    clock.move_to(datetime(2026, 5, 20, 12, 0, tzinfo=UTC))
     expired = Patient(fresh(case))
     assert expired.get("patient-move").status_code == 404
     assert "This link has expired." in expired.html
