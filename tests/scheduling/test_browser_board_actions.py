@@ -108,6 +108,7 @@ def test_a_nurse_takes_a_case_through_its_day_and_the_wall_screen_follows(
     row.get_by_role("button", name="Finish pre-op").click()
     row.get_by_role("button", name="Start procedure").click()
     expect(wall_status).to_contain_text("In procedure", timeout=FOLLOWS_WITHIN_MS)
+    expect(success).to_contain_text("procedure started")
     minutes_pass(clock, 40, page, wall)
     row.get_by_role("button", name="Finish procedure").click()
     # Finished: the row says so at once, before the next stage starts.
@@ -119,6 +120,7 @@ def test_a_nurse_takes_a_case_through_its_day_and_the_wall_screen_follows(
     # The cement set's hour: finishing it sooner asks why; after the hour it is one click.
     early = open_panel(row, "Finish cement set early")
     expect(early).to_contain_text("Cement set lasts at least 60 min, until 09:10.")
+    expect(success).to_contain_text("cement set started")
     minutes_pass(clock, 60, page, wall)
     row.get_by_role("button", name="Finish cement set").click()
     expect(cement).to_have_attribute("data-state", "done", timeout=FOLLOWS_WITHIN_MS)
@@ -136,6 +138,7 @@ def test_a_nurse_takes_a_case_through_its_day_and_the_wall_screen_follows(
     score.get_by_role("button", name="Record score").click()
     expect(success).to_have_text("Whitfield, Margaret: Aldrete score 10/10 recorded.")
     row.get_by_role("button", name="Driver is here").click()
+    expect(success).to_have_text("Whitfield, Margaret: the driver is here.")
     minutes_pass(clock, 30, page, wall)
     row.get_by_role("button", name="Discharge").click()
     expect(success).to_have_text("Whitfield, Margaret is discharged.")
