@@ -189,6 +189,7 @@ def visits(world: World) -> list[Visit]:
         Visit("day board: steps opened", NURSE, steps=panels_opened),
         Visit("reports", MANAGER,
               f"/reports/?site=main&start={REPORTS_FROM}&end={REPORTS_TO}"),
+        Visit("home: manager", MANAGER, "/"),
         Visit("plan", MANAGER, f"/plan/?{day}"),
         Visit("plan: proposal", MANAGER, steps=plan_proposed),
         Visit("admin index", MANAGER, "/admin/"),
@@ -204,7 +205,7 @@ PAGES = [
     "book: confirmation", "confirmation of a booked case", "case detail",
     "case detail: cancelled, with backfill", "reschedule", "patient search",
     "patient search: empty", "day list", "day board", "day board: steps opened", "reports",
-    "plan", "plan: proposal",
+    "home: manager", "plan", "plan: proposal",
     "admin index", "admin changelist", "API browsable", "API browsable: a form", "API docs",
 ]
 

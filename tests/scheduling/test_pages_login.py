@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from scheduling import roles
@@ -18,6 +20,18 @@ def test_a_role_without_booking_rights_is_refused(client, unit):
     client.force_login(nurse)
     assert client.get("/book/").status_code == 403
     assert client.get("/").url == "/board/"  # a nurse starts on the day board
+
+
+def test_an_admin_lands_on_a_home_that_leads_to_planning_reports_and_the_django_admin(client):
+    manager = UserFactory(roles=[roles.ADMIN], is_staff=True)
+    client.force_login(manager)
+    response = client.get("/")
+    assert response.status_code == 200
+    links = [(href, text) for href, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>',
+                                                        response.content.decode())]
+    for wanted in [("/plan/", "Plan the day"), ("/reports/", "Reports"),
+                   ("/admin/", "Django admin")]:
+        assert wanted in links
 
 
 def test_a_clerk_logs_in_and_lands_on_booking(page, unit):
