@@ -224,11 +224,23 @@ def production_environ(**extra) -> dict[str, str]:
     return env
 
 
+# Modules that use the machine's Redis server (one stops and restarts it) run one after another
+# on the same worker when the suite runs in parallel (pytest-xdist, --dist loadgroup).
+REDIS_SERVER = pytest.mark.xdist_group("redis-server")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need the real database. Off PostgreSQL they are skipped in a
-    developer's quick run; with VERTEBRO_REQUIRE_SERVICES set (as .ci/run does) the run stops."""
+    developer's quick run; with VERTEBRO_REQUIRE_SERVICES set (as .ci/run does) the run stops.
+
+    In a parallel run a module's tests stay on one worker (its module-scoped fixtures are built
+    once), unless the module names a group of its own."""
     from django.db import connection
 
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
     if connection.vendor == "postgresql":
         return
     if os.environ.get("VERTEBRO_REQUIRE_SERVICES"):

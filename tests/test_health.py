@@ -12,8 +12,10 @@ from django.db.utils import OperationalError
 
 from notifications.dispatch import reminders_dispatch
 from notifications.models import Reminder, ReminderStatus
-from tests.conftest import production_environ, redis_test_url
+from tests.conftest import REDIS_SERVER, production_environ, redis_test_url
 from tests.factories import case_made
+
+pytestmark = REDIS_SERVER
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_DB = 9

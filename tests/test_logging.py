@@ -18,9 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from notifications.links import patient_token
-from tests.conftest import case_payload, production_environ
+from tests.conftest import REDIS_SERVER, case_payload, production_environ
 from vertebro_site.logging_setup import logging_config, redact
 
+pytestmark = REDIS_SERVER
 ROOT = Path(__file__).resolve().parents[1]
 PATIENT_DETAILS = ["Margaret", "Whitfield", "MRN-1001", "1948-05-17", "2125550100",
                    "m.whitfield@example.org", "Tom"]

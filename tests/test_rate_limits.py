@@ -10,10 +10,10 @@ from django.urls import reverse
 
 from notifications.links import patient_link, patient_token
 from scheduling import roles
-from tests.conftest import client_for, redis_test_url
+from tests.conftest import REDIS_SERVER, client_for, redis_test_url
 from tests.factories import UserFactory, case_made
 
-pytestmark = pytest.mark.django_db
+pytestmark = [REDIS_SERVER, pytest.mark.django_db]
 PLAN = "/api/v1/sites/main/days/2026-03-03/plan/"
 TOKEN = "/api/v1/auth/token/"
 PASSWORD = "correct-horse-battery"

@@ -26,9 +26,10 @@ from django.db import connection
 from notifications.dispatch import reminders_sweep
 from notifications.models import OPEN_STATUSES, Reminder, ReminderRule, ReminderStatus
 from scheduling.models import Case, Patient
+from tests.conftest import REDIS_SERVER
 from tests.factories import ProcedureTypeFactory, SiteFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [REDIS_SERVER, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_DB = 5  # a database of its own on the CI Redis, flushed at the start of each test
