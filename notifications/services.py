@@ -190,6 +190,31 @@ def reminders_driver_changed(case: Case, *, now: datetime | None = None) -> list
     return Reminder.objects.bulk_create(rows)
 
 
+def reminders_patient_changed(case: Case, *, now: datetime | None = None) -> list[Reminder]:
+    """After the patient's details (phone, email, channel, language) or the case's medicines
+    were corrected: the patient's unsent messages lapse and are planned again from the record
+    as it is now. The time has not moved, so no notice goes out, and a message of this plan
+    already sent (the same rule, and the same hold day for a hold message) is not sent again."""
+    now = now or timezone.now()
+    patient_rows = Reminder.objects.filter(case=case, audience="patient")
+    # A notice of a move or a cancel not sent yet still has to go: only the plan is redone.
+    reminders_withdraw(
+        patient_rows.exclude(kind__in=EVENT_KINDS),
+        reason="The patient's details or medicines changed before this was sent.",
+    )
+    sent = set(
+        patient_rows.filter(
+            plan_version=case.plan_version, status__in=DELIVERED_OR_SENT
+        ).values_list("rule_id", "note")
+    )
+    rows = [
+        row
+        for row in _rows(case, _scheduled_plan(case, now))
+        if row.audience == "patient" and (row.rule_id, row.note) not in sent
+    ]
+    return Reminder.objects.bulk_create(rows)
+
+
 def driver_pickup_projected(case: Case, *, now: datetime | None = None) -> list[Reminder]:
     """Recovery has started: tell the driver when to come. Once per plan of the case, so an
     undone and restarted recovery does not text the driver twice."""
