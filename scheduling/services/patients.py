@@ -205,6 +205,19 @@ def patient_update(*, patient: Patient, by, **changes) -> list[str]:
     return changed
 
 
+def allergies_add(*, patient: Patient, allergies: dict, by) -> list[str]:
+    """Allergies told at a booking for a registered patient: added to their record, never
+    taken off (that is done on the patient's page, where the whole record is in view)."""
+    merged = {
+        "allergy_contrast": patient.allergy_contrast or allergies.get("allergy_contrast", False),
+        "allergy_latex": patient.allergy_latex or allergies.get("allergy_latex", False),
+    }
+    other = allergies.get("allergy_other", "").strip()
+    if other and other.casefold() not in patient.allergy_other.casefold():
+        merged["allergy_other"] = "; ".join(filter(None, [patient.allergy_other, other]))[:240]
+    return patient_update(patient=patient, by=by, **merged)
+
+
 def _contact_checked(patient: Patient, changes: dict) -> dict:
     """The changes normalised (a phone in E.164, text stripped) and checked together with what
     is kept: messages by email need an email address."""
