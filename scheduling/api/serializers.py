@@ -253,7 +253,7 @@ class CaseSerializer(serializers.ModelSerializer):
     flags = serializers.SerializerMethodField(
         help_text="In this order: not_confirmed, driver_missing, inr_check, "
         "screening_overridden, not_reached (a message failed), not_reachable (no phone or "
-        "email)."
+        "email), contrast_allergy, latex_allergy."
     )
 
     class Meta:
@@ -293,6 +293,8 @@ class CaseSerializer(serializers.ModelSerializer):
             not_reached=getattr(case, "not_reached", False),
             patient_phone=case.patient.phone,
             patient_email=case.patient.email,
+            allergy_contrast=case.patient.allergy_contrast,
+            allergy_latex=case.patient.allergy_latex,
         )
 
     def get_fasting(self, case) -> dict[str, datetime]:
