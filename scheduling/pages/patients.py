@@ -117,6 +117,8 @@ def case_correct(request, pk: int):
     except SchedulingError as error:
         if error.code == "case_changed":
             return _stale(request, case)
+        if error.errors:
+            form.add_error(None, error.detail)  # the whole refusal, and each answer below
         add_service_errors(form, error)
         return _case_page(request, case, correction_form=form)
     if changes:
