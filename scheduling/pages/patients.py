@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.access import access_record
@@ -56,7 +57,10 @@ def patient_record(request, pk: int):
         "can_book": roles.user_has_role(request.user, roles.BOOK_CASES),
         "language_name": dict(LANGUAGES).get(record.patient.language, record.patient.language),
     }
-    return render(request, "pages/patient_record.html", context)
+    # Times in the zone of the patient's latest case here (else of one of the user's sites).
+    site = record.cases[0].site if record.cases else selectors.visible_sites(request.user).first()
+    with timezone.override(site.zone if site is not None else timezone.get_current_timezone()):
+        return render(request, "pages/patient_record.html", context)
 
 
 def _update(request, patient, form: PatientForm) -> list[str] | None:
