@@ -83,7 +83,7 @@ def case_screening_correct(
         ])
         CaseEvent.objects.create(
             case=locked, action=CaseAction.CORRECT, status_before=locked.status,
-            at=timezone.now(), by=by, reason="; ".join(changes).capitalize() + ".",
+            at=timezone.now(), by=by, reason=_sentence(changes),
         )
         reminders_patient_changed(locked)
     return changes
@@ -138,3 +138,8 @@ def _medicines_changed(case: Case, medications: Sequence[Drug]) -> list[str]:
     # The case's prefetched drugs (if any) no longer say what it holds.
     getattr(case, "_prefetched_objects_cache", {}).pop("held_medications", None)
     return [f"{drug.name} held" for drug in new] + [f"{row.drug.name} not held" for row in gone]
+
+
+def _sentence(changes: list[str]) -> str:
+    said = "; ".join(changes)
+    return said[:1].upper() + said[1:] + "."
