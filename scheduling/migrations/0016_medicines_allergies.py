@@ -10,6 +10,8 @@ NSAID hold days, for a procedure with a high bleeding risk (vertebral augmentati
 - SIR 2019 consensus (Patel I.J. et al., J Vasc Interv Radiol 2019;30:1168-1184), which groups
   NSAIDs by half-life; celecoxib, which ASRA does not ask to stop (COX-2 selective), is held
   3 days here as an intermediate half-life NSAID, the more cautious reading.
+The values were entered from these tables as cited, without the papers at hand when this was
+written: a clinician checks them against the published tables before the unit relies on them.
 Clinicians edit the table in the admin; this only adds the rows that are missing.
 """
 
