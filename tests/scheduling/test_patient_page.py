@@ -201,3 +201,16 @@ def test_the_case_page_links_to_the_patients_record(client, unit, case):
     staff(client, unit, roles.NURSE)
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert f'href="/patients/{case.patient.pk}/"' in page
+
+
+@pytest.mark.parametrize("role", [roles.FRONT_DESK, roles.CLINICIAN, roles.ADMIN])
+def test_the_front_desk_clinicians_and_admins_correct_the_record(client, unit, case, role):
+    staff(client, unit, role)
+
+    response = client.post(
+        f"/patients/{case.patient.pk}/", edit(case.patient, allergy_other="Iodine")
+    )
+
+    assert response.status_code == 302
+    case.patient.refresh_from_db()
+    assert case.patient.allergy_other == "Iodine"
