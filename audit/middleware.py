@@ -18,6 +18,7 @@ CASE_VIEWS = frozenset(
         "case-cancel",
         "case-no-show",
         "case-driver",
+        "case-correct",
         "api-case",
         "api-case-messages",
         "api-case-reschedule",

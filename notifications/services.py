@@ -190,6 +190,43 @@ def reminders_driver_changed(case: Case, *, now: datetime | None = None) -> list
     return Reminder.objects.bulk_create(rows)
 
 
+def reminders_patient_changed(case: Case, *, now: datetime | None = None) -> list[Reminder]:
+    """After the patient's details (phone, email, channel, language) or the case's medicines
+    were corrected: the patient's messages of this plan are planned again from the record as it
+    is now. The time has not moved, so no notice goes out. An unsent message the new plan still
+    holds stays as it is; one it no longer holds (an old number, a drug taken off) is withdrawn;
+    one withdrawn before and wanted again is planned again; and a message already sent (the
+    same rule, and the same hold day for a hold message) is not sent a second time."""
+    now = now or timezone.now()
+    plan = [message for message in _scheduled_plan(case, now) if message.audience == "patient"]
+    wanted = {(m.rule_id, m.recipient, m.channel, m.note): m for m in plan}
+    # A notice of a move or a cancel not sent yet still has to go: only the plan is redone.
+    this_plan = Reminder.objects.filter(
+        case=case, audience="patient", plan_version=case.plan_version, resend_of__isnull=True
+    ).exclude(kind__in=EVENT_KINDS)
+    existing = {(r.rule_id, r.recipient, r.channel, r.note): r for r in this_plan}
+    sent = {(r.rule_id, r.note) for r in existing.values() if r.status in DELIVERED_OR_SENT}
+    reminders_withdraw(
+        this_plan.filter(pk__in=[r.pk for key, r in existing.items() if key not in wanted]),
+        reason="The patient's details or medicines changed before this was sent.",
+    )
+    again = []
+    for key, message in wanted.items():
+        row = existing.get(key)
+        if row is None or row.status != ReminderStatus.CANCELLED or (key[0], key[3]) in sent:
+            continue
+        row.status, row.error = ReminderStatus.PLANNED, ""
+        row.due_at, row.send_by = message.due_at, message.send_by
+        again.append(row)
+    Reminder.objects.bulk_update(again, ["status", "error", "due_at", "send_by"])
+    new = [
+        row
+        for row in _rows(case, [m for key, m in wanted.items() if key not in existing])
+        if (row.rule_id, row.note) not in sent
+    ]
+    return [*again, *Reminder.objects.bulk_create(new)]
+
+
 def driver_pickup_projected(case: Case, *, now: datetime | None = None) -> list[Reminder]:
     """Recovery has started: tell the driver when to come. Once per plan of the case, so an
     undone and restarted recovery does not text the driver twice."""

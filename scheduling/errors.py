@@ -41,6 +41,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "contraindicated": (400, "A screening answer blocks the booking; a clinician may override."),
     "override_reason_required": (400, "An override needs a written reason."),
     "override_not_allowed": (403, "Only a clinician may override screening."),
+    "medicines_conflict": (
+        400, "Medicines to hold were given together with “takes none of these”."
+    ),
     # Conflicts
     "slot_taken": (409, "The room, bay or surgeon is no longer free at that time."),
     "no_free_slot": (409, "No free time is left on that day for this case."),

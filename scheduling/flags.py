@@ -11,6 +11,8 @@ FLAG_LABELS = {
     "screening_overridden": "Screening overridden",
     "not_reached": "Not reached",
     "not_reachable": "No phone or email",
+    "contrast_allergy": "Contrast allergy",
+    "latex_allergy": "Latex allergy",
 }
 
 
@@ -24,11 +26,14 @@ def case_flags(
     not_reached: bool,
     patient_phone: str,
     patient_email: str,
+    allergy_contrast: bool,
+    allergy_latex: bool,
 ) -> list[str]:
     """The codes of the flags raised, in FLAG_LABELS' order.
 
     `inr_check`: a held drug asks for an INR check on the day; `not_reached`: a message to the
-    patient failed or its fate is unknown."""
+    patient failed or its fate is unknown; `allergy_contrast`, `allergy_latex`: the patient's
+    record says so (the room prepares for it)."""
     raised = {
         "not_confirmed": status == CaseStatus.BOOKED,
         "driver_missing": not (driver_name and driver_phone),
@@ -36,5 +41,7 @@ def case_flags(
         "screening_overridden": bool(screening_override_reason),
         "not_reached": bool(not_reached),
         "not_reachable": not (patient_phone or patient_email),
+        "contrast_allergy": bool(allergy_contrast),
+        "latex_allergy": bool(allergy_latex),
     }
     return [flag for flag in FLAG_LABELS if raised[flag]]

@@ -350,6 +350,11 @@ class Patient(models.Model):
     email = models.EmailField(blank=True)
     preferred_channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.SMS)
     language = models.CharField(max_length=8, default="en")
+    # Allergies the day's staff must see (the board shows contrast and latex). A bone-cement
+    # allergy is a screening answer on each case, where it blocks the booking.
+    allergy_contrast = models.BooleanField("Allergic to contrast", default=False)
+    allergy_latex = models.BooleanField("Allergic to latex", default=False)
+    allergy_other = models.CharField("Other allergies", max_length=240, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -455,6 +460,13 @@ class Case(models.Model):
     screening_overridden_at = models.DateTimeField(null=True, blank=True)
 
     medications = models.ManyToManyField(Drug, through="CaseMedication", blank=True)
+    takes_no_medicines = models.BooleanField(
+        default=False,
+        help_text="Asked, the patient takes none of the medicines in the hold table.",
+    )
+    other_medicines = models.CharField(
+        max_length=500, blank=True, help_text="Other medicines the patient takes, as told."
+    )
 
     plan_version = models.PositiveIntegerField(
         default=1, help_text="Goes up at each reschedule; messages planned for older times lapse."
@@ -584,6 +596,8 @@ class CaseAction(models.TextChoices):
     CANCEL = "cancel", "Cancelled"
     MOVE = "move", "Moved"
     OFFER_ACCEPT = "offer_accept", "Booked from an offer"
+    # By staff before check-in: screening answers or medicines put right (reason says what).
+    CORRECT = "correct", "Screening or medicines corrected"
 
 
 class EventSource(models.TextChoices):

@@ -11,6 +11,8 @@ ALL_ROLES = (FRONT_DESK, NURSE, CLINICIAN, ADMIN)
 # Who may do what.
 READ_CASES = ALL_ROLES
 BOOK_CASES = (FRONT_DESK, CLINICIAN)
+# Correcting a patient's contact details, language, channel and allergies on their record.
+EDIT_PATIENTS = (FRONT_DESK, CLINICIAN, ADMIN)
 OVERRIDE_SCREENING = (CLINICIAN,)
 # Starting the procedure with the pre-op checklist incomplete, discharging before the criteria.
 OVERRIDE_BEDSIDE_RULES = (CLINICIAN,)

@@ -1,8 +1,10 @@
 """Reads shared by the API and the pages; each loads what its page needs in a fixed number of
 queries, whatever the number of cases."""
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
+from auditlog.models import LogEntry
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from notifications.models import case_not_reached
@@ -25,6 +27,7 @@ from .models import (
 from .slots import DayBook, Slot
 
 MAX_ID = 2**63 - 1
+PATIENT_CHANGES_SHOWN = 20
 
 
 def visible_sites(user) -> QuerySet[Site]:
@@ -137,3 +140,59 @@ def slots_free(
         site=site, procedure_type=procedure_type, levels=levels, day=day, surgeon=surgeon
     )
     return book.free_slots(arrival_not_before=arrival_not_before)
+
+
+@dataclass(frozen=True)
+class PatientChange:
+    at: datetime
+    by: str
+    what: list[tuple[str, str, str]]  # field's label, before, after
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    patient: Patient
+    cases: list[Case]
+    # Bone-cement allergy is a screening answer: the visible cases that reported it.
+    cement_allergy_cases: list[Case]
+    changes: list[PatientChange]
+
+
+def patient_record_get(pk: int, user) -> PatientRecord | None:
+    """The patient's record as the user may see it: the patient (through patients_visible) with
+    their cases at the user's sites, newest first, and the changes made to the record since it
+    was created (the audit log's, with who made them). None: not found for this user."""
+    patient = patient_get(pk, user)
+    if patient is None:
+        return None
+    cases = list(
+        Case.objects.filter(patient=patient, site__in=visible_sites(user))
+        .select_related("site", "procedure_type")
+        .order_by("-day", "-procedure_start")
+    )
+    entries = LogEntry.objects.get_for_object(patient).filter(
+        action=LogEntry.Action.UPDATE
+    ).select_related("actor").order_by("-timestamp")[:PATIENT_CHANGES_SHOWN]
+    labels = {field.name: str(field.verbose_name) for field in Patient._meta.fields}
+    changes = [
+        PatientChange(
+            at=entry.timestamp,
+            by=(entry.actor.get_full_name() or entry.actor.get_username()) if entry.actor else "",
+            what=[
+                (labels.get(name, name).capitalize(), _said(before), _said(after))
+                for name, (before, after) in (entry.changes_dict or {}).items()
+            ],
+        )
+        for entry in entries
+    ]
+    return PatientRecord(
+        patient=patient,
+        cases=cases,
+        cement_allergy_cases=[case for case in cases if case.cement_allergy],
+        changes=changes,
+    )
+
+
+def _said(value) -> str:
+    """A value as the audit log keeps it ("True", "None"), as a person reads it."""
+    return {"True": "yes", "False": "no", "None": "", None: ""}.get(value, str(value))

@@ -30,6 +30,7 @@ REFERENCE_DATA = [
     # migrations whose data a transactional test's flush empties
     "scheduling.migrations.0003_staff_roles:create_roles",
     "scheduling.migrations.0004_seed_drug_table:seed",
+    "scheduling.migrations.0016_medicines_allergies:seed",
     "notifications.migrations.0002_seed_reminder_rules:seed",
     "notifications.migrations.0005_driver_ready_kind:seed_driver_ready",
     "notifications.migrations.0006_running_late_kind:seed_running_late",

@@ -22,7 +22,8 @@ ADMIN_PREFIX = "admin/"
 # test_every_address_is_walked_or_excluded_with_a_reason.
 OBJECT_PARAMS = ("pk", "id")
 OBJECTS_AFTER = {
-    "cases": "cases", "messages": "messages", "needs-call": "texts", "waiting-list": "waiting",
+    "cases": "cases", "patients": "patients", "messages": "messages", "needs-call": "texts",
+    "waiting-list": "waiting",
 }
 SITE_PARAMS = ("code", "day")
 CHOICES = {"kind": list(StageKind.values), "action": list(ACTIONS), "report": list(TABLES)}

@@ -147,7 +147,7 @@ def _form(code: str) -> dict:
         "procedure_type": "vertebroplasty", "levels": "1", "surgeon": "", "start": "",
         "reason": "Asked by phone", "version": "", "driver_name": "Dora Driver",
         "driver_phone": "+12125550199", "preferred_channel": "sms", "language": "en",
-        "waiting_list": "on", "time_limit": "2", **screening,
+        "waiting_list": "on", "time_limit": "2", "no_medicines": "on", **screening,
         "conservative_treatment_weeks": str(CLEAR_SCREENING["conservative_treatment_weeks"]),
     }
 

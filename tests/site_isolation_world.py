@@ -78,6 +78,7 @@ def objects_of(site, cases, reminders, texts, waiting) -> dict:
     return {
         "code": [site.code], "day": [TUESDAY.isoformat()],
         "cases": [case.pk for case in cases],
+        "patients": sorted({case.patient_id for case in cases} | {e.patient_id for e in waiting}),
         "messages": [reminder.pk for reminder in reminders],
         "texts": [text.pk for text in texts],
         "waiting": [entry.pk for entry in waiting],

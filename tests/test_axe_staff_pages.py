@@ -137,6 +137,7 @@ def book_free_times(page) -> None:
         page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
     page.get_by_label("Weeks of conservative treatment tried (rest, pain relief, brace)",
                       exact=True).fill("8")
+    page.get_by_label("Takes none of these", exact=True).check()
     page.get_by_label("Procedure date", exact=True).fill(TUESDAY.isoformat())
     page.get_by_role("button", name="Show free times", exact=True).click()
     page.get_by_role("group", name="Free times on Tuesday 3 March 2026").wait_for()
@@ -183,6 +184,7 @@ def visits(world: World) -> list[Visit]:
         Visit("case detail: cancelled, with backfill", FRONT_DESK, f"/cases/{cancelled}/"),
         Visit("reschedule", FRONT_DESK, f"/cases/{booked}/reschedule/"),
         Visit("patient search", FRONT_DESK, "/patients/?q=Whitfield"),
+        Visit("patient record", FRONT_DESK, f"/patients/{world.booked.patient_id}/"),
         Visit("patient search: empty", FRONT_DESK, "/patients/"),
         Visit("day list", FRONT_DESK, f"/day/?{day}"),
         Visit("day board", NURSE, "/board/?site=main"),
@@ -204,7 +206,8 @@ PAGES = [
     "login", "family board", "patient page", "home", "book", "book: errors", "book: free times",
     "book: confirmation", "confirmation of a booked case", "case detail",
     "case detail: cancelled, with backfill", "reschedule", "patient search",
-    "patient search: empty", "day list", "day board", "day board: steps opened", "reports",
+    "patient record", "patient search: empty", "day list", "day board",
+    "day board: steps opened", "reports",
     "home: manager", "plan", "plan: proposal",
     "admin index", "admin changelist", "API browsable", "API browsable: a form", "API docs",
 ]

@@ -63,6 +63,8 @@ class Clerk:
         for question, answer in ANSWERS.items():
             self.answer(question, answer)
         self.fill("Weeks of conservative treatment tried (rest, pain relief, brace)", "8")
+        self.page.get_by_label("Takes none of these").check()
+        self.actions += 1
         self.fill("Procedure date", TUESDAY.isoformat())
         self.press("Show free times")
 
@@ -111,9 +113,10 @@ def test_a_clerk_of_another_site_finds_nothing_by_mrn_then_books_the_proven_pati
     booked = Case.objects.get(site__code="north")
     assert booked.patient.first_name == FIRST_NAME
     assert PatientSite.objects.get().patient == booked.patient
-    # 11 to the first "Show free times" (the MRN, 7 screening answers and the weeks, the date,
-    # the button), 7 to register with proof (clear the MRN, 5 fields, the button), a time, Book.
-    assert clerk.actions == 11 + 7 + 2
+    # 12 to the first "Show free times" (the MRN, 7 screening answers and the weeks, "takes
+    # none", the date, the button), 7 to register with proof (clear the MRN, 5 fields, the
+    # button), a time, Book.
+    assert clerk.actions == 12 + 7 + 2
 
 
 def test_axe_finds_nothing_serious_on_the_refusal_nor_on_booking_for(page, clerk_b):

@@ -174,6 +174,16 @@ class PatientSerializer(serializers.Serializer):
     email = serializers.CharField()
     preferred_channel = serializers.CharField()
     language = serializers.CharField()
+    allergies = serializers.SerializerMethodField(
+        help_text="contrast, latex: true when the patient is allergic; other: free text."
+    )
+
+    def get_allergies(self, patient) -> dict:
+        return {
+            "contrast": patient.allergy_contrast,
+            "latex": patient.allergy_latex,
+            "other": patient.allergy_other,
+        }
 
 
 class HeldMedicationSerializer(serializers.ModelSerializer):
@@ -243,7 +253,7 @@ class CaseSerializer(serializers.ModelSerializer):
     flags = serializers.SerializerMethodField(
         help_text="In this order: not_confirmed, driver_missing, inr_check, "
         "screening_overridden, not_reached (a message failed), not_reachable (no phone or "
-        "email)."
+        "email), contrast_allergy, latex_allergy."
     )
 
     class Meta:
@@ -265,6 +275,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "screening",
             "screening_override",
             "medications",
+            "takes_no_medicines",
+            "other_medicines",
             "flags",
             "cancel_reason",
             "history",
@@ -281,6 +293,8 @@ class CaseSerializer(serializers.ModelSerializer):
             not_reached=getattr(case, "not_reached", False),
             patient_phone=case.patient.phone,
             patient_email=case.patient.email,
+            allergy_contrast=case.patient.allergy_contrast,
+            allergy_latex=case.patient.allergy_latex,
         )
 
     def get_fasting(self, case) -> dict[str, datetime]:
@@ -335,6 +349,15 @@ class CaseCreateInput(JsonInput):
     screening = ScreeningSerializer()
     medications = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, default=list, max_length=50
+    )
+    takes_no_medicines = serializers.BooleanField(
+        required=False, default=False,
+        help_text="The patient takes none of the medicines in the hold table (then give no "
+        "`medications`).",
+    )
+    other_medicines = serializers.CharField(
+        max_length=500, required=False, default="", allow_blank=True,
+        help_text="Other medicines the patient takes, as told.",
     )
     surgeon = serializers.CharField(max_length=50, required=False, allow_null=True)
     override_reason = serializers.CharField(

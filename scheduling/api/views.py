@@ -119,6 +119,8 @@ class CaseListView(APIView):
                 screening=ScreeningAnswers(**data["screening"]),
                 surgeon=surgeon,
                 medications=medications,
+                takes_no_medicines=data["takes_no_medicines"],
+                other_medicines=data["other_medicines"],
                 driver_name=driver.get("name", ""),
                 driver_phone=driver.get("phone", ""),
                 override_reason=data.get("override_reason"),

@@ -93,6 +93,8 @@ def case_line_make(
             not_reached=case.not_reached,
             patient_phone=case.patient.phone,
             patient_email=case.patient.email,
+            allergy_contrast=case.patient.allergy_contrast,
+            allergy_latex=case.patient.allergy_latex,
         ),
         late=bool(late_projections),
         delay_minutes=max((minutes(p.delay) for p in late_projections), default=0),

@@ -29,7 +29,7 @@ CASE_COLUMNS = (
     "not_reached", "inr_check", "procedure_type_id", "inr", "driver_present_at",
     "told_note", "told_at",
     "patient_id", "patient__first_name", "patient__last_name", "patient__mrn", "patient__phone",
-    "patient__email",
+    "patient__email", "patient__allergy_contrast", "patient__allergy_latex",
 )
 PATIENT_AT = CASE_COLUMNS.index("patient_id")
 STAGE_COLUMNS = tuple(StageFacts.__dataclass_fields__)
@@ -43,6 +43,8 @@ class BoardPatient:
     mrn: str
     phone: str
     email: str
+    allergy_contrast: bool
+    allergy_latex: bool
 
     @property
     def pk(self) -> int:

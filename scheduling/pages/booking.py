@@ -25,6 +25,7 @@ from notifications.links import patient_link
 from .. import roles, selectors, services
 from ..errors import SchedulingError
 from ..models import Case
+from ..services.patients import allergies_add
 from ..timing import local_hm
 from .access import role_required
 from .forms import SCREENING_QUESTIONS, BookingForm, add_service_errors
@@ -56,7 +57,10 @@ class FreeTimes:
 @role_required(*roles.BOOK_CASES)
 def book(request):
     if request.method != "POST":
-        initial = {"token": _token_new(request), "find_mrn": request.GET.get("mrn", "")[:40]}
+        initial = {
+            "token": _token_new(request),
+            "find_mrn": _patient_asked(request) or request.GET.get("mrn", "")[:40],
+        }
         return _render(request, BookingForm(user=request.user, initial=initial))
 
     data = request.POST.copy()
@@ -131,6 +135,8 @@ def _book(user, form: BookingForm) -> Case | None:
     try:
         with transaction.atomic():
             patient = form.patient or services.patient_create(**form.registration())
+            if form.patient is not None:
+                allergies_add(patient=patient, allergies=form.allergies(), by=user)
             return services.case_book(
                 site=data["site"],
                 procedure_type=data["procedure_type"],
@@ -141,6 +147,8 @@ def _book(user, form: BookingForm) -> Case | None:
                 screening=form.screening_answers(),
                 surgeon=data["surgeon"],
                 medications=form.drugs(),
+                takes_no_medicines=bool(data.get("no_medicines")),
+                other_medicines=data.get("other_medicines", ""),
                 driver_name=data["driver_name"].strip(),
                 driver_phone=data["driver_phone"],
                 override_reason=form.override_for_service(),
@@ -153,6 +161,16 @@ def _book(user, form: BookingForm) -> Case | None:
         else:
             add_service_errors(form, error)
         return None
+
+
+def _patient_asked(request) -> str:
+    """The MRN of the patient `?patient=<id>` names ("Book for this patient" on their record or
+    in search results), if the user may see them; else ""."""
+    pk = request.GET.get("patient", "")
+    if not (pk.isascii() and pk.isdigit() and len(pk) < 19):
+        return ""
+    patient = selectors.patient_get(int(pk), request.user)
+    return patient.mrn if patient is not None else ""
 
 
 def _reuse_patient(data, user) -> None:

@@ -31,6 +31,7 @@ from ..models import (
 from ..plan.backfill import backfill_suggestions
 from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day
+from ..services.case_corrections import case_corrections_allowed
 from ..services.drivers import case_driver_set
 from ..slots import DayBook
 from ..timing import local_hm
@@ -42,7 +43,9 @@ from .case_forms import (
     RescheduleDateForm,
     RescheduleForm,
 )
+from .forms import SCREENING_QUESTIONS
 from .free_times import SLOT_LOST, SLOT_LOST_MESSAGE, FreeTime
+from .patient_forms import CorrectionForm
 
 SCREENING_LABELS = {
     "active_infection": "Active infection",
@@ -64,7 +67,7 @@ def case_detail(request, pk: int):
     return _case_page(request, _case_or_404(pk, request.user))
 
 
-def _case_page(request, case: Case, *, cancel_form=None, driver_form=None):
+def _case_page(request, case: Case, *, cancel_form=None, driver_form=None, correction_form=None):
     zone = case.site.zone
     today = timezone.now().astimezone(zone).date()
     answers = {name: getattr(case, name) for name in SCREENING_LABELS}
@@ -96,6 +99,10 @@ def _case_page(request, case: Case, *, cancel_form=None, driver_form=None):
         "cancel_form": cancel_form or CancelForm(case=case),
         "no_show_form": NoShowForm(case=case),
         "driver_form": driver_form or DriverForm(case=case),
+        # Screening and medicines are put right until check-in (pages/patients.py).
+        "can_correct": case_corrections_allowed(case),
+        "screening_fields": SCREENING_QUESTIONS,
+        "correction_form": correction_form or CorrectionForm(case=case, user=request.user),
         "backfill": backfill_suggestions(case),
     }
     with timezone.override(zone):
@@ -142,7 +149,8 @@ def _history(case: Case) -> list[tuple[str, datetime, str, str]]:
             continue
         if event.stage_kind and event.action != CaseAction.DISCHARGE:
             label = f"{StageKind(event.stage_kind).label}: {label.lower().split()[-1]}"
-        note = ""
+        # A correction says what it changed.
+        note = event.reason if event.action == CaseAction.CORRECT else ""
         if event.exception:
             label += f", {EXCEPTION_WORDS.get(event.exception, event.exception)}"
             note = f"Reason: {event.reason}"

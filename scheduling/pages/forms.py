@@ -124,9 +124,21 @@ class BookingForm(forms.Form):
         label="Medicines to hold before the procedure",
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Tick each one the patient takes (none if none); the day it stops is worked "
-        "out from the procedure date.",
+        help_text="Tick each one the patient takes, or “Takes none of these”; the day it stops "
+        "is worked out from the procedure date.",
         error_messages={"invalid_choice": "“%(value)s” is not in the medication table."},
+    )
+    no_medicines = forms.BooleanField(label="Takes none of these", required=False)
+    other_medicines = forms.CharField(
+        label="Other medicines",
+        required=False,
+        max_length=500,
+        help_text="Optional. Anything else the patient takes, as they tell it.",
+    )
+    allergy_contrast = forms.BooleanField(label="Contrast (dye)", required=False)
+    allergy_latex = forms.BooleanField(label="Latex", required=False)
+    allergy_other = forms.CharField(
+        label="Other allergies", required=False, max_length=240, help_text="Optional."
     )
 
     driver_name = forms.CharField(
@@ -227,6 +239,7 @@ class BookingForm(forms.Form):
         self._clean_patient(data)
         self._clean_when(data)
         self._clean_screening(data)
+        self._clean_medicines(data)
         if self.booking and not data.get("start") and "start" not in self.errors:
             self.add_error("start", "Choose one of the free times below.")
         return data
@@ -344,6 +357,31 @@ class BookingForm(forms.Form):
         for blocker in self.blockers:
             self.add_error(blocker.field, blocker.reason)
 
+    def _clean_medicines(self, data: dict) -> None:
+        """The clerk answers the medicines question: the ones the patient takes, or none."""
+        if "medications" in self.errors:
+            return
+        ticked = bool(data.get("medications"))
+        if ticked and data.get("no_medicines"):
+            self.add_error(
+                "medications",
+                "Tick either the medicines the patient takes or “Takes none of these”, not both.",
+            )
+        elif not ticked and not data.get("no_medicines"):
+            self.add_error(
+                "medications",
+                "Ask about these medicines: tick each one the patient takes, or “Takes none of "
+                "these”.",
+            )
+
+    def allergies(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "allergy_contrast": bool(data.get("allergy_contrast")),
+            "allergy_latex": bool(data.get("allergy_latex")),
+            "allergy_other": data.get("allergy_other", "").strip(),
+        }
+
     def _service_call(self, check, *args):
         """Run a selector or check; a SchedulingError becomes an error on its field (-> False)."""
         try:
@@ -376,6 +414,7 @@ class BookingForm(forms.Form):
             "email": data["email"],
             "preferred_channel": data["preferred_channel"] or Channel.SMS,
             "language": data["language"] or "en",
+            **self.allergies(),
         }
 
     def drugs(self) -> list[Drug]:

@@ -37,7 +37,8 @@ def patient_search(request):
             more = len(patients) > SEARCH_LIMIT
             patients = patients[:SEARCH_LIMIT]
     context = {"query": query, "patients": patients, "hint": hint, "more": more,
-               "limit": SEARCH_LIMIT}
+               "limit": SEARCH_LIMIT,
+               "can_book": roles.user_has_role(request.user, roles.BOOK_CASES)}
     return render(request, "pages/search.html", context)
 
 

@@ -59,11 +59,19 @@ def case_book(
     start: datetime | None = None,
     surgeon: Surgeon | None = None,
     medications: Sequence[Drug] = (),
+    takes_no_medicines: bool = False,
+    other_medicines: str = "",
     driver_name: str = "",
     driver_phone: str = "",
     override_reason: str | None = None,
 ) -> Case:
     check_levels(procedure_type, levels)
+    if takes_no_medicines and medications:
+        raise SchedulingError(
+            "medicines_conflict",
+            "Either tick the medicines the patient takes or “takes none of these”, not both.",
+            field="medications",
+        )
     check_day(site, day)
     if start is not None:
         _check_start(site, day, start)
@@ -87,6 +95,8 @@ def case_book(
             day=day,
             driver_name=driver_name,
             driver_phone=driver_phone,
+            takes_no_medicines=takes_no_medicines,
+            other_medicines=other_medicines.strip(),
             booked_by=booked_by,
             **_times_fields(slot),
             **vars(screening),

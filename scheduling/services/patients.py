@@ -4,13 +4,15 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import transaction
 from django.utils import timezone
 
 from audit.access import access_record
+from notifications.services import reminders_patient_changed
 
 from .. import selectors
 from ..errors import SchedulingError
-from ..models import Channel, Patient, PatientSite, Site
+from ..models import NOT_ARRIVED_STATUSES, Channel, Patient, PatientSite, Site
 
 
 def phone_e164(raw: str, *, field: str) -> str:
@@ -24,6 +26,15 @@ def phone_e164(raw: str, *, field: str) -> str:
             "invalid_phone", f"“{raw}” is not a valid phone number.", field=field
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email_check(email: str, *, field: str) -> None:
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise SchedulingError(
+            "invalid_email", f"“{email}” is not a valid email address.", field=field
+        ) from None
 
 
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -62,6 +73,9 @@ def patient_create(
     email: str = "",
     preferred_channel: str = Channel.SMS,
     language: str = "en",
+    allergy_contrast: bool = False,
+    allergy_latex: bool = False,
+    allergy_other: str = "",
     field_prefix: str = "patient.",
 ) -> Patient:
     date_of_birth_check(date_of_birth=date_of_birth, field=f"{field_prefix}date_of_birth")
@@ -70,13 +84,7 @@ def patient_create(
     if phone:
         phone = phone_e164(phone, field=f"{field_prefix}phone")
     if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise SchedulingError(
-                "invalid_email", f"“{email}” is not a valid email address.",
-                field=f"{field_prefix}email",
-            ) from None
+        email_check(email, field=f"{field_prefix}email")
     if Patient.objects.filter(mrn=mrn).exists():
         # No id and no name: the patient may belong to a site this user does not work at.
         raise SchedulingError(
@@ -93,6 +101,9 @@ def patient_create(
         email=email,
         preferred_channel=preferred_channel,
         language=language,
+        allergy_contrast=allergy_contrast,
+        allergy_latex=allergy_latex,
+        allergy_other=allergy_other.strip(),
     )
 
 
@@ -160,3 +171,76 @@ def patient_register(*, site: Site, by, field_prefix: str = "patient.", **regist
             field=f"{field_prefix}mrn",
         )
     return patient_create(field_prefix=field_prefix, **registration)
+
+
+# What reaches the patient: a change of one of these re-plans their unsent messages.
+CONTACT_FIELDS = ("phone", "email", "preferred_channel", "language")
+EDITABLE_FIELDS = (*CONTACT_FIELDS, "allergy_contrast", "allergy_latex", "allergy_other")
+
+
+def patient_update(*, patient: Patient, by, **changes) -> list[str]:
+    """Correct the patient's contact details, language, preferred channel or allergies (only
+    the EDITABLE_FIELDS given). Returns the names of the fields that changed. The audit trail
+    records the change with `by` (auditlog's actor, from the request); when the way to reach
+    the patient changed, the unsent messages of their cases not yet arrived are planned again."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    changes = _contact_checked(patient, changes)
+    changed = [name for name, value in changes.items() if getattr(patient, name) != value]
+    if not changed:
+        return []
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        for name in changed:
+            setattr(locked, name, changes[name])
+        locked.save(update_fields=changed)
+        if set(changed) & set(CONTACT_FIELDS):
+            for case in locked.cases.filter(status__in=NOT_ARRIVED_STATUSES).select_for_update():
+                case.patient = locked
+                reminders_patient_changed(case)
+    for name in changed:
+        setattr(patient, name, changes[name])
+    access_record(user=by, what="patient-update", patient_id=patient.pk)
+    return changed
+
+
+def allergies_add(*, patient: Patient, allergies: dict, by) -> list[str]:
+    """Allergies told at a booking for a registered patient: added to their record, never
+    taken off (that is done on the patient's page, where the whole record is in view)."""
+    merged = {
+        "allergy_contrast": patient.allergy_contrast or allergies.get("allergy_contrast", False),
+        "allergy_latex": patient.allergy_latex or allergies.get("allergy_latex", False),
+    }
+    other = allergies.get("allergy_other", "").strip()
+    if other and other.casefold() not in patient.allergy_other.casefold():
+        merged["allergy_other"] = "; ".join(filter(None, [patient.allergy_other, other]))[:240]
+    return patient_update(patient=patient, by=by, **merged)
+
+
+def _contact_checked(patient: Patient, changes: dict) -> dict:
+    """The changes normalised (a phone in E.164, text stripped) and checked together with what
+    is kept: messages by email need an email address."""
+    changes = {
+        name: value.strip() if isinstance(value, str) else value
+        for name, value in changes.items()
+    }
+    if changes.get("phone"):
+        changes["phone"] = phone_e164(changes["phone"], field="phone")
+    if changes.get("email"):
+        email_check(changes["email"], field="email")
+    if "preferred_channel" in changes and changes["preferred_channel"] not in Channel.values:
+        raise SchedulingError(
+            "invalid", "Choose text message or email.", field="preferred_channel"
+        )
+    if "language" in changes and changes["language"] not in dict(settings.LANGUAGES):
+        raise SchedulingError(
+            "invalid", f"No messages are written in “{changes['language']}”.", field="language"
+        )
+    channel = changes.get("preferred_channel", patient.preferred_channel)
+    email = changes.get("email", patient.email)
+    if channel == Channel.EMAIL and not email:
+        raise SchedulingError(
+            "invalid", "Enter an email address to send messages by email.", field="email"
+        )
+    return changes

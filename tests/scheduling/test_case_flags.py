@@ -17,6 +17,8 @@ CLEAR = {
     "not_reached": False,
     "patient_phone": "+12125550100",
     "patient_email": "",
+    "allergy_contrast": False,
+    "allergy_latex": False,
 }
 
 
@@ -32,6 +34,8 @@ def test_every_flag_raised_comes_in_the_order_of_its_labels():
         "screening_override_reason": "Clinician judged safe.",
         "not_reached": True,
         "patient_phone": "",
+        "allergy_contrast": True,
+        "allergy_latex": True,
     }
     assert case_flags(**everything) == list(FLAG_LABELS)
 
@@ -46,6 +50,8 @@ def test_every_flag_raised_comes_in_the_order_of_its_labels():
         ({"screening_override_reason": "Judged safe."}, "screening_overridden"),
         ({"not_reached": True}, "not_reached"),
         ({"patient_phone": ""}, "not_reachable"),
+        ({"allergy_contrast": True}, "contrast_allergy"),
+        ({"allergy_latex": True}, "latex_allergy"),
     ],
 )
 def test_each_flag_is_raised_by_its_own_fact(change, flag):

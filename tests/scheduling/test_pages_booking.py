@@ -61,7 +61,10 @@ def booking(token, **overrides) -> dict:
         "date": TUESDAY.isoformat(),
         "start": FIRST_START,
         "action": "book",
+        "no_medicines": "on",
     }
+    if "medications" in overrides:
+        del data["no_medicines"]  # the clerk ticked medicines instead
     data.update(overrides)
     return {name: value for name, value in data.items() if value is not None}
 
