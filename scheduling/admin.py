@@ -12,6 +12,7 @@ from .bedside_models import ChecklistItem, DischargeAssessment, VitalSigns
 from .models import (
     Case,
     CaseMedication,
+    Closure,
     Drug,
     OpeningHours,
     Patient,
@@ -26,6 +27,7 @@ from .models import (
     WaitingStatus,
 )
 from .screening import screening_answers
+from .services.closures import closure_create
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -198,6 +200,42 @@ class SurgeonAdmin(SiteScopedAdmin):
     search_fields = ["name", "code"]
     filter_horizontal = ["sites"]
     inlines = [SurgeonHoursInline]
+
+
+@admin.register(Closure)
+class ClosureAdmin(SiteScopedAdmin):
+    """Public holidays, a room's maintenance, a surgeon's leave. Added through the closure
+    service, as the API adds them; the manager is told which booked cases to move."""
+
+    list_display = ["start_date", "end_date", "site", "what", "reason", "created_by"]
+    list_filter = ["site"]
+    search_fields = ["reason"]
+    fields = ["site", "start_date", "end_date", "reason", "resource", "surgeon"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        sites = selectors.visible_sites(request.user)
+        if db_field.related_model is Resource:
+            kwargs["queryset"] = Resource.objects.filter(site__in=sites)
+        elif db_field.related_model is Surgeon:
+            kwargs["queryset"] = Surgeon.objects.filter(sites__in=sites).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        # Model.clean has refused days out of order and a room with a surgeon already.
+        closure, affected = closure_create(
+            site=obj.site, start_date=obj.start_date, end_date=obj.end_date, reason=obj.reason,
+            resource=obj.resource, surgeon=obj.surgeon, created_by=request.user,
+        )
+        obj.pk = closure.pk
+        if affected:
+            ids = ", ".join(str(case.pk) for case in affected)
+            messages.warning(
+                request, f"Already booked on these days, flagged for the front desk to move: "
+                f"case {ids}.",
+            )
 
 
 class StageTemplateInline(admin.TabularInline):

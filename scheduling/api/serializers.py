@@ -241,7 +241,8 @@ class CaseSerializer(serializers.ModelSerializer):
         "cancel (with their reason) and move (action confirm, cancel, move; `source` says how).",
     )
     flags = serializers.SerializerMethodField(
-        help_text="In this order: not_confirmed, driver_missing, inr_check, "
+        help_text="In this order: on_closed_day (a closure covers the day, a room or bay of "
+        "the case, or its surgeon: move it), not_confirmed, driver_missing, inr_check, "
         "screening_overridden, not_reached (a message failed), not_reachable (no phone or "
         "email)."
     )
@@ -281,6 +282,7 @@ class CaseSerializer(serializers.ModelSerializer):
             not_reached=getattr(case, "not_reached", False),
             patient_phone=case.patient.phone,
             patient_email=case.patient.email,
+            on_closed_day=getattr(case, "on_closed_day", False),
         )
 
     def get_fasting(self, case) -> dict[str, datetime]:

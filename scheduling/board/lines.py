@@ -93,6 +93,7 @@ def case_line_make(
             not_reached=case.not_reached,
             patient_phone=case.patient.phone,
             patient_email=case.patient.email,
+            on_closed_day=case.on_closed_day,
         ),
         late=bool(late_projections),
         delay_minutes=max((minutes(p.delay) for p in late_projections), default=0),

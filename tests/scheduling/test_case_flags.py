@@ -17,6 +17,7 @@ CLEAR = {
     "not_reached": False,
     "patient_phone": "+12125550100",
     "patient_email": "",
+    "on_closed_day": False,
 }
 
 
@@ -26,6 +27,7 @@ def test_a_confirmed_case_with_a_driver_and_a_phone_has_no_flag():
 
 def test_every_flag_raised_comes_in_the_order_of_its_labels():
     everything = CLEAR | {
+        "on_closed_day": True,
         "status": "booked",
         "driver_phone": "",
         "inr_check": True,
@@ -46,6 +48,7 @@ def test_every_flag_raised_comes_in_the_order_of_its_labels():
         ({"screening_override_reason": "Judged safe."}, "screening_overridden"),
         ({"not_reached": True}, "not_reached"),
         ({"patient_phone": ""}, "not_reachable"),
+        ({"on_closed_day": True}, "on_closed_day"),
     ],
 )
 def test_each_flag_is_raised_by_its_own_fact(change, flag):
