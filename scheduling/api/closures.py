@@ -117,8 +117,13 @@ class ClosureDetailView(APIView):
 
     @extend_schema(request=None, responses={204: None, **ERRORS, **NOT_FOUND})
     def delete(self, request: Request, code: str, pk: int) -> Response:
-        site = selectors.site_get(code, request.user)
-        closure = _closures(site).filter(pk=pk).first() if 0 < pk <= MAX_ID else None
+        # An address naming an object answers "not found" for a site the user does not work
+        # at as for one that does not exist, like every other object's address.
+        closure = None
+        if 0 < pk <= MAX_ID:
+            closure = Closure.objects.filter(
+                pk=pk, site__code=code, site__in=selectors.visible_sites(request.user)
+            ).first()
         if closure is None:
             raise SchedulingError("not_found", "No such closure at this site.")
         closure_delete(closure=closure)
