@@ -163,6 +163,7 @@ def test_the_day_list_and_the_board_page_show_the_flag(unit, staff_page):
     assert "Power works" in html
     board = staff_page.get("/board/", {"site": "main", "date": "2026-03-03"}).content.decode()
     assert "flag-on_closed_day" in board
+    assert "Site closed</strong>: Power works" in board
     Closure.objects.all().delete()
     assert "On a closed day" not in staff_page.get(
         "/day/", {"site": "main", "date": "2026-03-03"}).content.decode()
