@@ -2,6 +2,8 @@
 (API and front-desk pages), so that rooms, bays and messages stay consistent."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -25,6 +27,7 @@ from .models import (
     SurgeonHours,
     WaitingListEntry,
     WaitingStatus,
+    Weekday,
 )
 from .screening import screening_answers
 from .services.closures import closure_create
@@ -187,8 +190,32 @@ class ResourceAdmin(SiteScopedAdmin):
     search_fields = ["name"]
 
 
+class SurgeonPeriodsFormSet(BaseInlineFormSet):
+    """A surgeon may work several periods a weekday (a morning and an afternoon list), but
+    not two that overlap: a case's surgeon stages must fit inside one period."""
+
+    def clean(self) -> None:
+        super().clean()
+        periods = sorted(
+            (form.cleaned_data["weekday"], form.cleaned_data["opens"], form.cleaned_data["closes"])
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            and all(form.cleaned_data.get(name) is not None
+                    for name in ("weekday", "opens", "closes"))
+        )
+        for (day, _, closes), (next_day, next_opens, _) in zip(
+            periods, periods[1:], strict=False
+        ):
+            if day == next_day and next_opens < closes:
+                raise ValidationError(
+                    f"Two working periods on {Weekday(day).label} overlap; make them one, or "
+                    "end the first before the second begins."
+                )
+
+
 class SurgeonHoursInline(admin.TabularInline):
     model = SurgeonHours
+    formset = SurgeonPeriodsFormSet
     extra = 0
 
 

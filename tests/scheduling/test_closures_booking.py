@@ -232,3 +232,27 @@ def test_only_closures_covering_the_day_count(unit, front_desk):
     assert availability(front_desk)
     assert case_made(site=unit).procedure_start == at(8, 30)
     assert client_for(roles.NURSE).get("/api/v1/sites/main/closures/").status_code == 200
+
+
+def surgeon_added(client, unit, periods):
+    data = {
+        "name": "Dr Two Lists", "code": "two-lists", "sites": [unit.pk], "active": "on",
+        "working_hours-TOTAL_FORMS": str(len(periods)), "working_hours-INITIAL_FORMS": "0",
+        "working_hours-MIN_NUM_FORMS": "0", "working_hours-MAX_NUM_FORMS": "1000",
+    }
+    for n, (opens, closes) in enumerate(periods):
+        data |= {f"working_hours-{n}-weekday": str(TUESDAY.weekday()),
+                 f"working_hours-{n}-opens": opens, f"working_hours-{n}-closes": closes}
+    return client.post("/admin/scheduling/surgeon/add/", data)
+
+
+def test_the_admin_takes_a_morning_and_an_afternoon_list_but_not_overlapping_ones(client, unit):
+    client.force_login(UserFactory(roles=[roles.ADMIN], is_staff=True, is_superuser=True))
+    overlapping = surgeon_added(client, unit, [("07:00", "12:00"), ("11:00", "16:00")])
+    assert overlapping.status_code == 200
+    assert "Two working periods on Tuesday overlap" in overlapping.content.decode()
+    assert not Surgeon.objects.filter(code="two-lists").exists()
+    saved = surgeon_added(client, unit, [("07:00", "11:00"), ("13:00", "17:00")])
+    assert saved.status_code == 302
+    periods = SurgeonHours.objects.filter(surgeon__code="two-lists").order_by("opens")
+    assert [(p.opens, p.closes) for p in periods] == [(time(7), time(11)), (time(13), time(17))]
