@@ -160,6 +160,16 @@ def test_the_planner_leaves_a_closed_room_out(unit):
     assert rooms == {"Room 2"}
 
 
+def test_the_planner_says_every_room_is_closed_when_none_is_left(unit):
+    for name in ("Room 1", "Room 2"):
+        closed(unit, resource=Resource.objects.get(name=name))
+    entry = wait(unit)
+    proposal = plan_propose(site=unit, day=TUESDAY, waiting_list=True, time_limit=2)
+    (row,) = [row for row in proposal.rows if row.key == f"entry:{entry.pk}"]
+    assert row.proposed_start is None
+    assert row.reason == "every procedure room is closed on this day"
+
+
 def test_the_planner_places_nothing_on_a_closed_day(unit):
     case = case_made(site=unit)
     closed(unit)
