@@ -2,6 +2,8 @@
 (API and front-desk pages), so that rooms, bays and messages stay consistent."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -12,6 +14,7 @@ from .bedside_models import ChecklistItem, DischargeAssessment, VitalSigns
 from .models import (
     Case,
     CaseMedication,
+    Closure,
     Drug,
     OpeningHours,
     Patient,
@@ -24,8 +27,10 @@ from .models import (
     SurgeonHours,
     WaitingListEntry,
     WaitingStatus,
+    Weekday,
 )
 from .screening import screening_answers
+from .services.closures import closure_create
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -185,8 +190,32 @@ class ResourceAdmin(SiteScopedAdmin):
     search_fields = ["name"]
 
 
+class SurgeonPeriodsFormSet(BaseInlineFormSet):
+    """A surgeon may work several periods a weekday (a morning and an afternoon list), but
+    not two that overlap: a case's surgeon stages must fit inside one period."""
+
+    def clean(self) -> None:
+        super().clean()
+        periods = sorted(
+            (form.cleaned_data["weekday"], form.cleaned_data["opens"], form.cleaned_data["closes"])
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            and all(form.cleaned_data.get(name) is not None
+                    for name in ("weekday", "opens", "closes"))
+        )
+        for (day, _, closes), (next_day, next_opens, _) in zip(
+            periods, periods[1:], strict=False
+        ):
+            if day == next_day and next_opens < closes:
+                raise ValidationError(
+                    f"Two working periods on {Weekday(day).label} overlap; make them one, or "
+                    "end the first before the second begins."
+                )
+
+
 class SurgeonHoursInline(admin.TabularInline):
     model = SurgeonHours
+    formset = SurgeonPeriodsFormSet
     extra = 0
 
 
@@ -198,6 +227,42 @@ class SurgeonAdmin(SiteScopedAdmin):
     search_fields = ["name", "code"]
     filter_horizontal = ["sites"]
     inlines = [SurgeonHoursInline]
+
+
+@admin.register(Closure)
+class ClosureAdmin(SiteScopedAdmin):
+    """Public holidays, a room's maintenance, a surgeon's leave. Added through the closure
+    service, as the API adds them; the manager is told which booked cases to move."""
+
+    list_display = ["start_date", "end_date", "site", "what", "reason", "created_by"]
+    list_filter = ["site"]
+    search_fields = ["reason"]
+    fields = ["site", "start_date", "end_date", "reason", "resource", "surgeon"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        sites = selectors.visible_sites(request.user)
+        if db_field.related_model is Resource:
+            kwargs["queryset"] = Resource.objects.filter(site__in=sites)
+        elif db_field.related_model is Surgeon:
+            kwargs["queryset"] = Surgeon.objects.filter(sites__in=sites).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        # Model.clean has refused days out of order and a room with a surgeon already.
+        closure, affected = closure_create(
+            site=obj.site, start_date=obj.start_date, end_date=obj.end_date, reason=obj.reason,
+            resource=obj.resource, surgeon=obj.surgeon, created_by=request.user,
+        )
+        obj.pk = closure.pk
+        if affected:
+            ids = ", ".join(str(case.pk) for case in affected)
+            messages.warning(
+                request, f"Already booked on these days, flagged for the front desk to move: "
+                f"case {ids}.",
+            )
 
 
 class StageTemplateInline(admin.TabularInline):

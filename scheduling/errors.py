@@ -23,7 +23,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "the days shown (EARLIEST_DAY_SHOWN up to that horizon).",
     ),
     "start_in_past": (400, "The start time has already passed."),
-    "site_closed": (400, "The site is closed on that day."),
+    "site_closed": (
+        409, "The site is closed on that day: no opening hours that weekday, or a closure."
+    ),
     "outside_opening_hours": (400, "The case would start before opening or end after closing."),
     "off_grid": (400, "Start times fall on a 5-minute grid (08:00, 08:05, ...)."),
     "start_not_on_date": (400, "The start falls on another day than the date given."),
@@ -48,6 +50,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "slot_taken": (409, "The room, bay or surgeon is no longer free at that time."),
     "no_free_slot": (409, "No free time is left on that day for this case."),
     "surgeon_unavailable": (409, "The surgeon does not work at that time or is already busy."),
+    "resource_closed": (
+        409, "Every room or bay of a kind the case needs is closed on that day (maintenance)."
+    ),
+    "surgeon_on_leave": (409, "The surgeon asked for is on leave on that day."),
     "case_not_changeable": (409, "The case has been checked in, cancelled or has ended."),
     "patient_change_closed": (
         409, "Past the site's cut-off before arrival, the patient's page cannot change the case."
@@ -97,6 +103,12 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "entry_not_waiting": (409, "The waiting-list entry has been scheduled or removed."),
     "plan_stale": (409, "The day changed since the plan was proposed; propose again."),
     "plan_not_applicable": (409, "A proposed time could not be booked; nothing was changed."),
+    # Closures of a site, a room or bay, or a surgeon's diary
+    "closure_days_out_of_order": (400, "The end date is before the start date."),
+    "closure_room_or_surgeon": (
+        400, "A closure names a room or bay, or a surgeon, not both."
+    ),
+    "unknown_resource": (400, "No room or bay of the site has this name."),
 }
 
 

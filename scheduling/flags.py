@@ -1,10 +1,13 @@
 """A case's flags: what staff should look at before the patient arrives. The day board, its
 JSON and the case API all show them from here, in this order."""
 
-from .models import CaseStatus
+from .models import CLOSED_STATUSES, CaseStatus
 
 # Code and label of each flag, in the order they are listed.
 FLAG_LABELS = {
+    # A closure (closure_models.py) covers the case's day, room or bay, or surgeon: the front
+    # desk moves it; nothing moves it on its own.
+    "on_closed_day": "On a closed day",
     "not_confirmed": "Not confirmed",
     "driver_missing": "Driver missing",
     "inr_check": "INR check",
@@ -28,13 +31,16 @@ def case_flags(
     patient_email: str,
     allergy_contrast: bool,
     allergy_latex: bool,
+    on_closed_day: bool,
 ) -> list[str]:
     """The codes of the flags raised, in FLAG_LABELS' order.
 
     `inr_check`: a held drug asks for an INR check on the day; `not_reached`: a message to the
     patient failed or its fate is unknown; `allergy_contrast`, `allergy_latex`: the patient's
-    record says so (the room prepares for it)."""
+    record says so (the room prepares for it); `on_closed_day`: a closure covers the case's day,
+    one of its rooms or bays, or its surgeon (closure_models.case_on_closed_day)."""
     raised = {
+        "on_closed_day": bool(on_closed_day) and status not in CLOSED_STATUSES,
         "not_confirmed": status == CaseStatus.BOOKED,
         "driver_missing": not (driver_name and driver_phone),
         "inr_check": bool(inr_check),

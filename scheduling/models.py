@@ -24,6 +24,7 @@ from django.db.models import Q
 
 # The nurses' bedside records live in their own module; importing it registers them with the app.
 from .bedside_models import ChecklistItem
+from .closure_models import Closure  # noqa: F401 (closures and leave, registered with the app)
 from .offer_models import FreedTime, Offer  # noqa: F401 (registered with the app)
 from .pain_models import PainScore  # noqa: F401  (pain follow-up scores, registered here)
 
@@ -252,8 +253,12 @@ class SurgeonHours(WeeklyHours):
 
     class Meta(WeeklyHours.Meta):
         verbose_name_plural = "surgeon working hours"
+        # Several periods a weekday are allowed (a morning list and an afternoon list); a
+        # case's surgeon stages must fit inside one of them.
         constraints = [
-            models.UniqueConstraint(fields=["surgeon", "weekday"], name="one_shift_per_surgeon_day")
+            models.UniqueConstraint(
+                fields=["surgeon", "weekday", "opens"], name="one_period_per_surgeon_start"
+            )
         ]
 
     def __str__(self) -> str:

@@ -2,18 +2,20 @@
 queries, whatever the number of cases."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from auditlog.models import LogEntry
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from notifications.models import case_not_reached
 
+from .closure_models import case_on_closed_day
 from .errors import SchedulingError
 from .models import (
     Case,
     CaseEvent,
     CaseMedication,
+    Closure,
     Drug,
     Patient,
     PatientSite,
@@ -108,7 +110,9 @@ def drugs_get(codes: list[str]) -> list[Drug]:
 def cases_with_details() -> QuerySet[Case]:
     return Case.objects.select_related(
         "site", "patient", "procedure_type", "surgeon", "screening_overridden_by"
-    ).annotate(not_reached=case_not_reached()).prefetch_related(
+    ).annotate(
+        not_reached=case_not_reached(), on_closed_day=case_on_closed_day()
+    ).prefetch_related(
         Prefetch("stages", Stage.objects.select_related("resource").order_by("position")),
         Prefetch("held_medications", CaseMedication.objects.select_related("drug")),
         Prefetch("events", CaseEvent.objects.select_related("by").order_by("at", "id")),
@@ -125,6 +129,47 @@ def case_get(pk: int, user) -> Case | None:
 
 def cases_of_day(site: Site, day: date) -> list[Case]:
     return list(cases_with_details().filter(site=site, day=day).order_by("procedure_start"))
+
+
+def site_closed_why(*, site: Site, day: date) -> str | None:
+    """Why the whole site is shut on the day: a closure's reason, or "" on a weekday it never
+    opens; None when it opens."""
+    closure = Closure.objects.covering(day).filter(
+        site=site, resource__isnull=True, surgeon__isnull=True
+    ).first()
+    if closure is not None:
+        return closure.reason
+    if not site.opening_hours.filter(weekday=day.weekday()).exists():
+        return ""
+    return None
+
+
+def next_open_day(*, site: Site, day: date, days: int = 60) -> date | None:
+    """The first day from `day` on (itself included) that the site opens, within `days`; in
+    two queries."""
+    weekdays = set(site.opening_hours.values_list("weekday", flat=True))
+    last = day + timedelta(days=days - 1)
+    closed = set()
+    for start, end in Closure.objects.filter(
+        site=site, resource__isnull=True, surgeon__isnull=True,
+        start_date__lte=last, end_date__gte=day,
+    ).values_list("start_date", "end_date"):
+        closed.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+    for n in range(days):
+        candidate = day + timedelta(days=n)
+        if candidate.weekday() in weekdays and candidate not in closed:
+            return candidate
+    return None
+
+
+def closures_of_day(*, site: Site, day: date) -> list[Closure]:
+    """The closures of the site, its rooms and bays, and the leave of its surgeons that cover
+    the day, for the pages that show the day."""
+    return list(
+        Closure.objects.covering(day)
+        .filter(Q(site=site) | Q(surgeon__sites=site))
+        .select_related("resource", "surgeon").distinct()
+    )
 
 
 def slots_free(

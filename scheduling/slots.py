@@ -84,6 +84,8 @@ class DayBook:
         for resource in unit_day.resources:
             self.resources_by_kind[resource.kind].append(resource)
         self.surgeon_shifts: list[Shift] = unit_day.shifts
+        self.closures = unit_day.closures
+        self.closed = self._closed(unit_day)
         self.resource_busy: dict[int, list[Interval]] = defaultdict(list)
         self.surgeon_busy: dict[int, list[Interval]] = defaultdict(list)
         for stage in busy:
@@ -129,6 +131,20 @@ class DayBook:
             exclude_case_id=case.pk,
         )
 
+    def _closed(self, unit_day: UnitDay) -> str | None:
+        """Why a closure keeps this case off the whole day, or None: the site is closed, the
+        surgeon asked for is on leave, or every room or bay of a kind the case needs is closed
+        (another of the kind still open is simply used instead)."""
+        if unit_day.site_closure is not None:
+            return "site_closed"
+        if self.requested_surgeon is not None and unit_day.on_leave(self.requested_surgeon):
+            return "surgeon_on_leave"
+        closed_kinds = {resource.kind for resource in unit_day.closed_resources}
+        if any(kind in closed_kinds and not self.resources_by_kind.get(kind)
+               for kind, _, _ in self.holds):
+            return "resource_closed"
+        return None
+
     def times_at(self, procedure_start: datetime) -> CaseTimes:
         return timing.case_times(self.rules, self.levels, procedure_start, self.site_rules)
 
@@ -166,6 +182,8 @@ class DayBook:
         """(slot, None, None) or (None, reason, the earliest start worth trying next)."""
         if self.opens is None:
             return None, "site_closed", None
+        if self.closed is not None:
+            return None, self.closed, None
         if start - self.lead < self.opens or start + self.tail > self.closes:
             return None, "outside_opening_hours", None
         resources, retry_at = self._free_resources(start)
@@ -185,7 +203,7 @@ class DayBook:
 
     def candidate_starts(self, arrival_not_before: datetime | None = None) -> list[datetime]:
         """Procedure starts on the grid whose whole case lies inside opening hours."""
-        if self.opens is None:
+        if self.opens is None or self.closed is not None:
             return []
         earliest_arrival = self.opens
         if arrival_not_before is not None:

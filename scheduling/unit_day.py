@@ -1,8 +1,10 @@
 """A site's day as the slot search (slots.DayBook) and the day planner (plan/loader.py) both read
 it: when the unit opens and closes, its rooms and bays, the surgeons' shifts, and the stages
-already holding those rooms, bays and surgeons.
+already holding those rooms, bays and surgeons. Closures (closure_models.py) are applied here, once
+for both: a closed site has no opening hours that day, a closed room or bay and a surgeon on leave
+are left out; the closures themselves are kept so a refusal can say why.
 
-`UnitDay.load` costs three queries; `UnitDay.busy` one more. Everything else works on the plain
+`UnitDay.load` costs four queries; `UnitDay.busy` one more. Everything else works on the plain
 values they return.
 """
 
@@ -13,7 +15,7 @@ from typing import NamedTuple
 from django.db.models import FloatField, Func, Q
 
 from . import timing
-from .models import OpeningHours, Resource, Site, Stage, Surgeon, SurgeonHours
+from .models import Closure, OpeningHours, Resource, Site, Stage, Surgeon, SurgeonHours
 
 
 class EpochSeconds(Func):
@@ -55,32 +57,61 @@ class UnitDay:
     day: date
     opens: datetime | None  # None: the site is closed that day
     closes: datetime | None
-    resources: list[Resource]  # the active rooms and bays, by name
-    shifts: list[Shift]  # by surgeon's name
+    resources: list[Resource]  # the active rooms and bays open that day, by name
+    shifts: list[Shift]  # by surgeon's name, then start: a surgeon may work several a day
+    # The closures that touch the day: of the site, of its rooms and bays, surgeons' leave.
+    closures: tuple[Closure, ...] = ()
+
+    @property
+    def site_closure(self) -> Closure | None:
+        return next((c for c in self.closures if not c.resource_id and not c.surgeon_id), None)
+
+    @property
+    def closed_resources(self) -> list[Resource]:
+        return [c.resource for c in self.closures if c.resource_id]
+
+    def on_leave(self, surgeon: Surgeon) -> Closure | None:
+        return next((c for c in self.closures if c.surgeon_id == surgeon.pk), None)
 
     @classmethod
     def load(cls, *, site: Site, day: date, surgeon: Surgeon | None = None) -> "UnitDay":
         """The day's opening hours, active rooms and bays, and shifts: of `surgeon` alone when
-        one is asked for (wherever they work), else of every active surgeon of the site."""
+        one is asked for (wherever they work), else of every active surgeon of the site; less
+        whatever is closed that day."""
         zone = site.zone
-        hours = OpeningHours.objects.filter(site=site, weekday=day.weekday()).first()
-        resources = list(Resource.objects.filter(site=site, active=True).order_by("name"))
-        # A surgeon works at most one shift a weekday; one without a shift today cannot operate.
+        closures = tuple(
+            Closure.objects.covering(day)
+            .filter(Q(site=site) | Q(surgeon__isnull=False))
+            .select_related("resource", "surgeon")
+        )
+        site_closed = any(not c.resource_id and not c.surgeon_id for c in closures)
+        closed_resources = {c.resource_id for c in closures if c.resource_id}
+        on_leave = {c.surgeon_id for c in closures if c.surgeon_id}
+        hours = None
+        if not site_closed:
+            hours = OpeningHours.objects.filter(site=site, weekday=day.weekday()).first()
+        resources = list(
+            Resource.objects.filter(site=site, active=True)
+            .exclude(pk__in=closed_resources).order_by("name")
+        )
+        # A surgeon without a working period today, or on leave, cannot operate.
         shifts = SurgeonHours.objects.filter(weekday=day.weekday(), surgeon__active=True)
         shifts = shifts.filter(surgeon=surgeon) if surgeon else shifts.filter(surgeon__sites=site)
+        shifts = shifts.exclude(surgeon_id__in=on_leave)
         return cls(
             site=site,
             day=day,
             opens=timing.local_instant(day, hours.opens, zone) if hours else None,
             closes=timing.local_instant(day, hours.closes, zone) if hours else None,
             resources=resources,
+            closures=closures,
             shifts=[
                 Shift(
                     shift.surgeon,
                     timing.local_instant(day, shift.opens, zone),
                     timing.local_instant(day, shift.closes, zone),
                 )
-                for shift in shifts.select_related("surgeon").order_by("surgeon__name")
+                for shift in shifts.select_related("surgeon").order_by("surgeon__name", "opens")
             ],
         )
 

@@ -23,7 +23,7 @@ ADMIN_PREFIX = "admin/"
 OBJECT_PARAMS = ("pk", "id")
 OBJECTS_AFTER = {
     "cases": "cases", "patients": "patients", "messages": "messages", "needs-call": "texts",
-    "waiting-list": "waiting",
+    "waiting-list": "waiting", "closures": "closures",
 }
 SITE_PARAMS = ("code", "day")
 CHOICES = {"kind": list(StageKind.values), "action": list(ACTIONS), "report": list(TABLES)}

@@ -30,6 +30,7 @@ from scheduling.models import (
 )
 from scheduling.plan.waiting import waiting_entry_add
 from scheduling.services import tracking
+from scheduling.services.closures import closure_create
 from tests.conftest import CLEAR_SCREENING, NOW, build_unit
 from tests.factories import PatientFactory, ProcedureTypeFactory, UserFactory, case_made
 
@@ -73,7 +74,7 @@ class World:
         return [patient.pk for patient in self.patients_a]
 
 
-def objects_of(site, cases, reminders, texts, waiting) -> dict:
+def objects_of(site, cases, reminders, texts, waiting, closures=()) -> dict:
     """A site's objects by the kind of address parameter that names them."""
     return {
         "code": [site.code], "day": [TUESDAY.isoformat()],
@@ -82,6 +83,7 @@ def objects_of(site, cases, reminders, texts, waiting) -> dict:
         "messages": [reminder.pk for reminder in reminders],
         "texts": [text.pk for text in texts],
         "waiting": [entry.pk for entry in waiting],
+        "closures": [closure.pk for closure in closures],
     }
 
 
@@ -175,6 +177,10 @@ def world_build() -> World:
     ]
     # The driver texted STOP: the opt-out list holds a number of site A's case.
     sms_opt_out(phone="+16465550188")
+    closure_a, _ = closure_create(
+        site=alpha, start_date=date(2026, 12, 25), end_date=date(2026, 12, 25),
+        reason="Christmas Day", created_by=clerk_a,
+    )
     access_record(user=clerk_a, what="case-detail", patient_id=zebulon.pk, case_id=booked.pk,
                   site_id=alpha.pk)
     rows_a = _since(start)
@@ -201,6 +207,10 @@ def world_build() -> World:
         earliest_date=TUESDAY, latest_date=TUESDAY + timedelta(days=14),
         created_by=staff_b[roles.FRONT_DESK],
     )
+    closure_b, _ = closure_create(
+        site=bravo, start_date=date(2026, 12, 25), end_date=date(2026, 12, 25),
+        reason="Christmas Day", created_by=staff_b[roles.FRONT_DESK],
+    )
     text_b = InboundMessage.objects.create(
         from_phone=bertram.phone, to_phone=bravo.sms_number, kind=InboundKind.OTHER,
         body="Running late", case=booked_b, patient=bertram, site=bravo,
@@ -210,9 +220,10 @@ def world_build() -> World:
         alpha=alpha, bravo=bravo, patients_a=[zebulon, ottoline],
         cases_a=[today, booked, cancelled], inbound_a=inbound,
         waiting_a=[waiting], surgeon_a=today.surgeon.code, staff_b=staff_b,
-        a=objects_of(alpha, [today, booked, cancelled], [failed], inbound, [waiting]),
+        a=objects_of(alpha, [today, booked, cancelled], [failed], inbound, [waiting],
+                     [closure_a]),
         b=objects_of(bravo, [booked_b, cancelled_b], [booked_b.reminders.order_by("pk").first()],
-                     [text_b], [waiting_b]),
+                     [text_b], [waiting_b], [closure_b]),
         staff_a_all=staff_a_all, rows_a=rows_a, rows_b=_since(middle),
     )
     world.needles = needles_of(world)

@@ -26,6 +26,7 @@ from notifications.models import MessageKind, ReminderRule, ReminderStatus
 from scheduling import roles
 from scheduling.models import CaseStatus, Site, StageKind
 from scheduling.services import case_cancel
+from scheduling.services.closures import closure_create
 from tests.axe import axe_source, serious
 from tests.conftest import REFERENCE_DATA, log_in
 from tests.factories import (
@@ -52,6 +53,7 @@ SCREENING = {
 # live server's thread sees it.
 pytestmark = pytest.mark.django_db
 REPORTS_FROM, REPORTS_TO = date(2026, 2, 16), date(2026, 2, 27)
+CLOSED_DAY = date(2026, 3, 5)
 
 
 @dataclass
@@ -110,6 +112,10 @@ def world_built() -> World:
     wait(site, priority="urgent")
     wait(site)
     case_cancel(case=cancelled, reason="Patient has a cold", by=users[FRONT_DESK])
+    # A day shut after a case was booked on it: the case is flagged, the pages say why.
+    case_made(site=site, day=CLOSED_DAY)
+    closure_create(site=site, start_date=CLOSED_DAY, end_date=CLOSED_DAY,
+                   reason="Burst pipe", created_by=users[MANAGER])
     past_days(site)
     return World(site=site, users=users, booked=booked, cancelled=cancelled,
                  family_token=site.family_board_issue())
@@ -187,13 +193,18 @@ def visits(world: World) -> list[Visit]:
         Visit("patient record", FRONT_DESK, f"/patients/{world.booked.patient_id}/"),
         Visit("patient search: empty", FRONT_DESK, "/patients/"),
         Visit("day list", FRONT_DESK, f"/day/?{day}"),
+        Visit("day list: a closed day", FRONT_DESK, f"/day/?site=main&date={CLOSED_DAY}"),
         Visit("day board", NURSE, "/board/?site=main"),
         Visit("day board: steps opened", NURSE, steps=panels_opened),
+        Visit("day board: a closed day", NURSE, f"/board/?site=main&date={CLOSED_DAY}"),
         Visit("reports", MANAGER,
               f"/reports/?site=main&start={REPORTS_FROM}&end={REPORTS_TO}"),
         Visit("home: manager", MANAGER, "/"),
         Visit("plan", MANAGER, f"/plan/?{day}"),
         Visit("plan: proposal", MANAGER, steps=plan_proposed),
+        Visit("plan: a closed day", MANAGER, f"/plan/?site=main&date={CLOSED_DAY}"),
+        Visit("admin: closures", MANAGER, "/admin/scheduling/closure/"),
+        Visit("API browsable: closures", MANAGER, "/api/v1/sites/main/closures/"),
         Visit("admin index", MANAGER, "/admin/"),
         Visit("admin changelist", MANAGER, "/admin/scheduling/case/"),
         Visit("API browsable", MANAGER, "/api/v1/sites/"),
@@ -210,6 +221,8 @@ PAGES = [
     "day board: steps opened", "reports",
     "home: manager", "plan", "plan: proposal",
     "admin index", "admin changelist", "API browsable", "API browsable: a form", "API docs",
+    "day list: a closed day", "day board: a closed day", "plan: a closed day",
+    "admin: closures", "API browsable: closures",
 ]
 
 

@@ -251,7 +251,8 @@ class CaseSerializer(serializers.ModelSerializer):
         "cancel (with their reason) and move (action confirm, cancel, move; `source` says how).",
     )
     flags = serializers.SerializerMethodField(
-        help_text="In this order: not_confirmed, driver_missing, inr_check, "
+        help_text="In this order: on_closed_day (a closure covers the day, a room or bay of "
+        "the case, or its surgeon: move it), not_confirmed, driver_missing, inr_check, "
         "screening_overridden, not_reached (a message failed), not_reachable (no phone or "
         "email), contrast_allergy, latex_allergy."
     )
@@ -295,6 +296,7 @@ class CaseSerializer(serializers.ModelSerializer):
             patient_email=case.patient.email,
             allergy_contrast=case.patient.allergy_contrast,
             allergy_latex=case.patient.allergy_latex,
+            on_closed_day=getattr(case, "on_closed_day", False),
         )
 
     def get_fasting(self, case) -> dict[str, datetime]:

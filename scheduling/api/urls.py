@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bedside, offers, planning, tracking, views, waiting_list
+from . import bedside, closures, offers, planning, tracking, views, waiting_list
 from .board import BoardView
 
 urlpatterns = [
@@ -59,6 +59,12 @@ urlpatterns = [
         "sites/<slug:code>/days/<str:day>/plan/apply/",
         planning.PlanApplyView.as_view(),
         name="api-plan-apply",
+    ),
+    path("sites/<slug:code>/closures/", closures.ClosureListView.as_view(), name="api-closures"),
+    path(
+        "sites/<slug:code>/closures/<int:pk>/",
+        closures.ClosureDetailView.as_view(),
+        name="api-closure",
     ),
     path("cases/<int:pk>/backfill/", planning.CaseBackfillView.as_view(), name="api-case-backfill"),
 ]

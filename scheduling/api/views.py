@@ -46,7 +46,9 @@ class AvailabilityView(APIView):
     @extend_schema(
         parameters=[s.AvailabilityQuery],
         responses={200: s.AvailabilitySerializer, **ERRORS},
-        description="Free procedure starts on the 5-minute grid; every stage has its room or bay.",
+        description="Free procedure starts on the 5-minute grid; every stage has its room or bay. "
+        "A day the site is closed (or every room of a kind, or the surgeon asked for is on "
+        "leave: see /api/v1/sites/{code}/closures/) answers no slots.",
     )
     def get(self, request: Request) -> Response:
         query = s.AvailabilityQuery(data=query_data(request))

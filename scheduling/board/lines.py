@@ -95,6 +95,7 @@ def case_line_make(
             patient_email=case.patient.email,
             allergy_contrast=case.patient.allergy_contrast,
             allergy_latex=case.patient.allergy_latex,
+            on_closed_day=case.on_closed_day,
         ),
         late=bool(late_projections),
         delay_minutes=max((minutes(p.delay) for p in late_projections), default=0),

@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from notifications.models import case_not_reached, case_running_late_told
 
+from ..closure_models import case_on_closed_day
 from ..models import Case, CaseMedication, CaseStatus, Site, Stage
 from .projection import StageFacts
 
@@ -27,7 +28,7 @@ CASE_COLUMNS = (
     "id", "status", "day", "levels", "arrival_at", "procedure_start", "driver_name",
     "driver_phone", "screening_override_reason", "procedure_type__code", "surgeon__code",
     "not_reached", "inr_check", "procedure_type_id", "inr", "driver_present_at",
-    "told_note", "told_at",
+    "told_note", "told_at", "on_closed_day",
     "patient_id", "patient__first_name", "patient__last_name", "patient__mrn", "patient__phone",
     "patient__email", "patient__allergy_contrast", "patient__allergy_latex",
 )
@@ -74,6 +75,7 @@ class BoardCase:
     # The newest running-late notice the patient was given in this plan ("delay:45") and when.
     told_note: str | None
     told_at: datetime | None
+    on_closed_day: bool  # a closure covers its day, a room or bay of it, or its surgeon
     patient: BoardPatient
     site: Site
 
@@ -104,6 +106,7 @@ def cases_of_day(site: Site, day: date) -> list[BoardCase]:
             inr_check=Exists(inr_check),
             told_note=case_running_late_told("note"),
             told_at=case_running_late_told("created_at"),
+            on_closed_day=case_on_closed_day(),
         )
         .order_by("procedure_start", "pk")
         .values_list(*CASE_COLUMNS)

@@ -46,7 +46,7 @@ def unseed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduling", "0014_pain_scores"),
+        ("scheduling", "0015_closures"),
     ]
 
     operations = [

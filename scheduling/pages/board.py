@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from .. import roles
+from .. import roles, selectors
 from ..board.day import day_board_get
 from .access import role_required
 from .board_actions import case_steps_attach
@@ -36,6 +36,8 @@ def board(request):
     if context is None:
         messages.info(request, "You do not work at any site yet: ask an administrator.")
         return render(request, "pages/board.html", {"site": None})
+    # What is shut that day heads the page (not the partial the page refreshes every minute).
+    context["closures"] = selectors.closures_of_day(site=context["site"], day=context["day"])
     with timezone.override(context["site"].zone):
         return render(request, "pages/board.html", context)
 

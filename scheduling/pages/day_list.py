@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from .. import roles, selectors
+from ..flags import FLAG_LABELS
 from ..models import RELEASED_STATUSES, Case, StageKind
 from .access import role_required
 from .site_day import site_and_day
@@ -35,6 +36,8 @@ def day_list(request):
         "rooms": rooms,
         "released": released,
         "count": sum(len(room.cases) for room in rooms),
+        "closures": selectors.closures_of_day(site=site, day=day),
+        "closed_day_label": FLAG_LABELS["on_closed_day"],
         "previous_day": date.fromordinal(day.toordinal() - 1),
         "next_day": date.fromordinal(day.toordinal() + 1),
     }

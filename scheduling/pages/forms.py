@@ -335,9 +335,10 @@ class BookingForm(forms.Form):
         if (
             day is not None
             and self._service_call(check_day, site, day) is None
-            and not site.opening_hours.filter(weekday=day.weekday()).exists()
+            and (why := selectors.site_closed_why(site=site, day=day)) is not None
         ):
-            self.add_error("date", f"{site.name} is closed on {day:%A %-d %B %Y}.")
+            because = f" ({why})" if why else ""
+            self.add_error("date", f"{site.name} is closed on {day:%A %-d %B %Y}{because}.")
 
     def _clean_screening(self, data: dict) -> None:
         names = [*SCREENING_QUESTIONS, "conservative_treatment_weeks"]

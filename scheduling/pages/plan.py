@@ -36,10 +36,22 @@ def plan(request):
         return render(request, "pages/plan.html", {"site": None})
     source = request.POST if request.method == "POST" else request.GET
     sites, site, day, today = site_and_day(request, source, days_ahead=1)
+    closed_why = selectors.site_closed_why(site=site, day=day)
+    open_day = selectors.next_open_day(site=site, day=day) if closed_why is not None else day
+    if closed_why is not None and not source.get("date") and open_day is not None:
+        # Asked for no day and tomorrow is shut: a manager plans the next day the unit opens.
+        because = f" ({closed_why})" if closed_why else ""
+        messages.info(
+            request,
+            f"{site.name} is closed on {day:%A %-d %B %Y}{because}: showing the next open day.",
+        )
+        day, closed_why = open_day, None
     context = {
         "sites": sites, "site": site, "day": day, "today": today,
         "previous_day": day - timedelta(days=1), "next_day": day + timedelta(days=1),
         "what_ifs": WHAT_IFS.items(), "time_limits": TIME_LIMITS,
+        "closed_why": closed_why, "next_open_day": open_day,
+        "closures": selectors.closures_of_day(site=site, day=day),
         "cases": selectors.cases_of_day(site, day),
         "offers": offers_recent(site=site, limit=PAGE_OFFERS),
         "choice": {"waiting_list": True, "allow_move_told": False, "what_if": "",

@@ -128,6 +128,9 @@ class DayInput:
     # Nobody is asked to arrive before this (now, when the day is today).
     arrive_from: int | None = None
     note: str = ""
+    # Kinds of room or bay with one closed that day (closure_models.py): the reason a case
+    # needing one that is left none says so, rather than that the site has none.
+    closed_kinds: frozenset[str] = frozenset()
 
     def shape(self, request: Request) -> Shape:
         return shape_of(request.rules, request.levels, self.site)
@@ -241,7 +244,10 @@ def never_fits(day: DayInput, request: Request, shape: Shape) -> str | None:
     kinds = {u.kind for u in day.units}
     for hold in shape.holds:
         if hold.kind not in kinds:
-            return f"the site has no {KIND_WORDS.get(hold.kind, hold.kind)}"
+            words = KIND_WORDS.get(hold.kind, hold.kind)
+            if hold.kind in day.closed_kinds:
+                return f"every {words} is closed on this day"
+            return f"the site has no {words}"
     if shape.surgeon_spans:
         shifts = [s for s in day.shifts if request.surgeons is None or s.key in request.surgeons]
         if not any(

@@ -127,6 +127,7 @@ def load_day(
         opens=opens, closes=closes, site=site_rules(site), units=units, shifts=shifts,
         requests=tuple(requests), busy=_busy(unit_day, cases),
         noon=noon, arrive_from=minutes(now) + 1 if opens is not None else None,
+        closed_kinds=frozenset(r.kind for r in unit_day.closed_resources),
     )
     loaded.fingerprint = fingerprint(site, day)
     return loaded

@@ -240,18 +240,27 @@ class _Model:
         if not shape.surgeon_spans:
             return
         m = self.model
-        shifts = [s for s in self.day.shifts
-                  if request.surgeons is None or s.key in request.surgeons]
+        # A surgeon may work several periods a day (a morning and an afternoon list): they are
+        # chosen as one literal, and the case's surgeon stages fit inside one of the periods.
+        periods: dict[str, list] = {}
+        for shift in self.day.shifts:
+            if request.surgeons is None or shift.key in request.surgeons:
+                periods.setdefault(shift.key, []).append(shift)
+        first, last = shape.surgeon_spans[0][0], shape.surgeon_spans[-1][1]
         lits = []
-        for shift in shifts:
-            lit = m.new_bool_var(f"s_{request.key}_{shift.key}")
-            self.surgeon_lits[request.key, shift.key] = lit
+        for key, shifts in periods.items():
+            lit = m.new_bool_var(f"s_{request.key}_{key}")
+            self.surgeon_lits[request.key, key] = lit
             lits.append(lit)
-            first, last = shape.surgeon_spans[0][0], shape.surgeon_spans[-1][1]
-            m.add(x + first >= shift.starts - self.base).only_enforce_if(lit)
-            m.add(x + last <= shift.ends - self.base).only_enforce_if(lit)
+            inside = []
+            for number, shift in enumerate(shifts):
+                period = m.new_bool_var(f"p_{request.key}_{key}_{number}")
+                inside.append(period)
+                m.add(x + first >= shift.starts - self.base).only_enforce_if(period)
+                m.add(x + last <= shift.ends - self.base).only_enforce_if(period)
+            m.add(sum(inside) == lit)
             for a, b in shape.surgeon_spans:
-                surgeon_intervals[shift.key].append(
+                surgeon_intervals[key].append(
                     m.new_optional_interval_var(x + a, b - a, x + b, lit, "")
                 )
         m.add(sum(lits) == placed)

@@ -40,6 +40,7 @@ from ..offers.freed import freed_time_record
 from ..screening import ScreeningAnswers, screening_blockers
 from ..slots import DayBook, Slot
 from ..timing import local_hm
+from .closures import closure_refusal
 from .patients import phone_e164
 
 ATTEMPTS = 5
@@ -264,6 +265,9 @@ def _patient_step(
 
 
 def _slot(book: DayBook, start: datetime | None) -> Slot:
+    refusal = closure_refusal(book)
+    if refusal is not None:
+        raise refusal
     if book.opens is None:
         raise SchedulingError(
             "site_closed", f"{book.site.name} is closed on {book.day:%A %-d %B %Y}.", field="date"

@@ -16,7 +16,7 @@ def patient_with(**fields):
 
 BAD = [
     ("date in the past", {"date": "2026-03-01"}, 400, "date_in_past", "date"),
-    ("site closed", {"date": "2026-03-07"}, 400, "site_closed", "date"),
+    ("site closed", {"date": "2026-03-07"}, 409, "site_closed", "date"),
     ("start before opening", {"start": "2026-03-03T07:30:00-05:00"}, 400,
      "outside_opening_hours", "start"),
     ("case ends after closing", {"start": "2026-03-03T14:30:00-05:00"}, 400,

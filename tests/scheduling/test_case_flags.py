@@ -19,6 +19,7 @@ CLEAR = {
     "patient_email": "",
     "allergy_contrast": False,
     "allergy_latex": False,
+    "on_closed_day": False,
 }
 
 
@@ -28,6 +29,7 @@ def test_a_confirmed_case_with_a_driver_and_a_phone_has_no_flag():
 
 def test_every_flag_raised_comes_in_the_order_of_its_labels():
     everything = CLEAR | {
+        "on_closed_day": True,
         "status": "booked",
         "driver_phone": "",
         "inr_check": True,
@@ -52,6 +54,7 @@ def test_every_flag_raised_comes_in_the_order_of_its_labels():
         ({"patient_phone": ""}, "not_reachable"),
         ({"allergy_contrast": True}, "contrast_allergy"),
         ({"allergy_latex": True}, "latex_allergy"),
+        ({"on_closed_day": True}, "on_closed_day"),
     ],
 )
 def test_each_flag_is_raised_by_its_own_fact(change, flag):

@@ -3,7 +3,7 @@ tracking and bedside services (history, who and when, checklists, vitals, scores
 running about 40 minutes late."""
 
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 
 from notifications.models import Reminder, ReminderStatus
-from scheduling import bedside
+from scheduling import bedside, selectors
 from scheduling.board.day import day_board_get
 from scheduling.models import (
     NOT_ARRIVED_STATUSES,
@@ -21,6 +21,7 @@ from scheduling.models import (
     CaseAction,
     CaseEvent,
     CaseStatus,
+    Closure,
     Site,
     Stage,
 )
@@ -109,6 +110,17 @@ def test_a_second_run_changes_nothing_of_today(clock, seeded):
 
     assert list(Stage.objects.order_by("pk").values_list("actual_start", "actual_end")) == before
     assert CaseEvent.objects.count() == events
+
+
+@at(13)
+def test_the_demo_unit_is_shut_on_christmas_and_new_years_day_once(clock, seeded):
+    site, _, _ = seeded_at(clock, seeded)
+    closures = set(Closure.objects.filter(site=site).values_list("start_date", "reason"))
+    assert (date(2026, 12, 25), "Christmas Day") in closures
+    assert (date(2027, 1, 1), "New Year's Day") in closures
+    assert selectors.site_closed_why(site=site, day=date(2026, 12, 25)) == "Christmas Day"
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Closure.objects.filter(site=site).count() == len(closures)
 
 
 @at(13)

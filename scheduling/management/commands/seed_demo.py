@@ -3,7 +3,7 @@
 import random
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import time_machine
@@ -18,6 +18,7 @@ from scheduling.bedside_models import VitalsPhase
 from scheduling.errors import SchedulingError
 from scheduling.models import (
     Case,
+    Closure,
     Drug,
     OpeningHours,
     Patient,
@@ -40,6 +41,7 @@ from scheduling.services.bedside import (
     discharge_assess,
     vitals_record,
 )
+from scheduling.services.closures import closure_create
 from scheduling.timing import VERTEBROPLASTY_RULES
 
 DEMO_USERS = {
@@ -62,6 +64,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             site = self._unit()
             users = self._users()
+            self._holidays(site, users[roles.ADMIN])
         booked = self._cases(site, users)
         waiting = waiting_list_seed(site, users[roles.FRONT_DESK])
         self.stdout.write(self.style.SUCCESS(f"Demo unit “{site.name}” ready; {booked} new cases."))
@@ -116,6 +119,19 @@ class Command(BaseCommand):
                 StageTemplate.objects.bulk_create(StageTemplate.from_rules(procedure_type, rules))
         return site
 
+    def _holidays(self, site: Site, admin: User) -> None:
+        """The unit shuts on Christmas Day and New Year's Day, this year's and next: the booking
+        screen offers no time on them and the planner skips them."""
+        year = timezone.now().astimezone(site.zone).year
+        for day, reason in [(date(year, 12, 25), "Christmas Day"),
+                            (date(year + 1, 1, 1), "New Year's Day"),
+                            (date(year + 1, 12, 25), "Christmas Day"),
+                            (date(year + 2, 1, 1), "New Year's Day")]:
+            if not Closure.objects.filter(site=site, start_date=day, resource=None,
+                                          surgeon=None).exists():
+                closure_create(site=site, start_date=day, end_date=day, reason=reason,
+                               created_by=admin)
+
     def _users(self) -> dict[str, User]:
         users = {}
         for username, (role, password) in DEMO_USERS.items():
@@ -135,7 +151,9 @@ class Command(BaseCommand):
         now = timezone.now()
         today = now.astimezone(site.zone).date()
         days = [today + timedelta(days=offset) for offset in range(-4, 8)]
-        days = [day for day in days if day.weekday() < 5]
+        days = [day for day in days if day.weekday() < 5
+                and not Closure.objects.covering(day).filter(site=site, resource=None,
+                                                             surgeon=None).exists()]
         types = list(ProcedureType.objects.filter(code__in=["vertebroplasty", "kyphoplasty"]))
         drugs = list(Drug.objects.filter(active=True))
         booked = 0
