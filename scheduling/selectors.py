@@ -3,7 +3,7 @@ queries, whatever the number of cases."""
 
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from notifications.models import case_not_reached
 
@@ -137,3 +137,16 @@ def slots_free(
         site=site, procedure_type=procedure_type, levels=levels, day=day, surgeon=surgeon
     )
     return book.free_slots(arrival_not_before=arrival_not_before)
+
+
+def procedure_type_usual(*, sites) -> ProcedureType | None:
+    """The procedure the booking form starts on: the one these sites book most, else the first
+    bookable one by name (a new unit)."""
+    bookable = ProcedureType.objects.filter(active=True, stage_templates__isnull=False).distinct()
+    usual = (
+        bookable.filter(case__site__in=sites)
+        .annotate(booked=Count("case", distinct=True))
+        .order_by("-booked", "name")
+        .first()
+    )
+    return usual or bookable.first()
