@@ -124,7 +124,8 @@ class Visit:
 
 
 def book_form_errors(page) -> None:
-    page.get_by_role("button", name="Show free times").click()
+    page.get_by_label("Find a registered patient").fill("MRN-NOBODY")
+    page.get_by_role("button", name="Find", exact=True).click()
     page.get_by_role("alert").first.wait_for()
 
 
@@ -139,11 +140,11 @@ def book_free_times(page) -> None:
                       exact=True).fill("8")
     page.get_by_label("Procedure date", exact=True).fill(TUESDAY.isoformat())
     page.get_by_role("button", name="Show free times", exact=True).click()
-    page.get_by_role("group", name="Free times on Tuesday 3 March 2026").wait_for()
+    page.get_by_role("group", name="Free times on Tuesday, March 3, 2026").wait_for()
 
 
 def book_confirmed(page) -> None:
-    page.get_by_role("group", name="Free times on Tuesday 3 March 2026").get_by_role(
+    page.get_by_role("group", name="Free times on Tuesday, March 3, 2026").get_by_role(
         "radio").first.check()
     page.get_by_role("button", name="Book", exact=True).click()
     page.get_by_role("heading", name="Booking confirmation").wait_for()
