@@ -45,7 +45,7 @@ ANONYMOUS, FRONT_DESK, NURSE, MANAGER = "anonymous", "front desk", "nurse", "man
 NO_ROLE = "staff without a role"
 SCREENING = {
     "active infection": "No", "fracture painful": "Yes", "bleeding disorder": "No",
-    "tumour spread": "No", "allergic to bone cement": "No", "caused by an injury": "No",
+    "tumor spread": "No", "allergic to bone cement": "No", "caused by an injury": "No",
     "pre-op imaging": "Yes",
 }
 # Each test runs in a transaction of its own; the unit is committed once for the module, so the

@@ -19,7 +19,7 @@ FIRST_NAME, LAST_NAME, MRN, BORN = "Zebulon", "Quixtanova", "MRN-A-7731", "1944-
 A_DETAILS = [FIRST_NAME, LAST_NAME, BORN, "17 March 1944", "5550177", "zq@example.org"]
 ANSWERS = {
     "active infection": "No", "fracture painful": "Yes", "bleeding disorder": "No",
-    "tumour spread": "No", "allergic to bone cement": "No", "caused by an injury": "No",
+    "tumor spread": "No", "allergic to bone cement": "No", "caused by an injury": "No",
     "pre-op imaging": "Yes",
 }
 SHOTS = Path("/tmp/shots")

@@ -17,7 +17,7 @@ ANSWERS = {
     "active infection": "No",
     "fracture painful": "Yes",
     "bleeding disorder": "No",
-    "tumour spread": "No",
+    "tumor spread": "No",
     "allergic to bone cement": "No",
     "caused by an injury": "No",
     "pre-op imaging": "Yes",
