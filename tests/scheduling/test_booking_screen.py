@@ -12,7 +12,13 @@ from scheduling.day_load import days_load
 from scheduling.models import SiteLocale
 from scheduling.timing import clock_text, date_text, date_typed, spelled
 from tests.conftest import TUESDAY
-from tests.factories import PatientFactory, ProcedureTypeFactory, UserFactory, case_made
+from tests.factories import (
+    PatientFactory,
+    ProcedureTypeFactory,
+    UserFactory,
+    build_unit,
+    case_made,
+)
 from tests.scheduling.test_pages_booking import booking, shown_token
 
 MONDAY = date(2026, 3, 2)
@@ -146,3 +152,27 @@ def test_the_panel_asked_after_the_session_ended_answers_401_for_the_script(clie
     response = client.get("/book/times/", {"site": "main"}, HTTP_X_REQUESTED_WITH="booking.js")
     assert response.status_code == 401
     assert client.get("/book/times/").status_code == 302  # a person: to the login page
+
+
+@pytest.mark.parametrize("query", [
+    {"site": "nowhere", "procedure_type": "vertebroplasty", "levels": "1"},
+    {"site": "main", "procedure_type": "?", "levels": "x", "date": "2026-02-30"},
+    {"site": "main", "procedure_type": "vertebroplasty", "levels": "99", "surgeon": "\x00"},
+    {"site": "main", "procedure_type": "vertebroplasty", "levels": "1", "date": "1999-01-01"},
+    {"site": "main", "procedure_type": "vertebroplasty", "levels": "1", "start": "not-a-time"},
+])
+def test_the_panel_answers_bad_input_with_the_panel_and_keeps_no_copy(client, clerk, query):
+    response = client.get("/book/times/", query)
+
+    assert response.status_code == 200
+    assert 'id="free-times"' in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_another_sites_free_times_are_not_shown(client, clerk):
+    build_unit(code="north", name="North Spine Clinic")
+    response = client.get(
+        "/book/times/", {"site": "north", "procedure_type": "vertebroplasty", "levels": "1"}
+    )
+    assert "North" not in response.content.decode()
+    assert "Free times on" not in response.content.decode()
