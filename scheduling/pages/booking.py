@@ -1,5 +1,9 @@
-"""The booking flow: one form, shown again with the free times of a date, booked, then the
-confirmation page (POST/redirect/GET).
+"""The booking flow: one screen, the free times beside the form, booked, then the confirmation
+page (POST/redirect/GET).
+
+The free-times panel (day-load strip, first available, the day's starts) is drawn by the same
+template whether the whole page is posted (Show free times, a day of the strip: it works without
+JavaScript) or static/js/booking.js fetches it alone from `book_times`.
 
 The pages call the scheduling services and write nothing themselves. Each form shown carries a
 one-time token kept in the session: the first Book that succeeds consumes it, and a second

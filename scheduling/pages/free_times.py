@@ -33,6 +33,7 @@ class FreeTime:
     rooms: str
     surgeon: str
     hour: int = 0  # the local hour of the start, for grouping
+    lead_minutes: int = 0  # from arrival to the procedure's start
 
     @classmethod
     def of(cls, slot: Slot, zone: ZoneInfo, *, locale: str | None = None) -> "FreeTime":
@@ -44,6 +45,9 @@ class FreeTime:
             rooms=", ".join(dict.fromkeys(resource.name for resource in slot.resources)),
             surgeon=slot.surgeon.name if slot.surgeon else "",
             hour=slot.times.procedure_start.astimezone(zone).hour,
+            lead_minutes=int(
+                (slot.times.procedure_start - slot.times.arrival_at).total_seconds() // 60
+            ),
         )
 
 
@@ -90,6 +94,17 @@ class FreeTimes:
             name for slot in self.slots for name in slot.rooms.split(", ") if name
         )
         return ", ".join(names)
+
+    @property
+    def arrive_before(self) -> str:
+        """"1 h 30 min" when every start asks the patient the same time ahead (then each start
+        is shown alone), else ""."""
+        leads = {slot.lead_minutes for slot in self.slots}
+        if len(leads) != 1:
+            return ""
+        hours, minutes = divmod(leads.pop(), 60)
+        parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+        return " ".join(part for part in parts if part)
 
     @property
     def surgeons(self) -> str:

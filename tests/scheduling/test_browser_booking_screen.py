@@ -12,7 +12,7 @@ import pytest
 from scheduling import roles
 from scheduling.models import Case
 from tests.conftest import log_in
-from tests.factories import UserFactory
+from tests.factories import PatientFactory, UserFactory, case_made
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs/screenshots"
 MOST_ACTIONS = 12
@@ -94,6 +94,8 @@ def test_a_new_patient_with_a_held_medicine_and_a_driver_is_booked_in_twelve_act
 
 
 def test_the_free_times_come_beside_the_form_without_a_page_load(page, unit, tmp_path):
+    for start in ("03T08:30", "03T09:30", "04T08:30", "05T11:00"):
+        case_made(site=unit, start=f"2026-03-{start}:00-05:00", patient=PatientFactory())
     page.set_viewport_size({"width": 1366, "height": 900})
     log_in(page, clerk_of(unit).username)
     booking_opened(page)
@@ -103,6 +105,9 @@ def test_the_free_times_come_beside_the_form_without_a_page_load(page, unit, tmp
 
     strip = page.get_by_role("list", name="Next days: how full")
     assert strip.get_by_role("button").count() == 15
+    tuesday = strip.get_by_role("button", name="Tue Mar 3").inner_text()
+    assert "2 cases" in tuesday
+    assert not tuesday.startswith("0%")
     strip.get_by_role("button", name="Thu Mar 5").click()
     times = page.get_by_role("group", name="Free times on Thursday, March 5, 2026")
     times.wait_for()

@@ -112,7 +112,8 @@ def test_show_free_times_lists_the_slots_and_the_next_days_with_room(client, cle
     assert "Free times on Tuesday, March 3, 2026" in page  # the site's locale: en-US
     assert f'value="{FIRST_START}"' in page
     assert "First available: <strong>8:30 AM</strong>" in page
-    assert '8:30 AM</strong> <span class="muted">arrive 7:00 AM' in page
+    assert "the patient arrives 1 h 30 min before" in page  # said once, not beside each time
+    assert 'value="2026-03-03T08:35:00-05:00"> 8:35 AM</label>' in page
     assert 'name="show_date" value="2026-03-04"' in page
     assert 'name="show_date" value="2026-03-09"' in page  # Monday after the weekend
     assert 'name="show_date" value="2026-03-07"' not in page  # closed on Saturdays
