@@ -7,7 +7,6 @@ put back on the field it names with `add_service_errors`.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from django import forms
@@ -22,6 +21,7 @@ from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day, check_levels
 from ..services.patients import date_of_birth_check, patient_known_elsewhere, phone_e164
 from ..timing import DEFAULT_LOCALE, date_text, date_typed, spelled
+from .booking_find import patients_found
 
 # The languages patients can read (settings.LANGUAGES), named for the clerk: "Spanish (español)".
 LANGUAGES = [
@@ -52,7 +52,6 @@ SCREENING_QUESTIONS = {
 }
 # The fields the free times depend on; their errors show whichever button was pressed.
 WHEN_FIELDS = ("site", "procedure_type", "levels", "surgeon", "date")
-FOUND_SHOWN = 8  # patients the finder lists at most; a longer list needs a narrower search
 # Where an error the services raise belongs on this form.
 SERVICE_FIELDS = {
     "driver.phone": "driver_phone", "driver.name": "driver_name", "patient_id": "find_mrn"
@@ -450,22 +449,6 @@ def add_service_errors(form: forms.Form, error: SchedulingError) -> None:
         for message in messages:
             if field is None or field not in form.errors or message not in form.errors[field]:
                 form.add_error(field, message)
-
-
-def patients_found(mine, typed: str, *, locale: str) -> list[Patient]:
-    """Registered patients (of `mine`, the visible ones) a clerk's words name: a date of birth as
-    the site writes it, or a name ("Whitfield", "Whitfield, Margaret", "Margaret Whitfield")."""
-    born = date_typed(typed, locale=locale)
-    if born is not None:
-        condition = Q(date_of_birth=born)
-    else:
-        words = [word for word in re.split(r"[\s,]+", typed) if word]
-        if not words:
-            return []
-        condition = Q()
-        for word in words[:3]:
-            condition &= Q(last_name__icontains=word) | Q(first_name__icontains=word)
-    return list(mine.filter(condition).order_by("last_name", "first_name", "pk")[:FOUND_SHOWN])
 
 
 def _phone(raw: str) -> str:
