@@ -32,7 +32,7 @@ from .. import roles, selectors, services
 from ..errors import SchedulingError
 from ..models import Case
 from .access import role_required
-from .forms import SCREENING_QUESTIONS, BookingForm, add_service_errors
+from .forms import SCREENING_QUESTIONS, WHEN_FIELDS, BookingForm, add_service_errors
 from .free_times import (
     SLOT_LOST,
     SLOT_LOST_MESSAGE,
@@ -135,8 +135,15 @@ def book_times(request):
     form.quiet_unasked(finding=False)
     times = _free_times(form) if form.when_ready() else None
     loads = times.loads if times else _loads_of(form)
+    # Said in the panel itself: the page's error summary is not drawn again.
+    when_errors = [
+        f"{form[name].label}: {error}"
+        for name in WHEN_FIELDS
+        for error in form.errors.get(name, [])
+    ]
     return render(request, "pages/_booking_times.html", {
         "form": form, "times": times, "loads": loads, "locale": form.locale,
+        "when_errors": when_errors,
     })
 
 

@@ -363,7 +363,9 @@ class BookingForm(forms.Form):
             and self._service_call(check_day, site, day) is None
             and not site.opening_hours.filter(weekday=day.weekday()).exists()
         ):
-            self.add_error("date", f"{site.name} is closed on {day:%A %-d %B %Y}.")
+            self.add_error(
+                "date", f"{site.name} is closed on {date_text(day, locale=self.locale)}."
+            )
 
     def _clean_screening(self, data: dict) -> None:
         names = [*SCREENING_QUESTIONS, "conservative_treatment_weeks"]

@@ -176,3 +176,12 @@ def test_another_sites_free_times_are_not_shown(client, clerk):
     )
     assert "North" not in response.content.decode()
     assert "Free times on" not in response.content.decode()
+
+
+def test_the_panel_says_why_it_has_no_times_for_a_closed_day(client, clerk):
+    response = client.get("/book/times/", {
+        "site": "main", "procedure_type": "vertebroplasty", "levels": "1", "date": "2026-03-07",
+    })
+    page = response.content.decode()
+    assert "Procedure date: Riverside Spine Center is closed on Saturday, March 7, 2026." in page
+    assert 'role="alert"' in page

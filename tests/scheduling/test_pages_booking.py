@@ -177,7 +177,7 @@ BAD = [
     ("date in the past", {"date": "2026-03-01"}, "date",
      "1 March 2026 has passed at Riverside Spine Center."),
     ("closed day", {"date": "2026-03-07"}, "date",
-     "Riverside Spine Center is closed on Saturday 7 March 2026."),
+     "Riverside Spine Center is closed on Saturday, March 7, 2026."),
     ("no time chosen", {"start": ""}, "start", "Choose one of the free times below."),
     ("malformed time", {"start": "half past eight"}, "start", "Choose one of the free times"),
     ("time off the grid", {"start": "2026-03-03T10:02:00-05:00"}, "start",
