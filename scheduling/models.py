@@ -277,6 +277,10 @@ class ProcedureType(models.Model):
     name = models.CharField(max_length=120)
     max_levels = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
     active = models.BooleanField(default=True)
+    usual = models.BooleanField(
+        "the usual procedure", default=False,
+        help_text="The booking form starts on it. Without one, on the procedure booked most.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -140,9 +140,12 @@ def slots_free(
 
 
 def procedure_type_usual(*, sites) -> ProcedureType | None:
-    """The procedure the booking form starts on: the one these sites book most, else the first
-    bookable one by name (a new unit)."""
+    """The procedure the booking form starts on: the one marked usual, else the one these sites
+    book most, else the first bookable one by name (a new unit)."""
     bookable = ProcedureType.objects.filter(active=True, stage_templates__isnull=False).distinct()
+    marked = bookable.filter(usual=True).first()
+    if marked is not None:
+        return marked
     usual = (
         bookable.filter(case__site__in=sites)
         .annotate(booked=Count("case", distinct=True))

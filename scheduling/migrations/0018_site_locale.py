@@ -31,4 +31,14 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(locale_from_zone, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="proceduretype",
+            name="usual",
+            field=models.BooleanField(
+                default=False,
+                help_text="The booking form starts on it. Without one, on the procedure booked "
+                "most.",
+                verbose_name="the usual procedure",
+            ),
+        ),
     ]

@@ -185,3 +185,12 @@ def test_the_panel_says_why_it_has_no_times_for_a_closed_day(client, clerk):
     page = response.content.decode()
     assert "Procedure date: Riverside Spine Center is closed on Saturday, March 7, 2026." in page
     assert 'role="alert"' in page
+
+
+def test_a_procedure_marked_usual_comes_first_whatever_is_booked_most(client, clerk, unit):
+    case_made(site=unit, day=TUESDAY)  # a vertebroplasty
+    ProcedureTypeFactory(code="kyphoplasty", name="Kyphoplasty", usual=True)
+
+    page = client.get("/book/").content.decode()
+
+    assert re.search(r'<option value="kyphoplasty" selected>', page)
