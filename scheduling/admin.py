@@ -98,7 +98,7 @@ class SiteAdmin(SiteScopedAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["name", "code", "time_zone", "phone", "sms_number", "address",
+            {"fields": ["name", "code", "time_zone", "locale", "phone", "sms_number", "address",
                         "directions"]},
         ),
         (
@@ -275,7 +275,7 @@ class StageTemplateInline(admin.TabularInline):
 
 @admin.register(ProcedureType)
 class ProcedureTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "max_levels", "active"]
+    list_display = ["name", "code", "max_levels", "usual", "active"]
     list_filter = ["active"]
     inlines = [StageTemplateInline]
 

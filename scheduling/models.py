@@ -63,6 +63,12 @@ class StageKind(models.TextChoices):
     RECOVERY = "recovery", "Recovery"
 
 
+class SiteLocale(models.TextChoices):
+    EN_US = "en-US", "English (United States)"
+    EN_GB = "en-GB", "English (United Kingdom)"
+    ES = "es", "Spanish"
+
+
 class Site(models.Model):
     code = models.SlugField(unique=True, help_text="Short code used by the API, e.g. “main”.")
     name = models.CharField(max_length=120)
@@ -139,6 +145,11 @@ class Site(models.Model):
     offer_wave_size = models.PositiveIntegerField(
         default=3, validators=[MinValueValidator(1)],
         help_text="How many waiting patients are offered a freed time at once.",
+    )
+    locale = models.CharField(
+        max_length=8, choices=SiteLocale.choices, default=SiteLocale.EN_US,
+        help_text="How staff pages write dates, times (12 h in en-US, 24 h elsewhere) and "
+        "spellings, and how a typed date such as 03/17/1944 is read.",
     )
     offer_valid_minutes = models.PositiveIntegerField(
         default=120, validators=[MinValueValidator(1)],
@@ -271,6 +282,10 @@ class ProcedureType(models.Model):
     name = models.CharField(max_length=120)
     max_levels = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
     active = models.BooleanField(default=True)
+    usual = models.BooleanField(
+        "the usual procedure", default=False,
+        help_text="The booking form starts on it. Without one, on the procedure booked most.",
+    )
 
     class Meta:
         ordering = ["name"]

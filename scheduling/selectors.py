@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from auditlog.models import LogEntry
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from notifications.models import case_not_reached
 
@@ -241,3 +241,19 @@ def patient_record_get(pk: int, user) -> PatientRecord | None:
 def _said(value) -> str:
     """A value as the audit log keeps it ("True", "None"), as a person reads it."""
     return {"True": "yes", "False": "no", "None": "", None: ""}.get(value, str(value))
+
+
+def procedure_type_usual(*, sites) -> ProcedureType | None:
+    """The procedure the booking form starts on: the one marked usual, else the one these sites
+    book most, else the first bookable one by name (a new unit)."""
+    bookable = ProcedureType.objects.filter(active=True, stage_templates__isnull=False).distinct()
+    marked = bookable.filter(usual=True).first()
+    if marked is not None:
+        return marked
+    usual = (
+        bookable.filter(case__site__in=sites)
+        .annotate(booked=Count("case", distinct=True))
+        .order_by("-booked", "name")
+        .first()
+    )
+    return usual or bookable.first()

@@ -179,9 +179,84 @@ def local_day(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
-def local_hm(instant: datetime, zone: ZoneInfo) -> str:
-    """The wall-clock time of an instant at a site, as staff and patients read it: "07:30"."""
-    return f"{instant.astimezone(zone):%H:%M}"
+def local_hm(instant: datetime, zone: ZoneInfo, *, locale: str | None = None) -> str:
+    """The wall-clock time of an instant at a site: "07:30", or as the site's locale writes it
+    ("7:30 AM" in en-US) when the locale is given."""
+    local = instant.astimezone(zone)
+    return clock_text(local.time(), locale=locale) if locale else f"{local:%H:%M}"
+
+
+@dataclass(frozen=True)
+class LocaleFormats:
+    """How a site's staff write dates and times. Month and day names stay English: staff pages
+    are in English; Spanish-speaking units read day-first dates and a 24-hour clock."""
+
+    twelve_hour: bool
+    short_date: str  # strftime, as a date of birth is typed
+    long_date: str
+    day_month: str
+    dates_typed: tuple[str, ...]  # strptime formats a typed date is read with, in order
+    spellings: tuple[tuple[str, str], ...] = ()
+
+
+LOCALES = {
+    "en-US": LocaleFormats(
+        twelve_hour=True, short_date="%m/%d/%Y", long_date="%A, %B %-d, %Y",
+        day_month="%a %b %-d", dates_typed=("%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d"),
+        spellings=(("tumour", "tumor"), ("Tumour", "Tumor"), ("jewellery", "jewelry"),
+                   ("colour", "color"), ("haemoglobin", "hemoglobin")),
+    ),
+    "en-GB": LocaleFormats(
+        twelve_hour=False, short_date="%d/%m/%Y", long_date="%A %-d %B %Y",
+        day_month="%a %-d %b", dates_typed=("%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"),
+    ),
+    "es": LocaleFormats(
+        twelve_hour=False, short_date="%d/%m/%Y", long_date="%A %-d %B %Y",
+        day_month="%a %-d %b", dates_typed=("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"),
+    ),
+}
+DEFAULT_LOCALE = "en-US"
+
+
+def locale_formats(locale: str | None) -> LocaleFormats:
+    return LOCALES.get(locale or DEFAULT_LOCALE, LOCALES[DEFAULT_LOCALE])
+
+
+def clock_text(wall_time: time, *, locale: str | None) -> str:
+    """"7:30 AM" on a 12-hour clock, "07:30" on a 24-hour one."""
+    if locale_formats(locale).twelve_hour:
+        return f"{wall_time:%I:%M %p}".lstrip("0")
+    return f"{wall_time:%H:%M}"
+
+
+def date_text(day: date, *, locale: str | None, style: str = "long") -> str:
+    """A day as the site writes it: style "long" (Tuesday, March 3, 2026), "short" (03/03/2026)
+    or "day_month" (Tue Mar 3)."""
+    formats = locale_formats(locale)
+    pattern = {"long": formats.long_date, "short": formats.short_date}.get(
+        style, formats.day_month
+    )
+    return day.strftime(pattern)
+
+
+def date_typed(text: str, *, locale: str | None) -> date | None:
+    """A date as a clerk types it on this site (03/17/1944 in en-US, 17/03/1944 in en-GB and
+    es, or ISO anywhere), or None. Four-digit years only: 03/17/44 could be 1944 or 2044."""
+    text = text.strip()
+    for pattern in locale_formats(locale).dates_typed:
+        try:
+            typed = datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        return typed
+    return None
+
+
+def spelled(text: str, *, locale: str | None) -> str:
+    """Staff wording in the site's spelling ("tumour" is "tumor" in en-US)."""
+    for british, local in locale_formats(locale).spellings:
+        text = text.replace(british, local)
+    return text
 
 
 def is_on_grid(instant: datetime, zone: ZoneInfo) -> bool:

@@ -46,7 +46,7 @@ ANONYMOUS, FRONT_DESK, NURSE, MANAGER = "anonymous", "front desk", "nurse", "man
 NO_ROLE = "staff without a role"
 SCREENING = {
     "active infection": "No", "fracture painful": "Yes", "bleeding disorder": "No",
-    "tumour spread": "No", "allergic to bone cement": "No", "caused by an injury": "No",
+    "tumor spread": "No", "allergic to bone cement": "No", "caused by an injury": "No",
     "pre-op imaging": "Yes",
 }
 # Each test runs in a transaction of its own; the unit is committed once for the module, so the
@@ -130,7 +130,8 @@ class Visit:
 
 
 def book_form_errors(page) -> None:
-    page.get_by_role("button", name="Show free times").click()
+    page.get_by_label("Find a registered patient").fill("MRN-NOBODY")
+    page.get_by_role("button", name="Find", exact=True).click()
     page.get_by_role("alert").first.wait_for()
 
 
@@ -146,11 +147,11 @@ def book_free_times(page) -> None:
     page.get_by_label("Takes none of these", exact=True).check()
     page.get_by_label("Procedure date", exact=True).fill(TUESDAY.isoformat())
     page.get_by_role("button", name="Show free times", exact=True).click()
-    page.get_by_role("group", name="Free times on Tuesday 3 March 2026").wait_for()
+    page.get_by_role("group", name="Free times on Tuesday, March 3, 2026").wait_for()
 
 
 def book_confirmed(page) -> None:
-    page.get_by_role("group", name="Free times on Tuesday 3 March 2026").get_by_role(
+    page.get_by_role("group", name="Free times on Tuesday, March 3, 2026").get_by_role(
         "radio").first.check()
     page.get_by_role("button", name="Book", exact=True).click()
     page.get_by_role("heading", name="Booking confirmation").wait_for()

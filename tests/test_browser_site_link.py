@@ -19,7 +19,7 @@ FIRST_NAME, LAST_NAME, MRN, BORN = "Zebulon", "Quixtanova", "MRN-A-7731", "1944-
 A_DETAILS = [FIRST_NAME, LAST_NAME, BORN, "17 March 1944", "5550177", "zq@example.org"]
 ANSWERS = {
     "active infection": "No", "fracture painful": "Yes", "bleeding disorder": "No",
-    "tumour spread": "No", "allergic to bone cement": "No", "caused by an injury": "No",
+    "tumor spread": "No", "allergic to bone cement": "No", "caused by an injury": "No",
     "pre-op imaging": "Yes",
 }
 SHOTS = Path("/tmp/shots")
@@ -58,24 +58,26 @@ class Clerk:
         self.actions += 1
 
     def finds_by_mrn_and_shows_free_times(self) -> None:
+        self.page.get_by_role("heading", name="Book a case").wait_for()  # where a clerk lands
         self.page.goto("/book/")
-        self.fill("Find a registered patient by MRN", MRN)
+        self.fill("Find a registered patient", MRN)
         for question, answer in ANSWERS.items():
             self.answer(question, answer)
         self.fill("Weeks of conservative treatment tried (rest, pain relief, brace)", "8")
         self.page.get_by_label("Takes none of these").check()
         self.actions += 1
         self.fill("Procedure date", TUESDAY.isoformat())
-        self.press("Show free times")
+        self.press("Find")
 
     def registers_with_proof(self) -> None:
-        self.fill("Find a registered patient by MRN", "")
+        """Find checks the patient typed in as well: proven, they are linked to this site."""
+        self.fill("Find a registered patient", "")
         self.fill("First name", "Zeb")
         self.fill("Last name", LAST_NAME)
         self.fill("Date of birth", BORN)
         self.fill("MRN", MRN)
         self.fill("Mobile phone", "(212) 555-0123")
-        self.press("Show free times")
+        self.press("Find")
 
 
 def shown(page) -> str:
@@ -104,7 +106,7 @@ def test_a_clerk_of_another_site_finds_nothing_by_mrn_then_books_the_proven_pati
         if name == "phone":
             assert page.evaluate("document.documentElement.scrollWidth") <= width
 
-    page.get_by_role("group", name="Free times on Tuesday 3 March 2026").get_by_role(
+    page.get_by_role("group", name="Free times on Tuesday, March 3, 2026").get_by_role(
         "radio").first.check()
     clerk.actions += 1
     clerk.press("Book")
@@ -113,9 +115,9 @@ def test_a_clerk_of_another_site_finds_nothing_by_mrn_then_books_the_proven_pati
     booked = Case.objects.get(site__code="north")
     assert booked.patient.first_name == FIRST_NAME
     assert PatientSite.objects.get().patient == booked.patient
-    # 12 to the first "Show free times" (the MRN, 7 screening answers and the weeks, "takes
-    # none", the date, the button), 7 to register with proof (clear the MRN, 5 fields, the
-    # button), a time, Book.
+    # 12 to the first "Find" (the MRN, 7 screening answers and the weeks, "takes none", the
+    # date, the button), 7 to register with proof (clear the MRN, 5 fields, the button), a time,
+    # Book.
     assert clerk.actions == 12 + 7 + 2
 
 

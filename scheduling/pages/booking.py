@@ -1,5 +1,9 @@
-"""The booking flow: one form, shown again with the free times of a date, booked, then the
-confirmation page (POST/redirect/GET).
+"""The booking flow: one screen, the free times beside the form, booked, then the confirmation
+page (POST/redirect/GET).
+
+The free-times panel (day-load strip, first available, the day's starts) is drawn by the same
+template whether the whole page is posted (Show free times, a day of the strip: it works without
+JavaScript) or static/js/booking.js fetches it alone from `book_times`.
 
 The pages call the scheduling services and write nothing themselves. Each form shown carries a
 one-time token kept in the session: the first Book that succeeds consumes it, and a second
@@ -7,16 +11,18 @@ submit of the same form (a double click, a reload) is sent to the case the first
 """
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from functools import wraps
 
 import phonenumbers
 from django.conf import settings
 from django.conf.locale import LANG_INFO
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from audit.access import access_record
 from notifications.languages import language_code
@@ -26,34 +32,43 @@ from .. import roles, selectors, services
 from ..errors import SchedulingError
 from ..models import Case
 from ..services.patients import allergies_add
-from ..timing import local_hm
 from .access import role_required
-from .forms import SCREENING_QUESTIONS, BookingForm, add_service_errors
-from .free_times import SLOT_LOST, SLOT_LOST_MESSAGE, FreeTime
+from .forms import SCREENING_QUESTIONS, WHEN_FIELDS, BookingForm, add_service_errors
+from .free_times import (
+    SLOT_LOST,
+    SLOT_LOST_MESSAGE,
+    FreeTimes,
+    day_loads,
+    first_day_with_room,
+    free_times_of,
+)
 
 SESSION_KEY = "booking_tokens"
 TOKENS_KEPT = 20
-NEXT_DAYS = 5
-NEXT_DAYS_SEARCHED = 28
+RESUME_URL = "/book/?resume=1"  # the login page says why it is asked, booking.js restores
 EXPIRED_MESSAGE = "This form had expired. Check the details and press Book again."
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "mrn", "phone", "email")
 
 
-@dataclass(frozen=True)
-class OpenDay:
-    day: date
-    count: int
-    first_arrival: str
+def kept_through_login(view):
+    """A booking that arrives after the session ended (idle logout) goes to the login page with
+    a way back that says so; the typed fields wait in the tab's sessionStorage (static/js/
+    booking.js) and are put back after logging in. Nothing typed is kept on the server. The free
+    times, asked by the script, answer 401 so the script can say the same."""
+
+    @wraps(view)
+    def kept(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            if request.method == "POST":
+                return redirect_to_login(RESUME_URL)
+            if request.headers.get("X-Requested-With") == "booking.js":
+                return HttpResponse(status=401)
+        return view(request, *args, **kwargs)
+
+    return kept
 
 
-@dataclass(frozen=True)
-class FreeTimes:
-    day: date
-    slots: list[FreeTime]
-    chosen: str
-    next_days: list[OpenDay]
-
-
+@kept_through_login
 @role_required(*roles.BOOK_CASES)
 def book(request):
     if request.method != "POST":
@@ -67,9 +82,11 @@ def book(request):
     token = data.get("token", "")
     if case_id := _tokens(request)["done"].get(token):
         return redirect("case-confirmation", pk=case_id)
-    booking = data.get("action") == "book" and not data.get("show_date")
+    action = data.get("action", "")
+    booking = action == "book" and not data.get("show_date")
     if data.get("show_date"):
         data["date"] = data["show_date"]
+        action = "slots"
     _reuse_patient(data, request.user)
     stale = token not in _tokens(request)["pending"]
     if stale:
@@ -93,7 +110,43 @@ def book(request):
             return redirect("case-confirmation", pk=case_id)
         if stale:
             form.add_error(None, EXPIRED_MESSAGE)
+    else:
+        form.quiet_unasked(finding=action == "find")
     return _render(request, form, times=_free_times(form) if form.when_ready() else None)
+
+
+@kept_through_login
+@role_required(*roles.BOOK_CASES)
+@require_GET
+def book_times(request):
+    """The free-times panel alone, for booking.js to put beside the form without a reload.
+    Without a date: the first day with room for this case."""
+    data = request.GET.copy()
+    form = BookingForm(data, user=request.user)
+    form.is_valid()
+    if not data.get("date") and form.when_ready(date_needed=False):
+        clean = form.cleaned_data
+        first = first_day_with_room(
+            site=clean["site"], procedure_type=clean["procedure_type"],
+            levels=clean["levels"], surgeon=clean["surgeon"],
+        )
+        if first is not None:
+            data["date"] = first.isoformat()
+            form = BookingForm(data, user=request.user)
+            form.is_valid()
+    form.quiet_unasked(finding=False)
+    times = _free_times(form) if form.when_ready() else None
+    loads = times.loads if times else _loads_of(form)
+    # Said in the panel itself: the page's error summary is not drawn again.
+    when_errors = [
+        f"{form[name].label}: {error}"
+        for name in WHEN_FIELDS
+        for error in form.errors.get(name, [])
+    ]
+    return render(request, "pages/_booking_times.html", {
+        "form": form, "times": times, "loads": loads, "locale": form.locale,
+        "when_errors": when_errors,
+    })
 
 
 @role_required(*roles.READ_CASES)
@@ -206,7 +259,7 @@ def _patient_linked(user, form: BookingForm) -> bool:
 def _patients_seen(user, form: BookingForm) -> None:
     """Each registered patient the page is about to show is a record access."""
     site = form.cleaned_data.get("site")
-    for patient in [form.patient, *form.duplicates]:
+    for patient in [form.patient, *form.duplicates, *form.found]:
         if patient is not None:
             access_record(
                 user=user, what="book", patient_id=patient.pk,
@@ -215,35 +268,16 @@ def _patients_seen(user, form: BookingForm) -> None:
 
 
 def _free_times(form: BookingForm) -> FreeTimes:
-    data = form.cleaned_data
-    site = data["site"]
-    now = timezone.now()
-
-    def free(day: date):
-        return selectors.slots_free(
-            site=site,
-            procedure_type=data["procedure_type"],
-            levels=data["levels"],
-            day=day,
-            surgeon=data["surgeon"],
-            arrival_not_before=now,
-        )
-
-    slots = [FreeTime.of(slot, site.zone) for slot in free(data["date"])]
-    open_weekdays = set(site.opening_hours.values_list("weekday", flat=True))
-    next_days = []
-    day = data["date"]
-    for _ in range(NEXT_DAYS_SEARCHED):
-        day += timedelta(days=1)
-        if day.weekday() not in open_weekdays:
-            continue
-        if found := free(day):
-            first_arrival = local_hm(found[0].times.arrival_at, site.zone)
-            next_days.append(OpenDay(day, len(found), first_arrival))
-            if len(next_days) == NEXT_DAYS:
-                break
     chosen = "" if form.slot_lost else form.data.get("start", "")
-    return FreeTimes(day=data["date"], slots=slots, chosen=chosen, next_days=next_days)
+    return free_times_of(form.cleaned_data, chosen=chosen)
+
+
+def _loads_of(form: BookingForm) -> list:
+    """The strip before a date is picked: the chosen site's (or the only one's) next days."""
+    site = form.sites.get(form.data.get("site") or form.initial.get("site") or "")
+    if site is None and len(form.sites) == 1:
+        site = next(iter(form.sites.values()))
+    return day_loads(site) if site is not None else []
 
 
 def _readable_phone(e164: str) -> str:
@@ -261,6 +295,9 @@ def _render(request, form: BookingForm, times: FreeTimes | None = None):
     context = {
         "form": form,
         "times": times,
+        "loads": times.loads if times else _loads_of(form),
+        "locale": form.locale,
+        "resumed": request.GET.get("resume") == "1",
         "screening_fields": [form[name] for name in SCREENING_QUESTIONS]
         + [form["conservative_treatment_weeks"]],
         "registration_fields": [form[name] for name in IDENTITY_FIELDS]

@@ -20,6 +20,8 @@ from ..models import Channel, Drug, Patient, ProcedureType, Surgeon
 from ..screening import ScreeningAnswers, screening_blockers
 from ..services.booking import check_day, check_levels
 from ..services.patients import date_of_birth_check, patient_known_elsewhere, phone_e164
+from ..timing import DEFAULT_LOCALE, date_text, date_typed, spelled
+from .booking_find import patients_found
 
 # The languages patients can read (settings.LANGUAGES), named for the clerk: "Spanish (español)".
 LANGUAGES = [
@@ -48,6 +50,8 @@ SCREENING_QUESTIONS = {
     "traumatic": "Was the fracture caused by an injury (traumatic)?",
     "imaging_on_file": "Is the pre-op imaging on file?",
 }
+# The fields the free times depend on; their errors show whichever button was pressed.
+WHEN_FIELDS = ("site", "procedure_type", "levels", "surgeon", "date")
 # Where an error the services raise belongs on this form.
 SERVICE_FIELDS = {
     "driver.phone": "driver_phone", "driver.name": "driver_name", "patient_id": "find_mrn"
@@ -76,17 +80,18 @@ class BookingForm(forms.Form):
     token = forms.CharField(required=False, widget=forms.HiddenInput)
 
     find_mrn = forms.CharField(
-        label="Find a registered patient by MRN",
+        label="Find a registered patient",
         required=False,
-        max_length=40,
-        help_text="Leave empty to register a new patient below.",
+        max_length=80,
+        help_text="MRN, last name (“Whitfield, Margaret”) or date of birth. Leave empty to "
+        "register a new patient below.",
     )
     register_anyway = forms.BooleanField(
         label="None of these: register a new patient (a different person)", required=False
     )
     first_name = forms.CharField(label="First name", required=False, max_length=80)
     last_name = forms.CharField(label="Last name", required=False, max_length=80)
-    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=_date_input())
+    date_of_birth = forms.CharField(label="Date of birth", required=False, max_length=20)
     mrn = forms.CharField(label="MRN", required=False, max_length=40)
     phone = forms.CharField(
         label="Mobile phone",
@@ -186,6 +191,7 @@ class BookingForm(forms.Form):
         self.known_elsewhere: Patient | None = None
         self.duplicates: list[Patient] = []  # registered patients that match the new one
         self.duplicate_mrn = False  # one of them has the MRN typed: it cannot be registered twice
+        self.found: list[Patient] = []  # registered patients the finder matched by name or birth
         self.blockers = []
         self.slot_lost = False  # the chosen time was taken by another booking
         self.can_override = roles.user_has_role(user, roles.OVERRIDE_SCREENING)
@@ -206,6 +212,26 @@ class BookingForm(forms.Form):
         for name in ("site", "procedure_type"):
             if len(self.fields[name].choices) == 1:
                 self.fields[name].initial = self.fields[name].choices[0][0]
+        usual = selectors.procedure_type_usual(sites=list(self.sites.values()))
+        if usual is not None:
+            self.fields["procedure_type"].initial = usual.code
+        chosen = self.sites.get(self.data.get("site", "")) if self.is_bound else None
+        site = chosen or next(iter(self.sites.values()), None)
+        self.locale = site.locale if site is not None else DEFAULT_LOCALE
+        self._speak_locale()
+
+    def _speak_locale(self) -> None:
+        """Labels in the site's spelling; the date of birth typed the site's way."""
+        for field in self.fields.values():
+            if isinstance(field.label, str):
+                field.label = spelled(field.label, locale=self.locale)
+        typed = date_text(date(1944, 3, 17), locale=self.locale, style="short")
+        example = typed.replace("03", "MM", 1).replace("17", "DD").replace("1944", "YYYY")
+        self.date_of_birth_format = example
+        self.fields["date_of_birth"].help_text = f"As {example}, e.g. {typed}."
+        self.fields["date_of_birth"].widget.attrs.update(
+            {"placeholder": example, "autocomplete": "off", "inputmode": "numeric"}
+        )
 
     def clean_phone(self) -> str:
         return _phone(self.cleaned_data["phone"])
@@ -214,7 +240,14 @@ class BookingForm(forms.Form):
         return _phone(self.cleaned_data["driver_phone"])
 
     def clean_date_of_birth(self) -> date | None:
-        born = self.cleaned_data["date_of_birth"]
+        typed = self.cleaned_data["date_of_birth"].strip()
+        if not typed:
+            return None
+        born = date_typed(typed, locale=self.locale)
+        if born is None:
+            raise forms.ValidationError(
+                f"Enter the date of birth as {self.date_of_birth_format}."
+            )
         if born is not None:
             try:
                 date_of_birth_check(date_of_birth=born, field="date_of_birth")
@@ -255,6 +288,12 @@ class BookingForm(forms.Form):
                 mine.filter(mrn=mrn).first()
                 or mine.filter(mrn__iexact=mrn).order_by("pk").first()
             )
+            if self.patient is None:
+                self.found = patients_found(mine, mrn, locale=self.locale)
+            if self.found:
+                if self.booking:
+                    self.add_error("find_mrn", "Choose the patient (Use this patient), then Book.")
+                return
             if self.patient is None:
                 # The same words whether or not another site knows the MRN.
                 self.add_error(
@@ -338,7 +377,9 @@ class BookingForm(forms.Form):
             and (why := selectors.site_closed_why(site=site, day=day)) is not None
         ):
             because = f" ({why})" if why else ""
-            self.add_error("date", f"{site.name} is closed on {day:%A %-d %B %Y}{because}.")
+            self.add_error(
+                "date", f"{site.name} is closed on {date_text(day, locale=self.locale)}{because}."
+            )
 
     def _clean_screening(self, data: dict) -> None:
         names = [*SCREENING_QUESTIONS, "conservative_treatment_weeks"]
@@ -421,12 +462,23 @@ class BookingForm(forms.Form):
     def drugs(self) -> list[Drug]:
         return selectors.drugs_get(self.cleaned_data.get("medications", []))
 
-    def when_ready(self) -> bool:
+    def when_ready(self, *, date_needed: bool = True) -> bool:
         """Site, procedure, levels, surgeon and date are all good: free times can be shown."""
-        names = ("site", "procedure_type", "levels", "surgeon", "date")
+        names = ("site", "procedure_type", "levels", "surgeon", *(("date",) * date_needed))
+        needed = ("site", "procedure_type", *(("date",) * date_needed))
         return not any(name in self.errors for name in names) and all(
-            self.cleaned_data.get(name) for name in ("site", "procedure_type", "date")
+            self.cleaned_data.get(name) for name in needed
         )
+
+    def quiet_unasked(self, *, finding: bool) -> None:
+        """Find, Show free times and a day of the strip are not Book: what the clerk has not
+        typed yet is not an error. Finding a patient speaks of the finder alone."""
+        for name in list(self.errors):
+            asked = name == "find_mrn" or (
+                not finding and (name in WHEN_FIELDS or self.data.get(name, "") != "")
+            )
+            if not asked:
+                del self.errors[name]
 
 
 def add_service_errors(form: forms.Form, error: SchedulingError) -> None:

@@ -17,7 +17,7 @@ ANSWERS = {
     "active infection": "No",
     "fracture painful": "Yes",
     "bleeding disorder": "No",
-    "tumour spread": "No",
+    "tumor spread": "No",
     "allergic to bone cement": "No",
     "caused by an injury": "No",
     "pre-op imaging": "Yes",
@@ -49,7 +49,8 @@ def fill_in_and_show_free_times(page):
 
 
 def free_times(page):
-    return page.get_by_role("group", name="Free times on Tuesday 3 March 2026").get_by_role("radio")
+    times = page.get_by_role("group", name="Free times on Tuesday, March 3, 2026")
+    return times.locator('.slots input[name="start"]')
 
 
 def test_a_clerk_books_from_an_empty_form_to_the_confirmation(page, unit, tmp_path):

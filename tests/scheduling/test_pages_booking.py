@@ -112,15 +112,19 @@ def test_show_free_times_lists_the_slots_and_the_next_days_with_room(client, cle
 
     page = response.content.decode()
     assert Case.objects.count() == 0
-    assert "Free times on Tuesday 3 March 2026" in page
+    assert "Free times on Tuesday, March 3, 2026" in page  # the site's locale: en-US
     assert f'value="{FIRST_START}"' in page
-    assert "08:30</strong> procedure, arrive 07:00" in page
+    assert "First available: <strong>8:30 AM</strong>" in page
+    assert "the patient arrives 1 h 30 min before" in page  # said once, not beside each time
+    assert 'value="2026-03-03T08:35:00-05:00"> 8:35 AM</label>' in page
     assert 'name="show_date" value="2026-03-04"' in page
     assert 'name="show_date" value="2026-03-09"' in page  # Monday after the weekend
     assert 'name="show_date" value="2026-03-07"' not in page  # closed on Saturdays
+    assert 'name="show_date" value="2026-03-20"' in page  # the strip: 15 open days from today
+    assert 'name="show_date" value="2026-03-23"' not in page
 
     response = client.post(URL, booking(token, action="slots", start=None, show_date="2026-03-05"))
-    assert "Free times on Thursday 5 March 2026" in response.content.decode()
+    assert "Free times on Thursday, March 5, 2026" in response.content.decode()
     assert 'value="2026-03-05T08:30:00-05:00"' in response.content.decode()
 
 
@@ -130,7 +134,7 @@ BAD = [
     ("missing date of birth", {"date_of_birth": ""}, "date_of_birth",
      "Enter the patient's date of birth."),
     ("malformed date of birth", {"date_of_birth": "yesterday"}, "date_of_birth",
-     "Enter a valid date."),
+     "Enter the date of birth as MM/DD/YYYY."),
     ("born in the future", {"date_of_birth": "2027-01-01"}, "date_of_birth",
      "The date of birth is in the future."),
     ("missing MRN", {"mrn": ""}, "mrn", "Enter the patient's MRN."),
@@ -176,7 +180,7 @@ BAD = [
     ("date in the past", {"date": "2026-03-01"}, "date",
      "1 March 2026 has passed at Riverside Spine Center."),
     ("closed day", {"date": "2026-03-07"}, "date",
-     "Riverside Spine Center is closed on Saturday 7 March 2026."),
+     "Riverside Spine Center is closed on Saturday, March 7, 2026."),
     ("no time chosen", {"start": ""}, "start", "Choose one of the free times below."),
     ("malformed time", {"start": "half past eight"}, "start", "Choose one of the free times"),
     ("time off the grid", {"start": "2026-03-03T10:02:00-05:00"}, "start",

@@ -108,7 +108,8 @@ class Command(BaseCommand):
         for code, name, procedure_minutes in [("vertebroplasty", "Vertebroplasty", 60),
                                               ("kyphoplasty", "Kyphoplasty", 75)]:
             procedure_type, created = ProcedureType.objects.get_or_create(
-                code=code, defaults={"name": name, "max_levels": 3}
+                code=code,
+                defaults={"name": name, "max_levels": 3, "usual": code == "vertebroplasty"},
             )
             if created:
                 rules = [
