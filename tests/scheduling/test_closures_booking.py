@@ -230,7 +230,7 @@ def test_the_booking_page_says_the_site_is_closed_and_why(unit, staff_page):
     closed(unit)
     response = staff_page.post("/book/", booking(shown_token(staff_page)))
     assert response.status_code == 200
-    assert "Riverside Spine Center is closed on Tuesday 3 March 2026 (Closed for the test)." in (
+    assert "Riverside Spine Center is closed on Tuesday, March 3, 2026 (Closed for the test)." in (
         errors_of(response, "date")
     )
     assert not Case.objects.exists()
