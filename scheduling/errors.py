@@ -41,6 +41,16 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "contraindicated": (400, "A screening answer blocks the booking; a clinician may override."),
     "override_reason_required": (400, "An override needs a written reason."),
     "override_not_allowed": (403, "Only a clinician may override screening."),
+    "review_not_allowed": (403, "Only a clinician may approve or decline a booking under review."),
+    "not_awaiting_review": (409, "The case is not (or no longer) awaiting a clinician's review."),
+    "review_expired": (
+        409, "The booking's hold ran out before the review and its rooms were released."
+    ),
+    # Reaching the patient
+    "unit_will_call_required": (
+        400, "The patient has no phone (SMS) or email (email) for their messages: confirm with "
+        "`unit_will_call: true` that the unit will call them."
+    ),
     # Conflicts
     "slot_taken": (409, "The room, bay or surgeon is no longer free at that time."),
     "no_free_slot": (409, "No free time is left on that day for this case."),

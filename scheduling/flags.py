@@ -5,6 +5,8 @@ from .models import CaseStatus
 
 # Code and label of each flag, in the order they are listed.
 FLAG_LABELS = {
+    # Not a patient coming yet: a clinician must approve the booking first.
+    "needs_review": "Awaiting clinician review",
     "not_confirmed": "Not confirmed",
     "driver_missing": "Driver missing",
     "inr_check": "INR check",
@@ -30,6 +32,7 @@ def case_flags(
     `inr_check`: a held drug asks for an INR check on the day; `not_reached`: a message to the
     patient failed or its fate is unknown."""
     raised = {
+        "needs_review": status == CaseStatus.NEEDS_REVIEW,
         "not_confirmed": status == CaseStatus.BOOKED,
         "driver_missing": not (driver_name and driver_phone),
         "inr_check": bool(inr_check),

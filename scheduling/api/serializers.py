@@ -241,7 +241,8 @@ class CaseSerializer(serializers.ModelSerializer):
         "cancel (with their reason) and move (action confirm, cancel, move; `source` says how).",
     )
     flags = serializers.SerializerMethodField(
-        help_text="In this order: not_confirmed, driver_missing, inr_check, "
+        help_text="In this order: needs_review (awaiting a clinician's review: not coming "
+        "until approved), not_confirmed, driver_missing, inr_check, "
         "screening_overridden, not_reached (a message failed), not_reachable (no phone or "
         "email)."
     )
@@ -267,6 +268,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "medications",
             "flags",
             "cancel_reason",
+            "review_hold_until",
+            "unit_will_call",
             "history",
             "created_at",
         ]
@@ -340,6 +343,17 @@ class CaseCreateInput(JsonInput):
     override_reason = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, trim_whitespace=False
     )
+    request_review = serializers.BooleanField(
+        required=False, default=False,
+        help_text="When a screening answer blocks the booking: save it as `needs_review` for a "
+        "clinician (it holds its rooms for the site's review hours; the patient is told nothing "
+        "until approved) instead of answering `contraindicated`.",
+    )
+    unit_will_call = serializers.BooleanField(
+        required=False, default=False,
+        help_text="The patient has no phone (SMS) or email (email) for their messages and the "
+        "unit will call them; without it such a booking answers `unit_will_call_required`.",
+    )
 
     def validate(self, attrs):
         if ("patient" in attrs) == ("patient_id" in attrs):
@@ -357,6 +371,10 @@ class RescheduleInput(JsonInput):
 
 
 class CancelInput(JsonInput):
+    reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class ReviewInput(JsonInput):
     reason = serializers.CharField(max_length=2000, allow_blank=True)
 
 

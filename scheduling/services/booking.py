@@ -9,7 +9,7 @@ bookings, so the search alone is enough.
 """
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, OperationalError, transaction
@@ -29,6 +29,7 @@ from ..models import (
     CaseEvent,
     CaseMedication,
     CaseStatus,
+    Channel,
     Drug,
     Patient,
     ProcedureType,
@@ -62,12 +63,19 @@ def case_book(
     driver_name: str = "",
     driver_phone: str = "",
     override_reason: str | None = None,
+    request_review: bool = False,
+    unit_will_call: bool = False,
 ) -> Case:
+    """Book the case. A screening answer that blocks it needs a clinician's `override_reason`,
+    or `request_review`: the case is then saved as needs_review, holding its rooms for the
+    site's review hours, and its patient is told nothing until a clinician approves it. A
+    patient with no phone (or email) for their channel needs `unit_will_call`."""
     check_levels(procedure_type, levels)
     check_day(site, day)
     if start is not None:
         _check_start(site, day, start)
-    override = _screening_override(site, screening, override_reason, booked_by)
+    override = _screening_override(site, screening, override_reason, booked_by, request_review)
+    unit_will_call = _unit_will_call(patient, unit_will_call)
     if driver_phone:
         driver_phone = phone_e164(driver_phone, field="driver.phone")
 
@@ -88,6 +96,7 @@ def case_book(
             driver_name=driver_name,
             driver_phone=driver_phone,
             booked_by=booked_by,
+            unit_will_call=unit_will_call,
             **_times_fields(slot),
             **vars(screening),
             **override,
@@ -102,7 +111,8 @@ def case_book(
             for drug in medications
         ))
         _with_details(case, stages, held)
-        reminders_plan(case)
+        if case.status != CaseStatus.NEEDS_REVIEW:
+            reminders_plan(case)
         return case
 
     return _in_a_free_time(day, write)
@@ -390,6 +400,7 @@ def _screening_override(
     screening: ScreeningAnswers,
     override_reason: str | None,
     user: AbstractBaseUser,
+    request_review: bool = False,
 ) -> dict:
     if override_reason is not None:
         if not roles.user_has_role(user, roles.OVERRIDE_SCREENING):
@@ -409,12 +420,17 @@ def _screening_override(
     )
     if not blockers:
         return {}
+    if override_reason is None and request_review:
+        return {
+            "status": CaseStatus.NEEDS_REVIEW,
+            "review_hold_until": timezone.now() + timedelta(hours=site.review_hold_hours),
+        }
     if override_reason is None:
         raise SchedulingError(
             "contraindicated",
             "Screening blocks this booking: "
             + " ".join(blocker.reason for blocker in blockers)
-            + " A clinician may override with a reason.",
+            + " A clinician may override with a reason, or book it for a clinician's review.",
             errors={f"screening.{b.field}": [b.reason] for b in blockers},
         )
     return {
@@ -422,6 +438,22 @@ def _screening_override(
         "screening_overridden_by": user,
         "screening_overridden_at": timezone.now(),
     }
+
+
+def _unit_will_call(patient: Patient, acknowledged: bool) -> bool:
+    """Whether the case is on the unit's call list: only a patient nothing would reach is, and
+    only with the clerk's word that the unit will call them."""
+    if not patient.unreachable:
+        return False
+    if not acknowledged:
+        address = "email address" if patient.preferred_channel == Channel.EMAIL else "phone"
+        raise SchedulingError(
+            "unit_will_call_required",
+            f"The patient has no {address} for their messages, so no reminder would reach them. "
+            f"Add one, or confirm that the unit will call them.",
+            field="unit_will_call",
+        )
+    return True
 
 
 def _in_a_free_time(day: date, write: Callable[[], Case]) -> Case:
