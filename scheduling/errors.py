@@ -47,6 +47,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         409, "The booking's hold ran out before the review and its rooms were released."
     ),
     # Reaching the patient
+    "not_on_call_list": (409, "The patient can be reached by message: no call is due."),
     "unit_will_call_required": (
         400, "The patient has no phone (SMS) or email (email) for their messages: confirm with "
         "`unit_will_call: true` that the unit will call them."

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import phonenumbers
 from django.conf import settings
 from django.conf.locale import LANG_INFO
+from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -24,7 +25,7 @@ from notifications.links import patient_link
 
 from .. import roles, selectors, services
 from ..errors import SchedulingError
-from ..models import Case
+from ..models import Case, CaseStatus
 from ..timing import local_hm
 from .access import role_required
 from .forms import SCREENING_QUESTIONS, BookingForm, add_service_errors
@@ -35,6 +36,10 @@ TOKENS_KEPT = 20
 NEXT_DAYS = 5
 NEXT_DAYS_SEARCHED = 28
 EXPIRED_MESSAGE = "This form had expired. Check the details and press Book again."
+REVIEW_MESSAGE = (
+    "Booked for a clinician's review: a screening answer blocks it. Its rooms are held until a "
+    "clinician decides; tell the patient no time yet: they hear from us once it is approved."
+)
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "mrn", "phone", "email")
 
 
@@ -97,6 +102,10 @@ def confirmation(request, pk: int):
     case = selectors.case_get(pk, request.user)
     if case is None:
         raise Http404("No such case.")
+    if case.status == CaseStatus.NEEDS_REVIEW:
+        # Nothing to hand the patient: they may be told no time until a clinician approves.
+        messages.warning(request, REVIEW_MESSAGE)
+        return redirect("case-detail", pk=case.pk)
     zone = case.site.zone
     today = timezone.now().astimezone(zone).date()
     stages = list(case.stages.all())
@@ -144,6 +153,8 @@ def _book(user, form: BookingForm) -> Case | None:
                 driver_name=data["driver_name"].strip(),
                 driver_phone=data["driver_phone"],
                 override_reason=form.override_for_service(),
+                request_review=form.review,
+                unit_will_call=data["unit_will_call"],
                 booked_by=user,
             )
     except SchedulingError as error:

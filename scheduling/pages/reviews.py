@@ -62,9 +62,6 @@ def review_decide(request, pk: int):
 
 
 def _blockers(case) -> list[str]:
-    return [
-        blocker.reason
-        for blocker in screening_blockers(
-            ScreeningAnswers.of(case), min_conservative_weeks=case.site.conservative_treatment_min_weeks
-        )
-    ]
+    weeks = case.site.conservative_treatment_min_weeks
+    blockers = screening_blockers(ScreeningAnswers.of(case), min_conservative_weeks=weeks)
+    return [blocker.reason for blocker in blockers]
