@@ -23,6 +23,8 @@ ADMIN_PREFIX = "admin/"
 OBJECT_PARAMS = ("pk", "id")
 OBJECTS_AFTER = {
     "cases": "cases", "messages": "messages", "needs-call": "texts", "waiting-list": "waiting",
+    # The staff pages' call lists and the clinicians' review list.
+    "texts": "texts", "calls": "cases", "review": "cases",
 }
 SITE_PARAMS = ("code", "day")
 CHOICES = {"kind": list(StageKind.values), "action": list(ACTIONS), "report": list(TABLES)}
