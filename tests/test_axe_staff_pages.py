@@ -22,7 +22,7 @@ from django.test.utils import override_settings
 from pytest_django.live_server_helper import LiveServer
 
 from notifications.links import patient_link
-from notifications.models import MessageKind, ReminderRule, ReminderStatus
+from notifications.models import InboundMessage, MessageKind, ReminderRule, ReminderStatus
 from scheduling import roles
 from scheduling.models import CaseStatus, Site, StageKind
 from scheduling.services import case_cancel
@@ -42,6 +42,7 @@ from tests.scheduling.reports_data import case_written, message_made, ny, ran
 from tests.scheduling.test_plan_day import at, wait
 
 ANONYMOUS, FRONT_DESK, NURSE, MANAGER = "anonymous", "front desk", "nurse", "manager"
+CLINICIAN = "clinician"
 NO_ROLE = "staff without a role"
 SCREENING = {
     "active infection": "No", "fracture painful": "Yes", "bleeding disorder": "No",
@@ -101,6 +102,7 @@ def world_built() -> World:
         MANAGER: UserFactory(roles=[roles.ADMIN], sites=[site], is_staff=True,
                              is_superuser=True),
         NO_ROLE: UserFactory(sites=[site]),
+        CLINICIAN: UserFactory(roles=[roles.CLINICIAN], sites=[site]),
     }
     # Today's board: a case at every step, the furthest along first so each takes its place.
     for through in reversed(TRACKED_STATUSES):
@@ -110,9 +112,23 @@ def world_built() -> World:
     wait(site, priority="urgent")
     wait(site)
     case_cancel(case=cancelled, reason="Patient has a cold", by=users[FRONT_DESK])
+    call_lists_filled(site, booked)
     past_days(site)
     return World(site=site, users=users, booked=booked, cancelled=cancelled,
                  family_token=site.family_board_issue())
+
+
+def call_lists_filled(site: Site, booked) -> None:
+    """A booking awaiting a clinician's review, a patient the unit calls, a failed message and
+    a text that needs a call: the review list and the front desk's call lists have rows."""
+    case_made(site=site, start=at(12, 0), screening={"cement_allergy": True},
+              request_review=True, patient={"last_name": "Held"})
+    case_made(site=site, start=at(13, 0), unit_will_call=True,
+              patient={"last_name": "Silent", "phone": "", "email": ""})
+    message_made(booked, MessageKind.CONFIRMATION, NOW, ReminderStatus.FAILED, sent=False,
+                 note="axe")
+    InboundMessage.objects.create(from_phone="+12125550100", body="Can I bring my dog?",
+                                  kind="other", provider_message_id="SM-axe", site=site)
 
 
 @dataclass
@@ -185,6 +201,9 @@ def visits(world: World) -> list[Visit]:
         Visit("patient search", FRONT_DESK, "/patients/?q=Whitfield"),
         Visit("patient search: empty", FRONT_DESK, "/patients/"),
         Visit("day list", FRONT_DESK, f"/day/?{day}"),
+        Visit("review list", CLINICIAN, "/review/"),
+        Visit("patients to call", FRONT_DESK, "/messages/needs-call/"),
+        Visit("not reached", FRONT_DESK, "/messages/not-reached/"),
         Visit("day board", NURSE, "/board/?site=main"),
         Visit("day board: steps opened", NURSE, steps=panels_opened),
         Visit("reports", MANAGER,
@@ -204,7 +223,8 @@ PAGES = [
     "login", "family board", "patient page", "home", "book", "book: errors", "book: free times",
     "book: confirmation", "confirmation of a booked case", "case detail",
     "case detail: cancelled, with backfill", "reschedule", "patient search",
-    "patient search: empty", "day list", "day board", "day board: steps opened", "reports",
+    "patient search: empty", "day list", "review list", "patients to call", "not reached",
+    "day board", "day board: steps opened", "reports",
     "home: manager", "plan", "plan: proposal",
     "admin index", "admin changelist", "API browsable", "API browsable: a form", "API docs",
 ]
@@ -247,7 +267,7 @@ def unit_day(django_db_setup, django_db_blocker, browser):
         contexts = []
         try:
             tabs = {}
-            for role in (ANONYMOUS, NO_ROLE, FRONT_DESK, NURSE, MANAGER):
+            for role in (ANONYMOUS, NO_ROLE, FRONT_DESK, NURSE, MANAGER, CLINICIAN):
                 context = browser.new_context(base_url=server.url)
                 context.set_default_timeout(10_000)
                 contexts.append(context)
