@@ -35,7 +35,10 @@ def needs_call(request):
         "calls": cases_unit_will_call(user=request.user, now=timezone.now()),
         "can_act": roles.user_has_role(request.user, roles.BOOK_CASES),
     }
-    return render(request, "notifications/staff/needs_call.html", context)
+    # Texts are shown in the time of the user's (first) site, as the board and day list are.
+    site = visible_sites(request.user).first()
+    with timezone.override(site.zone if site else timezone.get_current_timezone()):
+        return render(request, "notifications/staff/needs_call.html", context)
 
 
 @role_required(*roles.READ_CASES)
