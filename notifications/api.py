@@ -154,7 +154,8 @@ class UnitWillCallView(APIView):
 class UnitCalledView(APIView):
     write_roles = roles.BOOK_CASES
 
-    @extend_schema(request=None, responses={200: UnitWillCallSerializer, **ERRORS, **NOT_FOUND})
+    @extend_schema(request=None, responses={200: UnitWillCallSerializer, **ERRORS, **NOT_FOUND,
+                                            **CONFLICT})
     def post(self, request: Request, pk: int) -> Response:
         """The unit called the patient: the case leaves the call list."""
         case = case_get(pk, request.user)

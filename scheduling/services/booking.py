@@ -101,6 +101,12 @@ def case_book(
             **vars(screening),
             **override,
         )
+        if case.status == CaseStatus.NEEDS_REVIEW:
+            # Held for the site's hours, and never past the arrival: a case not approved by
+            # then cannot go ahead.
+            hold = timezone.now() + timedelta(hours=site.review_hold_hours)
+            case.review_hold_until = min(hold, case.arrival_at)
+            case.save(update_fields=["review_hold_until"])
         stages = _write_stages(case, slot)
         held = audit.created(CaseMedication.objects.bulk_create(
             CaseMedication(
@@ -421,10 +427,7 @@ def _screening_override(
     if not blockers:
         return {}
     if override_reason is None and request_review:
-        return {
-            "status": CaseStatus.NEEDS_REVIEW,
-            "review_hold_until": timezone.now() + timedelta(hours=site.review_hold_hours),
-        }
+        return {"status": CaseStatus.NEEDS_REVIEW}
     if override_reason is None:
         raise SchedulingError(
             "contraindicated",

@@ -18,6 +18,7 @@ from scheduling.services import case_review_approve, case_review_decline, cases_
 from scheduling.tasks import review_holds_expire
 from tests.conftest import case_payload, client_for
 from tests.factories import TUESDAY, UserFactory, build_unit, case_made
+from vertebro_site.celery import app
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,12 @@ def test_a_blocked_booking_sent_for_review_holds_its_rooms_for_the_site_s_hours_
     assert not Reminder.objects.filter(case=case).exists()
     assert outbox == []
     assert datetime.fromisoformat(START) not in starts_free(tiny_unit)
+
+
+def test_the_hold_never_runs_past_the_arrival(unit):
+    soon = "2026-03-02T13:00:00-05:00"  # today, arrival 11:30 New York: 4.5 hours from now
+    case = case_made(site=unit, start=soon, screening=ALLERGY, request_review=True)
+    assert case.review_hold_until == case.arrival_at
 
 
 def test_without_review_or_override_a_blocked_booking_is_still_refused(tiny_unit):
@@ -162,6 +169,11 @@ def test_the_hold_runs_out_after_the_site_s_hours_and_the_rooms_are_released(tin
     with pytest.raises(SchedulingError) as late:
         case_review_approve(case=case, by=clinician_of(tiny_unit), reason="Fine.")
     assert late.value.code == "not_awaiting_review"
+
+
+def test_the_expiry_runs_on_the_beat_as_a_registered_task():
+    app.loader.import_default_modules()
+    assert app.conf.beat_schedule["review-holds-expire"]["task"] in app.tasks
 
 
 def test_approving_after_the_hold_ran_out_but_before_the_sweep_is_refused(unit, clock):
