@@ -29,7 +29,6 @@ from ..models import (
     CaseEvent,
     CaseMedication,
     CaseStatus,
-    Channel,
     Drug,
     Patient,
     ProcedureType,
@@ -41,6 +40,7 @@ from ..offers.freed import freed_time_record
 from ..screening import ScreeningAnswers, screening_blockers
 from ..slots import DayBook, Slot
 from ..timing import local_hm
+from .calls import unit_will_call_check
 from .patients import phone_e164
 
 ATTEMPTS = 5
@@ -75,7 +75,7 @@ def case_book(
     if start is not None:
         _check_start(site, day, start)
     override = _screening_override(site, screening, override_reason, booked_by, request_review)
-    unit_will_call = _unit_will_call(patient, unit_will_call)
+    unit_will_call = unit_will_call_check(patient=patient, acknowledged=unit_will_call)
     if driver_phone:
         driver_phone = phone_e164(driver_phone, field="driver.phone")
 
@@ -441,22 +441,6 @@ def _screening_override(
         "screening_overridden_by": user,
         "screening_overridden_at": timezone.now(),
     }
-
-
-def _unit_will_call(patient: Patient, acknowledged: bool) -> bool:
-    """Whether the case is on the unit's call list: only a patient nothing would reach is, and
-    only with the clerk's word that the unit will call them."""
-    if not patient.unreachable:
-        return False
-    if not acknowledged:
-        address = "email address" if patient.preferred_channel == Channel.EMAIL else "phone"
-        raise SchedulingError(
-            "unit_will_call_required",
-            f"The patient has no {address} for their messages, so no reminder would reach them. "
-            f"Add one, or confirm that the unit will call them.",
-            field="unit_will_call",
-        )
-    return True
 
 
 def _in_a_free_time(day: date, write: Callable[[], Case]) -> Case:

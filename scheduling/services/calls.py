@@ -6,7 +6,23 @@ from django.utils import timezone
 
 from ..errors import SchedulingError
 from ..locks import case_locked
-from ..models import Case
+from ..models import Case, Channel, Patient
+
+
+def unit_will_call_check(*, patient: Patient, acknowledged: bool) -> bool:
+    """Whether the case is on the unit's call list: only a patient nothing would reach is, and
+    only with the clerk's word that the unit will call them."""
+    if not patient.unreachable:
+        return False
+    if not acknowledged:
+        address = "email address" if patient.preferred_channel == Channel.EMAIL else "phone"
+        raise SchedulingError(
+            "unit_will_call_required",
+            f"The patient has no {address} for their messages, so no reminder would reach them. "
+            "Add one, or confirm that the unit will call them.",
+            field="unit_will_call",
+        )
+    return True
 
 
 def unit_called(*, case: Case, by: AbstractBaseUser) -> Case:
