@@ -165,6 +165,31 @@ def book_confirmed(page) -> None:
     page.get_by_role("heading", name="Booking confirmation").wait_for()
 
 
+REVIEW_DAY = "Free times on Wednesday 4 March 2026"
+
+
+def book_for_review(page) -> None:
+    """A screening answer blocks the booking: the clerk is told it goes to a clinician."""
+    for label, value in [("First name", "Bea"), ("Last name", "Rook"),
+                         ("Date of birth", "1944-03-17"), ("MRN", "MRN-AXE-2"),
+                         ("Mobile phone", "(212) 555-0198")]:
+        page.get_by_label(label, exact=True).fill(value)
+    for question, answer in (SCREENING | {"allergic to bone cement": "Yes"}).items():
+        page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
+    page.get_by_label("Weeks of conservative treatment tried (rest, pain relief, brace)",
+                      exact=True).fill("8")
+    page.get_by_label("Procedure date", exact=True).fill((TUESDAY + timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Show free times", exact=True).click()
+    page.get_by_role("group", name=REVIEW_DAY).wait_for()
+    page.locator("#review-notice").wait_for()
+
+
+def booked_for_review(page) -> None:
+    page.get_by_role("group", name=REVIEW_DAY).get_by_role("radio").first.check()
+    page.get_by_role("button", name="Book for a clinician's review", exact=True).click()
+    page.get_by_text("Awaiting a clinician's review").wait_for()
+
+
 def panels_opened(page) -> None:
     """The board's steps that ask for more (checklist, vitals, a reason) open in place."""
     page.locator("details.board-panel").first.wait_for(state="attached")
@@ -194,6 +219,8 @@ def visits(world: World) -> list[Visit]:
         Visit("book: errors", FRONT_DESK, steps=book_form_errors),
         Visit("book: free times", FRONT_DESK, "/book/", steps=book_free_times),
         Visit("book: confirmation", FRONT_DESK, steps=book_confirmed),
+        Visit("book: for review", FRONT_DESK, "/book/", steps=book_for_review),
+        Visit("case detail: awaiting review", FRONT_DESK, steps=booked_for_review),
         Visit("confirmation of a booked case", FRONT_DESK, f"/cases/{booked}/confirmation/"),
         Visit("case detail", FRONT_DESK, f"/cases/{booked}/"),
         Visit("case detail: cancelled, with backfill", FRONT_DESK, f"/cases/{cancelled}/"),
@@ -221,7 +248,8 @@ def visits(world: World) -> list[Visit]:
 
 PAGES = [
     "login", "family board", "patient page", "home", "book", "book: errors", "book: free times",
-    "book: confirmation", "confirmation of a booked case", "case detail",
+    "book: confirmation", "book: for review", "case detail: awaiting review",
+    "confirmation of a booked case", "case detail",
     "case detail: cancelled, with backfill", "reschedule", "patient search",
     "patient search: empty", "day list", "review list", "patients to call", "not reached",
     "day board", "day board: steps opened", "reports",
