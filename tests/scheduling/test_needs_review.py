@@ -311,3 +311,12 @@ def test_the_day_list_marks_a_case_awaiting_review(client, unit):
     client.force_login(user)
     page = client.get("/day/", {"site": "main", "date": TUESDAY.isoformat()}).content.decode()
     assert "Awaiting clinician review" in page
+
+
+def test_the_board_marks_a_case_awaiting_review(client, unit):
+    held_for_review(unit)
+    day = {"site": "main", "date": TUESDAY.isoformat()}
+    board = client_for(roles.NURSE).get("/api/v1/board/", day).json()
+    assert [line["flags"] for line in board["cases"]] == [["needs_review"]]
+    client.force_login(UserFactory(roles=[roles.NURSE], sites=[unit]))
+    assert "Awaiting clinician review" in client.get("/board/", day).content.decode()
