@@ -12,14 +12,16 @@ from api.schema import CONFLICT, ERRORS, NOT_FOUND
 from scheduling import roles
 from scheduling.errors import SchedulingError
 from scheduling.selectors import MAX_ID, case_get, site_get, visible_sites
+from scheduling.services.calls import unit_called
 
 from . import services
-from .models import InboundKind, InboundMessage, Reminder
-from .selectors import inbound_visible, reminders_not_reached
-
-# Texts that wait for a call until marked handled: those nobody could act on, and pain answers
-# that worry (a second bad answer, a high score after the procedure, a fever or redness).
-NEEDS_CALL_KINDS = (InboundKind.OTHER, InboundKind.PAIN)
+from .models import InboundMessage, Reminder
+from .selectors import (
+    cases_unit_will_call,
+    inbound_needs_call,
+    inbound_visible,
+    reminders_not_reached,
+)
 
 
 class ReminderSerializer(serializers.ModelSerializer):
@@ -28,7 +30,7 @@ class ReminderSerializer(serializers.ModelSerializer):
         fields = [
             "id", "kind", "audience", "channel", "recipient", "due_at", "send_by", "status",
             "attempts", "sent_at", "delivered_at", "failed_at", "error", "late", "plan_version",
-            "resend_of",
+            "resend_of", "handled_at",
         ]
 
 
@@ -100,11 +102,8 @@ class NeedsCallView(APIView):
     @extend_schema(responses={200: InboundSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
         """Texts from patients that the system could not act on, oldest first."""
-        rows = inbound_visible(request.user).filter(
-            kind__in=NEEDS_CALL_KINDS,
-            handled_at__isnull=True,
-        )
-        return Response(InboundSerializer(rows.order_by("received_at"), many=True).data)
+        rows = inbound_needs_call(user=request.user)
+        return Response(InboundSerializer(rows, many=True).data)
 
 
 class NeedsCallHandledView(APIView):
@@ -118,3 +117,49 @@ class NeedsCallHandledView(APIView):
             raise SchedulingError("not_found", "No such message.")
         services.inbound_handled(message)
         return Response(InboundSerializer(message).data)
+
+
+class NotReachedHandledView(APIView):
+    write_roles = roles.BOOK_CASES
+
+    @extend_schema(request=None, responses={200: ReminderSerializer, **ERRORS, **NOT_FOUND})
+    def post(self, request: Request, pk: int) -> Response:
+        """The front desk dealt with a message that did not reach its recipient: it leaves the
+        not-reached list."""
+        reminder = _reminder_or_404(pk, request.user)
+        services.reminder_handled(reminder=reminder, by=request.user)
+        return Response(ReminderSerializer(reminder).data)
+
+
+class UnitWillCallSerializer(serializers.Serializer):
+    case = serializers.IntegerField(source="pk")
+    site = serializers.CharField(source="site.code")
+    patient = serializers.SerializerMethodField()
+    date = serializers.DateField(source="day")
+    arrival_at = serializers.DateTimeField()
+
+    def get_patient(self, case) -> str:
+        return f"{case.patient.last_name}, {case.patient.first_name}"
+
+
+class UnitWillCallView(APIView):
+    @extend_schema(responses={200: UnitWillCallSerializer(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        """Patients nothing can reach, booked with "the unit will call", whose case is today or
+        tomorrow and who have not been called yet."""
+        rows = cases_unit_will_call(user=request.user, now=timezone.now())
+        return Response(UnitWillCallSerializer(rows, many=True).data)
+
+
+class UnitCalledView(APIView):
+    write_roles = roles.BOOK_CASES
+
+    @extend_schema(request=None, responses={200: UnitWillCallSerializer, **ERRORS, **NOT_FOUND,
+                                            **CONFLICT})
+    def post(self, request: Request, pk: int) -> Response:
+        """The unit called the patient: the case leaves the call list."""
+        case = case_get(pk, request.user)
+        if case is None:
+            raise SchedulingError("not_found", "No such case.")
+        case = unit_called(case=case, by=request.user)
+        return Response(UnitWillCallSerializer(case).data)

@@ -188,6 +188,12 @@ class Reminder(models.Model):
     late = models.BooleanField(
         default=False, help_text="Could not go out before its send-by time: the front desk calls."
     )
+    # A message that did not reach its recipient leaves the front desk's "not reached" list once
+    # someone has dealt with it (called the patient, or resent it and seen it go out).
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ReminderQuerySet.as_manager()

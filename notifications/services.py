@@ -146,6 +146,16 @@ def inbound_handled(message: InboundMessage, *, now: datetime | None = None) -> 
     message.save(update_fields=["handled_at"])
 
 
+def reminder_handled(*, reminder: Reminder, by, now: datetime | None = None) -> Reminder:
+    """A message that did not reach its recipient, dealt with by the front desk: it leaves the
+    "not reached" list (it stays on the case's record as it was)."""
+    if reminder.handled_at is None:
+        reminder.handled_at = now or timezone.now()
+        reminder.handled_by = by
+        reminder.save(update_fields=["handled_at", "handled_by"])
+    return reminder
+
+
 def reminders_driver_changed(case: Case, *, now: datetime | None = None) -> list[Reminder]:
     """After the driver is added or changed: messages to an old number lapse, and the driver's
     messages are planned for the new one (none twice for the same number). A notice of a move

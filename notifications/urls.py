@@ -11,4 +11,5 @@ urlpatterns = [
     path("p/<str:token>/pain/", pain_views.patient_pain, name="patient-pain"),
     path("o/<str:token>/", offer_views.offer_page, name="offer-page"),
     path("webhooks/twilio/", include("notifications.webhook_urls")),
+    path("", include("notifications.staff_urls")),
 ]

@@ -110,6 +110,7 @@ class SiteAdmin(SiteScopedAdmin):
                     "fasting_clear_liquids_hours",
                     "fasting_solids_from_midnight",
                     "conservative_treatment_min_weeks",
+                    "review_hold_hours",
                 ]
             },
         ),

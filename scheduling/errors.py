@@ -46,6 +46,17 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "medicines_conflict": (
         400, "Medicines to hold were given together with “takes none of these”."
     ),
+    "review_not_allowed": (403, "Only a clinician may approve or decline a booking under review."),
+    "not_awaiting_review": (409, "The case is not (or no longer) awaiting a clinician's review."),
+    "review_expired": (
+        409, "The booking's hold ran out before the review and its rooms were released."
+    ),
+    # Reaching the patient
+    "not_on_call_list": (409, "The patient can be reached by message: no call is due."),
+    "unit_will_call_required": (
+        400, "The patient has no phone (SMS) or email (email) for their messages: confirm with "
+        "`unit_will_call: true` that the unit will call them."
+    ),
     # Conflicts
     "slot_taken": (409, "The room, bay or surgeon is no longer free at that time."),
     "no_free_slot": (409, "No free time is left on that day for this case."),

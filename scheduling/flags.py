@@ -5,6 +5,8 @@ from .models import CLOSED_STATUSES, CaseStatus
 
 # Code and label of each flag, in the order they are listed.
 FLAG_LABELS = {
+    # Not a patient coming yet: a clinician must approve the booking first.
+    "needs_review": "Awaiting clinician review",
     # A closure (closure_models.py) covers the case's day, room or bay, or surgeon: the front
     # desk moves it; nothing moves it on its own.
     "on_closed_day": "On a closed day",
@@ -40,6 +42,7 @@ def case_flags(
     record says so (the room prepares for it); `on_closed_day`: a closure covers the case's day,
     one of its rooms or bays, or its surgeon (closure_models.case_on_closed_day)."""
     raised = {
+        "needs_review": status == CaseStatus.NEEDS_REVIEW,
         "on_closed_day": bool(on_closed_day) and status not in CLOSED_STATUSES,
         "not_confirmed": status == CaseStatus.BOOKED,
         "driver_missing": not (driver_name and driver_phone),

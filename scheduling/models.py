@@ -155,6 +155,11 @@ class Site(models.Model):
         default=120, validators=[MinValueValidator(1)],
         help_text="How long an offer stays open before the next wave is asked.",
     )
+    review_hold_hours = models.PositiveIntegerField(
+        default=24, validators=[MinValueValidator(1)],
+        help_text="A booking sent to a clinician for review (a screening answer blocked it) "
+        "holds its rooms this many hours; undecided by then, it is released.",
+    )
     pain_followup_days = models.CharField(
         max_length=40, default="1,7,30", blank=True,
         validators=[validate_comma_separated_integer_list],
@@ -383,6 +388,12 @@ class Patient(models.Model):
     def __str__(self) -> str:
         return f"{self.last_name}, {self.first_name} ({self.mrn})"
 
+    @property
+    def unreachable(self) -> bool:
+        """No address for the channel the patient's messages go by: nothing would reach them,
+        so a booking needs the unit's word that it will call them instead."""
+        return not (self.email if self.preferred_channel == Channel.EMAIL else self.phone)
+
 
 class PatientSite(models.Model):
     """A patient known at another site, linked to this one by a clerk who proved the patient was in
@@ -406,6 +417,10 @@ class PatientSite(models.Model):
 
 
 class CaseStatus(models.TextChoices):
+    # A screening answer blocked the booking at the front desk: the case holds its rooms until a
+    # clinician approves (-> booked) or declines it, or its hold runs out; the patient is told
+    # nothing before approval.
+    NEEDS_REVIEW = "needs_review", "Needs clinician review"
     BOOKED = "booked", "Booked"
     CONFIRMED = "confirmed", "Confirmed"
     CHECKED_IN = "checked_in", "Checked in"
@@ -421,8 +436,8 @@ class CaseStatus(models.TextChoices):
 # Status groups: each is named here once and imported wherever the rule is needed.
 # Booked or confirmed: the patient has not arrived, so the case may still be moved.
 NOT_ARRIVED_STATUSES = (CaseStatus.BOOKED, CaseStatus.CONFIRMED)
-# A case may be cancelled until the patient is taken into pre-op.
-CANCELLABLE_STATUSES = (*NOT_ARRIVED_STATUSES, CaseStatus.CHECKED_IN)
+# A case may be cancelled until the patient is taken into pre-op (one awaiting review too).
+CANCELLABLE_STATUSES = (CaseStatus.NEEDS_REVIEW, *NOT_ARRIVED_STATUSES, CaseStatus.CHECKED_IN)
 # Given back its rooms and bays: the others hold theirs.
 RELEASED_STATUSES = (CaseStatus.CANCELLED, CaseStatus.NO_SHOW)
 # Nothing more happens to the case: released, or the patient has gone home.
@@ -478,6 +493,17 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     screening_overridden_at = models.DateTimeField(null=True, blank=True)
+    review_hold_until = models.DateTimeField(
+        null=True, blank=True,
+        help_text="A case awaiting clinician review holds its rooms until then.",
+    )
+    # The patient has no phone (or email) for their channel: the clerk acknowledged at booking
+    # that the unit will call them, and they are on the call list the day before.
+    unit_will_call = models.BooleanField(default=False)
+    unit_called_at = models.DateTimeField(null=True, blank=True)
+    unit_called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     medications = models.ManyToManyField(Drug, through="CaseMedication", blank=True)
     takes_no_medicines = models.BooleanField(
@@ -618,6 +644,9 @@ class CaseAction(models.TextChoices):
     OFFER_ACCEPT = "offer_accept", "Booked from an offer"
     # By staff before check-in: screening answers or medicines put right (reason says what).
     CORRECT = "correct", "Screening or medicines corrected"
+    REVIEW_APPROVE = "review_approve", "Approved at clinician review"
+    REVIEW_DECLINE = "review_decline", "Declined at clinician review"
+    REVIEW_EXPIRE = "review_expire", "Review hold ran out"
 
 
 class EventSource(models.TextChoices):

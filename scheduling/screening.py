@@ -14,6 +14,11 @@ class ScreeningAnswers:
     conservative_treatment_weeks: int
     imaging_on_file: bool
 
+    @classmethod
+    def of(cls, record) -> "ScreeningAnswers":
+        """The answers as a case (or anything with the same attributes) holds them."""
+        return cls(**{name: getattr(record, name) for name in cls.__dataclass_fields__})
+
 
 def screening_answers(answers: dict | None) -> ScreeningAnswers | None:
     """Answers stored as a dict (a waiting-list entry's), or None unless every one is there."""

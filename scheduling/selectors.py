@@ -15,6 +15,7 @@ from .models import (
     Case,
     CaseEvent,
     CaseMedication,
+    CaseStatus,
     Closure,
     Drug,
     Patient,
@@ -125,6 +126,17 @@ def case_get(pk: int, user) -> Case | None:
     if not 0 < pk <= MAX_ID:
         return None
     return cases_with_details().filter(pk=pk, site__in=visible_sites(user)).first()
+
+
+def cases_awaiting_review(*, user) -> list[Case]:
+    """The clinicians' review list: bookings of the user's sites that a screening answer blocked,
+    the hold that runs out first on top."""
+    return list(
+        cases_with_details()
+        .filter(status=CaseStatus.NEEDS_REVIEW, site__in=visible_sites(user))
+        .select_related("booked_by")
+        .order_by("review_hold_until", "pk")
+    )
 
 
 def cases_of_day(site: Site, day: date) -> list[Case]:

@@ -4,6 +4,7 @@ vertebro_site/celery.py."""
 from celery import shared_task
 
 from .offers import sending, waves
+from .services.reviews import cases_review_expire
 
 
 @shared_task(ignore_result=True)
@@ -20,3 +21,9 @@ def offers_tick() -> int:
     sending.offers_sweep()
     waves.offers_tick()
     return sending.offers_dispatch()
+
+
+@shared_task(ignore_result=True)
+def review_holds_expire() -> int:
+    """Release the rooms of bookings awaiting a clinician's review past their site's hold."""
+    return cases_review_expire()

@@ -13,10 +13,11 @@ TODAY = NOW.date()  # Monday 2 March 2026 at the test sites
 def day_booked(site: Site, count: int, *, day: date = TODAY, **patient) -> list[Case]:
     """`count` cases on `day` (today unless given), each in the site's next free time, for new
     patients (PatientFactory's, with `patient` on top) with no driver yet, booked by a new
-    front-desk clerk."""
+    front-desk clerk (who acknowledges that the unit will call a patient nothing reaches)."""
     clerk = UserFactory(roles=[roles.FRONT_DESK], sites=[site])
     return [
+        # A patient nothing reaches is booked with the unit's word that it will call them.
         case_made(site=site, day=day, patient=PatientFactory(**patient), by=clerk,
-                  driver_name="", driver_phone="")
+                  driver_name="", driver_phone="", unit_will_call=True)
         for _ in range(count)
     ]

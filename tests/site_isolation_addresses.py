@@ -24,6 +24,8 @@ OBJECT_PARAMS = ("pk", "id")
 OBJECTS_AFTER = {
     "cases": "cases", "patients": "patients", "messages": "messages", "needs-call": "texts",
     "waiting-list": "waiting", "closures": "closures",
+    # The staff pages' call lists and the clinicians' review list.
+    "texts": "texts", "calls": "cases", "review": "cases",
 }
 SITE_PARAMS = ("code", "day")
 CHOICES = {"kind": list(StageKind.values), "action": list(ACTIONS), "report": list(TABLES)}

@@ -297,7 +297,7 @@ def site_a_state(world: World) -> dict:
             Case.objects.filter(Q(site=alpha) | Q(patient__in=pids)).order_by("pk").values_list(
                 "pk", "site_id", "patient_id", "status", "day", "procedure_start",
                 "plan_version", "driver_name", "driver_phone", "confirmed_at", "cancelled_at",
-                "family_code", "link_nonce",
+                "family_code", "link_nonce", "unit_called_at", "screening_override_reason",
             )
         ),
         "stages": list(
@@ -307,7 +307,7 @@ def site_a_state(world: World) -> dict:
         ),
         "messages": list(
             Reminder.objects.filter(Q(case__site=alpha) | Q(case__patient__in=pids))
-            .order_by("pk").values_list("pk", "status", "due_at", "plan_version")
+            .order_by("pk").values_list("pk", "status", "due_at", "plan_version", "handled_at")
         ),
         "texts": list(
             InboundMessage.objects.filter(pk__in=[m.pk for m in world.inbound_a])

@@ -22,7 +22,7 @@ from django.test.utils import override_settings
 from pytest_django.live_server_helper import LiveServer
 
 from notifications.links import patient_link
-from notifications.models import MessageKind, ReminderRule, ReminderStatus
+from notifications.models import InboundMessage, MessageKind, ReminderRule, ReminderStatus
 from scheduling import roles
 from scheduling.models import CaseStatus, Site, StageKind
 from scheduling.services import case_cancel
@@ -43,6 +43,7 @@ from tests.scheduling.reports_data import case_written, message_made, ny, ran
 from tests.scheduling.test_plan_day import at, wait
 
 ANONYMOUS, FRONT_DESK, NURSE, MANAGER = "anonymous", "front desk", "nurse", "manager"
+CLINICIAN = "clinician"
 NO_ROLE = "staff without a role"
 SCREENING = {
     "active infection": "No", "fracture painful": "Yes", "bleeding disorder": "No",
@@ -103,6 +104,7 @@ def world_built() -> World:
         MANAGER: UserFactory(roles=[roles.ADMIN], sites=[site], is_staff=True,
                              is_superuser=True),
         NO_ROLE: UserFactory(sites=[site]),
+        CLINICIAN: UserFactory(roles=[roles.CLINICIAN], sites=[site]),
     }
     # Today's board: a case at every step, the furthest along first so each takes its place.
     for through in reversed(TRACKED_STATUSES):
@@ -116,9 +118,23 @@ def world_built() -> World:
     case_made(site=site, day=CLOSED_DAY)
     closure_create(site=site, start_date=CLOSED_DAY, end_date=CLOSED_DAY,
                    reason="Burst pipe", created_by=users[MANAGER])
+    call_lists_filled(site, booked)
     past_days(site)
     return World(site=site, users=users, booked=booked, cancelled=cancelled,
                  family_token=site.family_board_issue())
+
+
+def call_lists_filled(site: Site, booked) -> None:
+    """A booking awaiting a clinician's review, a patient the unit calls, a failed message and
+    a text that needs a call: the review list and the front desk's call lists have rows."""
+    case_made(site=site, start=at(12, 0), screening={"cement_allergy": True},
+              request_review=True, patient={"last_name": "Held"})
+    case_made(site=site, start=at(13, 0), unit_will_call=True,
+              patient={"last_name": "Silent", "phone": "", "email": ""})
+    message_made(booked, MessageKind.CONFIRMATION, NOW, ReminderStatus.FAILED, sent=False,
+                 note="axe")
+    InboundMessage.objects.create(from_phone="+12125550100", body="Can I bring my dog?",
+                                  kind="other", provider_message_id="SM-axe", site=site)
 
 
 @dataclass
@@ -157,6 +173,31 @@ def book_confirmed(page) -> None:
     page.get_by_role("heading", name="Booking confirmation").wait_for()
 
 
+REVIEW_DAY = "Free times on Wednesday 4 March 2026"
+
+
+def book_for_review(page) -> None:
+    """A screening answer blocks the booking: the clerk is told it goes to a clinician."""
+    for label, value in [("First name", "Bea"), ("Last name", "Rook"),
+                         ("Date of birth", "1944-03-17"), ("MRN", "MRN-AXE-2"),
+                         ("Mobile phone", "(212) 555-0198")]:
+        page.get_by_label(label, exact=True).fill(value)
+    for question, answer in (SCREENING | {"allergic to bone cement": "Yes"}).items():
+        page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
+    page.get_by_label("Weeks of conservative treatment tried (rest, pain relief, brace)",
+                      exact=True).fill("8")
+    page.get_by_label("Procedure date", exact=True).fill((TUESDAY + timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Show free times", exact=True).click()
+    page.get_by_role("group", name=REVIEW_DAY).wait_for()
+    page.locator("#review-notice").wait_for()
+
+
+def booked_for_review(page) -> None:
+    page.get_by_role("group", name=REVIEW_DAY).get_by_role("radio").first.check()
+    page.get_by_role("button", name="Book for a clinician's review", exact=True).click()
+    page.get_by_text("Awaiting a clinician's review").wait_for()
+
+
 def panels_opened(page) -> None:
     """The board's steps that ask for more (checklist, vitals, a reason) open in place."""
     page.locator("details.board-panel").first.wait_for(state="attached")
@@ -186,6 +227,8 @@ def visits(world: World) -> list[Visit]:
         Visit("book: errors", FRONT_DESK, steps=book_form_errors),
         Visit("book: free times", FRONT_DESK, "/book/", steps=book_free_times),
         Visit("book: confirmation", FRONT_DESK, steps=book_confirmed),
+        Visit("book: for review", FRONT_DESK, "/book/", steps=book_for_review),
+        Visit("case detail: awaiting review", FRONT_DESK, steps=booked_for_review),
         Visit("confirmation of a booked case", FRONT_DESK, f"/cases/{booked}/confirmation/"),
         Visit("case detail", FRONT_DESK, f"/cases/{booked}/"),
         Visit("case detail: cancelled, with backfill", FRONT_DESK, f"/cases/{cancelled}/"),
@@ -195,6 +238,9 @@ def visits(world: World) -> list[Visit]:
         Visit("patient search: empty", FRONT_DESK, "/patients/"),
         Visit("day list", FRONT_DESK, f"/day/?{day}"),
         Visit("day list: a closed day", FRONT_DESK, f"/day/?site=main&date={CLOSED_DAY}"),
+        Visit("review list", CLINICIAN, "/review/"),
+        Visit("patients to call", FRONT_DESK, "/messages/needs-call/"),
+        Visit("not reached", FRONT_DESK, "/messages/not-reached/"),
         Visit("day board", NURSE, "/board/?site=main"),
         Visit("day board: steps opened", NURSE, steps=panels_opened),
         Visit("day board: a closed day", NURSE, f"/board/?site=main&date={CLOSED_DAY}"),
@@ -216,10 +262,11 @@ def visits(world: World) -> list[Visit]:
 
 PAGES = [
     "login", "family board", "patient page", "home", "book", "book: errors", "book: free times",
-    "book: confirmation", "confirmation of a booked case", "case detail",
+    "book: confirmation", "book: for review", "case detail: awaiting review",
+    "confirmation of a booked case", "case detail",
     "case detail: cancelled, with backfill", "reschedule", "patient search",
-    "patient record", "patient search: empty", "day list", "day board",
-    "day board: steps opened", "reports",
+    "patient record", "patient search: empty", "day list", "review list", "patients to call",
+    "not reached", "day board", "day board: steps opened", "reports",
     "home: manager", "plan", "plan: proposal",
     "admin index", "admin changelist", "API browsable", "API browsable: a form", "API docs",
     "day list: a closed day", "day board: a closed day", "plan: a closed day",
@@ -264,7 +311,7 @@ def unit_day(django_db_setup, django_db_blocker, browser):
         contexts = []
         try:
             tabs = {}
-            for role in (ANONYMOUS, NO_ROLE, FRONT_DESK, NURSE, MANAGER):
+            for role in (ANONYMOUS, NO_ROLE, FRONT_DESK, NURSE, MANAGER, CLINICIAN):
                 context = browser.new_context(base_url=server.url)
                 context.set_default_timeout(10_000)
                 contexts.append(context)

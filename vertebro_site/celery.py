@@ -26,4 +26,9 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "review-holds-expire": {
+        "task": "scheduling.tasks.review_holds_expire",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }

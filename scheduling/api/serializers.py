@@ -251,7 +251,8 @@ class CaseSerializer(serializers.ModelSerializer):
         "cancel (with their reason) and move (action confirm, cancel, move; `source` says how).",
     )
     flags = serializers.SerializerMethodField(
-        help_text="In this order: on_closed_day (a closure covers the day, a room or bay of "
+        help_text="In this order: needs_review (awaiting a clinician's review: not coming "
+        "until approved), on_closed_day (a closure covers the day, a room or bay of "
         "the case, or its surgeon: move it), not_confirmed, driver_missing, inr_check, "
         "screening_overridden, not_reached (a message failed), not_reachable (no phone or "
         "email), contrast_allergy, latex_allergy."
@@ -280,6 +281,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "other_medicines",
             "flags",
             "cancel_reason",
+            "review_hold_until",
+            "unit_will_call",
             "history",
             "created_at",
         ]
@@ -365,6 +368,17 @@ class CaseCreateInput(JsonInput):
     override_reason = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, trim_whitespace=False
     )
+    request_review = serializers.BooleanField(
+        required=False, default=False,
+        help_text="When a screening answer blocks the booking: save it as `needs_review` for a "
+        "clinician (it holds its rooms for the site's review hours; the patient is told nothing "
+        "until approved) instead of answering `contraindicated`.",
+    )
+    unit_will_call = serializers.BooleanField(
+        required=False, default=False,
+        help_text="The patient has no phone (SMS) or email (email) for their messages and the "
+        "unit will call them; without it such a booking answers `unit_will_call_required`.",
+    )
 
     def validate(self, attrs):
         if ("patient" in attrs) == ("patient_id" in attrs):
@@ -382,6 +396,10 @@ class RescheduleInput(JsonInput):
 
 
 class CancelInput(JsonInput):
+    reason = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class ReviewInput(JsonInput):
     reason = serializers.CharField(max_length=2000, allow_blank=True)
 
 

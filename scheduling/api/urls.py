@@ -13,6 +13,16 @@ urlpatterns = [
         "cases/<int:pk>/reschedule/", views.CaseRescheduleView.as_view(), name="api-case-reschedule"
     ),
     path("cases/<int:pk>/cancel/", views.CaseCancelView.as_view(), name="api-case-cancel"),
+    path(
+        "cases/<int:pk>/review/approve/",
+        views.CaseReviewView.as_view(decision="approve"),
+        name="api-case-review-approve",
+    ),
+    path(
+        "cases/<int:pk>/review/decline/",
+        views.CaseReviewView.as_view(decision="decline"),
+        name="api-case-review-decline",
+    ),
     path("cases/<int:pk>/no-show/", views.CaseNoShowView.as_view(), name="api-case-no-show"),
     path(
         "cases/<int:pk>/check-in/", tracking.CaseCheckInView.as_view(), name="api-case-check-in"

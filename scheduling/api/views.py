@@ -126,6 +126,8 @@ class CaseListView(APIView):
                 driver_name=driver.get("name", ""),
                 driver_phone=driver.get("phone", ""),
                 override_reason=data.get("override_reason"),
+                request_review=data["request_review"],
+                unit_will_call=data["unit_will_call"],
                 booked_by=request.user,
             )
         return _case_response(case, status=201)
@@ -198,3 +200,26 @@ class CaseNoShowView(APIView):
         services.case_mark_no_show(case=case, by=request.user)
         return _case_response(selectors.case_get(case.pk, request.user))
 
+
+
+class CaseReviewView(APIView):
+    """A clinician's decision on a booking awaiting review: approve (the case is booked and the
+    patient's messages planned) or decline (its time is freed; the patient is sent nothing)."""
+
+    write_roles = roles.OVERRIDE_SCREENING
+    decision = "approve"
+
+    @extend_schema(
+        request=s.ReviewInput,
+        responses={200: s.CaseSerializer, **ERRORS, **NOT_FOUND, **CONFLICT},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = _case_or_404(pk, request.user)
+        form = s.ReviewInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        decide = (
+            services.case_review_approve if self.decision == "approve"
+            else services.case_review_decline
+        )
+        decide(case=case, by=request.user, reason=form.validated_data["reason"])
+        return _case_response(selectors.case_get(case.pk, request.user))

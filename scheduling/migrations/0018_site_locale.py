@@ -14,7 +14,7 @@ def locale_from_zone(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("scheduling", "0016_medicines_allergies"),
+        ("scheduling", "0017_needs_review"),
     ]
 
     operations = [

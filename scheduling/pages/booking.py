@@ -17,6 +17,7 @@ from functools import wraps
 import phonenumbers
 from django.conf import settings
 from django.conf.locale import LANG_INFO
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -30,7 +31,7 @@ from notifications.links import patient_link
 
 from .. import roles, selectors, services
 from ..errors import SchedulingError
-from ..models import Case
+from ..models import Case, CaseStatus
 from ..services.patients import allergies_add
 from .access import role_required
 from .forms import SCREENING_QUESTIONS, WHEN_FIELDS, BookingForm, add_service_errors
@@ -47,6 +48,10 @@ SESSION_KEY = "booking_tokens"
 TOKENS_KEPT = 20
 RESUME_URL = "/book/?resume=1"  # the login page says why it is asked, booking.js restores
 EXPIRED_MESSAGE = "This form had expired. Check the details and press Book again."
+REVIEW_MESSAGE = (
+    "Booked for a clinician's review: a screening answer blocks it. Its rooms are held until a "
+    "clinician decides; tell the patient no time yet: they hear from us once it is approved."
+)
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "mrn", "phone", "email")
 
 
@@ -154,6 +159,10 @@ def confirmation(request, pk: int):
     case = selectors.case_get(pk, request.user)
     if case is None:
         raise Http404("No such case.")
+    if case.status == CaseStatus.NEEDS_REVIEW:
+        # Nothing to hand the patient: they may be told no time until a clinician approves.
+        messages.warning(request, REVIEW_MESSAGE)
+        return redirect("case-detail", pk=case.pk)
     zone = case.site.zone
     today = timezone.now().astimezone(zone).date()
     stages = list(case.stages.all())
@@ -205,6 +214,8 @@ def _book(user, form: BookingForm) -> Case | None:
                 driver_name=data["driver_name"].strip(),
                 driver_phone=data["driver_phone"],
                 override_reason=form.override_for_service(),
+                request_review=form.review,
+                unit_will_call=data["unit_will_call"],
                 booked_by=user,
             )
     except SchedulingError as error:

@@ -180,6 +180,13 @@ class BookingForm(forms.Form):
         "your name.",
     )
     start = forms.CharField(label="Free time", required=False, max_length=40)
+    unit_will_call = forms.BooleanField(
+        label="The unit will call this patient",
+        required=False,
+        help_text="Needed when the patient has no mobile phone (messages by text) or no email "
+        "(messages by email): no reminder would reach them, so the front desk calls them the "
+        "day before.",
+    )
 
     def __init__(self, *args, user, booking: bool = False, **kwargs) -> None:
         super().__init__(*args, label_suffix="", **kwargs)
@@ -194,6 +201,8 @@ class BookingForm(forms.Form):
         self.found: list[Patient] = []  # registered patients the finder matched by name or birth
         self.blockers = []
         self.slot_lost = False  # the chosen time was taken by another booking
+        # A front-desk booking that a screening answer blocks goes to a clinician for review.
+        self.review = False
         self.can_override = roles.user_has_role(user, roles.OVERRIDE_SCREENING)
         if not self.can_override:
             del self.fields["override_reason"]
@@ -273,6 +282,7 @@ class BookingForm(forms.Form):
         self._clean_when(data)
         self._clean_screening(data)
         self._clean_medicines(data)
+        self._clean_reach(data)
         if self.booking and not data.get("start") and "start" not in self.errors:
             self.add_error("start", "Choose one of the free times below.")
         return data
@@ -396,8 +406,21 @@ class BookingForm(forms.Form):
                     "Write why the case goes ahead despite the screening answers.",
                 )
             return
-        for blocker in self.blockers:
-            self.add_error(blocker.field, blocker.reason)
+        self.review = bool(self.blockers)
+
+    def _clean_reach(self, data: dict) -> None:
+        """A patient nothing would reach is booked only with the unit's word that it will call
+        them (Patient.unreachable, the rule the booking service applies)."""
+        patient = self.patient or Patient(
+            phone=data.get("phone") or "", email=data.get("email") or "",
+            preferred_channel=data.get("preferred_channel") or Channel.SMS,
+        )
+        if self.booking and patient.unreachable and not data.get("unit_will_call"):
+            self.add_error(
+                "unit_will_call",
+                "No reminder would reach this patient: add their phone or email, or tick "
+                "“The unit will call this patient”.",
+            )
 
     def _clean_medicines(self, data: dict) -> None:
         """The clerk answers the medicines question: the ones the patient takes, or none."""

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("scheduling.pages.board_urls")),
     path("", include("scheduling.pages.family_urls")),
     path("", include("scheduling.pages.plan_urls")),
+    path("", include("scheduling.pages.review_urls")),
     path("reports/", reports.reports_page, name="reports"),
     path("reports/<slug:report>.csv", reports.reports_csv, name="reports-csv"),
 ]

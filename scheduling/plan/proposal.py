@@ -188,6 +188,9 @@ def _book_entry(entry: WaitingListEntry, site: Site, day: date, start, by) -> Ca
         site=site, procedure_type=entry.procedure_type, levels=entry.levels, day=day,
         patient=entry.patient, screening=entry_screening(entry), booked_by=by, start=start,
         surgeon=entry.surgeon, driver_name=entry.driver_name, driver_phone=entry.driver_phone,
+        # A waiting patient nothing reaches is not left out of the plan: the case goes on the
+        # front desk's call list (the unit calls them the day before) instead of failing it.
+        unit_will_call=True,
     )
     entry.status = WaitingStatus.SCHEDULED
     entry.case = case

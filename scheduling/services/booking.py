@@ -9,7 +9,7 @@ bookings, so the search alone is enough.
 """
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, OperationalError, transaction
@@ -40,6 +40,7 @@ from ..offers.freed import freed_time_record
 from ..screening import ScreeningAnswers, screening_blockers
 from ..slots import DayBook, Slot
 from ..timing import local_hm
+from .calls import unit_will_call_check
 from .closures import closure_refusal
 from .patients import phone_e164
 
@@ -65,7 +66,13 @@ def case_book(
     driver_name: str = "",
     driver_phone: str = "",
     override_reason: str | None = None,
+    request_review: bool = False,
+    unit_will_call: bool = False,
 ) -> Case:
+    """Book the case. A screening answer that blocks it needs a clinician's `override_reason`,
+    or `request_review`: the case is then saved as needs_review, holding its rooms for the
+    site's review hours, and its patient is told nothing until a clinician approves it. A
+    patient with no phone (or email) for their channel needs `unit_will_call`."""
     check_levels(procedure_type, levels)
     if takes_no_medicines and medications:
         raise SchedulingError(
@@ -76,7 +83,8 @@ def case_book(
     check_day(site, day)
     if start is not None:
         _check_start(site, day, start)
-    override = _screening_override(site, screening, override_reason, booked_by)
+    override = _screening_override(site, screening, override_reason, booked_by, request_review)
+    unit_will_call = unit_will_call_check(patient=patient, acknowledged=unit_will_call)
     if driver_phone:
         driver_phone = phone_e164(driver_phone, field="driver.phone")
 
@@ -99,10 +107,17 @@ def case_book(
             takes_no_medicines=takes_no_medicines,
             other_medicines=other_medicines.strip(),
             booked_by=booked_by,
+            unit_will_call=unit_will_call,
             **_times_fields(slot),
             **vars(screening),
             **override,
         )
+        if case.status == CaseStatus.NEEDS_REVIEW:
+            # Held for the site's hours, and never past the arrival: a case not approved by
+            # then cannot go ahead.
+            hold = timezone.now() + timedelta(hours=site.review_hold_hours)
+            case.review_hold_until = min(hold, case.arrival_at)
+            case.save(update_fields=["review_hold_until"])
         stages = _write_stages(case, slot)
         held = audit.created(CaseMedication.objects.bulk_create(
             CaseMedication(
@@ -113,7 +128,8 @@ def case_book(
             for drug in medications
         ))
         _with_details(case, stages, held)
-        reminders_plan(case)
+        if case.status != CaseStatus.NEEDS_REVIEW:
+            reminders_plan(case)
         return case
 
     return _in_a_free_time(day, write)
@@ -404,6 +420,7 @@ def _screening_override(
     screening: ScreeningAnswers,
     override_reason: str | None,
     user: AbstractBaseUser,
+    request_review: bool = False,
 ) -> dict:
     if override_reason is not None:
         if not roles.user_has_role(user, roles.OVERRIDE_SCREENING):
@@ -423,12 +440,14 @@ def _screening_override(
     )
     if not blockers:
         return {}
+    if override_reason is None and request_review:
+        return {"status": CaseStatus.NEEDS_REVIEW}
     if override_reason is None:
         raise SchedulingError(
             "contraindicated",
             "Screening blocks this booking: "
             + " ".join(blocker.reason for blocker in blockers)
-            + " A clinician may override with a reason.",
+            + " A clinician may override with a reason, or book it for a clinician's review.",
             errors={f"screening.{b.field}": [b.reason] for b in blockers},
         )
     return {

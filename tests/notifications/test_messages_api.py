@@ -89,7 +89,7 @@ def test_failed_messages_put_the_case_on_the_not_reached_list_and_flag_it(unit, 
 
 def test_a_patient_with_no_phone_or_email_is_booked_and_flagged(unit, front_desk):
     unreachable = case_payload()["patient"] | {"email": "", "phone": ""}
-    case = booking_answer(front_desk, patient=unreachable)
+    case = booking_answer(front_desk, patient=unreachable, unit_will_call=True)
     assert "not_reachable" in case["flags"]
     assert not Reminder.objects.filter(case_id=case["id"], audience="patient").exists()
 

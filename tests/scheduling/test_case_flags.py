@@ -39,7 +39,10 @@ def test_every_flag_raised_comes_in_the_order_of_its_labels():
         "allergy_contrast": True,
         "allergy_latex": True,
     }
-    assert case_flags(**everything) == list(FLAG_LABELS)
+    # Awaiting review and not confirmed exclude each other: one status raises each.
+    assert case_flags(**everything) == [f for f in FLAG_LABELS if f != "needs_review"]
+    held = case_flags(**everything | {"status": "needs_review"})
+    assert held == [f for f in FLAG_LABELS if f != "not_confirmed"]
 
 
 @pytest.mark.parametrize(
@@ -69,7 +72,7 @@ def test_an_email_alone_keeps_the_patient_reachable():
 def test_the_case_api_and_the_board_list_the_same_flags_in_the_same_order(unit):
     front_desk = client_for(roles.FRONT_DESK)
     booked = case_made(site=unit, patient={"phone": "", "email": ""}, medications=["warfarin"],
-                       driver_name="", driver_phone="", by=front_desk.user)
+                       driver_name="", driver_phone="", by=front_desk.user, unit_will_call=True)
 
     case = front_desk.get(f"/api/v1/cases/{booked.pk}/").json()
     board = front_desk.get(

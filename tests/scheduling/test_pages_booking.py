@@ -158,15 +158,6 @@ BAD = [
      "Select a valid choice."),
     ("negative weeks", {"conservative_treatment_weeks": "-1"}, "conservative_treatment_weeks",
      "greater than or equal to 0"),
-    ("screening positive: infection", {"active_infection": "yes"}, "active_infection",
-     "Active infection."),
-    ("screening positive: cement allergy", {"cement_allergy": "yes"}, "cement_allergy",
-     "Allergy to bone cement."),
-    ("screening positive: too little conservative treatment",
-     {"conservative_treatment_weeks": "2"}, "conservative_treatment_weeks",
-     "Conservative treatment tried for 2 weeks; 6 are required"),
-    ("screening positive: no imaging", {"imaging_on_file": "no"}, "imaging_on_file",
-     "Pre-op imaging is not on file."),
     ("unknown drug", {"medications": ["warfarin", "snake-oil"]}, "medications",
      "“snake-oil” is not in the medication table."),
     ("unknown site", {"site": "nowhere"}, "site", "Select a valid choice."),
@@ -211,15 +202,15 @@ def test_bad_input_is_told_next_to_its_field_and_nothing_is_saved(
     assert counts() == before
 
 
-def test_a_blocking_answer_tells_the_clerk_that_a_clinician_may_override(client, clerk, unit):
+def test_a_blocking_answer_tells_the_clerk_the_booking_goes_to_a_clinician(client, clerk, unit):
     token = shown_token(client)
     response = client.post(URL, booking(token, action="slots", cement_allergy="yes"))
 
     page = response.content.decode()
     assert "Screening blocks this booking" in page
-    assert "A clinician may override it with a reason" in page
+    assert "This booking will go to a clinician for review" in page
     assert 'name="override_reason"' not in page
-    assert 'value="book"' not in page  # no Book button
+    assert "Book for a clinician's review" in page  # no dead end: it can be booked
 
 
 def test_a_clinician_overrides_a_blocking_answer_with_a_reason(client, unit):
