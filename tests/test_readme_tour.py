@@ -60,3 +60,14 @@ def test_the_readme_tour_finds_free_starts_and_books_one_on_the_day_it_is_read(
     assert availability["slots"], availability
     assert booking["arrival_at"].startswith(day), booking
     assert [held["drug"] for held in booking["medications"]] == ["warfarin"], booking
+
+
+@pytest.mark.parametrize(("today", "day"), [
+    (date(2026, 12, 17), date(2026, 12, 28)),  # Friday the 25th is the demo's Christmas Day
+    (date(2026, 12, 24), date(2027, 1, 4)),  # Friday 1 January is shut too
+    (date(2026, 3, 2), date(2026, 3, 10)),
+])
+def test_the_tours_day_steps_over_weekends_and_the_demos_holidays(clock, today, day):
+    clock.move_to(datetime(today.year, today.month, today.day, 12, tzinfo=ZoneInfo("UTC")))
+    assert date.fromisoformat(day_worked_out(tour_lines())) == day
+
