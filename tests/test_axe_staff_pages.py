@@ -173,7 +173,7 @@ def book_confirmed(page) -> None:
     page.get_by_role("heading", name="Booking confirmation").wait_for()
 
 
-REVIEW_DAY = "Free times on Wednesday 4 March 2026"
+REVIEW_DAY = "Free times on Wednesday, March 4, 2026"
 
 
 def book_for_review(page) -> None:
@@ -186,6 +186,7 @@ def book_for_review(page) -> None:
         page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
     page.get_by_label("Weeks of conservative treatment tried (rest, pain relief, brace)",
                       exact=True).fill("8")
+    page.get_by_label("Takes none of these").check()
     page.get_by_label("Procedure date", exact=True).fill((TUESDAY + timedelta(days=1)).isoformat())
     page.get_by_role("button", name="Show free times", exact=True).click()
     page.get_by_role("group", name=REVIEW_DAY).wait_for()

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from audit.access import access_record
 from notifications.languages import language_code
@@ -64,10 +64,10 @@ def kept_through_login(view):
     @wraps(view)
     def kept(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            if request.method == "POST":
-                return redirect_to_login(RESUME_URL)
             if request.headers.get("X-Requested-With") == "booking.js":
                 return HttpResponse(status=401)
+            if request.method == "POST":
+                return redirect_to_login(RESUME_URL)
         return view(request, *args, **kwargs)
 
     return kept
@@ -122,11 +122,13 @@ def book(request):
 
 @kept_through_login
 @role_required(*roles.BOOK_CASES)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def book_times(request):
     """The free-times panel alone, for booking.js to put beside the form without a reload.
-    Without a date: the first day with room for this case."""
-    data = request.GET.copy()
+    Without a date: the first day with room for this case. The script POSTs the whole form (its
+    screening answers are health data: never in an address), so the panel can say when the
+    booking will go to a clinician's review; a GET with the when-fields alone also works."""
+    data = (request.POST if request.method == "POST" else request.GET).copy()
     form = BookingForm(data, user=request.user)
     form.is_valid()
     if not data.get("date") and form.when_ready(date_needed=False):

@@ -62,17 +62,21 @@
   }
 
   async function showTimes({ day, chosen } = {}) {
-    const query = new URLSearchParams();
-    for (const name of WHEN) query.set(name, field(name)?.value || "");
-    if (day !== undefined) query.set("date", day);
+    // The whole form, posted: the panel says when the screening sends the booking to review.
+    const body = new FormData(form);
+    for (const name of ["token", "action", "show_date"]) body.delete(name);
+    if (day !== undefined) body.set("date", day);
     const start = chosen ?? form.querySelector('input[name="start"]:checked')?.value;
-    if (start) query.set("start", start);
+    body.delete("start");
+    if (start) body.set("start", start);
     pending?.abort();
     pending = new AbortController();
     panel.setAttribute("aria-busy", "true");
     let response;
     try {
-      response = await fetch(`${form.dataset.timesUrl}?${query}`, {
+      response = await fetch(form.dataset.timesUrl, {
+        method: "POST",
+        body,
         headers: { "X-Requested-With": "booking.js" },
         credentials: "same-origin",
         signal: pending.signal,

@@ -293,6 +293,7 @@ def test_the_front_desk_books_a_blocked_case_for_review_from_the_booking_page(cl
         "cement_allergy": "yes", "traumatic": "no", "conservative_treatment_weeks": "8",
         "imaging_on_file": "yes", "site": "main", "procedure_type": "vertebroplasty",
         "levels": "1", "date": TUESDAY.isoformat(), "start": START, "action": "book",
+        "no_medicines": "on",
     }
 
     answer = client.post("/book/", data, follow=True)
@@ -320,3 +321,28 @@ def test_the_board_marks_a_case_awaiting_review(client, unit):
     assert [line["flags"] for line in board["cases"]] == [["needs_review"]]
     client.force_login(UserFactory(roles=[roles.NURSE], sites=[unit]))
     assert "Awaiting clinician review" in client.get("/board/", day).content.decode()
+
+
+def test_the_free_times_panel_says_when_the_booking_will_go_to_review(client, unit):
+    """booking.js posts the whole form for the panel: a blocking answer is said beside the times,
+    before Book is pressed."""
+    clerk = UserFactory(roles=[roles.FRONT_DESK])
+    unit.staff.add(clerk)
+    client.force_login(clerk)
+    data = {
+        "active_infection": "no", "fracture_painful": "yes", "bleeding_disorder": "no",
+        "tumor_in_canal": "no", "cement_allergy": "no", "traumatic": "no",
+        "conservative_treatment_weeks": "8", "imaging_on_file": "yes", "site": "main",
+        "procedure_type": "vertebroplasty", "levels": "1", "date": TUESDAY.isoformat(),
+    }
+    headers = {"X-Requested-With": "booking.js"}
+
+    clear = client.post("/book/times/", data, headers=headers).content.decode()
+    blocked = client.post("/book/times/", data | {"cement_allergy": "yes"},
+                          headers=headers).content.decode()
+
+    assert 'id="review-notice"' not in clear
+    assert ">Book</button>" in clear
+    assert 'id="review-notice"' in blocked
+    assert "Book for a clinician's review" in blocked
+    assert not Case.objects.exists()
