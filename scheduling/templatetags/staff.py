@@ -1,4 +1,8 @@
+from datetime import date, datetime
+
 from django import template
+
+from notifications.templatetags import patient_dates
 
 from .. import roles, timing
 
@@ -20,11 +24,51 @@ def local_date(day, locale: str, style: str = "long") -> str:
 
 
 @register.simple_tag
+def site_date(value: date | datetime | None, site, style: str = "long") -> str:
+    """{% site_date case.procedure_start site "day_month" %}: the day of an instant at the site
+    (or a day), as the site writes it."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, datetime):
+        value = timing.local_day(value, site.zone)
+    return timing.date_text(value, locale=site.locale, style=style)
+
+
+@register.simple_tag
 def local_time(instant, site) -> str:
     """{% local_time instant site %}: the wall-clock time at the site, on its clock."""
     if instant is None:
         return ""
     return timing.local_hm(instant, site.zone, locale=site.locale)
+
+
+@register.simple_tag
+def site_when(instant, site, style: str = "short") -> str:
+    """{% site_when instant site %}: the day and time of an instant at the site ("03/03/2026
+    7:30 AM" in en-US, "03/03/2026 07:30" in en-GB)."""
+    if instant is None:
+        return ""
+    return f"{site_date(instant, site, style)} {local_time(instant, site)}"
+
+
+@register.simple_tag
+def paper_date(value, site, language: str, style: str = "long") -> str:
+    """A date on the paper the patient takes home: written the site's way when the paper is in
+    English (the unit's own language); in another language, that language's way, as its
+    messages write it."""
+    if language != "en":
+        return (patient_dates.long_date if style == "long" else patient_dates.day_month)(value)
+    return site_date(value, site, style)
+
+
+@register.simple_tag
+def paper_time(instant, site, language: str) -> str:
+    """A time on the paper: the site's clock in English, 24 h in another language (as its
+    messages write it)."""
+    if instant is None:
+        return ""
+    locale = site.locale if language == "en" else None
+    return timing.local_hm(instant, site.zone, locale=locale)
 
 
 @register.filter
