@@ -43,12 +43,12 @@ def local_time(instant, site) -> str:
 
 
 @register.simple_tag
-def site_when(instant, site, style: str = "short") -> str:
-    """{% site_when instant site %}: the day and time of an instant at the site ("03/03/2026
-    7:30 AM" in en-US, "03/03/2026 07:30" in en-GB)."""
-    if instant is None:
+def site_when(instant, site, style: str = "day_month") -> str:
+    """{% site_when instant site %}: the day and time of an instant at the site ("Tue Mar 3,
+    7:30 AM" in en-US, "Tue 3 Mar, 07:30" in en-GB); style "day_month_year" adds the year."""
+    if instant in (None, ""):
         return ""
-    return f"{site_date(instant, site, style)} {local_time(instant, site)}"
+    return timing.when_text(instant, site.zone, locale=site.locale, style=style)
 
 
 @register.simple_tag
