@@ -1,12 +1,20 @@
 from datetime import date, datetime
 
 from django import template
+from django.utils import timezone
 
 from notifications.templatetags import patient_dates
 
 from .. import roles, timing
 
 register = template.Library()
+
+
+def _zone_and_locale(site):
+    """A page with no site yet (a user of none) writes in the current zone, the default way."""
+    if site is None:
+        return timezone.get_current_timezone(), timing.DEFAULT_LOCALE
+    return site.zone, site.locale
 
 
 @register.filter
@@ -29,17 +37,19 @@ def site_date(value: date | datetime | None, site, style: str = "long") -> str:
     (or a day), as the site writes it."""
     if value in (None, ""):
         return ""
+    zone, locale = _zone_and_locale(site)
     if isinstance(value, datetime):
-        value = timing.local_day(value, site.zone)
-    return timing.date_text(value, locale=site.locale, style=style)
+        value = timing.local_day(value, zone)
+    return timing.date_text(value, locale=locale, style=style)
 
 
 @register.simple_tag
 def local_time(instant, site) -> str:
     """{% local_time instant site %}: the wall-clock time at the site, on its clock."""
-    if instant is None:
+    if instant in (None, ""):
         return ""
-    return timing.local_hm(instant, site.zone, locale=site.locale)
+    zone, locale = _zone_and_locale(site)
+    return timing.local_hm(instant, zone, locale=locale)
 
 
 @register.simple_tag
@@ -48,7 +58,8 @@ def site_when(instant, site, style: str = "day_month") -> str:
     7:30 AM" in en-US, "Tue 3 Mar, 07:30" in en-GB); style "day_month_year" adds the year."""
     if instant in (None, ""):
         return ""
-    return timing.when_text(instant, site.zone, locale=site.locale, style=style)
+    zone, locale = _zone_and_locale(site)
+    return timing.when_text(instant, zone, locale=locale, style=style)
 
 
 @register.simple_tag
