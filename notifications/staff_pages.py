@@ -37,6 +37,7 @@ def needs_call(request):
     }
     # Texts are shown in the time of the user's (first) site, as the board and day list are.
     site = visible_sites(request.user).first()
+    context["site"] = site
     with timezone.override(site.zone if site else timezone.get_current_timezone()):
         return render(request, "notifications/staff/needs_call.html", context)
 

@@ -195,6 +195,7 @@ class LocaleFormats:
     short_date: str  # strftime, as a date of birth is typed
     long_date: str
     day_month: str
+    day_month_year: str
     dates_typed: tuple[str, ...]  # strptime formats a typed date is read with, in order
     spellings: tuple[tuple[str, str], ...] = ()
 
@@ -202,17 +203,20 @@ class LocaleFormats:
 LOCALES = {
     "en-US": LocaleFormats(
         twelve_hour=True, short_date="%m/%d/%Y", long_date="%A, %B %-d, %Y",
-        day_month="%a %b %-d", dates_typed=("%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d"),
+        day_month="%a %b %-d", day_month_year="%a %b %-d, %Y",
+        dates_typed=("%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d"),
         spellings=(("tumour", "tumor"), ("Tumour", "Tumor"), ("jewellery", "jewelry"),
                    ("colour", "color"), ("haemoglobin", "hemoglobin")),
     ),
     "en-GB": LocaleFormats(
         twelve_hour=False, short_date="%d/%m/%Y", long_date="%A %-d %B %Y",
-        day_month="%a %-d %b", dates_typed=("%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"),
+        day_month="%a %-d %b", day_month_year="%a %-d %b %Y",
+        dates_typed=("%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"),
     ),
     "es": LocaleFormats(
         twelve_hour=False, short_date="%d/%m/%Y", long_date="%A %-d %B %Y",
-        day_month="%a %-d %b", dates_typed=("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"),
+        day_month="%a %-d %b", day_month_year="%a %-d %b %Y",
+        dates_typed=("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"),
     ),
 }
 DEFAULT_LOCALE = "en-US"
@@ -230,13 +234,22 @@ def clock_text(wall_time: time, *, locale: str | None) -> str:
 
 
 def date_text(day: date, *, locale: str | None, style: str = "long") -> str:
-    """A day as the site writes it: style "long" (Tuesday, March 3, 2026), "short" (03/03/2026)
-    or "day_month" (Tue Mar 3)."""
+    """A day as the site writes it: style "long" (Tuesday, March 3, 2026), "short" (03/03/2026),
+    "day_month_year" (Tue Mar 3, 2026) or "day_month" (Tue Mar 3)."""
     formats = locale_formats(locale)
-    pattern = {"long": formats.long_date, "short": formats.short_date}.get(
-        style, formats.day_month
-    )
+    pattern = {
+        "long": formats.long_date, "short": formats.short_date,
+        "day_month_year": formats.day_month_year,
+    }.get(style, formats.day_month)
     return day.strftime(pattern)
+
+
+def when_text(instant: datetime, zone: ZoneInfo, *, locale: str | None,
+              style: str = "day_month") -> str:
+    """The day and time of an instant at a site: "Tue Mar 3, 7:30 AM" in en-US, "Tue 3 Mar,
+    07:30" in en-GB and es."""
+    day = date_text(local_day(instant, zone), locale=locale, style=style)
+    return f"{day}, {local_hm(instant, zone, locale=locale or DEFAULT_LOCALE)}"
 
 
 def date_typed(text: str, *, locale: str | None) -> date | None:

@@ -173,7 +173,7 @@ def book_confirmed(page) -> None:
     page.get_by_role("heading", name="Booking confirmation").wait_for()
 
 
-REVIEW_DAY = "Free times on Wednesday, March 4, 2026"
+REVIEW_DAY = "Free times on Wednesday, March 4, 2026"  # the en-US site writes it month first
 
 
 def book_for_review(page) -> None:

@@ -34,7 +34,7 @@ from ..services.booking import check_day
 from ..services.case_corrections import case_corrections_allowed
 from ..services.drivers import case_driver_set
 from ..slots import DayBook
-from ..timing import local_hm
+from ..timing import date_text, local_hm
 from .access import role_required
 from .case_forms import (
     CancelForm,
@@ -81,6 +81,7 @@ def _case_page(request, case: Case, *, cancel_form=None, driver_form=None, corre
     stages = list(case.stages.all())
     context = {
         "case": case,
+        "site": case.site,
         "patient": case.patient,
         "stages": stages,
         "ready_to_leave": stages[-1].planned_end if stages else None,
@@ -155,7 +156,8 @@ def _history(case: Case) -> list[tuple[str, datetime, str, str]]:
             label += f", {EXCEPTION_WORDS.get(event.exception, event.exception)}"
             note = f"Reason: {event.reason}"
         if event.undone_at:
-            note = f"{note} (undone at {local_hm(event.undone_at, case.site.zone)})".strip()
+            undone = local_hm(event.undone_at, case.site.zone, locale=case.site.locale)
+            note = f"{note} (undone at {undone})".strip()
         events.append((label, event.at, _name(event.by), note))
     for vitals in case.vitals.select_related("by"):
         events.append((
@@ -283,12 +285,12 @@ def case_reschedule(request, pk: int):
             day = form.cleaned_data["start"].astimezone(case.site.zone).date()
             date_form = RescheduleDateForm({"date": day.isoformat()})
         else:
-            zone = case.site.zone
+            zone, locale = case.site.zone, case.site.locale
             messages.success(
                 request,
-                f"Rescheduled to {moved.day:%A %-d %B %Y}: arrival "
-                f"{local_hm(moved.arrival_at, zone)}, procedure "
-                f"{local_hm(moved.procedure_start, zone)}. Messages are re-planned.",
+                f"Rescheduled to {date_text(moved.day, locale=locale)}: arrival "
+                f"{local_hm(moved.arrival_at, zone, locale=locale)}, procedure "
+                f"{local_hm(moved.procedure_start, zone, locale=locale)}. Messages are re-planned.",
             )
             return redirect("case-detail", pk=case.pk)
     return _reschedule_page(request, case, date_form, form)
@@ -312,6 +314,7 @@ def _reschedule_page(request, case: Case, date_form: RescheduleDateForm, form: R
         times, closed = _free_times(case, day)
     context = {
         "case": case,
+        "site": case.site,
         "date_form": date_form,
         "form": form,
         "day": day,
@@ -330,7 +333,8 @@ def _free_times(case: Case, day: date) -> tuple[list[FreeTime], bool]:
     if book.opens is None:
         return [], True
     return [
-        FreeTime.of(slot, zone) for slot in book.free_slots(arrival_not_before=timezone.now())
+        FreeTime.of(slot, zone, locale=case.site.locale)
+        for slot in book.free_slots(arrival_not_before=timezone.now())
     ], False
 
 

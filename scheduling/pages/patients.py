@@ -57,8 +57,10 @@ def patient_record(request, pk: int):
         "can_book": roles.user_has_role(request.user, roles.BOOK_CASES),
         "language_name": dict(LANGUAGES).get(record.patient.language, record.patient.language),
     }
-    # Times in the zone of the patient's latest case here (else of one of the user's sites).
+    # Times in the zone and locale of the patient's latest case here (else of one of the user's
+    # sites).
     site = record.cases[0].site if record.cases else selectors.visible_sites(request.user).first()
+    context["site"] = site
     with timezone.override(site.zone if site is not None else timezone.get_current_timezone()):
         return render(request, "pages/patient_record.html", context)
 

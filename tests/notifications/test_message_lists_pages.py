@@ -2,6 +2,7 @@
 call, and patients nothing reaches) and "not reached" (messages that failed), each with its
 one-click actions through the services the messages API uses."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -147,3 +148,23 @@ def test_the_nav_links_the_lists_for_the_front_desk(desk):
     page = desk.get("/messages/needs-call/").content.decode()
     assert 'href="/messages/needs-call/"' in page
     assert 'href="/messages/not-reached/"' in page
+
+
+@pytest.mark.parametrize(("locale", "shown"), [
+    ("en-US", r"\d{1,2}:\d\d [AP]M"), ("en-GB", r"\d\d:\d\d"),
+])
+def test_the_call_lists_write_times_on_the_site_clock(failed, desk, unit, locale, shown):
+    """12 h in an en-US unit, 24 h in an en-GB one: the arrival of the patient to call, the start
+    of the failed message's case (08:30)."""
+    unit.locale = locale
+    unit.save(update_fields=["locale"])
+    case_made(site=unit, patient={"phone": "", "email": "", "mrn": "MRN-2"}, unit_will_call=True)
+
+    to_call = desk.get("/messages/needs-call/").content.decode()
+    not_reached = desk.get("/messages/not-reached/").content.decode()
+
+    assert re.search(rf"<td>{shown}</td>", to_call)
+    assert ("8:30 AM" if locale == "en-US" else "08:30") in not_reached
+    if locale == "en-GB":
+        assert " AM" not in to_call + not_reached
+        assert " PM" not in to_call + not_reached

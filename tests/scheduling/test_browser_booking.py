@@ -65,7 +65,7 @@ def test_a_clerk_books_from_an_empty_form_to_the_confirmation(page, unit, tmp_pa
     case = Case.objects.get()
     assert page.url.endswith(f"/cases/{case.pk}/confirmation/")
     arrival = page.get_by_role("row", name="Arrival time").inner_text()
-    assert arrival.split("\t")[-1].startswith("07:00 (checking in")
+    assert arrival.split("\t")[-1].startswith("7:00 AM (checking in")  # the en-US site's clock
     assert page.get_by_role("row", name="Clopidogrel").is_visible()
     shot = tmp_path / "booking-confirmation.png"
     page.screenshot(path=shot, full_page=True)

@@ -31,15 +31,15 @@ def test_a_clerk_reschedules_a_case_to_a_free_time(page, clerk, case):
 
     page.get_by_label("New date").fill("2026-03-04")
     page.get_by_role("button", name="Show free times").click()
-    page.get_by_role("radio", name=re.compile(r"^10:00 ")).check()
+    page.get_by_role("radio", name=re.compile(r"^10:00 AM ")).check()
     page.get_by_role("button", name="Reschedule to the chosen time").click()
 
     page.wait_for_url(f"**/cases/{case.pk}/")
     assert page.locator(".flash").inner_text().startswith(
-        "Rescheduled to Wednesday 4 March 2026: arrival 08:30, procedure 10:00."
+        "Rescheduled to Wednesday, March 4, 2026: arrival 8:30 AM, procedure 10:00 AM."
     )
-    assert page.locator("#case-day").inner_text() == "Wednesday 4 March 2026"
-    assert page.locator("#case-procedure-start").inner_text() == "10:00"
+    assert page.locator("#case-day").inner_text() == "Wednesday, March 4, 2026"
+    assert page.locator("#case-procedure-start").inner_text() == "10:00 AM"
     assert page.locator("#case-status").inner_text() == "Booked"
     case.refresh_from_db()
     assert case.plan_version == 2

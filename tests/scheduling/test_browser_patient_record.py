@@ -38,7 +38,7 @@ def test_a_clerk_corrects_a_patients_phone_and_allergies_from_the_search(page, t
     assert (fresh.phone, fresh.allergy_latex) == ("+12125550142", True)
     changes = page.locator("#patient-changes").inner_text()
     assert "Rosa Alvarez" in changes
-    assert "Mon 2 Mar 2026, 07:00" in changes  # in New York, where the case is
+    assert "Mon Mar 2, 2026, 7:00 AM" in changes  # in New York, where the case is (en-US)
     assert "Phone: +12125550100 → +12125550142" in changes
     assert page.locator("#patient-allergies").inner_text().count("Allergic") == 1
     book = page.get_by_role("link", name="Book for this patient")

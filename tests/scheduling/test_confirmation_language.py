@@ -76,12 +76,42 @@ def test_an_english_speaking_patient_takes_home_english(clerk_client, unit):
     part = handout(page)
 
     assert '<div lang="en">' in page
-    assert "Arrival time</th><td><strong>07:00</strong>" in part
-    assert "after <strong>00:30 on Tuesday 3 March</strong>" in part
-    assert "Thursday 26 February 2026" in part
+    # The unit's own language is written the site's way (en-US: a 12-hour clock, month first).
+    assert "Arrival time</th><td><strong>7:00 AM</strong>" in part
+    assert "after <strong>12:30 AM on Tue Mar 3</strong>" in part
+    assert "Thursday, February 26, 2026" in part
+    assert "born 05/17/1948, MRN" in part
     assert "Follow your care team's instructions" in part
     assert "Tom Whitfield, phone (212) 555-0101. You can only go home with an adult driver." in part
     assert "the language of their messages" not in page
+
+
+def test_an_english_handout_follows_the_site_clock_24_h_in_en_gb_12_h_in_en_us(clerk_client,
+                                                                              unit):
+    case = case_made(site=unit, medications=["warfarin"])
+    assert "Arrival time</th><td><strong>7:00 AM</strong>" in handout(
+        confirmation(clerk_client, case))
+
+    unit.locale = "en-GB"
+    unit.save(update_fields=["locale"])
+    part = handout(confirmation(clerk_client, case))
+
+    assert "Arrival time</th><td><strong>07:00</strong>" in part
+    assert "Procedure starts at about</th><td>08:30</td>" in part
+    assert "after <strong>00:30 on Tue 3 Mar</strong>" in part
+    assert "Thursday 26 February 2026" in part
+    assert " AM" not in part
+    assert " PM" not in part
+
+
+def test_a_spanish_handout_keeps_its_language_s_24_hour_clock_on_an_en_us_site(clerk_client,
+                                                                              unit):
+    case = case_made(site=unit, patient={"language": "es"})
+
+    part = handout(confirmation(clerk_client, case))
+
+    assert "Hora de llegada</th><td><strong>07:00</strong>" in part
+    assert " AM" not in part
 
 
 def test_a_patient_in_a_language_not_written_takes_home_english(clerk_client, unit):

@@ -346,3 +346,18 @@ def test_the_free_times_panel_says_when_the_booking_will_go_to_review(client, un
     assert 'id="review-notice"' in blocked
     assert "Book for a clinician's review" in blocked
     assert not Case.objects.exists()
+
+
+def test_the_review_list_writes_times_on_the_site_clock_24_h_en_gb_12_h_en_us(client, unit):
+    held_for_review(unit)
+    client.force_login(clinician_of(unit))
+    page = client.get("/review/").content.decode()
+    assert "on Tuesday, March 3, 2026: arrival 7:00 AM, procedure 8:30 AM" in page
+
+    unit.locale = "en-GB"
+    unit.save(update_fields=["locale"])
+    page = client.get("/review/").content.decode()
+
+    assert "on Tuesday 3 March 2026: arrival 07:00, procedure 08:30" in page
+    assert " AM" not in page
+    assert " PM" not in page

@@ -96,12 +96,12 @@ def test_a_clerk_books_a_case_and_sees_what_to_tell_the_patient(client, clerk, u
     assert [hold.drug.code for hold in case.held_medications.all()] == ["warfarin"]
 
     page = client.get(response.url).content.decode()
-    assert re.search(r"Arrival time</th><td><strong>07:00</strong>", page)
-    assert "Tuesday 3 March 2026" in page
-    assert "00:30 on Tuesday 3 March" in page  # no solids: 8 h before the 08:30 start
-    assert "06:30 on Tuesday 3 March" in page  # clear liquids: 2 h before
+    assert re.search(r"Arrival time</th><td><strong>7:00 AM</strong>", page)  # en-US site
+    assert "Tuesday, March 3, 2026" in page
+    assert "12:30 AM on Tue Mar 3" in page  # no solids: 8 h before the 8:30 AM start
+    assert "6:30 AM on Tue Mar 3" in page  # clear liquids: 2 h before
     assert "Warfarin" in page
-    assert "Thursday 26 February 2026" in page
+    assert "Thursday, February 26, 2026" in page
     assert "Tom Whitfield, phone (212) 555-0101" in page
     assert "/p/" in page  # the patient's own page
 

@@ -177,16 +177,17 @@ def test_the_case_page_shows_the_case_in_the_sites_time_zone(client, unit, front
 
     html = response.content.decode()
     for shown in [
-        "Whitfield", "MRN-1001", "1948-05-17", "+12125550100", "m.whitfield@example.org",
-        "Booked", "Vertebroplasty, 1 level", "Tuesday 3 March 2026",
+        "Whitfield", "MRN-1001", "05/17/1948", "+12125550100", "m.whitfield@example.org",
+        "Booked", "Vertebroplasty, 1 level", "Tuesday, March 3, 2026",  # the en-US site's way
         "Tom Whitfield, +12125550101",
-        "08:30",  # the procedure, in New York (13:30 UTC)
-        "07:00",  # arrival
-        "Warfarin", "Thu 26 Feb 2026",  # held 5 days before
+        "8:30 AM",  # the procedure, in New York (13:30 UTC)
+        "7:00 AM",  # arrival
+        "Warfarin", "Thu Feb 26, 2026",  # held 5 days before
         "Unreachable handset", "Failed", "Planned",
     ]:
         assert shown in html, shown
     assert "13:30" not in html
+    assert "1:30 PM" not in html
     stages = response.context["stages"]
     assert [stage.kind for stage in stages] == ["pre_op", "procedure", "cement_set", "recovery"]
     assert len(response.context["reminders"]) == Reminder.objects.filter(case=case).count() > 1
@@ -216,7 +217,7 @@ def test_the_reschedule_page_lists_the_free_times_of_the_date_chosen(client, uni
 
 
 @pytest.mark.parametrize(("day", "message"), [
-    ("2026-03-07", "closed on Saturday 7 March 2026"),
+    ("2026-03-07", "closed on Saturday, March 7, 2026"),  # as the en-US site writes it
     ("2026-02-27", "has passed"),
     ("03/04/2026", "Enter a date as YYYY-MM-DD."),
 ])
@@ -241,9 +242,35 @@ def test_a_reschedule_moves_the_case(client, unit, front_desk):
     assert case.procedure_start == ny(case.day, 10)
     assert str(case.day) == "2026-03-04"
     assert flashes(response) == [
-        "Rescheduled to Wednesday 4 March 2026: arrival 08:30, procedure 10:00. "
+        "Rescheduled to Wednesday, March 4, 2026: arrival 8:30 AM, procedure 10:00 AM. "
         "Messages are re-planned."
     ]
+
+
+def test_the_case_page_and_its_reschedule_follow_the_site_clock_24_h_en_gb_12_h_en_us(
+        client, unit, front_desk):
+    case = book(front_desk.user)
+    staff(client, unit, roles.FRONT_DESK)
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    assert '<dd id="case-procedure-start">8:30 AM</dd>' in html
+    assert "<dd>Tue Mar 3, 12:30 AM</dd>" in html  # no solids from
+    assert "10:00 AM</strong>" in client.get(
+        f"/cases/{case.pk}/reschedule/?date=2026-03-04").content.decode()
+
+    unit.locale = "en-GB"
+    unit.save(update_fields=["locale"])
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    moving = client.get(f"/cases/{case.pk}/reschedule/?date=2026-03-04").content.decode()
+
+    assert '<dd id="case-day">Tuesday 3 March 2026</dd>' in html
+    assert '<dd id="case-procedure-start">08:30</dd>' in html
+    assert "<dd>Tue 3 Mar, 00:30</dd>" in html
+    assert "17/05/1948" in html
+    assert "Free times on Wednesday 4 March 2026" in moving
+    assert "<strong>10:00</strong>" in moving
+    for page in (html, moving):
+        assert " AM" not in page
+        assert " PM" not in page
 
 
 def test_a_reschedule_to_a_time_just_taken_keeps_the_old_booking(client, tiny_unit, front_desk):
@@ -499,6 +526,25 @@ def test_the_day_list_groups_cases_by_room_in_start_order(client, front_desk):
     html = response.content.decode()
     assert html.index("Room 1") < html.index("Room 2") < html.index("Cancelled or no-show")
     assert "Tom Whitfield, +12125550101" in html
+
+
+def test_the_day_list_writes_times_on_the_site_clock_24_h_en_gb_12_h_en_us(client, unit,
+                                                                          front_desk):
+    book(front_desk.user, start="2026-03-03T13:00:00-05:00")
+    staff(client, unit, roles.FRONT_DESK)
+    query = {"site": "main", "date": "2026-03-03"}
+    html = client.get("/day/", query).content.decode()
+    assert '<td class="time">1:00 PM</td>' in html
+    assert "Tuesday, March 3, 2026" in html
+
+    unit.locale = "en-GB"
+    unit.save(update_fields=["locale"])
+    html = client.get("/day/", query).content.decode()
+
+    assert '<td class="time">13:00</td>' in html
+    assert "Day list: Riverside Spine Center, Tuesday 3 March 2026" in html
+    assert " PM" not in html
+    assert " AM" not in html
 
 
 def test_the_day_list_costs_the_same_queries_for_one_case_or_ten(client, front_desk):

@@ -2,6 +2,8 @@
 sites, corrected by the front desk, clinicians and admins through patient_update, which
 re-plans the unsent messages and leaves the change, with who made it, in the audit log."""
 
+import re
+
 import pytest
 
 from notifications.models import Reminder, ReminderStatus
@@ -214,3 +216,22 @@ def test_the_front_desk_clinicians_and_admins_correct_the_record(client, unit, c
     assert response.status_code == 302
     case.patient.refresh_from_db()
     assert case.patient.allergy_other == "Iodine"
+
+
+def test_the_record_writes_dates_and_times_as_the_site_does_en_us_or_en_gb(client, unit, case):
+    staff(client, unit, roles.FRONT_DESK)
+    client.post(f"/patients/{case.patient.pk}/", edit(case.patient, allergy_contrast="on"))
+    page = client.get(f"/patients/{case.patient.pk}/").content.decode()
+    assert "Born 05/17/1948" in page
+    assert "Tue Mar 3, 2026" in page
+    assert re.search(r"<td>\w{3} \w{3} \d+, 2026, \d+:\d\d [AP]M</td>", page)  # the change
+
+    unit.locale = "en-GB"
+    unit.save(update_fields=["locale"])
+    page = client.get(f"/patients/{case.patient.pk}/").content.decode()
+
+    assert "Born 17/05/1948" in page
+    assert "Tue 3 Mar 2026" in page
+    assert re.search(r"<td>\w{3} \d+ \w{3} 2026, \d\d:\d\d</td>", page)
+    assert " AM" not in page
+    assert " PM" not in page
