@@ -9,7 +9,7 @@ import pytest
 
 from scheduling import roles
 from scheduling.day_load import days_load
-from scheduling.models import SiteLocale
+from scheduling.models import Closure, SiteLocale
 from scheduling.timing import clock_text, date_text, date_typed, spelled
 from tests.conftest import TUESDAY
 from tests.factories import (
@@ -47,6 +47,22 @@ def test_the_strip_counts_each_open_days_room_minutes_against_its_open_minutes(u
     assert tuesday.open_minutes == 11 * 60 * 2  # 07:00-18:00, two rooms
     assert loads[0].cases == 0
     assert loads[0].percent == 0
+
+
+def test_the_strip_leaves_out_a_day_the_whole_site_is_closed_but_not_a_room_closure(unit):
+    # Shown as "0% full", a holiday invited a click that only answered "closed".
+    Closure.objects.create(site=unit, start_date=TUESDAY, end_date=TUESDAY, reason="Holiday")
+    room = unit.resources.filter(kind="procedure_room").first()
+    wednesday = date(2026, 3, 4)
+    Closure.objects.create(
+        site=unit, start_date=wednesday, end_date=wednesday, reason="Servicing", resource=room
+    )
+
+    days = [load.day for load in days_load(site=unit, first_day=MONDAY, days=15)]
+
+    assert TUESDAY not in days
+    assert wednesday in days
+    assert len(days) == 15
 
 
 def test_the_panel_alone_opens_on_the_first_day_with_room_with_first_available(client, clerk):
