@@ -116,6 +116,10 @@ def book(request):
         if stale:
             form.add_error(None, EXPIRED_MESSAGE)
     else:
+        if action == "slots":
+            # Without the script, "Show free times" with no date picked opens the first day
+            # with room, as the panel does; it used to answer "Enter the procedure date".
+            form = _on_first_day_with_room(form, data, request.user)
         form.quiet_unasked(finding=action == "find")
     return _render(request, form, times=_free_times(form) if form.when_ready() else None)
 
@@ -129,16 +133,7 @@ def book_times(request):
     data = request.GET.copy()
     form = BookingForm(data, user=request.user)
     form.is_valid()
-    if not data.get("date") and form.when_ready(date_needed=False):
-        clean = form.cleaned_data
-        first = first_day_with_room(
-            site=clean["site"], procedure_type=clean["procedure_type"],
-            levels=clean["levels"], surgeon=clean["surgeon"],
-        )
-        if first is not None:
-            data["date"] = first.isoformat()
-            form = BookingForm(data, user=request.user)
-            form.is_valid()
+    form = _on_first_day_with_room(form, data, request.user)
     form.quiet_unasked(finding=False)
     times = _free_times(form) if form.when_ready() else None
     loads = times.loads if times else _loads_of(form)
@@ -152,6 +147,24 @@ def book_times(request):
         "form": form, "times": times, "loads": loads, "locale": form.locale,
         "when_errors": when_errors,
     })
+
+
+def _on_first_day_with_room(form: BookingForm, data, user) -> BookingForm:
+    """The form again with the first day with room for its case as the date, when no date was
+    given and the rest of the case is known; else the form as it was."""
+    if data.get("date") or not form.when_ready(date_needed=False):
+        return form
+    clean = form.cleaned_data
+    first = first_day_with_room(
+        site=clean["site"], procedure_type=clean["procedure_type"],
+        levels=clean["levels"], surgeon=clean["surgeon"],
+    )
+    if first is None:
+        return form
+    data["date"] = first.isoformat()
+    form = BookingForm(data, user=user, booking=form.booking)
+    form.is_valid()
+    return form
 
 
 @role_required(*roles.READ_CASES)

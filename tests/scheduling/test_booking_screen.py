@@ -83,6 +83,22 @@ def test_the_panel_alone_opens_on_the_first_day_with_room_with_first_available(c
     assert "error" not in page
 
 
+def test_without_the_script_show_free_times_with_no_date_opens_the_first_day_with_room(
+    client, clerk
+):
+    # The date field starts empty without the script: it used to answer "Enter the procedure date".
+    response = client.post("/book/", {
+        "token": shown_token(client), "action": "slots", "site": "main",
+        "procedure_type": "vertebroplasty", "levels": "1", "surgeon": "", "date": "",
+    })
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Free times on Monday, March 2, 2026" in page
+    assert "First available: <strong>8:30 AM</strong>" in page
+    assert 'role="alert"' not in page
+
+
 def test_finding_by_mrn_books_for_the_patient_and_shows_no_other_error(client, clerk, unit):
     patient = case_made(site=unit, day=TUESDAY).patient
     token = shown_token(client)
