@@ -31,7 +31,7 @@ from notifications.links import patient_link
 
 from .. import roles, selectors, services
 from ..errors import SchedulingError
-from ..models import Case, CaseStatus
+from ..models import Case, CaseStatus, Patient
 from ..services.patients import allergies_add
 from .access import role_required
 from .forms import SCREENING_QUESTIONS, WHEN_FIELDS, BookingForm, add_service_errors
@@ -77,11 +77,16 @@ def kept_through_login(view):
 @role_required(*roles.BOOK_CASES)
 def book(request):
     if request.method != "POST":
+        asked = _patient_asked(request)
         initial = {
             "token": _token_new(request),
-            "find_mrn": _patient_asked(request) or request.GET.get("mrn", "")[:40],
+            "find_mrn": asked.mrn if asked else request.GET.get("mrn", "")[:40],
         }
-        return _render(request, BookingForm(user=request.user, initial=initial))
+        form = BookingForm(user=request.user, initial=initial)
+        # Said at once ("Booking for ..."), with no empty registration beside it that looked as
+        # if the patient still had to be found or typed in.
+        form.patient = asked
+        return _render(request, form)
 
     data = request.POST.copy()
     token = data.get("token", "")
@@ -240,14 +245,13 @@ def _book(user, form: BookingForm) -> Case | None:
         return None
 
 
-def _patient_asked(request) -> str:
-    """The MRN of the patient `?patient=<id>` names ("Book for this patient" on their record or
-    in search results), if the user may see them; else ""."""
+def _patient_asked(request) -> Patient | None:
+    """The patient `?patient=<id>` names ("Book for this patient" on their record or in search
+    results), if the user may see them."""
     pk = request.GET.get("patient", "")
     if not (pk.isascii() and pk.isdigit() and len(pk) < 19):
-        return ""
-    patient = selectors.patient_get(int(pk), request.user)
-    return patient.mrn if patient is not None else ""
+        return None
+    return selectors.patient_get(int(pk), request.user)
 
 
 def _reuse_patient(data, user) -> None:
