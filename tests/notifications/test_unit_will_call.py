@@ -69,6 +69,7 @@ def booking_form(client) -> dict:
         "imaging_on_file": "yes", "site": "main", "procedure_type": "vertebroplasty",
         "levels": "1", "date": TUESDAY.isoformat(), "start": "2026-03-03T08:30:00-05:00",
         "action": "book", "driver_name": "Tom Whitfield", "driver_phone": "(212) 555-0101",
+        "no_medicines": "on",
     }
 
 
