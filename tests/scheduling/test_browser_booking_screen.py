@@ -194,3 +194,16 @@ def test_on_a_phone_the_booking_page_and_its_menu_fit_the_screen_width(page, uni
     assert page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
+
+
+def test_on_a_phone_the_confirmation_wraps_the_patients_long_link(page, unit):
+    case = case_made(site=unit, start="2026-03-03T08:30:00-05:00", patient=PatientFactory())
+    clerk = clerk_of(unit)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, clerk.username)
+    booking_opened(page)
+    page.goto(f"/cases/{case.pk}/confirmation/")
+    page.get_by_role("heading", name="Booking confirmation").wait_for()
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
