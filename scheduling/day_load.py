@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncDate
 
+from .closure_models import Closure
 from .models import ResourceKind, Site, Stage
 from .timing import local_instant
 
@@ -40,11 +41,18 @@ class DayLoad:
 def days_load(*, site: Site, first_day: date, days: int) -> list[DayLoad]:
     """The first `days` days from `first_day` on which the site opens, with their load."""
     hours = {row.weekday: row for row in site.opening_hours.all()}
+    # A day the whole site is shut (Christmas Day) is no more open than a Sunday.
+    closed = set()
+    for start, end in Closure.objects.filter(
+        site=site, resource__isnull=True, surgeon__isnull=True,
+        start_date__lt=first_day + timedelta(days=SEARCH_DAYS), end_date__gte=first_day,
+    ).values_list("start_date", "end_date"):
+        closed.update(start + timedelta(days=n) for n in range((end - start).days + 1))
     rooms = site.resources.filter(kind=ResourceKind.PROCEDURE_ROOM, active=True).count()
     open_days = []
     day = first_day
     while len(open_days) < days and day < first_day + timedelta(days=SEARCH_DAYS):
-        if day.weekday() in hours:
+        if day.weekday() in hours and day not in closed:
             open_days.append(day)
         day += timedelta(days=1)
     if not open_days:

@@ -31,7 +31,7 @@ from notifications.links import patient_link
 
 from .. import roles, selectors, services
 from ..errors import SchedulingError
-from ..models import Case, CaseStatus
+from ..models import Case, CaseStatus, Patient
 from ..services.patients import allergies_add
 from .access import role_required
 from .forms import SCREENING_QUESTIONS, WHEN_FIELDS, BookingForm, add_service_errors
@@ -77,11 +77,16 @@ def kept_through_login(view):
 @role_required(*roles.BOOK_CASES)
 def book(request):
     if request.method != "POST":
+        asked = _patient_asked(request)
         initial = {
             "token": _token_new(request),
-            "find_mrn": _patient_asked(request) or request.GET.get("mrn", "")[:40],
+            "find_mrn": asked.mrn if asked else request.GET.get("mrn", "")[:40],
         }
-        return _render(request, BookingForm(user=request.user, initial=initial))
+        form = BookingForm(user=request.user, initial=initial)
+        # Said at once ("Booking for ..."), with no empty registration beside it that looked as
+        # if the patient still had to be found or typed in.
+        form.patient = asked
+        return _render(request, form)
 
     data = request.POST.copy()
     token = data.get("token", "")
@@ -116,6 +121,10 @@ def book(request):
         if stale:
             form.add_error(None, EXPIRED_MESSAGE)
     else:
+        if action == "slots":
+            # Without the script, "Show free times" with no date picked opens the first day
+            # with room, as the panel does; it used to answer "Enter the procedure date".
+            form = _on_first_day_with_room(form, data, request.user)
         form.quiet_unasked(finding=action == "find")
     return _render(request, form, times=_free_times(form) if form.when_ready() else None)
 
@@ -131,16 +140,7 @@ def book_times(request):
     data = (request.POST if request.method == "POST" else request.GET).copy()
     form = BookingForm(data, user=request.user)
     form.is_valid()
-    if not data.get("date") and form.when_ready(date_needed=False):
-        clean = form.cleaned_data
-        first = first_day_with_room(
-            site=clean["site"], procedure_type=clean["procedure_type"],
-            levels=clean["levels"], surgeon=clean["surgeon"],
-        )
-        if first is not None:
-            data["date"] = first.isoformat()
-            form = BookingForm(data, user=request.user)
-            form.is_valid()
+    form = _on_first_day_with_room(form, data, request.user)
     form.quiet_unasked(finding=False)
     times = _free_times(form) if form.when_ready() else None
     loads = times.loads if times else _loads_of(form)
@@ -154,6 +154,24 @@ def book_times(request):
         "form": form, "times": times, "loads": loads, "locale": form.locale,
         "when_errors": when_errors,
     })
+
+
+def _on_first_day_with_room(form: BookingForm, data, user) -> BookingForm:
+    """The form again with the first day with room for its case as the date, when no date was
+    given and the rest of the case is known; else the form as it was."""
+    if data.get("date") or not form.when_ready(date_needed=False):
+        return form
+    clean = form.cleaned_data
+    first = first_day_with_room(
+        site=clean["site"], procedure_type=clean["procedure_type"],
+        levels=clean["levels"], surgeon=clean["surgeon"],
+    )
+    if first is None:
+        return form
+    data["date"] = first.isoformat()
+    form = BookingForm(data, user=user, booking=form.booking)
+    form.is_valid()
+    return form
 
 
 @role_required(*roles.READ_CASES)
@@ -229,14 +247,13 @@ def _book(user, form: BookingForm) -> Case | None:
         return None
 
 
-def _patient_asked(request) -> str:
-    """The MRN of the patient `?patient=<id>` names ("Book for this patient" on their record or
-    in search results), if the user may see them; else ""."""
+def _patient_asked(request) -> Patient | None:
+    """The patient `?patient=<id>` names ("Book for this patient" on their record or in search
+    results), if the user may see them."""
     pk = request.GET.get("patient", "")
     if not (pk.isascii() and pk.isdigit() and len(pk) < 19):
-        return ""
-    patient = selectors.patient_get(int(pk), request.user)
-    return patient.mrn if patient is not None else ""
+        return None
+    return selectors.patient_get(int(pk), request.user)
 
 
 def _reuse_patient(data, user) -> None:

@@ -34,7 +34,7 @@ from ..services.booking import check_day
 from ..services.case_corrections import case_corrections_allowed
 from ..services.drivers import case_driver_set
 from ..slots import DayBook
-from ..timing import date_text, local_hm
+from ..timing import date_text, local_hm, spelled
 from .access import role_required
 from .case_forms import (
     CancelForm,
@@ -71,8 +71,9 @@ def _case_page(request, case: Case, *, cancel_form=None, driver_form=None, corre
     zone = case.site.zone
     today = timezone.now().astimezone(zone).date()
     answers = {name: getattr(case, name) for name in SCREENING_LABELS}
+    locale = case.site.locale  # "Tumour" is "Tumor" in en-US, as on the booking form
     blocking = {
-        blocker.field: blocker.reason
+        blocker.field: spelled(blocker.reason, locale=locale)
         for blocker in screening_blockers(
             ScreeningAnswers(**answers),
             min_conservative_weeks=case.site.conservative_treatment_min_weeks,
@@ -86,7 +87,8 @@ def _case_page(request, case: Case, *, cancel_form=None, driver_form=None, corre
         "stages": stages,
         "ready_to_leave": stages[-1].planned_end if stages else None,
         "screening": [
-            (label, answers[name], blocking.get(name)) for name, label in SCREENING_LABELS.items()
+            (spelled(label, locale=locale), answers[name], blocking.get(name))
+            for name, label in SCREENING_LABELS.items()
         ],
         "holds": [(hold, hold.hold_starts_on <= today) for hold in case.held_medications.all()],
         "reminders": list(case.reminders.select_related("drug").order_by("due_at", "id")),

@@ -7,6 +7,7 @@ put back on the field it names with `add_service_errors`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from django import forms
@@ -395,10 +396,13 @@ class BookingForm(forms.Form):
         names = [*SCREENING_QUESTIONS, "conservative_treatment_weeks"]
         if data.get("site") is None or any(data.get(name) is None for name in names):
             return
-        self.blockers = screening_blockers(
-            self.screening_answers(),
-            min_conservative_weeks=data["site"].conservative_treatment_min_weeks,
-        )
+        self.blockers = [
+            replace(blocker, reason=spelled(blocker.reason, locale=self.locale))
+            for blocker in screening_blockers(
+                self.screening_answers(),
+                min_conservative_weeks=data["site"].conservative_treatment_min_weeks,
+            )
+        ]
         if self.can_override:
             if self.booking and self.blockers and not data.get("override_reason", "").strip():
                 self.add_error(

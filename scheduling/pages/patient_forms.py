@@ -8,6 +8,7 @@ from ..errors import SchedulingError
 from ..models import Channel, Drug, Patient
 from ..screening import ScreeningAnswers
 from ..services.patients import phone_e164
+from ..timing import spelled
 from .case_forms import CaseActionForm
 from .forms import LANGUAGES, SCREENING_QUESTIONS, _drug_label, _yes_no
 
@@ -96,6 +97,9 @@ class CorrectionForm(CaseActionForm):
         ]
         if not roles.user_has_role(user, roles.OVERRIDE_SCREENING):
             del self.fields["override_reason"]
+        for field in self.fields.values():  # in the site's spelling, as on the booking form
+            if isinstance(field.label, str):
+                field.label = spelled(field.label, locale=case.site.locale)
 
     def clean(self) -> dict:
         data = super().clean()

@@ -118,6 +118,7 @@ def case_correct(request, pk: int):
         other_medicines=form.cleaned_data["other_medicines"],
         override_reason=form.override_for_service(),
     )
+    held_before = set(case.held_medications.values_list("drug_id", flat=True))
     try:
         changes = correct(expected_version=form.shown_version)
     except SchedulingError as error:
@@ -129,6 +130,21 @@ def case_correct(request, pk: int):
         return _case_page(request, case, correction_form=form)
     if changes:
         messages.success(request, "Corrected: " + "; ".join(changes) + ". Messages re-planned.")
+        _warn_late_holds(request, case, held_before)
     else:
         messages.info(request, "Nothing was changed.")
     return redirect("case-detail", pk=case.pk)
+
+
+def _warn_late_holds(request, case, held_before: set[int]) -> None:
+    """A drug added at short notice whose pause should already have begun: the patient took it
+    on days they should not have, so the hold is shorter than planned and a clinician decides
+    (as the booking confirmation says). The case page's "already stopped" assumes otherwise."""
+    today = timezone.localdate(timezone.now(), case.site.zone)
+    for hold in case.held_medications.select_related("drug").exclude(drug_id__in=held_before):
+        if hold.hold_starts_on <= today:
+            messages.warning(
+                request,
+                f"{hold.drug.name}: its pause should already have begun. The hold is shorter "
+                "than planned: tell the clinician.",
+            )

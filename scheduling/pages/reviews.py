@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from .. import roles, selectors, services
 from ..errors import SchedulingError
 from ..screening import ScreeningAnswers, screening_blockers
+from ..timing import spelled
 from .access import role_required
 
 DECISIONS = {"approve": services.case_review_approve, "decline": services.case_review_decline}
@@ -64,4 +65,4 @@ def review_decide(request, pk: int):
 def _blockers(case) -> list[str]:
     weeks = case.site.conservative_treatment_min_weeks
     blockers = screening_blockers(ScreeningAnswers.of(case), min_conservative_weeks=weeks)
-    return [blocker.reason for blocker in blockers]
+    return [spelled(blocker.reason, locale=case.site.locale) for blocker in blockers]

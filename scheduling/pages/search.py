@@ -11,13 +11,13 @@ from django.shortcuts import render
 from .. import roles, selectors
 from ..horizon import ISO_DAY
 from ..models import Case, Patient
+from ..timing import DEFAULT_LOCALE, date_text, date_typed
 from .access import role_required
 
 SEARCH_MIN_CHARS = 2
 SEARCH_LIMIT = 50
 SEARCH_HINT = (
-    "Type at least two characters of a name, an MRN, a date of birth (YYYY-MM-DD) or a phone "
-    "number."
+    "Type at least two characters of a name, an MRN, a date of birth or a phone number."
 )
 PHONE_LIKE = re.compile(r"[\d\s()+.\-]+")
 PHONE_MIN_DIGITS = 4
@@ -28,23 +28,34 @@ def patient_search(request):
     # A NUL byte can only be pasted in by mistake, and PostgreSQL refuses text holding one.
     query = " ".join(request.GET.get("q", "").replace("\x00", " ").split())[:100]
     patients, hint, more = [], "", False
+    locale = _locale_of(request.user)
     if len(query) < SEARCH_MIN_CHARS:
         hint = SEARCH_HINT
     else:
-        condition, hint = _search_condition(query)
+        condition, hint = _search_condition(query, locale=locale)
         if condition is not None:
             patients = _patients_matching(condition, request.user)
             more = len(patients) > SEARCH_LIMIT
             patients = patients[:SEARCH_LIMIT]
     context = {"query": query, "patients": patients, "hint": hint, "more": more,
                "limit": SEARCH_LIMIT,
+               "born_example": date_text(date(1944, 3, 17), locale=locale, style="short"),
                "can_book": roles.user_has_role(request.user, roles.BOOK_CASES)}
     return render(request, "pages/search.html", context)
 
 
-def _search_condition(query: str) -> tuple[Q | None, str]:
+def _locale_of(user) -> str:
+    """The locale a date of birth is typed in: that of the user's first site (as the booking
+    form's finder reads it), so 03/17/1944 finds the same patient on both pages."""
+    site = selectors.visible_sites(user).order_by("pk").first()
+    return site.locale if site is not None else DEFAULT_LOCALE
+
+
+def _search_condition(query: str, *, locale: str) -> tuple[Q | None, str]:
     """What the query can mean: a date of birth, a phone number or MRN, or a name or MRN."""
     mrn = Q(mrn__icontains=query)
+    if not ISO_DAY.fullmatch(query) and (born := date_typed(query, locale=locale)) is not None:
+        return Q(date_of_birth=born), ""
     if ISO_DAY.fullmatch(query):
         try:
             return Q(date_of_birth=date.fromisoformat(query)), ""

@@ -9,7 +9,7 @@ import pytest
 
 from scheduling import roles
 from scheduling.day_load import days_load
-from scheduling.models import SiteLocale
+from scheduling.models import Closure, SiteLocale
 from scheduling.timing import clock_text, date_text, date_typed, spelled
 from tests.conftest import TUESDAY
 from tests.factories import (
@@ -49,6 +49,22 @@ def test_the_strip_counts_each_open_days_room_minutes_against_its_open_minutes(u
     assert loads[0].percent == 0
 
 
+def test_the_strip_leaves_out_a_day_the_whole_site_is_closed_but_not_a_room_closure(unit):
+    # Shown as "0% full", a holiday invited a click that only answered "closed".
+    Closure.objects.create(site=unit, start_date=TUESDAY, end_date=TUESDAY, reason="Holiday")
+    room = unit.resources.filter(kind="procedure_room").first()
+    wednesday = date(2026, 3, 4)
+    Closure.objects.create(
+        site=unit, start_date=wednesday, end_date=wednesday, reason="Servicing", resource=room
+    )
+
+    days = [load.day for load in days_load(site=unit, first_day=MONDAY, days=15)]
+
+    assert TUESDAY not in days
+    assert wednesday in days
+    assert len(days) == 15
+
+
 def test_the_panel_alone_opens_on_the_first_day_with_room_with_first_available(client, clerk):
     response = client.get(
         "/book/times/", {"site": "main", "procedure_type": "vertebroplasty", "levels": "1"}
@@ -65,6 +81,22 @@ def test_the_panel_alone_opens_on_the_first_day_with_room_with_first_available(c
     assert page.count("Room 1") == 1
     assert "This field is required" not in page
     assert "error" not in page
+
+
+def test_without_the_script_show_free_times_with_no_date_opens_the_first_day_with_room(
+    client, clerk
+):
+    # The date field starts empty without the script: it used to answer "Enter the procedure date".
+    response = client.post("/book/", {
+        "token": shown_token(client), "action": "slots", "site": "main",
+        "procedure_type": "vertebroplasty", "levels": "1", "surgeon": "", "date": "",
+    })
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Free times on Monday, March 2, 2026" in page
+    assert "First available: <strong>8:30 AM</strong>" in page
+    assert 'role="alert"' not in page
 
 
 def test_finding_by_mrn_books_for_the_patient_and_shows_no_other_error(client, clerk, unit):

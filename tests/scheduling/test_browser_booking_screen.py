@@ -179,3 +179,31 @@ def test_a_logout_mid_booking_keeps_what_was_typed_and_says_why(page, unit):
     page.get_by_role("button", name="Book", exact=True).click()
     page.get_by_role("heading", name="Booking confirmation").wait_for()
     assert Case.objects.get().patient.last_name == "Whitfield"
+
+
+@pytest.mark.parametrize("role", [roles.FRONT_DESK, roles.CLINICIAN])
+def test_on_a_phone_the_booking_page_and_its_menu_fit_the_screen_width(page, unit, role):
+    # The menu of a clerk's six links, and the clinician's override reason (a wide textarea in
+    # a fieldset, which sizes to its widest child unless told not to), made the page scroll
+    # sideways at 390 px.
+    user = UserFactory(roles=[role])
+    unit.staff.add(user)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, user.username)
+    booking_opened(page)
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
+def test_on_a_phone_the_confirmation_wraps_the_patients_long_link(page, unit):
+    case = case_made(site=unit, start="2026-03-03T08:30:00-05:00", patient=PatientFactory())
+    clerk = clerk_of(unit)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, clerk.username)
+    booking_opened(page)
+    page.goto(f"/cases/{case.pk}/confirmation/")
+    page.get_by_role("heading", name="Booking confirmation").wait_for()
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )

@@ -75,6 +75,37 @@ def test_a_drug_added_is_held_and_its_pause_is_texted_and_one_taken_off_is_not(
     assert "Naproxen (NSAID) held; Warfarin not held." in history
 
 
+def test_a_drug_added_too_late_for_its_full_pause_is_pointed_out(client, unit, case):
+    staff(client, unit, roles.FRONT_DESK)
+
+    response = client.post(
+        f"/cases/{case.pk}/correct/",
+        correction(case, medications=["warfarin", "piroxicam", "naproxen"]), follow=True,
+    )
+
+    # Piroxicam pauses 10 days: from 28 Feb, before today (2 Mar). Warfarin was already held
+    # and naproxen's pause starts on 6 Mar: neither is told.
+    said = [str(message) for message in response.context["messages"]]
+    assert said[1:] == [
+        "Piroxicam (NSAID): its pause should already have begun. The hold is shorter than "
+        "planned: tell the clinician."
+    ]
+
+
+def test_the_case_page_and_its_correction_form_spell_the_en_us_way(client, unit):
+    doctor = UserFactory(roles=[roles.CLINICIAN], sites=[unit])
+    case = case_made(site=unit, day=NEXT_TUESDAY, by=doctor, screening={"tumor_in_canal": True},
+                     override_reason="Canal clear on the latest MRI")
+    staff(client, unit, roles.CLINICIAN)
+
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+
+    assert "Tumor in the spinal canal" in page  # the answers
+    assert "Tumor extends into the spinal canal." in page  # why it blocks
+    assert "Has a tumor spread into the spinal canal?" in page  # the correction form
+    assert "umour" not in page
+
+
 def test_takes_none_and_other_medicines_are_kept_on_the_case(client, unit, case):
     staff(client, unit, roles.FRONT_DESK)
     data = correction(case, no_medicines=True) | {"other_medicines": "Metformin 500 mg"}

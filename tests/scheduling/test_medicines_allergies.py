@@ -4,6 +4,7 @@ shown on the day board's case row and in the case API."""
 
 import pytest
 
+from notifications.models import ReminderStatus
 from scheduling import roles
 from scheduling.models import Case, CaseStatus, Drug, Patient
 from tests.conftest import case_payload
@@ -86,12 +87,17 @@ def test_an_allergy_told_at_booking_is_added_to_a_registered_patients_record(
     assert known.allergy_other == "Iodine; Penicillin"
 
 
-def test_a_bone_cement_allergy_still_needs_a_clinician(client, clerk, unit):  # noqa: F811
-    response = client.post(URL, booking(shown_token(client), cement_allergy="yes"), follow=True)
+def test_a_bone_cement_allergy_still_blocks_the_booking(client, clerk, unit):  # noqa: F811
+    # From the front desk a blocked booking is held for a clinician's review (issue 15 item 3):
+    # it is not booked, and the patient is told nothing until a clinician approves it.
+    response = client.post(
+        URL, booking(shown_token(client), cement_allergy="yes"), follow=True
+    )
 
     case = Case.objects.get()
     assert case.status == CaseStatus.NEEDS_REVIEW
     assert "Allergy to bone cement." in response.content.decode()
+    assert not case.reminders.exclude(status=ReminderStatus.CANCELLED).exists()
 
 
 def test_contrast_and_latex_allergies_are_on_the_board_row(client, unit):

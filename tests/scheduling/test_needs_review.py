@@ -233,6 +233,25 @@ def test_the_api_declines(unit):
 # The pages
 
 
+def test_the_review_list_and_the_booking_form_spell_a_blocker_the_en_us_way(client, unit):
+    case_made(site=unit, start=START, screening={"tumor_in_canal": True}, request_review=True)
+    client.force_login(clinician_of(unit))
+
+    page = client.get("/review/").content.decode()
+    assert "Tumor extends into the spinal canal." in page
+
+    posted = case_payload()
+    answers = {name: "yes" if value else "no" for name, value in posted["screening"].items()
+               if isinstance(value, bool)}
+    page = client.post("/book/", {
+        **answers, "tumor_in_canal": "yes", "conservative_treatment_weeks": "8",
+        "action": "slots", "site": "main", "procedure_type": "vertebroplasty", "levels": "1",
+        "date": "2026-03-03",
+    }).content.decode()
+    assert "Tumor extends into the spinal canal." in page
+    assert "umour" not in page
+
+
 def test_the_review_list_shows_the_clinician_s_sites_only_and_approves_in_one_post(client, unit):
     other = build_unit(code="north", name="North", sms_number="+12125550199")
     mine = held_for_review(unit)

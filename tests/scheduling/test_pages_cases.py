@@ -463,7 +463,8 @@ def test_a_cancelled_case_cannot_be_changed(client, unit, front_desk):
 
 @pytest.mark.parametrize("query", [
     "Whitfield", "whit", "Margaret Whitfield", "Whitfield, Margaret", "MRN-1001", "mrn-1001",
-    "1948-05-17", "+1 212 555 0100", "(212) 555-0100", "212.555.0100", "2125550100",
+    "1948-05-17", "05/17/1948", "5/17/1948",
+    "+1 212 555 0100", "(212) 555-0100", "212.555.0100", "2125550100",
 ])
 def test_search_finds_the_patient_by_each_key(client, unit, front_desk, query):
     case = book(front_desk.user)

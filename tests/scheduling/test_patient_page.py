@@ -187,6 +187,9 @@ def test_search_results_lead_to_the_record_and_to_booking_for_the_patient(client
     assert f'href="/book/?patient={patient.pk}"' in page
     booking = client.get(f"/book/?patient={patient.pk}").content.decode()
     assert f'value="{patient.mrn}"' in booking
+    # Said at once, with no empty registration that looks as if the patient were still unknown.
+    assert f"Booking for <strong>{patient.last_name}, {patient.first_name}</strong>" in booking
+    assert "Or register a new patient" not in booking
 
 
 def test_booking_for_another_sites_patient_starts_empty(client, unit):
