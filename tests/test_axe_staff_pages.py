@@ -216,6 +216,13 @@ def plan_proposed(page) -> None:
     page.get_by_role("heading", name="Proposal beside the day as booked").wait_for()
 
 
+def closure_form_errors(page) -> None:
+    page.get_by_label("First day closed").fill("2026-12-25")
+    page.get_by_label("Last day closed (included)").fill("2026-12-24")
+    page.get_by_role("button", name="Add the closure").click()
+    page.get_by_role("alert").first.wait_for()
+
+
 def visits(world: World) -> list[Visit]:
     booked, cancelled = world.booked.pk, world.cancelled.pk
     day = f"site=main&date={TUESDAY.isoformat()}"
@@ -243,6 +250,9 @@ def visits(world: World) -> list[Visit]:
         Visit("patients to call", FRONT_DESK, "/messages/needs-call/"),
         Visit("not reached", FRONT_DESK, "/messages/not-reached/"),
         Visit("day board", NURSE, "/board/?site=main"),
+        Visit("closures", FRONT_DESK, "/closures/?site=main"),
+        Visit("closures: form errors", FRONT_DESK, "/closures/?site=main",
+              steps=closure_form_errors),
         Visit("day board: steps opened", NURSE, steps=panels_opened),
         Visit("day board: a closed day", NURSE, f"/board/?site=main&date={CLOSED_DAY}"),
         Visit("reports", MANAGER,
@@ -271,7 +281,7 @@ PAGES = [
     "home: manager", "plan", "plan: proposal",
     "admin index", "admin changelist", "API browsable", "API browsable: a form", "API docs",
     "day list: a closed day", "day board: a closed day", "plan: a closed day",
-    "admin: closures", "API browsable: closures",
+    "admin: closures", "API browsable: closures", "closures", "closures: form errors",
 ]
 
 
