@@ -204,3 +204,26 @@ def test_the_nav_links_the_page_for_the_front_desk_and_admins_only(client, unit)
     assert link in logged_in(client, unit, roles.FRONT_DESK).get("/day/").content.decode()
     assert link in logged_in(client, unit, roles.ADMIN).get("/day/").content.decode()
     assert link not in logged_in(client, unit, roles.NURSE).get("/day/").content.decode()
+
+
+def test_a_surgeons_leave_lists_only_the_cases_the_clerk_may_see(client, unit):
+    surgeon = Surgeon.objects.get()
+    north = build_unit(code="north", name="North Clinic", surgeons=0)
+    surgeon.sites.add(north)
+    here = case_made(site=unit, surgeon=surgeon)
+    there = case_made(site=north, surgeon=surgeon, patient={"last_name": "Northcote"})
+    response = logged_in(client, unit, roles.FRONT_DESK).post(
+        URL, {**CHRISTMAS, "start_date": "2026-03-03", "end_date": "2026-03-03",
+              "reason": "Annual leave", "surgeon": surgeon.pk}, follow=True,
+    )
+    page = response.content.decode()
+    assert "1 case already booked on those days, to move; nothing was moved" in page
+    assert f'href="/cases/{here.pk}/"' in page
+    assert f'href="/cases/{there.pk}/"' not in page
+    assert "Northcote" not in page
+
+
+def test_the_page_is_not_stored(client, unit):
+    response = logged_in(client, unit, roles.NURSE).get(URL, {"site": "main"})
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"no-store", "private"} <= directives
