@@ -48,6 +48,7 @@ HELPERS = {"throwaway.py", "services.py", "wide_unit.py", "noop_tasks.py", "resu
 SCRIPTS = [
     Script("booking.py", quick=["--calls", "10", "--warmup", "2"]),
     Script("board.py", quick=["--calls", "5"]),
+    Script("busy_history.py", quick=["--days", "60", "--calls", "10"]),
     Script("dispatch.py", args=["--broker", "{redis}"],
            quick=["--reminders", "2000", "--noops", "2000"]),
     Script("reports.py", quick=["--calls", "3"]),

@@ -4,15 +4,20 @@ already holding those rooms, bays and surgeons. Closures (closure_models.py) are
 for both: a closed site has no opening hours that day, a closed room or bay and a surgeon on leave
 are left out; the closures themselves are kept so a refusal can say why.
 
-`UnitDay.load` costs four queries; `UnitDay.busy` one more. Everything else works on the plain
-values they return.
+`UnitDay.load` costs four queries; `UnitDay.busy` one more, which on PostgreSQL asks for the
+day's time range the way the no-overlap constraints' GiST indexes hold it. Everything else works
+on the plain values they return.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from django.db.models import FloatField, Func, Q
+from django.contrib.postgres.fields import DateTimeRangeField
+from django.contrib.postgres.lookups import Overlap
+from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import F, FloatField, Func, Q, Value
 
 from . import timing
 from .models import Closure, OpeningHours, Resource, Site, Stage, Surgeon, SurgeonHours
@@ -131,11 +136,13 @@ class UnitDay:
         if self.opens is None:
             return []
         busy = Stage.objects.filter(
-            Q(resource_id__in=[resource.pk for resource in self.resources])
-            | Q(surgeon_id__in=[shift.surgeon.pk for shift in self.shifts]),
+            _day_overlap(
+                resource_ids=[resource.pk for resource in self.resources],
+                surgeon_ids=[shift.surgeon.pk for shift in self.shifts],
+                starts=self.opens,
+                ends=self.closes + after_closing,
+            ),
             active=True,
-            held_until__gt=self.opens,
-            planned_start__lt=self.closes + after_closing,
         )
         order = ("case__procedure_start", "case_id", "position") if in_case_order else ()
         busy = busy.order_by(*order)
@@ -151,3 +158,36 @@ class UnitDay:
                 EpochSeconds("held_until"),
             )
         ]
+
+
+class TimeRange(Func):
+    """tstzrange(start, end, '[)'), written exactly as in the no-overlap constraints (migration
+    0002), so that PostgreSQL reads a day's stages through their GiST index instead of every
+    stage a room or surgeon has ever held."""
+
+    function = "tstzrange"
+    output_field = DateTimeRangeField()
+
+    def __init__(self, start: str, end: str):
+        super().__init__(F(start), F(end), Value("[)"))
+
+
+def _day_overlap(
+    *, resource_ids: list[int], surgeon_ids: list[int], starts: datetime, ends: datetime
+) -> Q:
+    """The stages holding one of these rooms or bays, or surgeons, at some moment in [starts,
+    ends). A room or bay is held until `held_until` (its turnover), a surgeon until
+    `planned_end`."""
+    if connection.vendor != "postgresql":
+        held = Q(resource_id__in=resource_ids, held_until__gt=starts)
+        busy = Q(surgeon_id__in=surgeon_ids, planned_end__gt=starts)
+        return (held | busy) & Q(planned_start__lt=ends)
+    window = DateTimeTZRange(starts, ends, "[)")
+    return Q(
+        Overlap(TimeRange("planned_start", "held_until"), window),
+        resource_id__in=resource_ids,
+    ) | Q(
+        Overlap(TimeRange("planned_start", "planned_end"), window),
+        surgeon_id__in=surgeon_ids,
+    )
+
