@@ -52,6 +52,7 @@ SCRIPTS = [
     Script("dispatch.py", args=["--broker", "{redis}"],
            quick=["--reminders", "2000", "--noops", "2000"]),
     Script("reports.py", quick=["--calls", "3"]),
+    Script("sweeper.py", quick=["--rows", "100000"]),
     Script("optimiser.py"),
     Script("load.py", quick=["--quick"]),
     Script("soak.py", quick=["--quick"], minutes=45),

@@ -214,6 +214,12 @@ class Reminder(models.Model):
                 fields=["due_at"], name="reminder_due", condition=Q(status=ReminderStatus.PLANNED)
             ),
             models.Index(fields=["provider_message_id"], name="reminder_provider_id"),
+            # The sweeper looks twice a minute for rows a dead worker left `sending`: a handful
+            # among a table that keeps every message ever sent.
+            models.Index(
+                fields=["claimed_at"], name="reminder_sending",
+                condition=Q(status=ReminderStatus.SENDING),
+            ),
         ]
 
     def __str__(self) -> str:
