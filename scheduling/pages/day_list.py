@@ -38,6 +38,8 @@ def day_list(request):
         "count": sum(len(room.cases) for room in rooms),
         "closures": selectors.closures_of_day(site=site, day=day),
         "closed_day_label": FLAG_LABELS["on_closed_day"],
+        "contrast_label": FLAG_LABELS["contrast_allergy"],
+        "latex_label": FLAG_LABELS["latex_allergy"],
         "previous_day": date.fromordinal(day.toordinal() - 1),
         "next_day": date.fromordinal(day.toordinal() + 1),
     }

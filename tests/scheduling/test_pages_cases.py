@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from notifications.models import Reminder, ReminderStatus
 from scheduling import roles, services
 from scheduling.locks import STALE_MESSAGE
-from scheduling.models import Case, CaseStatus, Site, Stage
+from scheduling.models import Case, CaseStatus, Patient, Site, Stage
 from scheduling.pages.free_times import SLOT_LOST_MESSAGE
 from scheduling.pages.search import SEARCH_HINT
 from scheduling.services.drivers import case_driver_set
@@ -527,6 +527,25 @@ def test_the_day_list_groups_cases_by_room_in_start_order(client, front_desk):
     html = response.content.decode()
     assert html.index("Room 1") < html.index("Room 2") < html.index("Cancelled or no-show")
     assert "Tom Whitfield, +12125550101" in html
+
+
+def test_the_printed_day_list_says_each_patients_allergies_and_other_medicines(
+    client, unit, front_desk
+):
+    allergic = book(front_desk.user, start="2026-03-03T08:30:00-05:00")
+    Patient.objects.filter(pk=allergic.patient.pk).update(
+        allergy_contrast=True, allergy_latex=True, allergy_other="Penicillin"
+    )
+    Case.objects.filter(pk=allergic.pk).update(other_medicines="Vitamin D")
+    book(front_desk.user, mrn="MRN-2", start="2026-03-03T11:00:00-05:00")
+    staff(client, unit, roles.FRONT_DESK)
+
+    html = client.get("/day/", {"site": "main", "date": "2026-03-03"}).content.decode()
+
+    assert html.count("Contrast allergy</strong>") == 1
+    assert html.count("Latex allergy</strong>") == 1
+    assert "Allergies: Penicillin" in html
+    assert "Other medicines: Vitamin D" in html
 
 
 def test_the_day_list_writes_times_on_the_site_clock_24_h_en_gb_12_h_en_us(client, unit,
