@@ -174,6 +174,28 @@ def next_open_day(*, site: Site, day: date, days: int = 60) -> date | None:
     return None
 
 
+def closures_of_site(*, site: Site, from_day: date | None = None) -> QuerySet[Closure]:
+    """The site's own closures (the whole site, its rooms and bays, its surgeons' leave as
+    entered here), first day first; from `from_day` on when given (those not over by then)."""
+    closures = Closure.objects.filter(site=site).select_related(
+        "site", "resource", "surgeon", "created_by"
+    )
+    if from_day is not None:
+        closures = closures.filter(end_date__gte=from_day)
+    return closures
+
+
+def closure_get(*, pk: int, user, site_code: str | None = None) -> Closure | None:
+    """A closure of one of the user's sites (of the site `site_code` when given), or None: one
+    of another site is not found, like one that does not exist."""
+    if not 0 < pk <= MAX_ID:
+        return None
+    closures = Closure.objects.filter(pk=pk, site__in=visible_sites(user))
+    if site_code is not None:
+        closures = closures.filter(site__code=site_code)
+    return closures.select_related("site", "resource", "surgeon").first()
+
+
 def closures_of_day(*, site: Site, day: date) -> list[Closure]:
     """The closures of the site, its rooms and bays, and the leave of its surgeons that cover
     the day, for the pages that show the day."""

@@ -16,7 +16,7 @@ from .. import roles, selectors
 from ..errors import SchedulingError
 from ..models import Closure, Resource, Site
 from ..services.closures import closure_check, closure_create, closure_delete
-from .serializers import MAX_ID, IsoDateField
+from .serializers import IsoDateField
 
 CLOSURE_ROLES = (roles.ADMIN, roles.FRONT_DESK)
 NOT_FOUND = {
@@ -63,11 +63,6 @@ class ClosureCreatedSerializer(ClosureSerializer):
         fields = [*ClosureSerializer.Meta.fields, "affected_cases"]
 
 
-def _closures(site: Site):
-    return Closure.objects.filter(site=site).select_related("site", "resource", "surgeon",
-                                                            "created_by")
-
-
 def _resource_get(name: str, site: Site) -> Resource:
     resource = Resource.objects.filter(site=site, name=name).first()
     if resource is None:
@@ -84,7 +79,7 @@ class ClosureListView(APIView):
     @extend_schema(responses={200: ClosureSerializer(many=True), **ERRORS})
     def get(self, request: Request, code: str) -> Response:
         site = selectors.site_get(code, request.user)
-        return Response(ClosureSerializer(_closures(site), many=True).data)
+        return Response(ClosureSerializer(selectors.closures_of_site(site=site), many=True).data)
 
     @extend_schema(
         request=ClosureInput,
@@ -119,11 +114,7 @@ class ClosureDetailView(APIView):
     def delete(self, request: Request, code: str, pk: int) -> Response:
         # An address naming an object answers "not found" for a site the user does not work
         # at as for one that does not exist, like every other object's address.
-        closure = None
-        if 0 < pk <= MAX_ID:
-            closure = Closure.objects.filter(
-                pk=pk, site__code=code, site__in=selectors.visible_sites(request.user)
-            ).first()
+        closure = selectors.closure_get(pk=pk, user=request.user, site_code=code)
         if closure is None:
             raise SchedulingError("not_found", "No such closure at this site.")
         closure_delete(closure=closure)

@@ -109,10 +109,7 @@ def closures_page(request):
             return redirect(_page_url(site, added=closure.pk))
     today = timezone.now().astimezone(site.zone).date()
     past = source.get("past") == "1"
-    closures = Closure.objects.filter(site=site).select_related("resource", "surgeon",
-                                                                "created_by")
-    if not past:
-        closures = closures.filter(end_date__gte=today)
+    closures = selectors.closures_of_site(site=site, from_day=None if past else today)
     added = _added(site, request.GET.get("added", ""))
     context = {
         "sites": sites, "site": site, "today": today, "past": past, "form": form,
@@ -141,9 +138,7 @@ def _added(site: Site, raw: str) -> Closure | None:
 @role_required(*CLOSURE_ROLES)
 def closure_lift(request, pk: int):
     # Another site's closure is "not found", like one that does not exist.
-    closure = Closure.objects.filter(
-        pk=pk, site__in=selectors.visible_sites(request.user)
-    ).select_related("site", "resource", "surgeon").first()
+    closure = selectors.closure_get(pk=pk, user=request.user)
     if closure is None:
         raise Http404("No such closure.")
     site, shown = closure.site, str(closure)

@@ -83,7 +83,10 @@ def case_book(
     check_day(site, day)
     if start is not None:
         _check_start(site, day, start)
-    override = _screening_override(site, screening, override_reason, booked_by, request_review)
+    override = screening_override(
+        site=site, screening=screening, override_reason=override_reason, user=booked_by,
+        request_review=request_review,
+    )
     unit_will_call = unit_will_call_check(patient=patient, acknowledged=unit_will_call)
     if driver_phone:
         driver_phone = phone_e164(driver_phone, field="driver.phone")
@@ -415,13 +418,17 @@ def _not_changeable(case: Case) -> SchedulingError:
     )
 
 
-def _screening_override(
+def screening_override(
+    *,
     site: Site,
     screening: ScreeningAnswers,
     override_reason: str | None,
     user: AbstractBaseUser,
     request_review: bool = False,
 ) -> dict:
+    """The override fields a case booked or corrected with these answers carries: none when
+    nothing blocks it; `needs_review` when the front desk asks for a clinician's review; a
+    clinician's reason, who and when; else the refusal (`contraindicated`)."""
     if override_reason is not None:
         if not roles.user_has_role(user, roles.OVERRIDE_SCREENING):
             raise SchedulingError(

@@ -22,7 +22,7 @@ from ..errors import SchedulingError
 from ..locks import case_locked
 from ..models import NOT_ARRIVED_STATUSES, Case, CaseAction, CaseEvent, CaseMedication, Drug
 from ..screening import ScreeningAnswers, screening_blockers
-from .booking import _screening_override
+from .booking import screening_override
 
 OVERRIDE_FIELDS = (
     "screening_override_reason", "screening_overridden_by", "screening_overridden_at"
@@ -118,7 +118,9 @@ def _override_kept_or_new(
     } if case.screening_override_reason else set()
     if override_reason is None and blockers <= overridden:
         return {name: getattr(case, name) for name in OVERRIDE_FIELDS}
-    return _screening_override(case.site, screening, override_reason, by)
+    return screening_override(
+        site=case.site, screening=screening, override_reason=override_reason, user=by
+    )
 
 
 def _medicines_changed(case: Case, medications: Sequence[Drug]) -> list[str]:
