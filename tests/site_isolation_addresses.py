@@ -10,7 +10,9 @@ from django.contrib import admin
 from django.urls import URLResolver, resolve, reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from scheduling.models import StageKind
+from fhir.resources import resource_location_id, site_location_id
+from fhir.types import TYPES as FHIR_TYPES
+from scheduling.models import Resource, Site, StageKind, Surgeon
 from scheduling.pages.board_actions import ACTIONS
 from scheduling.reports.export import TABLES
 
@@ -26,9 +28,37 @@ OBJECTS_AFTER = {
     "waiting-list": "waiting", "closures": "closures",
     # The staff pages' call lists and the clinicians' review list.
     "texts": "texts", "calls": "cases", "review": "cases",
+    # The FHIR interface (fhir/urls.py): its resource types.
+    "Patient": "patients", "Appointment": "cases", "Practitioner": "surgeons",
+    "Location": "locations",
 }
 SITE_PARAMS = ("code", "day")
-CHOICES = {"kind": list(StageKind.values), "action": list(ACTIONS), "report": list(TABLES)}
+CHOICES = {
+    "kind": list(StageKind.values), "action": list(ACTIONS), "report": list(TABLES),
+    # A FHIR search names its type: each served one, and one that is not.
+    "resource_type": [*FHIR_TYPES, "Observation"],
+}
+
+
+def _site_surgeons(code: str) -> list[int]:
+    return list(Surgeon.objects.filter(sites__code=code).values_list("pk", flat=True))
+
+
+def _site_locations(code: str) -> list[str]:
+    """A site and its rooms and bays, as FHIR Location ids."""
+    sites = Site.objects.filter(code=code).values_list("pk", flat=True)
+    rooms = Resource.objects.filter(site__code=code).values_list("pk", flat=True)
+    return [*map(site_location_id, sites), *map(resource_location_id, rooms)]
+
+
+# Objects that only the FHIR interface names, found from the site's code.
+OBJECTS_OF_SITE = {"surgeons": _site_surgeons, "locations": _site_locations}
+
+
+def _objects(objects: dict, kind: str) -> list:
+    return objects[kind] if kind in objects else OBJECTS_OF_SITE[kind](objects["code"][0])
+
+
 # The admin site's own; a model admin's page of one row has the row's id as its only one.
 ADMIN_SITE_PARAMS = {"content_type_id", "object_id", "app_label"}
 
@@ -129,7 +159,8 @@ def fillings(address: str, params: list[str], objects: dict) -> list[dict]:
     """Every combination of one site's `objects` (and of the choices, such as a board action)
     for the address's parameters."""
     choices = [
-        objects[OBJECTS_AFTER[_segment_before(address, param)]] if param in OBJECT_PARAMS
+        _objects(objects, OBJECTS_AFTER[_segment_before(address, param)])
+        if param in OBJECT_PARAMS
         else objects[param] if param in SITE_PARAMS else CHOICES[param]
         for param in params
     ]

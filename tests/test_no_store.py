@@ -69,3 +69,16 @@ def test_a_view_that_sets_its_own_policy_keeps_it(client, db):
     assert "must-revalidate" in response["Cache-Control"]
     assert kept_by_nobody(response)
 
+
+
+def test_a_fhir_answer_and_a_fhir_refusal_are_not_stored(unit, case, front_desk):
+    response = front_desk.get(f"/fhir/R4/Appointment/{case.pk}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/fhir+json")
+    assert kept_by_nobody(response)
+    found = front_desk.get("/fhir/R4/Patient", {"family": "Whitfield"})
+    assert found.json()["total"] == 1
+    assert kept_by_nobody(found)
+    missing = front_desk.get(f"/fhir/R4/Patient/{case.patient_id + 1000}")
+    assert missing.status_code == 404
+    assert kept_by_nobody(missing)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "scheduling",
     "notifications",
     "audit",
+    "fhir",
 ]
 
 MIDDLEWARE = [
@@ -336,6 +337,17 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Vertebro <noreply@localh
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+
+# The FHIR interface (fhir app): the URIs it names identifiers and codes under. Set the MRN system
+# to the hospital record's own; the others default under VERTEBRO_FHIR_BASE.
+VERTEBRO_FHIR_BASE = env("VERTEBRO_FHIR_BASE", default="https://vertebro.org/fhir")
+VERTEBRO_FHIR_MRN_SYSTEM = env("VERTEBRO_FHIR_MRN_SYSTEM", default=f"{VERTEBRO_FHIR_BASE}/sid/mrn")
+VERTEBRO_FHIR_PROCEDURE_SYSTEM = env(
+    "VERTEBRO_FHIR_PROCEDURE_SYSTEM", default=f"{VERTEBRO_FHIR_BASE}/CodeSystem/procedure-type"
+)
+VERTEBRO_FHIR_SURGEON_SYSTEM = env(
+    "VERTEBRO_FHIR_SURGEON_SYSTEM", default=f"{VERTEBRO_FHIR_BASE}/sid/surgeon"
+)
 
 # Logs carry ids, codes and paths, never request bodies, query strings or patient details; SQL is
 # not logged even at LOG_LEVEL=DEBUG (vertebro_site/logging_setup.py). JSON lines in production.

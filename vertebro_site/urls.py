@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("api-auth/", include("rest_framework.urls")),
+    path("fhir/R4/", include("fhir.urls")),
     path("", include("notifications.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("scheduling.pages.urls")),

@@ -1,0 +1,53 @@
+"""The CapabilityStatement at /fhir/R4/metadata: exactly what the interface serves, read from
+the types it serves (fhir.types), so the two cannot drift."""
+
+from .types import TYPES
+
+SEARCH_PARAM_TYPES = {
+    "_id": "token", "identifier": "token", "family": "string", "given": "string",
+    "name": "string", "birthdate": "date", "partof": "reference", "date": "date",
+    "_lastUpdated": "date", "patient": "reference", "practitioner": "reference",
+    "status": "token", "location": "reference", "service-type": "token",
+}
+PAGING_PARAMS = [
+    {"name": "_count", "type": "number",
+     "documentation": "Entries per page, 20 unless given, at most 100."},
+    {"name": "_offset", "type": "number",
+     "documentation": "Entries skipped; the Bundle's `next` link carries it."},
+]
+
+
+def _resource(name: str, fhir_type) -> dict:
+    return {
+        "type": name,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "versioned" if name == "Appointment" else "no-version",
+        "readHistory": False,
+        "searchParam": [
+            {"name": param, "type": SEARCH_PARAM_TYPES[param]} for param in fhir_type.search
+        ] + PAGING_PARAMS,
+    }
+
+
+def capability_statement(*, base: str, date: str, version: str) -> dict:
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": date,
+        "kind": "instance",
+        "software": {"name": "Vertebro", "version": version},
+        "implementation": {"description": "Vertebro's FHIR R4 interface", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "documentation": "Staff read with their API token (Authorization: Token <key>), "
+            "under their sites and roles.",
+            "security": {
+                "cors": False,
+                "description": "An API token from /api/v1/auth/token/, sent as "
+                "`Authorization: Token <key>`.",
+            },
+            "resource": [_resource(name, fhir_type) for name, fhir_type in TYPES.items()],
+        }],
+    }

@@ -1,0 +1,53 @@
+"""Refusals as FHIR OperationOutcomes, each carrying the project's stable error code (api/errors.py)
+in issue.details.coding, and DRF's exception handler for the interface's views."""
+
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from api.errors import ERROR_CODES, ApiError
+from api.handlers import DRF_CODES
+
+from . import conf
+
+# The HTTP status of a refusal as an OperationOutcome's issue.code (http://hl7.org/fhir/issue-type).
+ISSUE_TYPES = {
+    400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
+    406: "not-supported", 409: "conflict", 412: "conflict", 413: "too-costly",
+    415: "not-supported", 429: "throttled",
+}
+NOT_SUPPORTED = {"fhir_unknown_resource_type", "fhir_unknown_parameter"}
+
+
+def operation_outcome(code: str, detail: str) -> dict:
+    status, meaning = ERROR_CODES[code]
+    issue_type = "not-supported" if code in NOT_SUPPORTED else ISSUE_TYPES.get(status, "processing")
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{
+            "severity": "error",
+            "code": issue_type,
+            "details": {
+                "coding": [{"system": conf.error_system(), "code": code, "display": meaning}],
+                "text": meaning,
+            },
+            "diagnostics": detail,
+        }],
+    }
+
+
+def exception_handler(exc, context):
+    """DRF's handler, answering in an OperationOutcome with the API's code for the refusal."""
+    if isinstance(exc, ApiError):
+        return Response(operation_outcome(exc.code, exc.detail), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = DRF_CODES.get(getattr(exc, "default_code", ""), "invalid")
+    if ERROR_CODES[code][0] != response.status_code:
+        code = "invalid"
+    response.data = operation_outcome(code, str(getattr(exc, "detail", ERROR_CODES[code][1])))
+    return response

@@ -1,0 +1,31 @@
+"""/fhir/R4/: the CapabilityStatement, a read address per resource type, and one search address
+whose converter also takes an unknown type (and `Type/id` of one), answered 400 rather than with
+the site's 404 page."""
+
+from django.urls import path, register_converter
+
+from .types import TYPES
+from .views import MetadataView, ReadView, SearchView
+
+
+class ResourceTypeConverter:
+    regex = r"[A-Z][A-Za-z]{0,63}(?:/[^/]{1,64})?"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ResourceTypeConverter, "fhir_type")
+
+urlpatterns = [
+    path("metadata", MetadataView.as_view(), name="fhir-metadata"),
+    *(
+        path(f"{name}/<str:id>", ReadView.as_view(fhir_type=fhir_type),
+             name=f"fhir-{name.lower()}")
+        for name, fhir_type in TYPES.items()
+    ),
+    path("<fhir_type:resource_type>", SearchView.as_view(), name="fhir-search"),
+]

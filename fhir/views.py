@@ -1,0 +1,100 @@
+"""The interface's addresses: the CapabilityStatement, a read of one resource and a search of a
+type. Each reads through fhir.types (and so the one visibility rule), records each patient's
+record it shows as an access, and answers in application/fhir+json."""
+
+from django.utils import timezone
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.errors import ApiError
+from audit.access import access_record
+
+from . import outcome
+from .bundle import search_bundle
+from .capability import capability_statement
+from .types import TYPES, FhirType
+
+SOFTWARE_VERSION = "1"
+
+
+class FhirRenderer(JSONRenderer):
+    media_type = "application/fhir+json"
+    format = "json"
+    charset = "utf-8"
+
+
+class FhirOnly(BaseContentNegotiation):
+    """Every answer is FHIR JSON, whatever the client's Accept says (`_format` included)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class FhirView(APIView):
+    schema = None  # described by its CapabilityStatement, not the REST API's OpenAPI schema
+    renderer_classes = [FhirRenderer]
+    content_negotiation_class = FhirOnly
+    metadata_class = None  # OPTIONS answers 405 like any other method the interface lacks
+
+    def get_exception_handler(self):
+        return outcome.exception_handler
+
+    def base(self) -> str:
+        return self.request.build_absolute_uri("/fhir/R4/")
+
+
+def _record(request, fhir_type: FhirType, rows) -> None:
+    if fhir_type.access is None:
+        return
+    for row in rows:
+        what, patient_id, case_id, site_id = fhir_type.access(row)
+        access_record(
+            user=request.user, what=what, patient_id=patient_id, case_id=case_id,
+            site_id=site_id, request=request,
+        )
+
+
+class MetadataView(FhirView):
+    """What the interface serves; no patient's data, so no login needed (FHIR clients read it
+    first)."""
+
+    permission_classes = []
+
+    def get(self, request):
+        statement = capability_statement(
+            base=self.base(), date=timezone.now().date().isoformat(), version=SOFTWARE_VERSION
+        )
+        return Response(statement)
+
+
+class ReadView(FhirView):
+    fhir_type: FhirType = None
+
+    def get(self, request, id: str):
+        row = self.fhir_type.by_id(self.fhir_type.rows(request.user), id)
+        if row is None:
+            raise ApiError("not_found", f"No {self.fhir_type.name} has this id.")
+        resource = self.fhir_type.render(row)
+        _record(request, self.fhir_type, [row])
+        response = Response(resource)
+        if version := resource.get("meta", {}).get("versionId"):
+            response["ETag"] = f'W/"{version}"'
+        return response
+
+
+class SearchView(FhirView):
+    def get(self, request, resource_type: str):
+        fhir_type = TYPES.get(resource_type)
+        if fhir_type is None:
+            raise ApiError(
+                "fhir_unknown_resource_type",
+                f"Served here: {', '.join(TYPES)} (see /fhir/R4/metadata).",
+            )
+        bundle, rows = search_bundle(request, fhir_type, base=self.base())
+        _record(request, fhir_type, rows)
+        return Response(bundle)
