@@ -307,7 +307,7 @@ def measure(args) -> dict:
     for number in range(args.prior):
         patient = Patient.objects.create(
             first_name="Harold", last_name="Okonkwo", date_of_birth=date(1950, 1, 1),
-            mrn=patients.mrn(),
+            mrn=patients.mrn(), phone="+12125550100",
         )
         try:
             case_book(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from scheduling import pain
+from scheduling import configuration, pain
 from scheduling.errors import SchedulingError
 from scheduling.models import NOT_ARRIVED_STATUSES, RELEASED_STATUSES, Case, CaseStatus
 from scheduling.pain_models import PainScore
@@ -305,15 +305,24 @@ def patient_links_revoke(*, case: Case) -> Case:
 
 
 def _scheduled_plan(case: Case, now: datetime) -> list[planning.PlannedMessage]:
-    rules = [rule_spec(rule) for rule in ReminderRule.objects.filter(active=True).exclude(
-        kind__in=EVENT_KINDS
-    )]
+    rules = configuration.kept(
+        ("scheduled_rules",), _scheduled_rules, stamp=configuration.stamp_of(case.site)
+    )
     answered = frozenset(
         PainScore.objects.filter(case=case).values_list("followup_day", flat=True)
     )
     return pain_planning.plan_with_pain_followups(
         case_facts(case, now), rules, now, answered=answered
     )
+
+
+def _scheduled_rules() -> list[planning.RuleSpec]:
+    """The active rules of the messages planned at booking (kept between bookings until the
+    configuration changes: scheduling/configuration.py)."""
+    return [
+        rule_spec(rule)
+        for rule in ReminderRule.objects.filter(active=True).exclude(kind__in=EVENT_KINDS)
+    ]
 
 
 def _with_notices(
