@@ -109,10 +109,14 @@ def case_facts(case: Case, now: datetime) -> planning.CaseFacts:
     )
 
 
-def reminders_plan(case: Case, *, now: datetime | None = None) -> list[Reminder]:
-    """Plan every scheduled message of a newly booked or rescheduled case."""
+def reminders_plan(
+    case: Case, *, now: datetime | None = None, just_booked: bool = False
+) -> list[Reminder]:
+    """Plan every scheduled message of a newly booked or rescheduled case. A case `just_booked`
+    in this transaction has answered no pain question yet, and its scores are not read."""
     now = now or timezone.now()
-    return Reminder.objects.bulk_create(_rows(case, _scheduled_plan(case, now)))
+    answered = frozenset() if just_booked else None
+    return Reminder.objects.bulk_create(_rows(case, _scheduled_plan(case, now, answered)))
 
 
 def reminders_replan(case: Case, *, now: datetime | None = None) -> list[Reminder]:
@@ -304,13 +308,16 @@ def patient_links_revoke(*, case: Case) -> Case:
     return case
 
 
-def _scheduled_plan(case: Case, now: datetime) -> list[planning.PlannedMessage]:
+def _scheduled_plan(
+    case: Case, now: datetime, answered: frozenset[int] | None = None
+) -> list[planning.PlannedMessage]:
     rules = configuration.kept(
         ("scheduled_rules",), _scheduled_rules, stamp=configuration.stamp_of(case.site)
     )
-    answered = frozenset(
-        PainScore.objects.filter(case=case).values_list("followup_day", flat=True)
-    )
+    if answered is None:
+        answered = frozenset(
+            PainScore.objects.filter(case=case).values_list("followup_day", flat=True)
+        )
     return pain_planning.plan_with_pain_followups(
         case_facts(case, now), rules, now, answered=answered
     )

@@ -140,7 +140,7 @@ def case_book(
         ))
         _with_details(case, stages=stages, held_medications=held, events=[])
         if case.status != CaseStatus.NEEDS_REVIEW:
-            reminders_plan(case)
+            reminders_plan(case, just_booked=True)
         return case
 
     return booking_attempts(day=day, write=write)

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from audit.access import access_record
@@ -161,19 +160,21 @@ def patient_site_link(*, patient: Patient, site: Site, by) -> PatientSite:
 def patient_register(*, site: Site, by, field_prefix: str = "patient.", **registration) -> Patient:
     """A new patient for a booking or a waiting-list entry at `site`. Someone already registered
     under the MRN at another site is linked to `site` instead when the date of birth and last name
-    match too; the caller's own patients under the MRN, or a partial match, are a conflict. One
-    read finds both kinds; an MRN held by nobody the user may see is left to the insert."""
+    match too; the caller's own patients under the MRN, or a partial match, are a conflict. An
+    MRN nobody holds costs one read; one held by someone the user may not see is then refused
+    by the insert (the unique constraint), with no id and no name."""
     mrn = registration["mrn"]
-    holders = list(
-        Patient.objects.filter(mrn__iexact=mrn.strip())
-        .annotate(mine=Exists(selectors.patients_visible(by).filter(pk=OuterRef("pk"))))
-        .order_by("pk")
-    )
+    holders = list(Patient.objects.filter(mrn__iexact=mrn.strip()).order_by("pk"))
+    visible = set(
+        selectors.patients_visible(by)
+        .filter(pk__in=[patient.pk for patient in holders])
+        .values_list("pk", flat=True)
+    ) if holders else set()
     known = next(
         (
             patient
             for patient in holders
-            if not patient.mine
+            if patient.pk not in visible
             and same_person(
                 patient,
                 mrn=mrn,
@@ -186,7 +187,9 @@ def patient_register(*, site: Site, by, field_prefix: str = "patient.", **regist
     if known is not None:
         patient_site_link(patient=known, site=site, by=by)
         return known
-    mine = next((patient for patient in holders if patient.mine and patient.mrn == mrn), None)
+    mine = next(
+        (patient for patient in holders if patient.pk in visible and patient.mrn == mrn), None
+    )
     if mine is not None:
         raise SchedulingError(
             "patient_exists",
