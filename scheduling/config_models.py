@@ -1,6 +1,7 @@
 """The stamp of the unit's configuration: one row whose value changes with every write to the
 tables the slot search and the message planner read as configuration (procedure types and their
-stages, opening hours, rooms and bays, surgeons, their sites and hours, reminder rules).
+stages, opening hours, rooms and bays, surgeons, their sites and hours, closures and leave,
+reminder rules).
 
 Database triggers (migration 0019) give it a new value in the same transaction as the write, so
 every web and worker process sees the change when, and only when, the write commits; see

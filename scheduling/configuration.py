@@ -1,8 +1,9 @@
 """The unit's configuration as bookings read it, kept in each process between requests.
 
 A booking reads the same few things every time: the procedure type and its stages, the site's
-opening hours for the weekday, its rooms and bays, the surgeons' shifts, and the reminder rules.
-They change when a manager edits them, a few times a month; bookings are made all day. So each
+opening hours for the weekday, its rooms and bays, the surgeons' shifts, the closures and leave
+ahead, and the reminder rules. They change when a manager edits them, a few times a month;
+bookings are made all day. So each
 process keeps what it read, with the configuration's stamp (config_models.ConfigStamp) of the
 moment it read it, and reads it again only when the stamp has changed.
 
@@ -19,12 +20,13 @@ statement as the site (`STAMP_FIELD`); otherwise it is one read of one row.
 """
 
 from collections.abc import Callable
-from datetime import time
+from datetime import date, time
 from typing import NamedTuple, TypeVar
 
-from django.db.models import Prefetch, Subquery
+from django.db.models import Prefetch, Q, Subquery
 
 from .models import (
+    Closure,
     ConfigStamp,
     OpeningHours,
     ProcedureType,
@@ -123,3 +125,17 @@ def weekday_setup(*, site: Site, weekday: int, surgeon: Surgeon | None = None) -
 
     key = ("weekday", site.pk, weekday, surgeon.pk if surgeon else None)
     return kept(key, load, stamp=stamp_of(site))
+
+
+def closures_ahead(*, site: Site, today: date) -> tuple[Closure, ...]:
+    """The closures not over by `today` that can touch the site's days: the site's own (the
+    whole site, a room or bay) and every surgeon's leave, wherever it was entered; first day
+    first. A few rows, kept as one copy per site and day."""
+
+    def load() -> tuple[Closure, ...]:
+        return tuple(
+            Closure.objects.filter(Q(site=site) | Q(surgeon__isnull=False), end_date__gte=today)
+            .select_related("resource", "surgeon")
+        )
+
+    return kept(("closures", site.pk, today), load, stamp=stamp_of(site))

@@ -102,6 +102,8 @@ def surgeon_get(code: str, site: Site) -> Surgeon:
 
 
 def drugs_get(codes: list[str]) -> list[Drug]:
+    if not codes:
+        return []
     drugs = {drug.code: drug for drug in Drug.objects.filter(code__in=codes, active=True)}
     unknown = [code for code in codes if code not in drugs]
     if unknown:

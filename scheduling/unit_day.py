@@ -4,10 +4,10 @@ already holding those rooms, bays and surgeons. Closures (closure_models.py) are
 for both: a closed site has no opening hours that day, a closed room or bay and a surgeon on leave
 are left out; the closures themselves are kept so a refusal can say why.
 
-`UnitDay.load` reads the day's closures; the weekday's hours, rooms, bays and shifts come from
-configuration.py, read again only after a change. `UnitDay.busy` costs one more query, which on
-PostgreSQL asks for the day's time range the way the no-overlap constraints' GiST indexes hold
-it. Everything else works on the plain values they return.
+`UnitDay.load` takes the weekday's hours, rooms, bays and shifts and the closures ahead from
+configuration.py, which reads them again only after a change (a day gone by reads its closures).
+`UnitDay.busy` costs one query, which on PostgreSQL asks for the day's time range the way the
+no-overlap constraints' GiST indexes hold it. Everything else works on the plain values.
 """
 
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from django.contrib.postgres.lookups import Overlap
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import F, FloatField, Func, Q, Value
+from django.utils import timezone
 
 from . import configuration, timing
 from .models import Closure, Resource, Site, Stage, Surgeon
@@ -83,14 +84,10 @@ class UnitDay:
     def load(cls, *, site: Site, day: date, surgeon: Surgeon | None = None) -> "UnitDay":
         """The day's opening hours, active rooms and bays, and shifts: of `surgeon` alone when
         one is asked for (wherever they work), else of every active surgeon of the site; less
-        whatever is closed that day. The weekday's setup comes from configuration.py (read
-        again only after a change), the closures from the database."""
+        whatever is closed that day. The weekday's setup and the closures ahead come from
+        configuration.py, read again only after a change."""
         zone = site.zone
-        closures = tuple(
-            Closure.objects.covering(day)
-            .filter(Q(site=site) | Q(surgeon__isnull=False))
-            .select_related("resource", "surgeon")
-        )
+        closures = _closures_covering(site, day)
         site_closed = any(not c.resource_id and not c.surgeon_id for c in closures)
         closed_resources = {c.resource_id for c in closures if c.resource_id}
         # A surgeon without a working period today, or on leave, cannot operate.
@@ -153,6 +150,22 @@ class UnitDay:
                 EpochSeconds("held_until"),
             )
         ]
+
+
+def _closures_covering(site: Site, day: date) -> tuple[Closure, ...]:
+    """The closures of the site, its rooms and bays, and surgeons' leave that cover the day."""
+    today = timezone.now().astimezone(site.zone).date()
+    if day < today:  # a day gone by (the planner's, the board's): not kept
+        return tuple(
+            Closure.objects.covering(day)
+            .filter(Q(site=site) | Q(surgeon__isnull=False))
+            .select_related("resource", "surgeon")
+        )
+    return tuple(
+        closure
+        for closure in configuration.closures_ahead(site=site, today=today)
+        if closure.start_date <= day <= closure.end_date
+    )
 
 
 class TimeRange(Func):

@@ -5,6 +5,7 @@ insert, a seed command or plain SQL."""
 from django.db import migrations, models
 
 CONFIGURATION_TABLES = (
+    "scheduling_closure",
     "scheduling_proceduretype",
     "scheduling_stagetemplate",
     "scheduling_openinghours",
