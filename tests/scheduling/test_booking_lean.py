@@ -148,3 +148,24 @@ def test_a_known_mrn_is_left_to_the_unique_constraint_and_answered_as_before(uni
     assert Patient.objects.count() == 1
     assert Case.objects.count() == 0
     assert elsewhere.cases.count() == 0
+
+
+def test_a_change_logged_inside_a_booking_keeps_its_place_in_the_trail(unit, front_desk):
+    """A booking sent for review saves its hold after the case: the held creations go in before
+    that change's row, the stages' after it, as auditlog alone would order them."""
+    screening = case_payload()["screening"] | {"cement_allergy": True}
+    response, sqls = booked(front_desk, "MRN-2007", screening=screening, request_review=True)
+    assert response.status_code == 201, response.json()
+
+    trail = [
+        (entry.content_type.model, entry.action)
+        for entry in LogEntry.objects.order_by("pk").select_related("content_type")
+    ]
+
+    assert trail == [
+        ("patient", LogEntry.Action.CREATE),
+        ("case", LogEntry.Action.CREATE),
+        ("case", LogEntry.Action.UPDATE),
+        *[("stage", LogEntry.Action.CREATE)] * 4,
+    ]
+    assert len([sql for sql in sqls if sql.startswith('INSERT INTO "auditlog_logentry"')]) == 3
