@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from scheduling import pain
+from scheduling import configuration, pain
 from scheduling.errors import SchedulingError
 from scheduling.models import NOT_ARRIVED_STATUSES, RELEASED_STATUSES, Case, CaseStatus
 from scheduling.pain_models import PainScore
@@ -109,10 +109,14 @@ def case_facts(case: Case, now: datetime) -> planning.CaseFacts:
     )
 
 
-def reminders_plan(case: Case, *, now: datetime | None = None) -> list[Reminder]:
-    """Plan every scheduled message of a newly booked or rescheduled case."""
+def reminders_plan(
+    case: Case, *, now: datetime | None = None, just_booked: bool = False
+) -> list[Reminder]:
+    """Plan every scheduled message of a newly booked or rescheduled case. A case `just_booked`
+    in this transaction has answered no pain question yet, and its scores are not read."""
     now = now or timezone.now()
-    return Reminder.objects.bulk_create(_rows(case, _scheduled_plan(case, now)))
+    answered = frozenset() if just_booked else None
+    return Reminder.objects.bulk_create(_rows(case, _scheduled_plan(case, now, answered)))
 
 
 def reminders_replan(case: Case, *, now: datetime | None = None) -> list[Reminder]:
@@ -304,16 +308,28 @@ def patient_links_revoke(*, case: Case) -> Case:
     return case
 
 
-def _scheduled_plan(case: Case, now: datetime) -> list[planning.PlannedMessage]:
-    rules = [rule_spec(rule) for rule in ReminderRule.objects.filter(active=True).exclude(
-        kind__in=EVENT_KINDS
-    )]
-    answered = frozenset(
-        PainScore.objects.filter(case=case).values_list("followup_day", flat=True)
+def _scheduled_plan(
+    case: Case, now: datetime, answered: frozenset[int] | None = None
+) -> list[planning.PlannedMessage]:
+    rules = configuration.kept(
+        ("scheduled_rules",), _scheduled_rules, stamp=configuration.stamp_of(case.site)
     )
+    if answered is None:
+        answered = frozenset(
+            PainScore.objects.filter(case=case).values_list("followup_day", flat=True)
+        )
     return pain_planning.plan_with_pain_followups(
         case_facts(case, now), rules, now, answered=answered
     )
+
+
+def _scheduled_rules() -> list[planning.RuleSpec]:
+    """The active rules of the messages planned at booking (kept between bookings until the
+    configuration changes: scheduling/configuration.py)."""
+    return [
+        rule_spec(rule)
+        for rule in ReminderRule.objects.filter(active=True).exclude(kind__in=EVENT_KINDS)
+    ]
 
 
 def _with_notices(

@@ -25,6 +25,7 @@ from django.db.models import Q
 # The nurses' bedside records live in their own module; importing it registers them with the app.
 from .bedside_models import ChecklistItem
 from .closure_models import Closure  # noqa: F401 (closures and leave, registered with the app)
+from .config_models import ConfigStamp  # noqa: F401 (the configuration's stamp, registered here)
 from .offer_models import FreedTime, Offer  # noqa: F401 (registered with the app)
 from .pain_models import PainScore  # noqa: F401  (pain follow-up scores, registered here)
 

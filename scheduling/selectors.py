@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from notifications.models import case_not_reached
 
+from . import configuration
 from .closure_models import case_on_closed_day
 from .errors import SchedulingError
 from .models import (
@@ -23,7 +24,6 @@ from .models import (
     ProcedureType,
     Site,
     Stage,
-    StageTemplate,
     Surgeon,
     WaitingListEntry,
 )
@@ -65,19 +65,24 @@ def patient_get(pk: int, user) -> Patient | None:
 
 
 def site_get(code: str, user) -> Site:
-    site = visible_sites(user).filter(code=code).first()
+    """The user's site with this code, with the configuration's stamp read in the same query
+    (configuration.py: what the booking then reads of the unit's setup is kept between
+    requests until the stamp changes)."""
+    site = (
+        visible_sites(user)
+        .filter(code=code)
+        .annotate(**{configuration.STAMP_FIELD: configuration.stamp_read()})
+        .first()
+    )
     if site is None:
         raise SchedulingError("unknown_site", f"No site has the code “{code}”.", field="site")
     return site
 
 
-def procedure_type_get(code: str) -> ProcedureType:
-    procedure_type = (
-        ProcedureType.objects.filter(code=code, active=True, stage_templates__isnull=False)
-        .distinct()
-        .prefetch_related(Prefetch("stage_templates", StageTemplate.objects.order_by("position")))
-        .first()
-    )
+def procedure_type_get(code: str, *, site: Site | None = None) -> ProcedureType:
+    """The bookable procedure type with this code, its stages prefetched in order; kept between
+    requests (configuration.py), checked against the stamp read with `site` when given."""
+    procedure_type = configuration.procedure_type_bookable(code, site=site)
     if procedure_type is None:
         raise SchedulingError(
             "unknown_procedure_type",
@@ -97,6 +102,8 @@ def surgeon_get(code: str, site: Site) -> Surgeon:
 
 
 def drugs_get(codes: list[str]) -> list[Drug]:
+    if not codes:
+        return []
     drugs = {drug.code: drug for drug in Drug.objects.filter(code__in=codes, active=True)}
     unknown = [code for code in codes if code not in drugs]
     if unknown:

@@ -4,9 +4,10 @@ already holding those rooms, bays and surgeons. Closures (closure_models.py) are
 for both: a closed site has no opening hours that day, a closed room or bay and a surgeon on leave
 are left out; the closures themselves are kept so a refusal can say why.
 
-`UnitDay.load` costs four queries; `UnitDay.busy` one more, which on PostgreSQL asks for the
-day's time range the way the no-overlap constraints' GiST indexes hold it. Everything else works
-on the plain values they return.
+`UnitDay.load` takes the weekday's hours, rooms, bays and shifts and the closures ahead from
+configuration.py, which reads them again only after a change (a day gone by reads its closures).
+`UnitDay.busy` costs one query, which on PostgreSQL asks for the day's time range the way the
+no-overlap constraints' GiST indexes hold it. Everything else works on the plain values.
 """
 
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from django.contrib.postgres.lookups import Overlap
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import F, FloatField, Func, Q, Value
+from django.utils import timezone
 
-from . import timing
-from .models import Closure, OpeningHours, Resource, Site, Stage, Surgeon, SurgeonHours
+from . import configuration, timing
+from .models import Closure, Resource, Site, Stage, Surgeon
 
 
 class EpochSeconds(Func):
@@ -82,33 +84,22 @@ class UnitDay:
     def load(cls, *, site: Site, day: date, surgeon: Surgeon | None = None) -> "UnitDay":
         """The day's opening hours, active rooms and bays, and shifts: of `surgeon` alone when
         one is asked for (wherever they work), else of every active surgeon of the site; less
-        whatever is closed that day."""
+        whatever is closed that day. The weekday's setup and the closures ahead come from
+        configuration.py, read again only after a change."""
         zone = site.zone
-        closures = tuple(
-            Closure.objects.covering(day)
-            .filter(Q(site=site) | Q(surgeon__isnull=False))
-            .select_related("resource", "surgeon")
-        )
+        closures = _closures_covering(site, day)
         site_closed = any(not c.resource_id and not c.surgeon_id for c in closures)
         closed_resources = {c.resource_id for c in closures if c.resource_id}
-        on_leave = {c.surgeon_id for c in closures if c.surgeon_id}
-        hours = None
-        if not site_closed:
-            hours = OpeningHours.objects.filter(site=site, weekday=day.weekday()).first()
-        resources = list(
-            Resource.objects.filter(site=site, active=True)
-            .exclude(pk__in=closed_resources).order_by("name")
-        )
         # A surgeon without a working period today, or on leave, cannot operate.
-        shifts = SurgeonHours.objects.filter(weekday=day.weekday(), surgeon__active=True)
-        shifts = shifts.filter(surgeon=surgeon) if surgeon else shifts.filter(surgeon__sites=site)
-        shifts = shifts.exclude(surgeon_id__in=on_leave)
+        on_leave = {c.surgeon_id for c in closures if c.surgeon_id}
+        setup = configuration.weekday_setup(site=site, weekday=day.weekday(), surgeon=surgeon)
+        hours = None if site_closed else setup.hours
         return cls(
             site=site,
             day=day,
-            opens=timing.local_instant(day, hours.opens, zone) if hours else None,
-            closes=timing.local_instant(day, hours.closes, zone) if hours else None,
-            resources=resources,
+            opens=timing.local_instant(day, hours[0], zone) if hours else None,
+            closes=timing.local_instant(day, hours[1], zone) if hours else None,
+            resources=[r for r in setup.resources if r.pk not in closed_resources],
             closures=closures,
             shifts=[
                 Shift(
@@ -116,7 +107,8 @@ class UnitDay:
                     timing.local_instant(day, shift.opens, zone),
                     timing.local_instant(day, shift.closes, zone),
                 )
-                for shift in shifts.select_related("surgeon").order_by("surgeon__name", "opens")
+                for shift in setup.shifts
+                if shift.surgeon.pk not in on_leave
             ],
         )
 
@@ -158,6 +150,22 @@ class UnitDay:
                 EpochSeconds("held_until"),
             )
         ]
+
+
+def _closures_covering(site: Site, day: date) -> tuple[Closure, ...]:
+    """The closures of the site, its rooms and bays, and surgeons' leave that cover the day."""
+    today = timezone.now().astimezone(site.zone).date()
+    if day < today:  # a day gone by (the planner's, the board's): not kept
+        return tuple(
+            Closure.objects.covering(day)
+            .filter(Q(site=site) | Q(surgeon__isnull=False))
+            .select_related("resource", "surgeon")
+        )
+    return tuple(
+        closure
+        for closure in configuration.closures_ahead(site=site, today=today)
+        if closure.start_date <= day <= closure.end_date
+    )
 
 
 class TimeRange(Func):

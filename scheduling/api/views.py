@@ -1,4 +1,3 @@
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -55,7 +54,7 @@ class AvailabilityView(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         site = selectors.site_get(params["site"], request.user)
-        procedure_type = selectors.procedure_type_get(params["procedure_type"])
+        procedure_type = selectors.procedure_type_get(params["procedure_type"], site=site)
         surgeon = selectors.surgeon_get(params["surgeon"], site) if "surgeon" in params else None
         check_levels(procedure_type, params["levels"])
         check_day(site, params["date"])
@@ -102,16 +101,17 @@ class CaseListView(APIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         site = selectors.site_get(data["site"], request.user)
-        procedure_type = selectors.procedure_type_get(data["procedure_type"])
+        procedure_type = selectors.procedure_type_get(data["procedure_type"], site=site)
         surgeon = selectors.surgeon_get(data["surgeon"], site) if data.get("surgeon") else None
         medications = selectors.drugs_get(data["medications"])
         start = data.get("start")
         day = data.get("date") or start.astimezone(site.zone).date()
         driver = data.get("driver", {})
-        # A new patient and their case are saved together or not at all.
-        with transaction.atomic():
+
+        def booked():
+            # A new patient and their case are saved together or not at all.
             patient = patient_for(data, site=site, user=request.user)
-            case = services.case_book(
+            return services.case_book(
                 site=site,
                 procedure_type=procedure_type,
                 levels=data["levels"],
@@ -130,6 +130,8 @@ class CaseListView(APIView):
                 unit_will_call=data["unit_will_call"],
                 booked_by=request.user,
             )
+
+        case = services.booking_attempts(day=day, write=booked)
         return _case_response(case, status=201)
 
 

@@ -3,13 +3,17 @@
 Each verb runs in one transaction: a case is written with all its stages or not at all. The slot
 is searched inside the same transaction that writes it. On PostgreSQL the exclusion constraints
 of migration 0002 are the last word: if another clerk's booking committed the same room first,
-the insert fails, the attempt rolls back to its savepoint and the search runs again with the new
-picture (a second room may still be free). On SQLite the write lock taken at BEGIN serialises
-bookings, so the search alone is enough.
+the insert fails, the whole transaction rolls back and is run again from the start with the new
+picture (a second room may still be free). A caller that writes more in the same transaction
+(the API registers a new patient with the case) runs it all through `booking_attempts`, so that
+the retry takes in its writes too, with no savepoint. On SQLite the write lock taken at BEGIN
+serialises bookings, so the search alone is enough.
 """
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, OperationalError, transaction
@@ -47,6 +51,10 @@ from .patients import phone_e164
 ATTEMPTS = 5
 EXCLUSION_VIOLATION = "23P01"
 DEADLOCK_DETECTED = "40P01"
+
+T = TypeVar("T")
+# True while booking_attempts runs: a booking inside it leaves the retry to it.
+_attempting: ContextVar[bool] = ContextVar("booking_attempting", default=False)
 
 
 def case_book(
@@ -130,12 +138,12 @@ def case_book(
             )
             for drug in medications
         ))
-        _with_details(case, stages, held)
+        _with_details(case, stages=stages, held_medications=held, events=[])
         if case.status != CaseStatus.NEEDS_REVIEW:
-            reminders_plan(case)
+            reminders_plan(case, just_booked=True)
         return case
 
-    return _in_a_free_time(day, write)
+    return booking_attempts(day=day, write=write)
 
 
 def case_reschedule(
@@ -185,7 +193,7 @@ def case_reschedule(
                 day, medication.drug.hold_days
             )
         audit.bulk_update(held, ["hold_starts_on"])
-        _with_details(locked, stages, held)
+        _with_details(locked, stages=stages, held_medications=held)
         reminders_replan(locked)
         if source:
             zone = site.zone
@@ -196,7 +204,7 @@ def case_reschedule(
             )
         return locked
 
-    return _in_a_free_time(day, write)
+    return booking_attempts(day=day, write=write)
 
 
 def case_cancel(
@@ -326,11 +334,11 @@ def _slot(book: DayBook, start: datetime | None) -> Slot:
     raise _slot_taken(at)
 
 
-def _with_details(case: Case, stages: list[Stage], held: list[CaseMedication]) -> Case:
-    """The case with the stages and held drugs just written, as if prefetched: the caller can
-    show the booking without reading it back."""
+def _with_details(case: Case, **related: list) -> Case:
+    """The case with the rows just written (its stages, held drugs; no history yet for a new
+    case), as if prefetched: the caller can show the booking without reading it back."""
     case._prefetched_objects_cache = {}
-    for name, rows in (("stages", stages), ("held_medications", held)):
+    for name, rows in related.items():
         # The same shape Django's prefetch_related leaves: the related queryset, already filled.
         queryset = getattr(case, name).all()
         queryset._result_cache = list(rows)
@@ -464,18 +472,28 @@ def screening_override(
     }
 
 
-def _in_a_free_time(day: date, write: Callable[[], Case]) -> Case:
-    """Run `write` in one transaction, again while another booking takes its room or bay first:
-    the exclusion constraints refuse the overlap (a deadlock between two bookings ends one of
-    them), and the next try looks for a free time anew. After ATTEMPTS tries the time is taken."""
-    for _ in range(ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return write()
-        except IntegrityError as exc:
-            _raise_unless_overlap(exc, day)
-        except OperationalError as exc:
-            _raise_unless_deadlock(exc)
+def booking_attempts(*, day: date, write: Callable[[], T]) -> T:
+    """Run `write` in one transaction, again from the start while another booking takes its
+    room or bay first: the exclusion constraints refuse the overlap (a deadlock between two
+    bookings ends one of them), and the next try looks for a free time anew. After ATTEMPTS
+    tries the time is taken. The audit rows of what `write` creates go in one insert.
+
+    A case_book or case_reschedule inside `write` runs straight in this transaction; inside a
+    caller's own transaction, each try is a savepoint of it."""
+    if _attempting.get():
+        return write()
+    token = _attempting.set(True)
+    try:
+        for _ in range(ATTEMPTS):
+            try:
+                with transaction.atomic(), audit.one_insert():
+                    return write()
+            except IntegrityError as exc:
+                _raise_unless_overlap(exc, day)
+            except OperationalError as exc:
+                _raise_unless_deadlock(exc)
+    finally:
+        _attempting.reset(token)
     raise _slot_taken()
 
 
@@ -499,7 +517,7 @@ def _raise_unless_overlap(exc: IntegrityError, day: date) -> None:
 def _raise_unless_deadlock(exc: OperationalError) -> None:
     """Return to let a deadlock retry. Two clerks' stage writes can each wait in the exclusion
     check for a stage the other has just written; PostgreSQL then fails one of them, whose
-    attempt rolls back to its savepoint and searches again."""
+    attempt rolls back and searches again."""
     if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
         raise exc
 

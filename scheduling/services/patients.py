@@ -4,7 +4,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.access import access_record
@@ -37,6 +37,9 @@ def email_check(email: str, *, field: str) -> None:
         ) from None
 
 
+# How PostgreSQL (the constraint's name) and SQLite (table.column) name a second patient with
+# the same MRN.
+MRN_UNIQUE = ("scheduling_patient_mrn", "scheduling_patient.mrn")
 EARLIEST_BIRTH = date(1900, 1, 1)
 OLDEST_AGE_YEARS = 120
 
@@ -85,26 +88,31 @@ def patient_create(
         phone = phone_e164(phone, field=f"{field_prefix}phone")
     if email:
         email_check(email, field=f"{field_prefix}email")
-    if Patient.objects.filter(mrn=mrn).exists():
-        # No id and no name: the patient may belong to a site this user does not work at.
+    try:
+        return Patient.objects.create(
+            first_name=first_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+            mrn=mrn,
+            phone=phone,
+            email=email,
+            preferred_channel=preferred_channel,
+            language=language,
+            allergy_contrast=allergy_contrast,
+            allergy_latex=allergy_latex,
+            allergy_other=allergy_other.strip(),
+        )
+    except IntegrityError as exc:
+        # The unique MRN answers, not a read first (which a second clerk could race). The
+        # failed insert spoils the transaction; this error ends it. No id and no name: the
+        # patient may belong to a site this user does not work at.
+        if not any(name in str(exc) for name in MRN_UNIQUE):
+            raise
         raise SchedulingError(
             "patient_exists",
             f"A patient with MRN {mrn} is already registered.",
             field=f"{field_prefix}mrn",
-        )
-    return Patient.objects.create(
-        first_name=first_name,
-        last_name=last_name,
-        date_of_birth=date_of_birth,
-        mrn=mrn,
-        phone=phone,
-        email=email,
-        preferred_channel=preferred_channel,
-        language=language,
-        allergy_contrast=allergy_contrast,
-        allergy_latex=allergy_latex,
-        allergy_other=allergy_other.strip(),
-    )
+        ) from None
 
 
 def same_person(patient: Patient, *, mrn: str, date_of_birth: date, last_name: str) -> bool:
@@ -152,17 +160,36 @@ def patient_site_link(*, patient: Patient, site: Site, by) -> PatientSite:
 def patient_register(*, site: Site, by, field_prefix: str = "patient.", **registration) -> Patient:
     """A new patient for a booking or a waiting-list entry at `site`. Someone already registered
     under the MRN at another site is linked to `site` instead when the date of birth and last name
-    match too; the caller's own patients under the MRN, or a partial match, are a conflict."""
-    known = patient_known_elsewhere(
-        mrn=registration["mrn"],
-        date_of_birth=registration["date_of_birth"],
-        last_name=registration["last_name"],
-        user=by,
+    match too; the caller's own patients under the MRN, or a partial match, are a conflict. An
+    MRN nobody holds costs one read; one held by someone the user may not see is then refused
+    by the insert (the unique constraint), with no id and no name."""
+    mrn = registration["mrn"]
+    holders = list(Patient.objects.filter(mrn__iexact=mrn.strip()).order_by("pk"))
+    visible = set(
+        selectors.patients_visible(by)
+        .filter(pk__in=[patient.pk for patient in holders])
+        .values_list("pk", flat=True)
+    ) if holders else set()
+    known = next(
+        (
+            patient
+            for patient in holders
+            if patient.pk not in visible
+            and same_person(
+                patient,
+                mrn=mrn,
+                date_of_birth=registration["date_of_birth"],
+                last_name=registration["last_name"],
+            )
+        ),
+        None,
     )
     if known is not None:
         patient_site_link(patient=known, site=site, by=by)
         return known
-    mine = selectors.patients_visible(by).filter(mrn=registration["mrn"]).first()
+    mine = next(
+        (patient for patient in holders if patient.pk in visible and patient.mrn == mrn), None
+    )
     if mine is not None:
         raise SchedulingError(
             "patient_exists",
