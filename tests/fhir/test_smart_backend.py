@@ -20,6 +20,8 @@ from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from audit.models import AccessLog
 from fhir.models import FhirClient
+from scheduling import roles
+from tests.factories import UserFactory
 from tests.fhir.conftest import FhirClient as RecordingClient
 from tests.fhir.conftest import outcome_code
 from tests.fhir.day import day_build
@@ -291,3 +293,40 @@ def test_smart_configuration_and_the_capability_statement_name_the_token_endpoin
     assert oauth["url"] == "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
     assert oauth["extension"] == [{"url": "token", "valueUri": TOKEN_URL}]
     assert security["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
+
+
+def test_an_admin_registers_a_client_in_the_admin_and_it_gets_a_token(day, client):
+    key = ec_key("admin-ec-1")
+    admin_user = UserFactory(roles=[roles.ADMIN], is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    form = {"name": "Interface engine", "sites": [day.north.pk], "scopes": "system/*.read",
+            "active": "on"}
+    private = json.dumps({"keys": [key.as_dict(private=True)]})
+    refused = client.post("/admin/fhir/fhirclient/add/", {**form, "jwks": private})
+    assert refused.status_code == 200  # the form again, with its error
+    assert not FhirClient.objects.exists()
+    public = json.dumps({"keys": [key.as_dict(private=False)]})
+    added = client.post("/admin/fhir/fhirclient/add/", {**form, "jwks": public}, follow=True)
+    assert added.status_code == 200
+    registered = FhirClient.objects.get()
+    assert registered.scopes == "system/*.rs"
+    assert list(registered.user.sites.all()) == [day.north]
+    client.logout()
+    system = System(client=registered, keys={"ES384": key})
+    token = token_request(client, client_assertion=system.assertion(alg="ES384"))
+    assert token.json()["scope"] == "system/Appointment.rs system/Patient.rs"
+    client.force_login(admin_user)
+    client.post(f"/admin/fhir/fhirclient/{registered.pk}/change/",
+                {**form, "jwks": public, "sites": [day.unit.pk], "active": ""})
+    registered.refresh_from_db()
+    assert not registered.active
+    assert list(registered.user.sites.all()) == [day.unit]
+
+
+def test_the_token_endpoint_is_rate_limited_per_address(client, ehr, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "token": "2/min"}
+    for _ in range(2):
+        assert token_request(client, client_assertion=ehr.assertion()).status_code == 200
+    throttled = token_request(client, client_assertion=ehr.assertion())
+    _refusal(throttled, "slow_down", 429)
+    assert int(throttled["Retry-After"]) >= 1
