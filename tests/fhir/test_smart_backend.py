@@ -156,12 +156,13 @@ def _refusal(response, error: str, status: int = 401) -> None:
     assert "access_token" not in response.json()
 
 
-@pytest.mark.parametrize("case", ["wrong key", "wrong aud", "expired", "too long", "unknown client",
-                                  "sub is not iss", "HS256", "no jti"])
+@pytest.mark.parametrize("case", ["wrong key", "unknown kid", "wrong aud", "expired", "too long",
+                                  "unknown client", "sub is not iss", "HS256", "no jti"])
 def test_an_assertion_that_does_not_prove_the_client_is_invalid_client(client, ehr, clock, case):
     now = int(time.time())
     assertion = {
         "wrong key": lambda: ehr.assertion(key=rsa_key("ehr-rsa-1")),
+        "unknown kid": lambda: ehr.assertion(key=rsa_key("not-registered")),
         "wrong aud": lambda: ehr.assertion(aud="https://elsewhere.example/token"),
         "expired": lambda: ehr.assertion(exp=now - 1),
         "too long": lambda: ehr.assertion(exp=now + 3600),
