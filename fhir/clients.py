@@ -72,14 +72,16 @@ def fhir_client_sites(*, client: FhirClient) -> list[Site]:
 def fhir_client_update(
     *, client: FhirClient, sites: Iterable[Site], fields: list[str]
 ) -> FhirClient:
-    """Saves the client's changed fields and its sites; its account follows `active`."""
+    """Saves the client's changed fields and its sites; its account follows its name (which
+    the audit log shows) and `active`."""
     sites = list(sites)
     if not sites:
         raise ValidationError("Bind the client to at least one site.")
     with transaction.atomic():
         if fields:
             client.save(update_fields=fields)
+        client.user.username = f"{USERNAME_PREFIX}{client.name}"[:150]
         client.user.is_active = client.active
-        client.user.save(update_fields=["is_active"])
+        client.user.save(update_fields=["username", "is_active"])
         client.user.sites.set(sites)
     return client

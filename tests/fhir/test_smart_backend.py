@@ -317,11 +317,15 @@ def test_an_admin_registers_a_client_in_the_admin_and_it_gets_a_token(day, clien
     token = token_request(client, client_assertion=system.assertion(alg="ES384"))
     assert token.json()["scope"] == "system/Appointment.rs system/Patient.rs"
     client.force_login(admin_user)
-    client.post(f"/admin/fhir/fhirclient/{registered.pk}/change/",
-                {**form, "jwks": public, "sites": [day.unit.pk], "active": ""})
+    client.post(f"/admin/fhir/fhirclient/{registered.pk}/change/", {
+        **form, "name": "Interface engine 2", "jwks": public, "sites": [day.unit.pk],
+        "active": "",
+    })
     registered.refresh_from_db()
     assert not registered.active
     assert list(registered.user.sites.all()) == [day.unit]
+    assert registered.user.username == "fhir-client:Interface engine 2"
+    assert not registered.user.is_active
 
 
 def test_the_token_endpoint_is_rate_limited_per_address(client, ehr, settings):
