@@ -29,7 +29,25 @@ def _resource(name: str, fhir_type) -> dict:
     }
 
 
-def capability_statement(*, base: str, date: str, version: str) -> dict:
+def _security(token_url: str) -> dict:
+    return {
+        "extension": [{
+            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+            "extension": [{"url": "token", "valueUri": token_url}],
+        }],
+        "cors": False,
+        "service": [{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+            "code": "SMART-on-FHIR",
+        }]}],
+        "description": "Staff: an API token from /api/v1/auth/token/, sent as "
+        "`Authorization: Token <key>`. Systems: SMART Backend Services (client credentials "
+        "with a private_key_jwt assertion, RS384 or ES384) at the token endpoint above, then "
+        "`Authorization: Bearer <token>`; see .well-known/smart-configuration.",
+    }
+
+
+def capability_statement(*, base: str, date: str, version: str, token_url: str) -> dict:
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -42,12 +60,9 @@ def capability_statement(*, base: str, date: str, version: str) -> dict:
         "rest": [{
             "mode": "server",
             "documentation": "Staff read with their API token (Authorization: Token <key>), "
-            "under their sites and roles.",
-            "security": {
-                "cors": False,
-                "description": "An API token from /api/v1/auth/token/, sent as "
-                "`Authorization: Token <key>`.",
-            },
+            "under their sites and roles; systems with a SMART Backend Services token, under "
+            "their sites and scopes.",
+            "security": _security(token_url),
             "resource": [_resource(name, fhir_type) for name, fhir_type in TYPES.items()],
         }],
     }

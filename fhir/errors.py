@@ -9,4 +9,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "fhir_invalid_parameter": (
         400, "A search parameter's value cannot be read (a date, a number, a reference)."
     ),
+    "insufficient_scope": (
+        403, "The system client's token was not granted a scope for this read or search."
+    ),
 }

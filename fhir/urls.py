@@ -1,9 +1,11 @@
-"""/fhir/R4/: the CapabilityStatement, a read address per resource type, and one search address
+"""/fhir/R4/: the CapabilityStatement, SMART's discovery document and token endpoint, a read
+address per resource type, and one search address
 whose converter also takes an unknown type (and `Type/id` of one), answered 400 rather than with
 the site's 404 page."""
 
 from django.urls import path, register_converter
 
+from .auth import SmartConfigurationView, TokenView
 from .types import TYPES
 from .views import MetadataView, ReadView, SearchView
 
@@ -22,6 +24,9 @@ register_converter(ResourceTypeConverter, "fhir_type")
 
 urlpatterns = [
     path("metadata", MetadataView.as_view(), name="fhir-metadata"),
+    path(".well-known/smart-configuration", SmartConfigurationView.as_view(),
+         name="fhir-smart-configuration"),
+    path("auth/token", TokenView.as_view(), name="fhir-token"),
     *(
         path(f"{name}/<str:id>", ReadView.as_view(fhir_type=fhir_type),
              name=f"fhir-{name.lower()}")

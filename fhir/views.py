@@ -3,17 +3,22 @@ type. Each reads through fhir.types (and so the one visibility rule), records ea
 record it shows as an access, and answers in application/fhir+json."""
 
 from django.utils import timezone
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.authentication import TokenAuthentication
 from api.errors import ApiError
 from audit.access import access_record
 
 from . import outcome
+from .auth import token_url
+from .authentication import BearerAuthentication
 from .bundle import search_bundle
 from .capability import capability_statement
+from .permissions import FhirReader
 from .types import TYPES, FhirType
 
 SOFTWARE_VERSION = "1"
@@ -40,6 +45,10 @@ class FhirView(APIView):
     renderer_classes = [FhirRenderer]
     content_negotiation_class = FhirOnly
     metadata_class = None  # OPTIONS answers 405 like any other method the interface lacks
+    # Staff with their API token (the first, so a request with none is asked for it as before),
+    # or a system client with the bearer token of the token endpoint (fhir/auth.py).
+    authentication_classes = [TokenAuthentication, BearerAuthentication, SessionAuthentication]
+    permission_classes = [FhirReader]
 
     def get_exception_handler(self):
         return outcome.exception_handler
@@ -67,13 +76,17 @@ class MetadataView(FhirView):
 
     def get(self, request):
         statement = capability_statement(
-            base=self.base(), date=timezone.now().date().isoformat(), version=SOFTWARE_VERSION
+            base=self.base(), date=timezone.now().date().isoformat(), version=SOFTWARE_VERSION,
+            token_url=token_url(request),
         )
         return Response(statement)
 
 
 class ReadView(FhirView):
     fhir_type: FhirType = None
+
+    def scope_needed(self) -> tuple[str, str]:
+        return self.fhir_type.name, "read"
 
     def get(self, request, id: str):
         row = self.fhir_type.by_id(self.fhir_type.rows(request.user), id)
@@ -88,6 +101,10 @@ class ReadView(FhirView):
 
 
 class SearchView(FhirView):
+    def scope_needed(self) -> tuple[str | None, str]:
+        name = self.kwargs.get("resource_type")
+        return (name if name in TYPES else None), "search"
+
     def get(self, request, resource_type: str):
         fhir_type = TYPES.get(resource_type)
         if fhir_type is None:
