@@ -27,6 +27,7 @@ from .bedside_models import ChecklistItem
 from .closure_models import Closure  # noqa: F401 (closures and leave, registered with the app)
 from .offer_models import FreedTime, Offer  # noqa: F401 (registered with the app)
 from .pain_models import PainScore  # noqa: F401  (pain follow-up scores, registered here)
+from .plan_models import PlanRun  # noqa: F401  (day planner runs, registered with the app)
 
 # The form Twilio gives a receiving number in ("To"), so a text is matched to its site exactly.
 validate_e164 = RegexValidator(

@@ -52,7 +52,7 @@ from .day import (
 TIME_LIMIT_SECONDS = 10.0
 READ_SECONDS = 0.1
 # Of the time left when a phase starts: what the first two phases leave unused goes on.
-PHASE_SHARES = (0.45, 0.25, 0.15, 0.15)
+PHASE_SHARES = (0.4, 0.45, 0.1, 0.05)
 POOL = ""
 
 
