@@ -24,7 +24,7 @@ from . import solver
 from .day import Placement, Plan, end_of_day
 from .loader import LoadedDay, fingerprint, instant, load_day
 from .waiting import entry_screening
-from .whatif import WhatIf, what_if_run
+from .whatif import WHAT_IFS, WhatIf, what_if_run
 
 SALT = "vertebro.plan"
 MAX_AGE_SECONDS = 3600
@@ -78,11 +78,13 @@ def plan_propose(
     allow_move_told: bool = False,
     time_limit: float = solver.TIME_LIMIT_SECONDS,
     what_if: str | None = None,
+    progress: solver.Progress | None = None,
 ) -> Proposal:
+    """`progress` is told, in the manager's words, what the planner is doing."""
     check_day(site, day)
     loaded = load_day(site=site, day=day, waiting_list=waiting_list,
                       allow_move_told=allow_move_told)
-    plan = solver.plan_day(loaded.day, time_limit=time_limit)
+    plan = solver.plan_day(loaded.day, time_limit=time_limit, progress=progress)
     plan.unplaced.update(loaded.skipped)
     rows = _rows(loaded, plan)
     items = [
@@ -95,6 +97,8 @@ def plan_propose(
     )
     proposal = Proposal(site, day, loaded, plan, rows, token)
     if what_if:
+        if progress is not None:
+            progress(f"Planning the what-if: {WHAT_IFS[what_if].lower()}.")
         proposal.what_if = what_if_run(loaded.day, plan, what_if, time_limit=time_limit)
     return proposal
 

@@ -30,6 +30,7 @@ better the greedy plan is the answer: the proposal is never worse than booking o
 """
 
 import time
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
@@ -54,6 +55,13 @@ READ_SECONDS = 0.1
 # Of the time left when a phase starts: what the first two phases leave unused goes on.
 PHASE_SHARES = (0.4, 0.45, 0.1, 0.05)
 POOL = ""
+PHASE_WORDS = (
+    "fitting the most patients, the most urgent first",
+    "ending the day as early as it can",
+    "changing as few bookings as it can",
+    "bringing urgent patients as early as they can be",
+)
+Progress = Callable[[str], None]
 
 
 def _weights(day: DayInput) -> dict[str, int]:
@@ -81,7 +89,13 @@ def score(day: DayInput, plan: Plan) -> tuple[int, int, int]:
     return placed, -(plan.end_of_day or 0), -plan.moves
 
 
-def plan_day(day: DayInput, *, time_limit: float = TIME_LIMIT_SECONDS, workers: int = 2) -> Plan:
+def plan_day(
+    day: DayInput,
+    *,
+    time_limit: float = TIME_LIMIT_SECONDS,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> Plan:
     began = time.monotonic()
     greedy = greedy_plan(day)
     greedy.score = score(day, greedy)
@@ -91,7 +105,7 @@ def plan_day(day: DayInput, *, time_limit: float = TIME_LIMIT_SECONDS, workers: 
     model.hint(greedy)
     # The limit is the manager's wait: building the model and reading the answer count too.
     deadline = began + time_limit - READ_SECONDS
-    statuses = model.solve_phases(deadline, workers)
+    statuses = model.solve_phases(deadline, workers, progress)
     plan = _chosen(day, model, greedy, statuses, time_limit)
     plan.solve_seconds = time.monotonic() - began
     return plan
@@ -356,7 +370,7 @@ class _Model:
         if greedy.end_of_day is not None:
             m.add_hint(self.end, greedy.end_of_day - self.base)
 
-    def solve_phases(self, deadline: float, workers: int) -> list:
+    def solve_phases(self, deadline: float, workers: int, progress: Progress | None) -> list:
         """Most cases by priority, then the earliest end, then the fewest changes: each phase
         fixes the value the one before reached and starts from its solution. The statuses of
         the phases run, one per phase when all ran."""
@@ -368,10 +382,12 @@ class _Model:
             phases.append((self.urgent_first, False, 3))
         shares = [PHASE_SHARES[phase] for _, _, phase in phases]
         statuses = []
-        for number, (goal, maximise, _) in enumerate(phases):
+        for number, (goal, maximise, phase) in enumerate(phases):
             left = deadline - time.monotonic()
             if left <= 0.01 and statuses:
                 break
+            if progress is not None:
+                progress(f"Step {number + 1} of {len(phases)}: {PHASE_WORDS[phase]}.")
             m.clear_objective()
             if maximise:
                 m.maximize(goal)
