@@ -26,6 +26,8 @@ OBJECTS_AFTER = {
     "waiting-list": "waiting", "closures": "closures",
     # The staff pages' call lists and the clinicians' review list.
     "texts": "texts", "calls": "cases", "review": "cases",
+    # A plan run: the API's .../plan/<pk>/ and the plan page's runs/<pk>/.
+    "plan": "plans", "runs": "plans",
 }
 SITE_PARAMS = ("code", "day")
 CHOICES = {"kind": list(StageKind.values), "action": list(ACTIONS), "report": list(TABLES)}

@@ -130,9 +130,10 @@ class PlanRunView(APIView):
         description="A plan asked for: its status and progress, and when done the proposal.",
     )
     def get(self, request: Request, code: str, day: str, pk: int) -> Response:
-        site = selectors.site_get(code, request.user)
-        run = plan_run_get(site=site, day=_day(day), run_id=pk)
-        with timezone.override(site.zone):
+        run = plan_run_get(pk=pk, user=request.user, site_code=code, day=_day(day))
+        if run is None:
+            raise SchedulingError("not_found", "No such plan.")
+        with timezone.override(run.site.zone):
             return Response(PlanRunSerializer(plan_run_data(run, request)).data)
 
 

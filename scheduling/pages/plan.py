@@ -20,7 +20,7 @@ from .. import roles, selectors
 from ..errors import SchedulingError
 from ..offers.selectors import offers_recent
 from ..plan.proposal import plan_apply
-from ..plan.runs import plan_run_request, plan_run_status
+from ..plan.runs import plan_run_get, plan_run_request, plan_run_status
 from ..plan.whatif import WHAT_IFS
 from ..plan_models import PlanRun, PlanRunStatus
 from .access import role_required
@@ -64,7 +64,7 @@ def plan(request):
         return _propose(request, site, day, context)
     run_id = source.get("run", "")
     if run_id:
-        run = _run_of(request, run_id, site=site, day=day)
+        run = _run_of(request, run_id, site_code=site.code, day=day)
         context["choice"] = {**context["choice"], **run.options}
         context.update(run_context(run))
     with timezone.override(site.zone):
@@ -91,12 +91,9 @@ def _propose(request, site, day, context):
     return redirect(reverse("plan") + "?" + query)
 
 
-def _run_of(request, run_id, **where) -> PlanRun:
-    """A run of the user's sites (and of this site and day when given), else 404."""
-    run = PlanRun.objects.filter(
-        site__in=selectors.visible_sites(request.user), pk=int(run_id) if run_id.isdigit() else 0,
-        **where,
-    ).select_related("site").first()
+def _run_of(request, run_id: str, **where) -> PlanRun:
+    """A run of the user's sites (of this site and day when given), else 404."""
+    run = plan_run_get(pk=int(run_id) if run_id.isdigit() else 0, user=request.user, **where)
     if run is None:
         raise Http404("No such plan.")
     return run

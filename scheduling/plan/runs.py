@@ -19,6 +19,7 @@ from vertebro_site.celery import app
 from ..errors import SchedulingError
 from ..models import Site
 from ..plan_models import PlanRun, PlanRunStatus
+from ..selectors import MAX_ID, visible_sites
 from ..services.booking import check_day
 from .loader import instant
 from .proposal import Proposal, plan_propose
@@ -111,9 +112,16 @@ def plan_run_status(run: PlanRun) -> tuple[str, str, str]:
     return run.status, run.error_code, run.error_detail
 
 
-def plan_run_get(*, site: Site, day: date, run_id: int) -> PlanRun:
-    """The run of this site and day (the caller has checked the site is the user's)."""
-    run = PlanRun.objects.filter(site=site, day=day, pk=run_id).first()
-    if run is None:
-        raise SchedulingError("not_found", "No such plan.")
-    return run
+def plan_run_get(
+    *, pk: int, user, site_code: str | None = None, day: date | None = None
+) -> PlanRun | None:
+    """A plan run of one of the user's sites (of that site and day when given), or None: one of
+    another site is not found, like one that does not exist."""
+    if not 0 < pk <= MAX_ID:
+        return None
+    runs = PlanRun.objects.filter(pk=pk, site__in=visible_sites(user))
+    if site_code is not None:
+        runs = runs.filter(site__code=site_code)
+    if day is not None:
+        runs = runs.filter(day=day)
+    return runs.select_related("site").first()

@@ -107,7 +107,7 @@ def test_another_sites_plan_is_not_found(client, unit):
     api = client_for(roles.ADMIN, sites=[unit])
     assert api.get(f"{API}{theirs.pk}/").status_code == 404
     assert api.get(f"{API}{theirs.pk}/").json()["code"] == "not_found"
-    assert api.get(f"/api/v1/sites/north/days/2026-03-03/plan/{theirs.pk}/").status_code == 400
+    assert api.get(f"/api/v1/sites/north/days/2026-03-03/plan/{theirs.pk}/").status_code == 404
     manager(client, unit)
     assert client.get(f"/plan/runs/{theirs.pk}/").status_code == 404
     assert client.get(f"/plan/?site=main&date=2026-03-03&run={theirs.pk}").status_code == 404
