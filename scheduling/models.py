@@ -28,6 +28,7 @@ from .closure_models import Closure  # noqa: F401 (closures and leave, registere
 from .config_models import ConfigStamp  # noqa: F401 (the configuration's stamp, registered here)
 from .offer_models import FreedTime, Offer  # noqa: F401 (registered with the app)
 from .pain_models import PainScore  # noqa: F401  (pain follow-up scores, registered here)
+from .plan_models import PlanRun  # noqa: F401  (day planner runs, registered with the app)
 
 # The form Twilio gives a receiving number in ("To"), so a text is matched to its site exactly.
 validate_e164 = RegexValidator(

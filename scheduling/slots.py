@@ -27,6 +27,15 @@ class Slot:
     surgeon: Surgeon | None
 
 
+@dataclass(frozen=True)
+class Pinned:
+    """The rooms and bays (one per stay, in stay order) and the surgeon a case must get: a day
+    plan's choice, booked as proposed rather than chosen again."""
+
+    resource_ids: tuple[int, ...]
+    surgeon_id: int | None = None
+
+
 def site_rules(site: Site) -> SiteRules:
     return SiteRules(
         zone=site.zone,
@@ -86,6 +95,7 @@ class DayBook:
         self.surgeon_shifts: list[Shift] = unit_day.shifts
         self.closures = unit_day.closures
         self.closed = self._closed(unit_day)
+        self.pinned: Pinned | None = None
         self.resource_busy: dict[int, list[Interval]] = defaultdict(list)
         self.surgeon_busy: dict[int, list[Interval]] = defaultdict(list)
         for stage in busy:
@@ -130,6 +140,17 @@ class DayBook:
             surgeon=case.surgeon if case.surgeon_requested else None,
             exclude_case_id=case.pk,
         )
+
+    def pin(self, pinned: Pinned | None) -> None:
+        """From now on, fit only in these rooms, bays and surgeon (None: any free ones)."""
+        self.pinned = pinned
+
+    def _units_for(self, index: int, kind: str) -> list[Resource]:
+        units = self.resources_by_kind.get(kind, [])
+        if self.pinned is None:
+            return units
+        wanted = self.pinned.resource_ids[index] if index < len(self.pinned.resource_ids) else None
+        return [unit for unit in units if unit.pk == wanted]
 
     def _closed(self, unit_day: UnitDay) -> str | None:
         """Why a closure keeps this case off the whole day, or None: the site is closed, the
@@ -234,6 +255,8 @@ class DayBook:
         at = start.timestamp()
         spans = [(at + begin, at + end) for begin, end in self.surgeon_spans]
         for surgeon, shift_start, shift_end in self.surgeon_shifts:
+            if self.pinned is not None and self.pinned.surgeon_id not in (None, surgeon.pk):
+                continue
             shift_start, shift_end = shift_start.timestamp(), shift_end.timestamp()
             busy = self.surgeon_busy[surgeon.pk]
             if all(
@@ -247,10 +270,10 @@ class DayBook:
         """A free room or bay for each hold, or None and when one of the missing kind frees up."""
         chosen = []
         at = start.timestamp()
-        for kind, begin, until in self.holds:
+        for index, (kind, begin, until) in enumerate(self.holds):
             begin, until = at + begin, at + until
             frees_at = None
-            for resource in self.resources_by_kind.get(kind, []):
+            for resource in self._units_for(index, kind):
                 clash_end = _clash_end(self.resource_busy[resource.pk], begin, until)
                 if clash_end is None:
                     chosen.append(resource)

@@ -1,9 +1,10 @@
-"""Thin Celery tasks for offering freed times; the schedule that runs them is in
-vertebro_site/celery.py."""
+"""Thin Celery tasks for offering freed times and planning a day; the schedule that runs the
+periodic ones is in vertebro_site/celery.py."""
 
 from celery import shared_task
 
 from .offers import sending, waves
+from .plan import runs
 from .services.reviews import cases_review_expire
 
 
@@ -27,3 +28,9 @@ def offers_tick() -> int:
 def review_holds_expire() -> int:
     """Release the rooms of bookings awaiting a clinician's review past their site's hold."""
     return cases_review_expire()
+
+
+@shared_task(ignore_result=True)
+def plan_run(plan_run_id: int) -> None:
+    """Sent after the commit that asked for a plan (scheduling.plan.runs.PLAN_RUN_TASK)."""
+    runs.plan_run_execute(run_id=plan_run_id)

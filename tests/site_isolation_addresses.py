@@ -31,6 +31,8 @@ OBJECTS_AFTER = {
     # The FHIR interface (fhir/urls.py): its resource types.
     "Patient": "patients", "Appointment": "cases", "Practitioner": "surgeons",
     "Location": "locations",
+    # A plan run: the API's .../plan/<pk>/ and the plan page's runs/<pk>/.
+    "plan": "plans", "runs": "plans",
 }
 SITE_PARAMS = ("code", "day")
 CHOICES = {

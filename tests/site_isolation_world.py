@@ -29,6 +29,7 @@ from scheduling.models import (
     WaitingListEntry,
 )
 from scheduling.plan.waiting import waiting_entry_add
+from scheduling.plan_models import PlanRun
 from scheduling.services import tracking
 from scheduling.services.closures import closure_create
 from tests.conftest import CLEAR_SCREENING, NOW, build_unit
@@ -74,7 +75,7 @@ class World:
         return [patient.pk for patient in self.patients_a]
 
 
-def objects_of(site, cases, reminders, texts, waiting, closures=()) -> dict:
+def objects_of(site, cases, reminders, texts, waiting, closures=(), plans=()) -> dict:
     """A site's objects by the kind of address parameter that names them."""
     return {
         "code": [site.code], "day": [TUESDAY.isoformat()],
@@ -84,6 +85,7 @@ def objects_of(site, cases, reminders, texts, waiting, closures=()) -> dict:
         "texts": [text.pk for text in texts],
         "waiting": [entry.pk for entry in waiting],
         "closures": [closure.pk for closure in closures],
+        "plans": [plan.pk for plan in plans],
     }
 
 
@@ -221,9 +223,10 @@ def world_build() -> World:
         cases_a=[today, booked, cancelled], inbound_a=inbound,
         waiting_a=[waiting], surgeon_a=today.surgeon.code, staff_b=staff_b,
         a=objects_of(alpha, [today, booked, cancelled], [failed], inbound, [waiting],
-                     [closure_a]),
+                     [closure_a], [PlanRun.objects.create(site=alpha, day=TUESDAY)]),
         b=objects_of(bravo, [booked_b, cancelled_b], [booked_b.reminders.order_by("pk").first()],
-                     [text_b], [waiting_b], [closure_b]),
+                     [text_b], [waiting_b], [closure_b],
+                     [PlanRun.objects.create(site=bravo, day=TUESDAY)]),
         staff_a_all=staff_a_all, rows_a=rows_a, rows_b=_since(middle),
     )
     world.needles = needles_of(world)

@@ -1,7 +1,9 @@
-"""Plan the day through the API (managers only): propose, then apply the proposal's token."""
+"""Plan the day through the API (managers only): ask for a plan (202 and a plan run to poll),
+read it when done, then apply the proposal's token."""
 
 from datetime import date
 
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -18,9 +20,11 @@ from ..errors import SchedulingError
 from ..horizon import day_parse
 from ..models import RELEASED_STATUSES, WaitingPriority
 from ..plan.backfill import backfill_suggestions
-from ..plan.loader import instant
-from ..plan.proposal import Proposal, plan_apply, plan_propose
+from ..plan.proposal import plan_apply
+from ..plan.result import ProposalSerializer
+from ..plan.runs import plan_run_get, plan_run_request, plan_run_status
 from ..plan.whatif import WHAT_IFS
+from ..plan_models import PlanRun, PlanRunStatus
 
 PLAN_ROLES = (roles.ADMIN,)
 
@@ -28,41 +32,13 @@ PLAN_ROLES = (roles.ADMIN,)
 class ProposeInput(JsonInput):
     waiting_list = serializers.BooleanField(default=True)
     allow_move_told = serializers.BooleanField(default=False)
-    # Well inside gunicorn's 30-second request timeout (deploy/gunicorn.conf.py).
+    # The planner runs on a worker; a manager waits for it, so it thinks 20 s at most.
     time_limit = serializers.FloatField(default=10.0, min_value=0.1, max_value=20.0)
     what_if = serializers.ChoiceField(sorted(WHAT_IFS), required=False)
 
 
 class ApplyInput(JsonInput):
     token = serializers.CharField(max_length=20000)
-
-
-class RowSerializer(serializers.Serializer):
-    key = serializers.CharField(
-        help_text="case:<id> for a booked case, entry:<id> for the waiting list."
-    )
-    kind = serializers.CharField()
-    fixed = serializers.BooleanField()
-    current_start = serializers.DateTimeField(allow_null=True)
-    current_room = serializers.CharField()
-    proposed_start = serializers.DateTimeField(allow_null=True)
-    proposed_room = serializers.CharField()
-    moved = serializers.BooleanField()
-    reason = serializers.CharField(help_text="Why the case could not be placed, if it was not.")
-
-
-class ProposalSerializer(serializers.Serializer):
-    status = serializers.CharField(
-        help_text="optimal, feasible (time limit reached), greedy or closed."
-    )
-    message = serializers.CharField()
-    token = serializers.CharField(help_text="Send to .../plan/apply/ to book this proposal.")
-    placed = serializers.IntegerField()
-    moves = serializers.IntegerField()
-    end_of_day = serializers.DateTimeField(allow_null=True)
-    solve_seconds = serializers.FloatField()
-    rows = RowSerializer(many=True)
-    what_if = serializers.DictField(allow_null=True)
 
 
 class AppliedSerializer(serializers.Serializer):
@@ -95,28 +71,31 @@ def _day(value: str) -> date:
     return day
 
 
-def _at(minutes):
-    return instant(minutes) if minutes is not None else None
+class PlanRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(PlanRunStatus.choices)
+    progress = serializers.CharField(help_text="What the planner is doing, in words.")
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField(help_text="Poll this until the status is done or failed.")
+    proposal = ProposalSerializer(allow_null=True, help_text="When done: the proposal.")
+    error = serializers.DictField(
+        allow_null=True, help_text="When failed: the error's code and detail."
+    )
 
 
-def proposal_data(proposal: Proposal) -> dict:
-    plan = proposal.plan
-    what_if = proposal.what_if
+def plan_run_data(run: PlanRun, request: Request) -> dict:
+    status, code, detail = plan_run_status(run)
+    url = reverse("api-plan-run", args=[run.site.code, run.day.isoformat(), run.pk])
     return {
-        "status": plan.status,
-        "message": plan.message,
-        "token": proposal.token,
-        "placed": plan.placed,
-        "moves": plan.moves,
-        "end_of_day": _at(plan.end_of_day),
-        "solve_seconds": round(plan.solve_seconds, 3),
-        "rows": [
-            {name: getattr(row, name) for name in RowSerializer().fields} for row in proposal.rows
-        ],
-        "what_if": what_if and {
-            "name": what_if.name, "title": what_if.title, "more_cases": what_if.more_cases,
-            "end_of_day": _at(what_if.end_of_day), "note": what_if.note,
-        },
+        "id": run.pk,
+        "status": status,
+        "progress": run.progress,
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+        "url": request.build_absolute_uri(url),
+        "proposal": run.result["proposal"] if status == PlanRunStatus.DONE else None,
+        "error": {"code": code, "detail": detail} if status == PlanRunStatus.FAILED else None,
     }
 
 
@@ -127,17 +106,35 @@ class PlanProposeView(APIView):
 
     @extend_schema(
         request=ProposeInput,
-        responses={200: ProposalSerializer, **ERRORS, **THROTTLED},
-        description="Propose the best plan of the day (nothing is written).",
+        responses={202: PlanRunSerializer, **ERRORS, **THROTTLED},
+        description="Ask for the best plan of the day (nothing is written to the day): a "
+        "worker plans it; poll the answer's `url` until its status is done or failed.",
     )
     def post(self, request: Request, code: str, day: str) -> Response:
         site = selectors.site_get(code, request.user)
         form = ProposeInput(data=request.data)
         form.is_valid(raise_exception=True)
-        proposal = plan_propose(site=site, day=_day(day), **form.validated_data)
-        data = proposal_data(proposal)
+        run = plan_run_request(site=site, day=_day(day), by=request.user,
+                               options=form.validated_data)
+        data = plan_run_data(run, request)
         with timezone.override(site.zone):
-            return Response(ProposalSerializer(data).data)
+            return Response(PlanRunSerializer(data).data, status=202,
+                            headers={"Location": data["url"]})
+
+
+class PlanRunView(APIView):
+    read_roles = PLAN_ROLES
+
+    @extend_schema(
+        responses={200: PlanRunSerializer, **ERRORS},
+        description="A plan asked for: its status and progress, and when done the proposal.",
+    )
+    def get(self, request: Request, code: str, day: str, pk: int) -> Response:
+        run = plan_run_get(pk=pk, user=request.user, site_code=code, day=_day(day))
+        if run is None:
+            raise SchedulingError("not_found", "No such plan.")
+        with timezone.override(run.site.zone):
+            return Response(PlanRunSerializer(plan_run_data(run, request)).data)
 
 
 class PlanApplyView(APIView):

@@ -66,6 +66,11 @@ urlpatterns = [
         name="api-plan-propose",
     ),
     path(
+        "sites/<slug:code>/days/<str:day>/plan/<int:pk>/",
+        planning.PlanRunView.as_view(),
+        name="api-plan-run",
+    ),
+    path(
         "sites/<slug:code>/days/<str:day>/plan/apply/",
         planning.PlanApplyView.as_view(),
         name="api-plan-apply",

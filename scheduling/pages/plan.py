@@ -1,8 +1,10 @@
 """Plan the day (managers): the optimiser's proposal beside the day as booked, applied on
-confirmation. The proposal comes back with the form as a signed token, so nothing is kept
-between the two requests and a day that changed in between is refused, not overwritten."""
+confirmation. Proposing queues a plan run that a worker solves; the page shows its progress
+(plan_run.js asks for the run's part of the page until it is done) and then the proposal. The
+proposal comes back with the apply form as a signed token, so a day that changed in between is
+refused, not overwritten."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -17,13 +19,14 @@ from limits.rates import PlanRateLimit, rate_limited
 from .. import roles, selectors
 from ..errors import SchedulingError
 from ..offers.selectors import offers_recent
-from ..plan.loader import instant
-from ..plan.proposal import plan_apply, plan_propose
+from ..plan.proposal import plan_apply
+from ..plan.runs import plan_run_get, plan_run_request, plan_run_status
 from ..plan.whatif import WHAT_IFS
+from ..plan_models import PlanRun, PlanRunStatus
 from .access import role_required
 from .site_day import site_and_day
 
-# Well inside gunicorn's 30-second request timeout (deploy/gunicorn.conf.py).
+# How long a manager may let the planner think (it runs on a worker, not in the request).
 TIME_LIMITS = (2, 5, 10, 20)
 PAGE_OFFERS = 30
 
@@ -58,25 +61,52 @@ def plan(request):
                    "time_limit": 10},
     }
     if request.method == "POST":
-        choice = {
-            "waiting_list": source.get("waiting_list") == "on",
-            "allow_move_told": source.get("allow_move_told") == "on",
-            "what_if": source.get("what_if") if source.get("what_if") in WHAT_IFS else "",
-            "time_limit": _time_limit(source.get("time_limit")),
-        }
-        context["choice"] = choice
-        try:
-            proposal = plan_propose(
-                site=site, day=day, waiting_list=choice["waiting_list"],
-                allow_move_told=choice["allow_move_told"], time_limit=choice["time_limit"],
-                what_if=choice["what_if"] or None,
-            )
-        except SchedulingError as error:
-            messages.error(request, error.detail)
-        else:
-            context.update(_proposal_context(proposal))
+        return _propose(request, site, day, context)
+    run_id = source.get("run", "")
+    if run_id:
+        run = _run_of(request, run_id, site_code=site.code, day=day)
+        context["choice"] = {**context["choice"], **run.options}
+        context.update(run_context(run))
     with timezone.override(site.zone):
         return render(request, "pages/plan.html", context)
+
+
+def _propose(request, site, day, context):
+    source = request.POST
+    choice = {
+        "waiting_list": source.get("waiting_list") == "on",
+        "allow_move_told": source.get("allow_move_told") == "on",
+        "what_if": source.get("what_if") if source.get("what_if") in WHAT_IFS else "",
+        "time_limit": _time_limit(source.get("time_limit")),
+    }
+    options = {**choice, "what_if": choice["what_if"] or None}
+    try:
+        run = plan_run_request(site=site, day=day, by=request.user, options=options)
+    except SchedulingError as error:
+        messages.error(request, error.detail)
+        context["choice"] = choice
+        with timezone.override(site.zone):
+            return render(request, "pages/plan.html", context)
+    query = urlencode({"site": site.code, "date": day.isoformat(), "run": run.pk})
+    return redirect(reverse("plan") + "?" + query)
+
+
+def _run_of(request, run_id: str, **where) -> PlanRun:
+    """A run of the user's sites (of this site and day when given), else 404."""
+    run = plan_run_get(pk=int(run_id) if run_id.isdigit() else 0, user=request.user, **where)
+    if run is None:
+        raise Http404("No such plan.")
+    return run
+
+
+@role_required(roles.ADMIN)
+def plan_run_part(request, pk: int):
+    """The run's part of the plan page: its progress, or the proposal once done."""
+    run = _run_of(request, str(pk))
+    with timezone.override(run.site.zone):
+        return render(request, "pages/_plan_run.html", {
+            "site": run.site, "day": run.day, **run_context(run),
+        })
 
 
 def _time_limit(raw) -> int:
@@ -87,20 +117,36 @@ def _time_limit(raw) -> int:
     return value if value in TIME_LIMITS else 10
 
 
-def _at(minutes):
-    return instant(minutes) if minutes is not None else None
+def _at(text):
+    return datetime.fromisoformat(text) if text else None
 
 
-def _proposal_context(proposal) -> dict:
-    what_if = proposal.what_if
-    return {
-        "proposal": proposal,
-        "rows": proposal.rows,
-        "end_now": _at(proposal.current_end),
-        "end_proposed": _at(proposal.plan.end_of_day),
+def run_context(run: PlanRun) -> dict:
+    status, code, detail = plan_run_status(run)
+    context = {"run": {
+        "id": run.pk, "status": status, "progress": run.progress, "error": detail,
+        "error_code": code, "waiting": status in (PlanRunStatus.QUEUED, PlanRunStatus.RUNNING),
+        "url": reverse("plan-run", args=[run.pk]),
+    }}
+    if status != PlanRunStatus.DONE:
+        return context
+    result = run.result
+    proposal = result["proposal"]
+    rows = [
+        {**row, "label": result["labels"].get(row["key"], ""),
+         "current_start": _at(row["current_start"]), "proposed_start": _at(row["proposed_start"])}
+        for row in proposal["rows"]
+    ]
+    what_if = proposal["what_if"]
+    context.update({
+        "proposal": {**proposal, "changes": result["changes"]},
+        "rows": rows,
+        "end_now": _at(result["end_now"]),
+        "end_proposed": _at(proposal["end_of_day"]),
         "what_if": what_if,
-        "what_if_end": _at(what_if.end_of_day) if what_if else None,
-    }
+        "what_if_end": _at(what_if["end_of_day"]) if what_if else None,
+    })
+    return context
 
 
 @require_POST

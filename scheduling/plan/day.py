@@ -335,31 +335,3 @@ def peak(day: DayInput, plan: Plan, kind: str = "recovery_bay") -> int:
         level += delta
         best = max(best, level)
     return best
-
-
-def as_booked(day: DayInput, plan: Plan) -> Plan:
-    """The plan with the rooms, bays and surgeons the booking services will actually choose.
-
-    Applying books the new and moved cases one by one in start order, each through DayBook (first
-    free unit of each kind by name, first free surgeon), around the cases that stay. Units of a
-    kind are interchangeable, so the solver's choice may differ; replaying the booking here shows
-    the rooms the patients will get. Where the replay finds no unit, the solver's choice stays."""
-    occupancy = Occupancy(day)
-    shapes = {r.key: day.shape(r) for r in day.requests}
-    requests = {r.key: r for r in day.requests}
-    rebooked = []
-    for key, placement in plan.placements.items():
-        request = requests[key]
-        if request.current_start is not None and not placement.moved:
-            occupancy.take(shapes[key], placement)
-        else:
-            rebooked.append(key)
-    placements = dict(plan.placements)
-    for key in sorted(rebooked, key=lambda k: (plan.placements[k].start, k)):
-        placement = plan.placements[key]
-        found, _ = occupancy.fit(requests[key], shapes[key], placement.start)
-        if found is not None:
-            placement = replace(found, moved=placement.moved)
-        occupancy.take(shapes[key], placement)
-        placements[key] = placement
-    return replace(plan, placements=placements)

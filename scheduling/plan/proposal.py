@@ -1,9 +1,10 @@
 """Propose a plan for a day and apply it through the booking services.
 
 A proposal travels as a signed token (site, day, the fingerprint of the day it was made from and
-the proposed starts), so the page and the API keep no state between proposing and applying, and
-a proposal cannot be altered on its way back. Applying checks the fingerprint inside the writing
-transaction: if anything changed on the day since, nothing is written.
+each change: the case, its start, its rooms and bays and its surgeon), so the page and the API
+keep no state between proposing and applying, and a proposal cannot be altered on its way back.
+Applying checks the fingerprint inside the writing transaction: if anything changed on the day
+since, nothing is written. It books exactly the rooms, bays and surgeons proposed.
 """
 
 from dataclasses import dataclass
@@ -18,11 +19,12 @@ from audit import records as audit
 from ..errors import SchedulingError
 from ..models import Case, Site, Stage, WaitingListEntry, WaitingStatus
 from ..services.booking import case_book, case_reschedule, check_day
+from ..slots import Pinned
 from . import solver
 from .day import Placement, Plan, end_of_day
 from .loader import LoadedDay, fingerprint, instant, load_day
 from .waiting import entry_screening
-from .whatif import WhatIf, what_if_run
+from .whatif import WHAT_IFS, WhatIf, what_if_run
 
 SALT = "vertebro.plan"
 MAX_AGE_SECONDS = 3600
@@ -76,15 +78,17 @@ def plan_propose(
     allow_move_told: bool = False,
     time_limit: float = solver.TIME_LIMIT_SECONDS,
     what_if: str | None = None,
+    progress: solver.Progress | None = None,
 ) -> Proposal:
+    """`progress` is told, in the manager's words, what the planner is doing."""
     check_day(site, day)
     loaded = load_day(site=site, day=day, waiting_list=waiting_list,
                       allow_move_told=allow_move_told)
-    plan = solver.plan_day(loaded.day, time_limit=time_limit)
+    plan = solver.plan_day(loaded.day, time_limit=time_limit, progress=progress)
     plan.unplaced.update(loaded.skipped)
     rows = _rows(loaded, plan)
     items = [
-        [row.key, int(row.proposed_start.timestamp() // 60)]
+        _item(row.key, plan.placements[row.key])
         for row in rows if row.proposed_start and (row.moved or row.kind == "new")
     ]
     token = signing.dumps(
@@ -93,8 +97,22 @@ def plan_propose(
     )
     proposal = Proposal(site, day, loaded, plan, rows, token)
     if what_if:
+        if progress is not None:
+            progress(f"Planning the what-if: {WHAT_IFS[what_if].lower()}.")
         proposal.what_if = what_if_run(loaded.day, plan, what_if, time_limit=time_limit)
     return proposal
+
+
+def _item(key: str, placement: Placement) -> list:
+    """One change as the token carries it: the rooms, bays and surgeon are the solver's, so
+    applying books exactly what was proposed."""
+    return [key, placement.start, [int(unit) for unit in placement.units],
+            int(placement.surgeon) if placement.surgeon else None]
+
+
+def _pinned(item: list) -> Pinned:
+    _, _, units, surgeon = item
+    return Pinned(tuple(units), surgeon)
 
 
 def _rows(loaded: LoadedDay, plan: Plan) -> list[Row]:
@@ -155,25 +173,26 @@ def plan_apply(*, site: Site, day: date, token: str, by: AbstractBaseUser) -> li
                 "The day changed since this plan was proposed (a booking, a move, a "
                 "cancellation or a check-in). Nothing was changed; propose the plan again.",
             )
-        # The order as_booked replayed when it named the rooms: start, then key, so two cases
-        # starting together are booked in the same order and get the rooms the proposal shows.
         items = sorted(data["items"], key=lambda item: (item[1], item[0]))
-        case_ids = [int(key.split(":")[1]) for key, _ in items if key.startswith("case:")]
-        entry_ids = [int(key.split(":")[1]) for key, _ in items if key.startswith("entry:")]
+        case_ids = [int(item[0].split(":")[1]) for item in items if item[0].startswith("case:")]
+        entry_ids = [int(item[0].split(":")[1]) for item in items
+                     if item[0].startswith("entry:")]
         cases = Case.objects.select_related("site", "procedure_type", "surgeon").in_bulk(case_ids)
         entries = WaitingListEntry.objects.select_related(
             "patient", "procedure_type", "surgeon").in_bulk(entry_ids)
         # The moving cases give their rooms and bays back first, so that two of them can swap.
         audit.update(Stage.objects.filter(case_id__in=case_ids), active=False)
         changed = []
-        for key, start in items:
+        for item in items:
+            key, start = item[0], instant(item[1])
             kind, pk = key.split(":")
             try:
                 if kind == "case":
-                    moved = case_reschedule(case=cases[int(pk)], start=instant(start), by=by)
-                    changed.append(moved)
+                    changed.append(case_reschedule(
+                        case=cases[int(pk)], start=start, by=by, pinned=_pinned(item)))
                 else:
-                    changed.append(_book_entry(entries[int(pk)], site, day, instant(start), by))
+                    changed.append(
+                        _book_entry(entries[int(pk)], site, day, start, by, _pinned(item)))
             except SchedulingError as error:
                 raise SchedulingError(
                     "plan_not_applicable",
@@ -183,14 +202,16 @@ def plan_apply(*, site: Site, day: date, token: str, by: AbstractBaseUser) -> li
     return changed
 
 
-def _book_entry(entry: WaitingListEntry, site: Site, day: date, start, by) -> Case:
+def _book_entry(
+    entry: WaitingListEntry, site: Site, day: date, start, by, pinned: Pinned
+) -> Case:
     case = case_book(
         site=site, procedure_type=entry.procedure_type, levels=entry.levels, day=day,
         patient=entry.patient, screening=entry_screening(entry), booked_by=by, start=start,
         surgeon=entry.surgeon, driver_name=entry.driver_name, driver_phone=entry.driver_phone,
         # A waiting patient nothing reaches is not left out of the plan: the case goes on the
         # front desk's call list (the unit calls them the day before) instead of failing it.
-        unit_will_call=True,
+        unit_will_call=True, pinned=pinned,
     )
     entry.status = WaitingStatus.SCHEDULED
     entry.case = case

@@ -42,7 +42,7 @@ from ..models import (
 )
 from ..offers.freed import freed_time_record
 from ..screening import ScreeningAnswers, screening_blockers
-from ..slots import DayBook, Slot
+from ..slots import DayBook, Pinned, Slot
 from ..timing import local_hm
 from .calls import unit_will_call_check
 from .closures import closure_refusal
@@ -76,6 +76,7 @@ def case_book(
     override_reason: str | None = None,
     request_review: bool = False,
     unit_will_call: bool = False,
+    pinned: Pinned | None = None,
 ) -> Case:
     """Book the case. A screening answer that blocks it needs a clinician's `override_reason`,
     or `request_review`: the case is then saved as needs_review, holding its rooms for the
@@ -104,6 +105,7 @@ def case_book(
             site=site, procedure_type=procedure_type, levels=levels, day=day,
             surgeon=surgeon,
         )
+        book.pin(pinned)
         slot = _slot(book, start)
         case = Case.objects.create(
             site=site,
@@ -154,9 +156,11 @@ def case_reschedule(
     day: date | None = None,
     expected_version: str | None = None,
     source: str = "",
+    pinned: Pinned | None = None,
 ) -> Case:
     """Move the case. `by` is the member of staff who moved it, or None with `source` (an
-    EventSource) when the patient did, which the case's history then records."""
+    EventSource) when the patient did, which the case's history then records. `pinned`: the
+    rooms, bays and surgeon it must get (a day plan's), instead of the first free ones."""
     _check_actor(by, source)
     if start is None and day is None:
         raise SchedulingError("start_or_date_required", "Give a new start time or a new date.")
@@ -171,6 +175,7 @@ def case_reschedule(
         locked = case_locked(case.pk, expected_version=expected_version)
         _check_changeable(locked)
         book = DayBook.for_move(case=locked, day=day)
+        book.pin(pinned)
         slot = _slot(book, start)
         freed_time_record(case=locked)  # the old time, offered to the waiting list
         was = locked.arrival_at

@@ -211,18 +211,3 @@ def test_a_booking_whose_surgeon_stopped_working_that_day_is_kept_not_dropped():
     plan = plan_day(day)
     assert plan.placements["booked"].start == OPENS + 90
     assert plan.unplaced == {"new": "surgeon not working at a time the case fits"}
-
-
-def test_the_plan_shows_the_rooms_the_booking_will_choose():
-    """Applying books in start order, first free unit by name: a new case the solver put in
-    Room 2 while Room 1 is free gets Room 1, and the plan says so."""
-    from scheduling.plan.day import Placement, Plan, as_booked
-
-    day = unit(rooms=2, surgeons=2, requests=[asked("a"), asked("b")])
-    solved = Plan("optimal", {
-        "a": Placement(OPENS + 90, ("pre2", "room2", "bay2"), "dr2"),
-        "b": Placement(OPENS + 95, ("pre1", "room1", "bay1"), "dr1"),
-    }, {}, None)
-    booked = as_booked(day, solved)
-    assert booked.placements["a"] == Placement(OPENS + 90, ("pre1", "room1", "bay1"), "dr1")
-    assert booked.placements["b"] == Placement(OPENS + 95, ("pre2", "room2", "bay2"), "dr2")

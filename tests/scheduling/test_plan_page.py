@@ -1,5 +1,7 @@
-"""The "Plan the day" page and its API: managers only, the proposal beside the day as booked,
-applied on confirmation, a stale proposal refused with a clear message."""
+"""The "Plan the day" page and its API: managers only, a plan asked for and solved by the plan
+run task (called here directly; tests/scheduling/test_plan_worker.py runs it on a real worker),
+the proposal beside the day as booked, applied on confirmation, a stale proposal refused with a
+clear message."""
 
 import re
 
@@ -9,6 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from scheduling import roles
 from scheduling.models import Case, WaitingStatus
+from scheduling.plan.runs import plan_run_execute
+from scheduling.plan_models import PlanRun, PlanRunStatus
 from tests.conftest import build_unit, client_for
 from tests.factories import UserFactory, case_made
 from tests.scheduling.test_plan_day import at, wait
@@ -24,10 +28,21 @@ def manager(client, site):
     return user
 
 
+def run_queued() -> None:
+    """What the worker does with each plan asked for."""
+    for run in PlanRun.objects.filter(status=PlanRunStatus.QUEUED):
+        plan_run_execute(run_id=run.pk)
+
+
 def propose(client, **extra):
+    """Ask for a plan on the page, let the task plan it, and read the page it redirects to."""
     data = {"site": "main", "date": "2026-03-03", "waiting_list": "on", "time_limit": "2",
             **extra}
-    return client.post("/plan/", data)
+    asked = client.post("/plan/", data)
+    if asked.status_code != 302:
+        return asked
+    run_queued()
+    return client.get(asked["Location"])
 
 
 def test_a_manager_sees_the_proposal_beside_the_day_and_applies_it(client, unit):
@@ -77,7 +92,7 @@ def test_the_what_if_is_shown_with_the_proposal(client, unit):
 def test_a_closed_day_says_so(client, unit):
     manager(client, unit)
     wait(unit)
-    html = client.post("/plan/", {"site": "main", "date": "2026-03-08", "waiting_list": "on"})
+    html = propose(client, date="2026-03-08")
     assert "The site is closed on this day." in html.content.decode()
 
 
@@ -125,7 +140,12 @@ def test_the_api_proposes_and_applies(unit):
     api = client_for(roles.ADMIN)
     late = case_made(site=unit, start=at(13), driver_name="")
     wait(unit)
-    body = api.post(API, {"time_limit": 2}, format="json").json()
+    asked = api.post(API, {"time_limit": 2}, format="json")
+    assert asked.status_code == 202
+    run_queued()
+    body = api.get(asked.json()["url"]).json()
+    assert body["status"] == "done"
+    body = body["proposal"]
     assert body["status"] == "optimal"
     assert body["placed"] == 2
     assert body["moves"] == 1
@@ -156,36 +176,3 @@ def test_the_api_refuses_bad_input(unit):
     assert bad.json()["code"] == "invalid"
     past = api.post("/api/v1/sites/main/days/2026-02-01/plan/", {}, format="json")
     assert past.json()["code"] == "date_in_past"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_in_the_browser_a_manager_proposes_compares_and_applies(page, unit):
-    from tests.conftest import log_in
-
-    user = UserFactory(roles=[roles.ADMIN])
-    unit.staff.add(user)
-    late = case_made(site=unit, start=at(13), driver_name="")
-    entry = wait(unit, priority="urgent")
-    log_in(page, user.username)
-    page.goto("/plan/")
-    assert page.get_by_role("navigation").get_by_role("link", name="Plan the day").is_visible()
-    page.get_by_label("Date").fill("2026-03-03")
-    page.get_by_role("button", name="Show").click()
-    page.get_by_label("Think for up to").select_option("2")
-    page.get_by_role("button", name="Propose a plan").click()
-
-    table = page.locator(".plan-table")
-    moved = table.locator(f'tr[data-key="case:{late.pk}"]')
-    assert moved.locator("td").nth(1).inner_text() == "13:00"
-    assert moved.locator("td").nth(5).inner_text() == "moved"
-    new = table.locator(f'tr[data-key="entry:{entry.pk}"]')
-    assert new.locator("td").nth(5).inner_text() == "new booking"
-    assert page.locator(".plan-status").inner_text() == "The best plan for this day."
-
-    page.get_by_role("button", name=re.compile(r"^Apply this plan \(2 changes\)")).click()
-    assert page.locator(".flash").inner_text().startswith("Plan applied: 2 cases booked or moved")
-    booked = page.locator(".current-plan tbody tr")
-    assert booked.count() == 2
-    assert "13:00" not in page.locator(".current-plan").inner_text()
-    entry.refresh_from_db()
-    assert entry.status == WaitingStatus.SCHEDULED
