@@ -1,29 +1,40 @@
 """One lock per case, shared by the writers of a case and the sender of its messages.
 
-A reminder for the old time must never go out after a reschedule or cancel has committed. The
-dispatcher holds the case's lock from its last check of the case until the provider has
-answered; reschedule and cancel take the same lock first, so they wait for a send in progress
-and the next send sees their change. On PostgreSQL these are advisory locks keyed by the case
-id (a session lock for the sender, a transaction lock for the writers), released by the server
-if a worker dies. SQLite runs on one machine and serialises writes; there they do nothing.
+A reminder for the old time must never go out after a reschedule or cancel has committed, and a
+change waits for a send in progress. On PostgreSQL a writer takes a transaction-level advisory
+lock keyed by the case id; the dispatcher takes the same lock while it re-checks a batch's cases,
+so a check never reads a change half made. No lock is held across the provider call (PgBouncer
+in transaction pooling mode allows no session lock): the claimed reminder rows serve as the
+send's lease, and the writer, under its lock, holds back the case's rows not yet handed to the
+provider and waits for those with it (notifications.dispatch.reminders_in_flight_wait). A
+worker that dies mid-call leaves a row that stops holding anything once it is stale. SQLite runs
+on one machine and serialises writes; there these do nothing.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.db import connection
+
+from notifications.dispatch import reminders_in_flight_wait
 
 from .errors import SchedulingError
 from .models import Case
 
 STALE_MESSAGE = "This case was changed by someone else; here it is as it is now."
+SENDING_MESSAGE = (
+    "A message to this patient is being sent and the provider has not answered yet; "
+    "try again in a minute."
+)
+# A provider answers within seconds; a change gives up (409) rather than hold a page longer.
+SEND_WAIT_SECONDS = 30.0
 
 
 def case_lock_for_change(case_id: int) -> None:
     """Wait for any send of this case's messages; call inside the writer's transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [case_id])
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [case_id])
+    if not reminders_in_flight_wait(case_id=case_id, timeout=SEND_WAIT_SECONDS):
+        raise SchedulingError("message_being_sent", SENDING_MESSAGE)
 
 
 def case_locked(case_id: int, *, expected_version: str | None = None) -> Case:
@@ -37,17 +48,3 @@ def case_locked(case_id: int, *, expected_version: str | None = None) -> Case:
     if expected_version is not None and locked.version != expected_version:
         raise SchedulingError("case_changed", STALE_MESSAGE)
     return locked
-
-
-@contextmanager
-def case_lock_for_send(case_id: int) -> Iterator[None]:
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [case_id])
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [case_id])
