@@ -187,10 +187,12 @@ def _batch_read(ids: list[int]) -> list[Reminder]:
 def _handed_and_recorded(reminder: Reminder, message: OutgoingMessage) -> str:
     """Hand one checked reminder to the provider and record the answer."""
     now = timezone.now()
-    # Committed before the call, and only while the row is still this sender's: a reschedule or
-    # cancel that committed since the batch's check has withdrawn it.
+    # Committed before the call, and only while the row is still this sender's claim: a
+    # reschedule or cancel that committed since the batch's check has withdrawn it, and a claim
+    # the sweeper gave back (a batch slower than STALE_SENDING) may be another dispatcher's now.
     handed = Reminder.objects.filter(
-        pk=reminder.pk, status=ReminderStatus.SENDING, provider_called_at__isnull=True
+        pk=reminder.pk, status=ReminderStatus.SENDING, provider_called_at__isnull=True,
+        claimed_at=reminder.claimed_at,
     ).update(provider_called_at=now)
     if not handed:
         status = Reminder.objects.filter(pk=reminder.pk).values_list("status", flat=True)

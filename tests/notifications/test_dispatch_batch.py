@@ -149,3 +149,27 @@ def test_a_change_gives_up_on_a_provider_that_does_not_answer(unit, front_desk, 
     assert Reminder.objects.get(pk=with_provider).status == ReminderStatus.SENDING
     dispatch.reminders_sweep()
     assert Reminder.objects.get(pk=with_provider).status == ReminderStatus.UNKNOWN
+
+
+def test_a_claim_given_back_by_the_sweeper_is_not_sent_by_the_batch_that_lost_it(
+    unit, front_desk, clock, outbox, first_call_waits
+):
+    clock.move_to(NOW)
+    case = case_made(site=unit, by=front_desk.user)
+    Reminder.objects.filter(case=case).delete()
+    first, second = texts_due(case, 2)
+    claimed = dispatch.reminders_claim(now=NOW)
+    outcomes = {}
+    slow = in_thread(lambda: outcomes.update(dispatch.reminders_send(claimed)))
+    assert entered.wait(5)
+
+    later = NOW + dispatch.STALE_SENDING + timedelta(minutes=1)
+    assert dispatch.reminders_sweep(now=later)["requeued"] == 1  # the second, never handed over
+    assert dispatch.reminders_claim(now=later) == [second]  # another dispatcher has it now
+    release.set()
+    slow.join(10)
+
+    assert outcomes == {first: ReminderStatus.SENT, second: ReminderStatus.SENDING}
+    assert [m.reminder_id for m in outbox] == [first]
+    assert dispatch.reminder_send(second) == ReminderStatus.SENT  # by the one that claimed it
+    assert [m.reminder_id for m in outbox] == [first, second]
