@@ -32,7 +32,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from scheduling.models import RELEASED_STATUSES, Channel
@@ -78,6 +78,12 @@ BATCH_LOCK_SQL = """
     SELECT pg_advisory_xact_lock(case_id) FROM (
         SELECT DISTINCT case_id FROM {table} WHERE id = ANY(%s) ORDER BY case_id
     ) AS cases
+"""
+
+SENT_SQL = """
+    UPDATE {table} SET status = %s, sent_at = %s, provider_message_id = %s, error = ''
+    WHERE id = %s AND status IN (%s, %s)
+      AND (SELECT set_config('synchronous_commit', 'off', false)) = 'off'
 """
 
 
@@ -176,12 +182,18 @@ def _batch_checked(
 
 def _batch_read(ids: list[int]) -> list[Reminder]:
     """The reminders with all that rendering and the re-check read: a fixed number of queries
-    for the batch, whatever its size."""
-    return list(
-        Reminder.objects.filter(pk__in=ids)
-        .select_related("case__patient", "case__site", "rule", "drug")
-        .prefetch_related("case__held_medications__drug", "case__stages")
+    for the batch, whatever its size. Reminders of one case share one Case instance, so each
+    case's medicines and stages are built once."""
+    reminders = list(
+        Reminder.objects.filter(pk__in=ids).select_related(
+            "case__patient", "case__site", "rule", "drug"
+        )
     )
+    cases = {}
+    for reminder in reminders:
+        reminder.case = cases.setdefault(reminder.case_id, reminder.case)
+    prefetch_related_objects(list(cases.values()), "held_medications__drug", "stages")
+    return reminders
 
 
 def _handed_and_recorded(reminder: Reminder, message: OutgoingMessage) -> str:
@@ -214,16 +226,33 @@ def _handed_and_recorded(reminder: Reminder, message: OutgoingMessage) -> str:
                       reminder.channel)
         _finish(reminder, ReminderStatus.UNKNOWN, error=f"{type(exc).__name__}: {exc}")
         return ReminderStatus.UNKNOWN
-    # A provider that answered after the sweeper gave up on it still has the last word.
+    _sent_record(reminder.pk, provider_id)
+    return ReminderStatus.SENT
+
+
+def _sent_record(reminder_id: int, provider_id: str) -> None:
+    """Record a send the provider accepted. A provider that answered after the sweeper gave up
+    on it still has the last word."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Not worth a wait for the disk (unlike provider_called_at): lost in a crash of the
+        # database, the row stays `sending` with provider_called_at, which the sweeper marks
+        # `unknown`, as after a worker's crash at that moment. set_config(..., true) lasts for
+        # this statement's own transaction, so no setting stays on a pooled connection.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                SENT_SQL.format(table=Reminder._meta.db_table),
+                [ReminderStatus.SENT, timezone.now(), provider_id, reminder_id,
+                 ReminderStatus.SENDING, ReminderStatus.UNKNOWN],
+            )
+        return
     Reminder.objects.filter(
-        pk=reminder.pk, status__in=[ReminderStatus.SENDING, ReminderStatus.UNKNOWN]
+        pk=reminder_id, status__in=[ReminderStatus.SENDING, ReminderStatus.UNKNOWN]
     ).update(
         status=ReminderStatus.SENT,
         sent_at=timezone.now(),
         provider_message_id=provider_id,
         error="",
     )
-    return ReminderStatus.SENT
 
 
 def reminders_in_flight_wait(*, case_id: int, timeout: float) -> bool:

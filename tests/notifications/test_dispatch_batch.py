@@ -173,3 +173,17 @@ def test_a_claim_given_back_by_the_sweeper_is_not_sent_by_the_batch_that_lost_it
     assert [m.reminder_id for m in outbox] == [first]
     assert dispatch.reminder_send(second) == ReminderStatus.SENT  # by the one that claimed it
     assert [m.reminder_id for m in outbox] == [first, second]
+
+
+def test_recording_a_send_leaves_no_setting_on_the_connection(unit, front_desk, clock, outbox):
+    clock.move_to(NOW)
+    case = case_made(site=unit, by=front_desk.user)
+    Reminder.objects.filter(case=case).delete()
+    texts_due(case, 2)
+    assert dispatch.reminders_dispatch() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)  # a pooled connection serves the next client as-is
+    assert [m.reminder_id for m in outbox] == list(
+        Reminder.objects.filter(status=ReminderStatus.SENT).values_list("id", flat=True)
+    )
