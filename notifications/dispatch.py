@@ -83,7 +83,7 @@ BATCH_LOCK_SQL = """
 SENT_SQL = """
     UPDATE {table} SET status = %s, sent_at = %s, provider_message_id = %s, error = ''
     WHERE id = %s AND status IN (%s, %s)
-      AND (SELECT set_config('synchronous_commit', 'off', false)) = 'off'
+      AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
 """
 
 
