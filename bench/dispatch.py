@@ -96,6 +96,7 @@ def run(args, tmp: Path) -> dict:
         make_due_reminders(args.reminders, cases=args.cases)
         reminders = dispatch_rate(app, broker)
         reminders["statements_per_send"] = statements_per_send(record_file)
+        reminders["commit_ms"] = durable_commit_ms()
     except BenchError as exc:
         raise BenchError(f"{exc}\n{log_tail(tmp / 'worker.log')}") from None
     finally:
@@ -320,6 +321,26 @@ def statements_per_send(record_file: Path) -> float:
     return len(queries) / claimed
 
 
+def durable_commit_ms(count: int = 200) -> float:
+    """Median time of a one-row UPDATE committed on its own, as a reminder's provider_called_at
+    is (it must be on disk before the provider is called): the floor under one send."""
+    import statistics
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_commit (id int PRIMARY KEY, at timestamptz)")
+        cursor.execute("INSERT INTO bench_commit SELECT n, NULL FROM generate_series(1, %s) n",
+                       [count])
+        times = []
+        for n in range(1, count + 1):
+            started = time.perf_counter()
+            cursor.execute("UPDATE bench_commit SET at = now() WHERE id = %s", [n])
+            times.append(time.perf_counter() - started)
+        cursor.execute("DROP TABLE bench_commit")
+    return statistics.median(times) * 1000
+
+
 def override_backend():
     from django.test import override_settings
 
@@ -357,6 +378,9 @@ def print_report(r: dict, *, args, database: str) -> None:
           f"{'met' if ratio >= GOAL else 'MISSED'}")
     print(f"Worker peak memory (sum of VmRSS, {r['processes']} processes): "
           f"{r['peak_rss'] / 2**20:.1f} MiB")
+    print(f"A one-row UPDATE committed on its own (as provider_called_at is, before each call): "
+          f"{reminders['commit_ms']:.2f} ms median, so at most "
+          f"{1000 / reminders['commit_ms']:.0f} reminders/s per pool process on this disk.")
     print(f"Statements per reminder sent (a batch of {BATCH} over 5 cases, in-process, claim, "
           f"BEGIN and COMMIT included): {reminders['statements_per_send']:.2f}")
     print(f"Provider calls recorded: {r['sends']} for {r['distinct']} distinct reminders "
@@ -368,6 +392,7 @@ def print_report(r: dict, *, args, database: str) -> None:
                met=ratio >= GOAL),
         figure("worker peak memory", r["peak_rss"] / 2**20, unit=" MiB"),
         figure("statements per reminder sent", reminders["statements_per_send"]),
+        figure("one durable commit (median)", reminders["commit_ms"], unit=" ms"),
         figure("provider calls for one reminder", r["sends"] - r["distinct"], unit=" extra",
                goal="0 extra", met=r["sends"] == r["distinct"]),
     ])
