@@ -15,16 +15,19 @@ statements, each committed at once: `provider_called_at` before the provider is 
 after (row by row, so a crash mid-batch leaves only its own call `unknown`, and a delivery
 report that comes back early finds its row sent).
 
-No lock is held across the provider call: behind PgBouncer in transaction pooling mode a
-session lock would stay with a server connection other clients share, and a transaction held
-open over the call would hide the committed `provider_called_at` that tells the sweeper a call
-was made. The reminder row itself is the send's lease instead. A reschedule or cancel
-(`reminders_in_flight_wait`, through scheduling.locks) takes the case's transaction lock,
-locks the case's claimed rows not yet handed to the provider, so none of them is handed over
-until the change commits (and by then the change has withdrawn them: the sender's conditional
-`provider_called_at` update finds them cancelled and sends nothing), and waits while a row of
-the case is with the provider. A row handed over more than STALE_SENDING ago belongs to a dead
-worker: the sweeper's own rule, so a dead sender holds nothing for longer than that.
+No lock is held across the provider call: behind PgBouncer in transaction pooling mode a session
+lock would stay with a server connection other clients share, and a transaction held open over
+the call would hide the committed `provider_called_at` that tells the sweeper a call was made.
+The reminder row itself is the send's lease instead (a lease table would repeat what `sending`
+and `provider_called_at` already say, and cost a write more per send). A reschedule or cancel
+(through scheduling.locks) waits while a row of the case is with the provider, then takes the
+case's transaction lock and locks the case's claimed rows not yet handed over
+(`reminders_held_back`), so none of them is handed over until the change commits (by then the
+change has withdrawn them: the sender's conditional `provider_called_at` update finds them
+cancelled and sends nothing), and waits again for a row handed over in between. A row handed
+over more than STALE_SENDING ago belongs to a dead worker, by the sweeper's own rule, so a dead
+sender holds nothing for longer. The `sent` record does not wait for the disk (`_sent_record`);
+`provider_called_at` does.
 """
 
 import logging
@@ -255,19 +258,38 @@ def _sent_record(reminder_id: int, provider_id: str) -> None:
     )
 
 
+def reminders_held_back(*, case_id: int) -> None:
+    """Inside the transaction of a change to the case, holding the case's lock: none of the
+    case's claimed messages not yet handed to the provider is handed over before the change
+    commits (the sender's hand-over then finds what the change withdrew)."""
+    list(
+        Reminder.objects.filter(
+            case_id=case_id, status=ReminderStatus.SENDING, provider_called_at__isnull=True
+        )
+        .select_for_update()
+        .values_list("id", flat=True)
+    )
+
+
 def reminders_in_flight_wait(*, case_id: int, timeout: float) -> bool:
-    """Inside the transaction of a change to the case, holding the case's lock: hold back the
-    case's claimed messages not yet handed to the provider until the change commits, and wait
-    for those with the provider now. False if they were still there after `timeout` seconds."""
-    claimed = Reminder.objects.filter(case_id=case_id, status=ReminderStatus.SENDING)
-    list(claimed.filter(provider_called_at__isnull=True).select_for_update()
-         .values_list("id", flat=True))
+    """Wait until the messages of the case with the provider now (handed over less than
+    STALE_SENDING ago: older, their worker is dead, as the sweeper judges) have been answered;
+    not for any handed over later. False if one still was after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while claimed.filter(provider_called_at__gt=timezone.now() - STALE_SENDING).exists():
+    waiting_for = list(_in_flight(case_id).values_list("id", flat=True))
+    while waiting_for and _in_flight(case_id).filter(id__in=waiting_for).exists():
         if time.monotonic() > deadline:
             return False
         time.sleep(IN_FLIGHT_POLL)
     return True
+
+
+def _in_flight(case_id: int) -> QuerySet[Reminder]:
+    return Reminder.objects.filter(
+        case_id=case_id,
+        status=ReminderStatus.SENDING,
+        provider_called_at__gt=timezone.now() - STALE_SENDING,
+    )
 
 
 def reminders_sweep(*, now: datetime | None = None) -> dict[str, int]:

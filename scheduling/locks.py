@@ -5,15 +5,17 @@ change waits for a send in progress. On PostgreSQL a writer takes a transaction-
 lock keyed by the case id; the dispatcher takes the same lock while it re-checks a batch's cases,
 so a check never reads a change half made. No lock is held across the provider call (PgBouncer
 in transaction pooling mode allows no session lock): the claimed reminder rows serve as the
-send's lease, and the writer, under its lock, holds back the case's rows not yet handed to the
-provider and waits for those with it (notifications.dispatch.reminders_in_flight_wait). A
-worker that dies mid-call leaves a row that stops holding anything once it is stale. SQLite runs
-on one machine and serialises writes; there these do nothing.
+send's lease: the writer waits for the case's rows with the provider, then, under its lock,
+holds back those not yet handed over and waits for any handed over just before
+(notifications.dispatch.reminders_held_back, reminders_in_flight_wait). A worker that dies
+mid-call leaves a row that stops holding anything once it is stale; until then a change to its
+case is refused (`message_being_sent`) after SEND_WAIT_SECONDS. SQLite runs on one machine and
+serialises writes; there these do nothing.
 """
 
 from django.db import connection
 
-from notifications.dispatch import reminders_in_flight_wait
+from notifications.dispatch import reminders_held_back, reminders_in_flight_wait
 
 from .errors import SchedulingError
 from .models import Case
@@ -31,8 +33,16 @@ def case_lock_for_change(case_id: int) -> None:
     """Wait for any send of this case's messages; call inside the writer's transaction."""
     if connection.vendor != "postgresql":
         return
+    # The sends under way are waited for before the lock, so that no batch being checked waits
+    # on this change while a provider (or a dead worker's row) keeps it waiting.
+    _sends_wait(case_id)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [case_id])
+    reminders_held_back(case_id=case_id)
+    _sends_wait(case_id)  # those handed over before the hold-back
+
+
+def _sends_wait(case_id: int) -> None:
     if not reminders_in_flight_wait(case_id=case_id, timeout=SEND_WAIT_SECONDS):
         raise SchedulingError("message_being_sent", SENDING_MESSAGE)
 
