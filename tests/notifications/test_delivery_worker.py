@@ -3,8 +3,9 @@ the recording backend (notifications/backends/recording.py), which appends one l
 call to a file shared by every process. No beat: the test enqueues the dispatcher task itself, as
 beat would, only more often.
 
-Each test runs twice: the worker connects to PostgreSQL directly, then through a PgBouncer in
-transaction pooling mode (the `pgbouncer` fixture), where no lock may outlive a transaction.
+The first three tests run twice: the worker connects to PostgreSQL directly, then through a
+PgBouncer in transaction pooling mode (the `pgbouncer` fixture), where no lock may outlive a
+transaction; the last runs through PgBouncer only.
 
 These tests commit for real (transaction=True), so the worker's own connections see the rows.
 The worker sees the real clock while this process is frozen by the `clock` fixture: reminders are
@@ -101,7 +102,7 @@ def enqueue(broker_url):
 
 @pytest.fixture(params=["direct", "pgbouncer"])
 def database_route(request):
-    """How the workers reach PostgreSQL: directly, or through PgBouncer (the PgBouncer)."""
+    """How the workers reach PostgreSQL: directly (None), or through the running PgBouncer."""
     return request.getfixturevalue("pgbouncer") if request.param == "pgbouncer" else None
 
 
