@@ -7,20 +7,41 @@ backoff after a transient failure, or to failed. Two dispatchers never claim the
 (it may or may not have gone out, so it is not sent again blindly), and a worker that dies
 before it leaves a row the sweeper puts back to `planned`. The provider's delivery reports, a
 STOP texted back and a change to the case that withdraws unsent messages all come through here.
+
+Reminders go in batches. One statement claims a batch; one short transaction then takes the
+batch's case locks (transaction-level advisory locks, in case order), re-reads its cases,
+opt-outs, rules, patients and sites, and records the refusals. Each reminder then costs two
+statements, each committed at once: `provider_called_at` before the provider is called, `sent`
+after (row by row, so a crash mid-batch leaves only its own call `unknown`, and a delivery
+report that comes back early finds its row sent).
+
+No lock is held across the provider call: behind PgBouncer in transaction pooling mode a session
+lock would stay with a server connection other clients share, and a transaction held open over
+the call would hide the committed `provider_called_at` that tells the sweeper a call was made.
+The reminder row itself is the send's lease instead (a lease table would repeat what `sending`
+and `provider_called_at` already say, and cost a write more per send). A reschedule or cancel
+(through scheduling.locks) waits while a row of the case is with the provider, then takes the
+case's transaction lock and locks the case's claimed rows not yet handed over
+(`reminders_held_back`), so none of them is handed over until the change commits (by then the
+change has withdrawn them: the sender's conditional `provider_called_at` update finds them
+cancelled and sends nothing), and waits again for a row handed over in between. A row handed
+over more than STALE_SENDING ago belongs to a dead worker, by the sweeper's own rule, so a dead
+sender holds nothing for longer. The `sent` record does not wait for the disk (`_sent_record`);
+`provider_called_at` does.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db import connection, transaction
+from django.db.models import F, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from scheduling.locks import case_lock_for_send
 from scheduling.models import RELEASED_STATUSES, Channel
 
 from . import rendering
-from .backends import DeliveryError, backend_for
+from .backends import DeliveryError, OutgoingMessage, backend_for
 from .models import OPEN_STATUSES, MessageKind, Reminder, ReminderStatus, SmsOptOut
 
 log = logging.getLogger(__name__)
@@ -34,6 +55,7 @@ BATCH = 20
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(seconds=30)  # doubled after each failed attempt
 STALE_SENDING = timedelta(minutes=5)
+IN_FLIGHT_POLL = 0.05  # seconds between a waiting change's looks at the rows being sent
 # Delivery reports arrive out of order and more than once: a status only ever moves up this
 # ladder (a late `sent` never undoes `delivered`). Delivered and failed are both final; planned,
 # cancelled and suppressed rows were never handed to the provider, so no report moves them.
@@ -45,8 +67,43 @@ DELIVERY_RANK = {
     ReminderStatus.FAILED: 2,
 }
 
+CLAIM_SQL = """
+    UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1
+    WHERE id IN (
+        SELECT id FROM {table} WHERE status = %s AND due_at <= %s
+        ORDER BY due_at, id LIMIT %s FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, due_at
+"""
+# The locks of the batch's cases, taken in case order so that two batches never wait on each
+# other in a circle.
+BATCH_LOCK_SQL = """
+    SELECT pg_advisory_xact_lock(case_id) FROM (
+        SELECT DISTINCT case_id FROM {table} WHERE id = ANY(%s) ORDER BY case_id
+    ) AS cases
+"""
+
+SENT_SQL = """
+    UPDATE {table} SET status = %s, sent_at = %s, provider_message_id = %s, error = ''
+    WHERE id = %s AND status IN (%s, %s)
+      AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+"""
+
 
 def reminders_claim(*, now: datetime, limit: int = BATCH) -> list[int]:
+    """Claim up to `limit` due reminders (now `sending`, committed); their ids, in due order."""
+    if connection.vendor != "postgresql":
+        return _claim_portable(now, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CLAIM_SQL.format(table=Reminder._meta.db_table),
+            [ReminderStatus.SENDING, now, ReminderStatus.PLANNED, now, limit],
+        )
+        claimed = cursor.fetchall()
+    return [reminder_id for reminder_id, _ in sorted(claimed, key=lambda row: (row[1], row[0]))]
+
+
+def _claim_portable(now: datetime, limit: int) -> list[int]:
     with transaction.atomic():
         ids = list(
             Reminder.objects.select_for_update(skip_locked=True)
@@ -63,69 +120,176 @@ def reminders_claim(*, now: datetime, limit: int = BATCH) -> list[int]:
 def reminders_dispatch(*, now: datetime | None = None, limit: int = BATCH) -> int:
     """Claim one batch of due reminders and send each. Returns how many were claimed."""
     ids = reminders_claim(now=now or timezone.now(), limit=limit)
+    outcomes = reminders_send(ids)
     for reminder_id in ids:
-        outcome = reminder_send(reminder_id)
         # Ids and statuses only: never the recipient or the text.
+        outcome = str(outcomes[reminder_id])
         log.info("reminder %s %s", reminder_id, outcome,
-                 extra={"reminder_id": reminder_id, "outcome": str(outcome)})
+                 extra={"reminder_id": reminder_id, "outcome": outcome})
     return len(ids)
 
 
 def reminder_send(reminder_id: int) -> str:
     """Send one claimed reminder; returns its new status."""
-    case_id = Reminder.objects.filter(pk=reminder_id).values_list("case_id", flat=True).first()
-    if case_id is None:
-        return "missing"
-    # Hold the case's lock from the last check until the provider answers: a reschedule or
-    # cancel waits for this send, and a send never goes out for a time changed meanwhile.
-    with case_lock_for_send(case_id):
-        with transaction.atomic():
-            reminder = (
-                Reminder.objects.select_for_update(of=("self",))
-                .select_related("case__patient", "case__site", "rule", "drug")
-                .get(pk=reminder_id)
-            )
+    return reminders_send([reminder_id])[reminder_id]
+
+
+def reminders_send(ids: list[int]) -> dict[int, str]:
+    """Send claimed reminders, in the order given; returns each one's new status ("missing"
+    for an id with no row)."""
+    outcomes: dict[int, str] = dict.fromkeys(ids, "missing")
+    ready = _batch_checked(ids, outcomes)
+    for reminder, message in ready:
+        outcomes[reminder.pk] = _handed_and_recorded(reminder, message)
+    return outcomes
+
+
+def _batch_checked(
+    ids: list[int], outcomes: dict[int, str]
+) -> list[tuple[Reminder, OutgoingMessage]]:
+    """Under the batch's case locks: the reminders that may go, each with its message. The
+    others' outcomes (refused, dealt with by someone else, a template that failed) are recorded
+    and put in `outcomes`."""
+    if not ids:
+        return []
+    ready = []
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(BATCH_LOCK_SQL.format(table=Reminder._meta.db_table), [ids])
+        reminders = _batch_read(ids)
+        opted_out = set(
+            SmsOptOut.objects.filter(
+                phone__in=[r.recipient for r in reminders if r.channel == Channel.SMS]
+            ).values_list("phone", flat=True)
+        )
+        now = timezone.now()
+        for reminder in reminders:
             if reminder.status != ReminderStatus.SENDING or reminder.provider_called_at:
-                return reminder.status  # another dispatcher has it, or it was dealt with
-            now = timezone.now()
-            refusal = _refusal(reminder, now)
+                outcomes[reminder.pk] = reminder.status  # another dispatcher has it, or done
+                continue
+            refusal = _refusal(reminder, now, opted_out=opted_out)
             if refusal is not None:
                 status, reason = refusal
                 _finish(reminder, status, error=reason, late=status == ReminderStatus.FAILED)
-                return status
+                outcomes[reminder.pk] = status
+                continue
             try:
-                message = rendering.render(reminder)
+                ready.append((reminder, rendering.render(reminder)))
             except Exception as exc:  # a broken template must not stop the batch
                 log.warning("reminder %s: render failed: %s", reminder.pk, type(exc).__name__)
-                return _retry_or_fail(reminder, f"render failed: {exc}", now)
-            reminder.provider_called_at = now
-            reminder.save(update_fields=["provider_called_at"])
-            # The sweeper judges a call in flight by provider_called_at, not by when the batch
-            # was claimed: a long batch is not mistaken for a dead worker.
-        try:
-            provider_id = backend_for(reminder.channel).send(message)
-        except DeliveryError as exc:
-            with transaction.atomic():
-                if exc.permanent:
-                    _finish(reminder, ReminderStatus.FAILED, error=str(exc))
-                    reminder_fall_back(reminder)
-                    return ReminderStatus.FAILED
-                return _retry_or_fail(reminder, str(exc), timezone.now())
-        except Exception as exc:  # the provider's client broke: it may or may not have gone out
-            log.exception("reminder %s: unexpected error from the %s backend", reminder.pk,
-                          reminder.channel)
-            _finish(reminder, ReminderStatus.UNKNOWN, error=f"{type(exc).__name__}: {exc}")
-            return ReminderStatus.UNKNOWN
-        # A provider that answered after the sweeper gave up on it still has the last word.
-        Reminder.objects.filter(
-            pk=reminder.pk, status__in=[ReminderStatus.SENDING, ReminderStatus.UNKNOWN]
-        ).update(
-            status=ReminderStatus.SENT,
-            sent_at=timezone.now(),
-            provider_message_id=provider_id,
-            error="",
+                outcomes[reminder.pk] = _retry_or_fail(reminder, f"render failed: {exc}", now)
+    order = {reminder_id: n for n, reminder_id in enumerate(ids)}
+    return sorted(ready, key=lambda pair: order[pair[0].pk])
+
+
+def _batch_read(ids: list[int]) -> list[Reminder]:
+    """The reminders with all that rendering and the re-check read: a fixed number of queries
+    for the batch, whatever its size. Reminders of one case share one Case instance, so each
+    case's medicines and stages are built once."""
+    reminders = list(
+        Reminder.objects.filter(pk__in=ids).select_related(
+            "case__patient", "case__site", "rule", "drug"
         )
-        return ReminderStatus.SENT
+    )
+    cases = {}
+    for reminder in reminders:
+        reminder.case = cases.setdefault(reminder.case_id, reminder.case)
+    prefetch_related_objects(list(cases.values()), "held_medications__drug", "stages")
+    return reminders
+
+
+def _handed_and_recorded(reminder: Reminder, message: OutgoingMessage) -> str:
+    """Hand one checked reminder to the provider and record the answer."""
+    now = timezone.now()
+    # Committed before the call, and only while the row is still this sender's claim: a
+    # reschedule or cancel that committed since the batch's check has withdrawn it, and a claim
+    # the sweeper gave back (a batch slower than STALE_SENDING) may be another dispatcher's now.
+    handed = Reminder.objects.filter(
+        pk=reminder.pk, status=ReminderStatus.SENDING, provider_called_at__isnull=True,
+        claimed_at=reminder.claimed_at,
+    ).update(provider_called_at=now)
+    if not handed:
+        status = Reminder.objects.filter(pk=reminder.pk).values_list("status", flat=True)
+        return status.first() or "missing"
+    reminder.provider_called_at = now
+    # The sweeper judges a call in flight by provider_called_at, not by when the batch was
+    # claimed: a long batch is not mistaken for a dead worker.
+    try:
+        provider_id = backend_for(reminder.channel).send(message)
+    except DeliveryError as exc:
+        with transaction.atomic():
+            if exc.permanent:
+                _finish(reminder, ReminderStatus.FAILED, error=str(exc))
+                reminder_fall_back(reminder)
+                return ReminderStatus.FAILED
+            return _retry_or_fail(reminder, str(exc), timezone.now())
+    except Exception as exc:  # the provider's client broke: it may or may not have gone out
+        log.exception("reminder %s: unexpected error from the %s backend", reminder.pk,
+                      reminder.channel)
+        _finish(reminder, ReminderStatus.UNKNOWN, error=f"{type(exc).__name__}: {exc}")
+        return ReminderStatus.UNKNOWN
+    _sent_record(reminder.pk, provider_id)
+    return ReminderStatus.SENT
+
+
+def _sent_record(reminder_id: int, provider_id: str) -> None:
+    """Record a send the provider accepted. A provider that answered after the sweeper gave up
+    on it still has the last word."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Not worth a wait for the disk (unlike provider_called_at): lost in a crash of the
+        # database, the row stays `sending` with provider_called_at, which the sweeper marks
+        # `unknown`, as after a worker's crash at that moment. set_config(..., true) lasts for
+        # this statement's own transaction, so no setting stays on a pooled connection.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                SENT_SQL.format(table=Reminder._meta.db_table),
+                [ReminderStatus.SENT, timezone.now(), provider_id, reminder_id,
+                 ReminderStatus.SENDING, ReminderStatus.UNKNOWN],
+            )
+        return
+    Reminder.objects.filter(
+        pk=reminder_id, status__in=[ReminderStatus.SENDING, ReminderStatus.UNKNOWN]
+    ).update(
+        status=ReminderStatus.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=provider_id,
+        error="",
+    )
+
+
+def reminders_held_back(*, case_id: int) -> None:
+    """Inside the transaction of a change to the case, holding the case's lock: none of the
+    case's claimed messages not yet handed to the provider is handed over before the change
+    commits (the sender's hand-over then finds what the change withdrew)."""
+    list(
+        Reminder.objects.filter(
+            case_id=case_id, status=ReminderStatus.SENDING, provider_called_at__isnull=True
+        )
+        .select_for_update()
+        .values_list("id", flat=True)
+    )
+
+
+def reminders_in_flight_wait(*, case_id: int, timeout: float) -> bool:
+    """Wait until the messages of the case with the provider now (handed over less than
+    STALE_SENDING ago: older, their worker is dead, as the sweeper judges) have been answered;
+    not for any handed over later. False if one still was after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    waiting_for = list(_in_flight(case_id).values_list("id", flat=True))
+    while waiting_for and _in_flight(case_id).filter(id__in=waiting_for).exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(IN_FLIGHT_POLL)
+    return True
+
+
+def _in_flight(case_id: int) -> QuerySet[Reminder]:
+    return Reminder.objects.filter(
+        case_id=case_id,
+        status=ReminderStatus.SENDING,
+        provider_called_at__gt=timezone.now() - STALE_SENDING,
+    )
 
 
 def reminders_sweep(*, now: datetime | None = None) -> dict[str, int]:
@@ -148,16 +312,15 @@ def reminders_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {"unknown": unknown, "requeued": requeued, "late": late}
 
 
-def _refusal(reminder: Reminder, now: datetime) -> tuple[str, str] | None:
+def _refusal(
+    reminder: Reminder, now: datetime, *, opted_out: set[str]
+) -> tuple[str, str] | None:
     case = reminder.case
     if case.status in RELEASED_STATUSES and reminder.kind not in AFTER_CANCEL_KINDS:
         return ReminderStatus.CANCELLED, "The case was cancelled."
     if reminder.plan_version != case.plan_version and reminder.kind not in AFTER_MOVE_KINDS:
         return ReminderStatus.CANCELLED, "The case was rescheduled."
-    if (
-        reminder.channel == Channel.SMS
-        and SmsOptOut.objects.filter(phone=reminder.recipient).exists()
-    ):
+    if reminder.channel == Channel.SMS and reminder.recipient in opted_out:
         return ReminderStatus.SUPPRESSED, "The recipient texted STOP."
     if now > reminder.send_by:
         return ReminderStatus.FAILED, "Could not be sent before its send-by time."
@@ -256,8 +419,12 @@ def reminder_delivery_record(
 def reminders_withdraw(reminders: QuerySet[Reminder], *, reason: str) -> int:
     """The messages among `reminders` not sent yet will not be: a change to the case made them
     wrong. Returns how many were withdrawn."""
-    return reminders.filter(status__in=OPEN_STATUSES).update(
-        status=ReminderStatus.CANCELLED, error=reason
+    # A row already with the provider may have gone out: it is not called withdrawn (the
+    # provider's answer, or the sweeper's `unknown`, settles it).
+    return (
+        reminders.filter(status__in=OPEN_STATUSES)
+        .exclude(status=ReminderStatus.SENDING, provider_called_at__isnull=False)
+        .update(status=ReminderStatus.CANCELLED, error=reason)
     )
 
 

@@ -71,6 +71,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     ),
     "start_too_soon": (400, "The start is sooner than the patient's page may move a case to."),
     "case_changed": (409, "The case was changed since the version the change was based on."),
+    "message_being_sent": (
+        409, "A message of the case is with the provider, who has not answered yet; try again."
+    ),
     "reason_required": (400, "A reason is required."),
     "not_yet_due": (409, "A no-show can be recorded only once the arrival time has passed."),
     "start_or_date_required": (400, "Give a new start or a new date."),

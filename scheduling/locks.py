@@ -1,29 +1,50 @@
 """One lock per case, shared by the writers of a case and the sender of its messages.
 
-A reminder for the old time must never go out after a reschedule or cancel has committed. The
-dispatcher holds the case's lock from its last check of the case until the provider has
-answered; reschedule and cancel take the same lock first, so they wait for a send in progress
-and the next send sees their change. On PostgreSQL these are advisory locks keyed by the case
-id (a session lock for the sender, a transaction lock for the writers), released by the server
-if a worker dies. SQLite runs on one machine and serialises writes; there they do nothing.
+A reminder for the old time must never go out after a reschedule or cancel has committed, and a
+change waits for a send in progress. On PostgreSQL a writer takes a transaction-level advisory
+lock keyed by the case id; the dispatcher takes the same lock while it re-checks a batch's cases,
+so a check never reads a change half made. No lock is held across the provider call (PgBouncer
+in transaction pooling mode allows no session lock): the claimed reminder rows serve as the
+send's lease: the writer waits for the case's rows with the provider, then, under its lock,
+holds back those not yet handed over and waits for any handed over just before
+(notifications.dispatch.reminders_held_back, reminders_in_flight_wait). A worker that dies
+mid-call leaves a row that stops holding anything once it is stale; until then a change to its
+case is refused (`message_being_sent`) after SEND_WAIT_SECONDS. SQLite runs on one machine and
+serialises writes; there these do nothing.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.db import connection
+
+from notifications.dispatch import reminders_held_back, reminders_in_flight_wait
 
 from .errors import SchedulingError
 from .models import Case
 
 STALE_MESSAGE = "This case was changed by someone else; here it is as it is now."
+SENDING_MESSAGE = (
+    "A message to this patient is being sent and the provider has not answered yet; "
+    "try again in a minute."
+)
+# A provider answers within seconds; a change gives up (409) rather than hold a page longer.
+SEND_WAIT_SECONDS = 30.0
 
 
 def case_lock_for_change(case_id: int) -> None:
     """Wait for any send of this case's messages; call inside the writer's transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [case_id])
+    if connection.vendor != "postgresql":
+        return
+    # The sends under way are waited for before the lock, so that no batch being checked waits
+    # on this change while a provider (or a dead worker's row) keeps it waiting.
+    _sends_wait(case_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [case_id])
+    reminders_held_back(case_id=case_id)
+    _sends_wait(case_id)  # those handed over before the hold-back
+
+
+def _sends_wait(case_id: int) -> None:
+    if not reminders_in_flight_wait(case_id=case_id, timeout=SEND_WAIT_SECONDS):
+        raise SchedulingError("message_being_sent", SENDING_MESSAGE)
 
 
 def case_locked(case_id: int, *, expected_version: str | None = None) -> Case:
@@ -37,17 +58,3 @@ def case_locked(case_id: int, *, expected_version: str | None = None) -> Case:
     if expected_version is not None and locked.version != expected_version:
         raise SchedulingError("case_changed", STALE_MESSAGE)
     return locked
-
-
-@contextmanager
-def case_lock_for_send(case_id: int) -> Iterator[None]:
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [case_id])
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [case_id])

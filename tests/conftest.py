@@ -311,3 +311,22 @@ def redis_test_url(db: int) -> str:
             pytest.fail(f"Redis at {host} cannot be reached: {exc}")
         pytest.skip(f"Redis at {host} cannot be reached")
     return url
+
+
+@pytest.fixture
+def pgbouncer(django_db_blocker):
+    """A PgBouncer in transaction pooling mode before the test database's PostgreSQL, on a spare
+    port (tests/notifications/pgbouncer.py). A PgBouncer that cannot start fails the test."""
+    from django.db import connection
+
+    from tests.notifications.pgbouncer import PgBouncer, PgBouncerError
+
+    db = connection.settings_dict
+    bouncer = PgBouncer(host=db["HOST"], port=int(db["PORT"] or 5432), user=db["USER"])
+    try:
+        bouncer.start()
+    except PgBouncerError as exc:
+        bouncer.stop()
+        pytest.fail(str(exc))
+    yield bouncer
+    bouncer.stop()

@@ -3,6 +3,10 @@ the recording backend (notifications/backends/recording.py), which appends one l
 call to a file shared by every process. No beat: the test enqueues the dispatcher task itself, as
 beat would, only more often.
 
+The first three tests run twice: the worker connects to PostgreSQL directly, then through a
+PgBouncer in transaction pooling mode (the `pgbouncer` fixture), where no lock may outlive a
+transaction; the last runs through PgBouncer only.
+
 These tests commit for real (transaction=True), so the worker's own connections see the rows.
 The worker sees the real clock while this process is frozen by the `clock` fixture: reminders are
 due in 2000 and must go by 2100, which both clocks agree on.
@@ -26,8 +30,9 @@ from django.db import connection
 from notifications.dispatch import reminders_sweep
 from notifications.models import OPEN_STATUSES, Reminder, ReminderRule, ReminderStatus
 from scheduling.models import Case, Patient
+from scheduling.services import case_reschedule
 from tests.conftest import REDIS_SERVER
-from tests.factories import ProcedureTypeFactory, SiteFactory
+from tests.factories import ProcedureTypeFactory, SiteFactory, case_made
 
 pytestmark = [REDIS_SERVER, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -95,14 +100,21 @@ def enqueue(broker_url):
     app.close()
 
 
-def database_url() -> str:
-    """The pytest test database, as a DATABASE_URL for the worker."""
+@pytest.fixture(params=["direct", "pgbouncer"])
+def database_route(request):
+    """How the workers reach PostgreSQL: directly (None), or through the running PgBouncer."""
+    return request.getfixturevalue("pgbouncer") if request.param == "pgbouncer" else None
+
+
+def database_url(bouncer=None) -> str:
+    """The pytest test database, as a DATABASE_URL for the worker (through `bouncer`, if given:
+    a PgBouncer on this machine)."""
     db = connection.settings_dict
     auth = quote(db["USER"] or "", safe="")
     if db["PASSWORD"]:
         auth += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "localhost"
-    port = f":{db['PORT']}" if db["PORT"] else ""
+    host = "127.0.0.1" if bouncer else db["HOST"] or "localhost"
+    port = f":{bouncer.port}" if bouncer else f":{db['PORT']}" if db["PORT"] else ""
     return f"postgres://{auth}@{host}{port}/{db['NAME']}"
 
 
@@ -111,10 +123,11 @@ class Worker:
     parent and its pool processes at once."""
 
     def __init__(self, *, broker_url: str, record_file: Path, log_file: Path, name: str = "test",
-                 delay_ms: int = 0) -> None:
+                 delay_ms: int = 0, bouncer=None) -> None:
         self.env = {
             **os.environ,
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": database_url(bouncer),
+            "DATABASE_POOLER": "transaction" if bouncer else "",
             "CELERY_BROKER_URL": broker_url,
             "NOTIFICATIONS_SMS_BACKEND": RECORDING,
             "NOTIFICATIONS_EMAIL_BACKEND": RECORDING,
@@ -188,8 +201,9 @@ def _wait_for_worker_connections_to_close(timeout: float = 10) -> None:
 
 
 @pytest.fixture
-def workers(broker_url, tmp_path):
-    """Make workers with `workers.new(name)`; every one is stopped when the test ends."""
+def workers(broker_url, tmp_path, database_route):
+    """Make workers with `workers.new(name)`; every one is stopped when the test ends, and the
+    PgBouncer they went through with them."""
 
     class Workers(list):
         record_file = tmp_path / "sent.jsonl"
@@ -197,7 +211,7 @@ def workers(broker_url, tmp_path):
         def new(self, name: str = "test", *, delay_ms: int = 0) -> Worker:
             worker = Worker(broker_url=broker_url, record_file=self.record_file,
                             log_file=tmp_path / f"worker-{name}.log", name=name,
-                            delay_ms=delay_ms)
+                            delay_ms=delay_ms, bouncer=database_route)
             self.append(worker)
             worker.start()
             return worker
@@ -211,6 +225,8 @@ def workers(broker_url, tmp_path):
     finally:
         for worker in made:
             worker.kill()
+        if database_route is not None:
+            database_route.stop()
         _wait_for_worker_connections_to_close()
 
 
@@ -310,7 +326,7 @@ def restart_redis() -> None:
 # --- tests ------------------------------------------------------------------------------------
 
 
-def test_a_thousand_due_reminders_are_each_sent_exactly_once(workers, enqueue):
+def test_a_thousand_due_reminders_are_each_sent_exactly_once(workers, enqueue, database_route):
     ids = due_reminders(1000)
     workers.new()
 
@@ -325,6 +341,8 @@ def test_a_thousand_due_reminders_are_each_sent_exactly_once(workers, enqueue):
         assert by_id[reminder.pk]["to"] == reminder.recipient
         assert reminder.provider_message_id.startswith(f"rec-{reminder.pk}-")
     assert len({line["pid"] for line in sent}) == 2, "both pool processes should have sent"
+    if database_route is not None:
+        assert database_route.transactions(connection.settings_dict["NAME"]) > 1000
 
 
 def test_nothing_is_lost_when_workers_are_killed_and_redis_restarts(workers, enqueue):
@@ -391,3 +409,61 @@ def test_two_workers_at_once_never_send_a_row_twice(workers, enqueue):
         for b, (b_first, b_last) in spans.items()
         if a != b
     ), f"the senders did not overlap: {spans}"
+
+
+def old_time_messages(case: Case, count: int) -> list[int]:
+    """`count` confirmation SMS of the case's present plan, due long ago, in place of what
+    booking planned (due by the frozen clock of this process, not by the worker's)."""
+    Reminder.objects.filter(case=case).delete()
+    rule = ReminderRule.objects.get(kind="confirmation", audience="patient")
+    return [
+        Reminder.objects.create(
+            case=case, rule=rule, kind="confirmation", audience="patient", channel="sms",
+            recipient=f"+1646555{n:04d}", plan_version=case.plan_version, due_at=DUE_AT,
+            send_by=SEND_BY,
+        ).pk
+        for n in range(count)
+    ]
+
+
+def handed_to_provider(ids: list[int], timeout: float = 30) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        handed = Reminder.objects.filter(pk__in=ids, status=ReminderStatus.SENDING,
+                                         provider_called_at__isnull=False).first()
+        if handed is not None:
+            return handed.pk
+        time.sleep(0.02)
+    pytest.fail("no message was handed to the provider")
+
+
+@pytest.mark.parametrize("database_route", ["pgbouncer"], indirect=True)
+def test_a_reschedule_waits_for_the_text_with_the_provider_and_no_old_time_goes_after_it(
+    workers, enqueue, database_route, unit, front_desk
+):
+    case = case_made(site=unit, by=front_desk.user)
+    old = old_time_messages(case, 5)
+    workers.new(delay_ms=1000)  # each provider call takes a second
+    enqueue()
+    in_flight = handed_to_provider(old)
+
+    started = time.perf_counter()
+    case_reschedule(case=case, day=date(2026, 3, 5), by=front_desk.user)
+    waited = time.perf_counter() - started
+    sent_before_the_change = {line["reminder_id"] for line in records(workers.record_file)}
+    run_until_settled(enqueue, workers)
+
+    assert waited > 0.3, "the reschedule did not wait for the text with the provider"
+    assert in_flight in sent_before_the_change
+    sent = Counter(line["reminder_id"] for line in records(workers.record_file))
+    assert {rid for rid in old if sent[rid]} == {rid for rid in old if rid in
+                                                 sent_before_the_change}
+    assert all(sent[rid] <= 1 for rid in old)
+    final = dict(Reminder.objects.filter(pk__in=old).values_list("id", "status"))
+    assert final[in_flight] == ReminderStatus.SENT
+    # The batch's other messages were held back, then withdrawn by the change.
+    assert sorted(final.values()) == sorted(
+        [ReminderStatus.SENT] * len(sent_before_the_change & set(old))
+        + [ReminderStatus.CANCELLED] * (len(old) - len(sent_before_the_change & set(old)))
+    )
+    assert database_route.transactions(connection.settings_dict["NAME"]) > 0
