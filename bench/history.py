@@ -1,4 +1,4 @@
-"""How booking, availability, the board, dispatch, the sweeper and the reports cost as history grows.
+"""How availability, booking, the board, dispatch, the sweeper and reports fare as history grows.
 
 Run from the project root:  .venv/bin/python bench/history.py  (see bench/README.md)
 
