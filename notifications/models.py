@@ -220,6 +220,12 @@ class Reminder(models.Model):
                 fields=["claimed_at"], name="reminder_sending",
                 condition=Q(status=ReminderStatus.SENDING),
             ),
+            # The messages and outcomes reports read the messages of a period's cases (found by
+            # site and day) from the index alone, never every message ever sent.
+            models.Index(
+                fields=["case"], include=["kind", "status", "due_at", "sent_at", "note"],
+                name="reminder_case_report",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -60,10 +60,12 @@ def cases_unit_will_call(*, user, now: datetime) -> list[Case]:
 def reminders_not_reached(*, site: Site, now: datetime) -> QuerySet[Reminder]:
     """The messages of the site's cases still to come that did not reach their recipient and
     that nobody has marked handled, with their patients: the front desk's list of people to
-    call, soonest case first."""
+    call, soonest case first. The cases are found by their day (the site's index of cases by
+    day), from today in the site's zone: the messages of every past case are never read."""
     return (
         Reminder.objects.not_reached()
-        .filter(case__site=site, case__procedure_start__gte=now, handled_at__isnull=True)
+        .filter(case__site=site, case__day__gte=now.astimezone(site.zone).date(),
+                case__procedure_start__gte=now, handled_at__isnull=True)
         .exclude(case__status__in=RELEASED_STATUSES)
         .select_related("case__patient")
         .order_by("case__procedure_start", "due_at")

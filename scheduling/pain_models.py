@@ -48,6 +48,13 @@ class PainScore(models.Model):
                 fields=["sms_id"], condition=~Q(sms_id=""), name="one_pain_score_per_text"
             ),
         ]
+        indexes = [
+            # The outcomes report reads the scores of a period's cases from the index alone, one
+            # case at a time, instead of scanning every score ever given.
+            models.Index(
+                fields=["case"], include=["followup_day", "score"], name="pain_score_case_report"
+            ),
+        ]
 
     def __str__(self) -> str:
         when = "before" if self.followup_day is None else f"day {self.followup_day}"

@@ -60,14 +60,18 @@ def outcomes_get(*, site: Site, period: Period) -> Outcomes:
     cases = {"case__site": site, "case__day__range": (period.start, period.end)}
     released = {"case__status__in": RELEASED_STATUSES}
     groups = ("case_id", "case__procedure_type__name", "case__surgeon__name")
+    # Unordered: each row lands in a dict by (case, moment). Ordered, the rows would need
+    # columns that the report indexes do not hold, and the whole table would be read instead.
     scores = list(
         PainScore.objects.filter(**cases).exclude(**released)
         .values_list(*groups, "followup_day", "score")
+        .order_by()
     )
     asks = list(
         Reminder.objects.filter(kind=MessageKind.PAIN_ASK, status__in=ASKED_STATUSES, **cases)
         .exclude(**released)
         .values_list(*groups, "note")
+        .order_by()
         .distinct()
     )
     # (case, moment) -> its groups; and the score given for it

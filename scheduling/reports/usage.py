@@ -90,19 +90,27 @@ def utilisation_get(*, site: Site, period: Period) -> Utilisation:
         return ResourceUse(name, resource.get_kind_display(), weeks, resource.kind)
 
     lines = {r.pk: blank(r.name, r) for r in resources}
-    for line in lines.values():
-        for day, (opens, closes) in hours.items():
-            line.add(week_of(day), Use(open_minutes=minutes_between(opens, closes)))
+    # A year holds tens of thousands of stages: they are summed per room or bay and week in
+    # plain numbers, and each line is given one sum a week.
+    weeks = {day: week_of(day) for day in hours}
+    open_minutes: dict[date, float] = defaultdict(float)
+    for day, (opens, closes) in hours.items():
+        open_minutes[weeks[day]] += minutes_between(opens, closes)
+    used_minutes: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for row in rows:
         window = hours.get(row["case__day"])
         if window is None:
             continue  # no opening hours that day: nothing to be a share of
-        use = Use()
+        sums = used_minutes[(row["resource_id"], weeks[row["case__day"]])]
         if row["active"]:
-            use.planned_minutes = _overlap(row["planned_start"], row["planned_end"], window)
+            sums[0] += _overlap(row["planned_start"], row["planned_end"], window)
         if row["actual_start"] and row["actual_end"]:
-            use.actual_minutes = _overlap(row["actual_start"], row["actual_end"], window)
-        lines[row["resource_id"]].add(week_of(row["case__day"]), use)
+            sums[1] += _overlap(row["actual_start"], row["actual_end"], window)
+    for line in lines.values():
+        for week, minutes in open_minutes.items():
+            line.add(week, Use(open_minutes=minutes))
+    for (resource_id, week), (planned, actual) in used_minutes.items():
+        lines[resource_id].add(week, Use(planned_minutes=planned, actual_minutes=actual))
 
     kinds = {}
     for resource in resources:

@@ -2,15 +2,21 @@
 (and per kind of message), so the cost is the same for a quiet month and a busy year."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncWeek
 
 from notifications.models import NOT_REACHED_STATUSES, MessageKind, Reminder, ReminderStatus
 
+from .. import pain
 from ..models import Case, CaseStatus, Site
 from .period import Period, percent, week_of
+
+# A follow-up message retried, or sent again by the front desk, goes out up to this many days
+# after the follow-up day it was planned for.
+LATE_MESSAGE_DAYS = 31
 
 
 @dataclass
@@ -116,7 +122,8 @@ def messages_get(*, site: Site, period: Period) -> Messages:
     """Messages by the week (in the site's zone) they were due to go out, and by kind."""
     counts = (
         Reminder.objects.filter(
-            case__site=site, due_at__gte=period.starts_at, due_at__lt=period.ends_at
+            case__site=site, case__day__range=message_case_days(site, period),
+            due_at__gte=period.starts_at, due_at__lt=period.ends_at,
         )
         .annotate(week=TruncWeek("due_at", tzinfo=period.zone))
         .values("week", "kind")
@@ -147,6 +154,22 @@ def messages_get(*, site: Site, period: Period) -> Messages:
         kinds=[(KIND_LABELS.get(kind, kind), kinds[kind])
                for kind in sorted(kinds, key=_kind_order)],
         total=total,
+    )
+
+
+def message_case_days(site: Site, period: Period) -> tuple[date, date]:
+    """The procedure days of the cases whose messages can fall due in the period: the messages
+    are read through the site's cases of those days (an index), never by their due time across
+    every site's history.
+
+    Before its day, a message is due at the earliest when the booking or change that planned it
+    was made (planning never makes one due in the past), and a case is booked at most the
+    booking horizon ahead. After its day, only follow-ups go out: on the site's pain follow-up
+    days, then retried or sent again for up to LATE_MESSAGE_DAYS."""
+    last_followup = max(pain.followup_days(site.pain_followup_days), default=0)
+    return (
+        period.start - timedelta(days=last_followup + LATE_MESSAGE_DAYS),
+        period.end + timedelta(days=settings.BOOKING_HORIZON_DAYS),
     )
 
 
