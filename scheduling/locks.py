@@ -13,6 +13,8 @@ case is refused (`message_being_sent`) after SEND_WAIT_SECONDS. SQLite runs on o
 serialises writes; there these do nothing.
 """
 
+import time
+
 from django.db import connection
 
 from notifications.dispatch import reminders_held_back, reminders_in_flight_wait
@@ -25,8 +27,10 @@ SENDING_MESSAGE = (
     "A message to this patient is being sent and the provider has not answered yet; "
     "try again in a minute."
 )
-# A provider answers within seconds; a change gives up (409) rather than hold a page longer.
-SEND_WAIT_SECONDS = 30.0
+# A provider answers within seconds (Twilio's client gives up after 15). A change gives up (409)
+# rather than hold a page longer: both waits together stay under this, well inside a web
+# server's request timeout (deploy/gunicorn.conf.py: 30 s).
+SEND_WAIT_SECONDS = 20.0
 
 
 def case_lock_for_change(case_id: int) -> None:
@@ -35,15 +39,17 @@ def case_lock_for_change(case_id: int) -> None:
         return
     # The sends under way are waited for before the lock, so that no batch being checked waits
     # on this change while a provider (or a dead worker's row) keeps it waiting.
-    _sends_wait(case_id)
+    deadline = time.monotonic() + SEND_WAIT_SECONDS
+    _sends_wait(case_id, deadline)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [case_id])
     reminders_held_back(case_id=case_id)
-    _sends_wait(case_id)  # those handed over before the hold-back
+    _sends_wait(case_id, deadline)  # those handed over before the hold-back
 
 
-def _sends_wait(case_id: int) -> None:
-    if not reminders_in_flight_wait(case_id=case_id, timeout=SEND_WAIT_SECONDS):
+def _sends_wait(case_id: int, deadline: float) -> None:
+    left = max(0.0, deadline - time.monotonic())
+    if not reminders_in_flight_wait(case_id=case_id, timeout=left):
         raise SchedulingError("message_being_sent", SENDING_MESSAGE)
 
 

@@ -443,7 +443,7 @@ def test_a_reschedule_waits_for_the_text_with_the_provider_and_no_old_time_goes_
 ):
     case = case_made(site=unit, by=front_desk.user)
     old = old_time_messages(case, 5)
-    workers.new(delay_ms=1000)  # each provider call takes a second
+    workers.new(delay_ms=3000)  # each provider call takes three seconds, so a slow test sees it
     enqueue()
     in_flight = handed_to_provider(old)
 

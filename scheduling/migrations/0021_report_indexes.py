@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0018_site_locale'),
+        ('scheduling', '0020_plan_run'),
     ]
 
     operations = [
