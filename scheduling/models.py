@@ -21,6 +21,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 # The nurses' bedside records live in their own module; importing it registers them with the app.
 from .bedside_models import ChecklistItem
@@ -386,6 +387,9 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        # The front desk types an MRN in any case; registering and finding a patient look it up
+        # case-insensitively (mrn__iexact), which the unique index cannot answer.
+        indexes = [models.Index(Upper("mrn"), name="patient_mrn_upper")]
 
     def __str__(self) -> str:
         return f"{self.last_name}, {self.first_name} ({self.mrn})"
