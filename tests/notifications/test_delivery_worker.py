@@ -80,7 +80,21 @@ def broker_url(monkeypatch):
     # Celery reads CELERY_BROKER_URL from the environment before any broker given to an app,
     # so the test's own app must see our database there too.
     monkeypatch.setenv("CELERY_BROKER_URL", url)
-    return url
+    yield url
+    project_broker_connections_drop()
+
+
+def project_broker_connections_drop() -> None:
+    """The project's Celery app keeps the broker connections it made while the environment named
+    this test's database; later tests (a plan run sent on commit) must not publish there."""
+    from vertebro_site.celery import app
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
 
 
 @pytest.fixture
