@@ -19,6 +19,7 @@ from .period import Period, PeriodStages, StageRow, minutes_between, percent, we
 
 # A first case that starts at most this late still counts as on time.
 ON_TIME_MINUTES = 10
+KIND_LABELS = dict(ResourceKind.choices)
 
 
 @dataclass
@@ -88,7 +89,7 @@ def utilisation_get(
 
     def blank(name: str, resource: Resource) -> ResourceUse:
         weeks = {week: Use() for week in period.weeks}
-        return ResourceUse(name, resource.get_kind_display(), weeks, resource.kind)
+        return ResourceUse(name, kind_label(resource), weeks, resource.kind)
 
     lines = {r.pk: blank(r.name, r) for r in resources}
     # A year holds tens of thousands of stages: they are summed per room or bay and week in
@@ -115,7 +116,7 @@ def utilisation_get(
 
     kinds = {}
     for resource in resources:
-        label = resource.get_kind_display()
+        label = kind_label(resource)
         kind_line = kinds.setdefault(resource.kind, blank(f"All {label.lower()}s", resource))
         for week, use in lines[resource.pk].weeks.items():
             kind_line.add(week, use)
@@ -281,6 +282,11 @@ def _turnover_rooms(gaps: list[Turnover], period: Period) -> list[RoomTurnover]:
 
 def _median(values: list[float]) -> int | None:
     return round(median(values)) if values else None
+
+
+def kind_label(resource: Resource) -> str:
+    """As resource.get_kind_display(), which looks the label up anew (slowly) at every call."""
+    return str(KIND_LABELS.get(resource.kind, resource.kind))
 
 
 def open_hours(site: Site, period: Period) -> dict[date, tuple[datetime, datetime]]:
