@@ -304,4 +304,6 @@ def open_hours(site: Site, period: Period) -> dict[date, tuple[datetime, datetim
 
 
 def _overlap(start: datetime, end: datetime, window: tuple[datetime, datetime]) -> float:
-    return max(0.0, minutes_between(max(start, window[0]), min(end, window[1])))
+    """Minutes of start-end within the window (minutes_between, inline: ~20,000 calls a year)."""
+    opens, closes = window
+    return max(0.0, (min(end, closes) - max(start, opens)).total_seconds() / 60)
