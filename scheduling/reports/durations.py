@@ -9,7 +9,18 @@ from django.db.models import Prefetch
 from ..models import ProcedureType, Site, StageKind, StageTemplate
 from ..slots import stage_rules
 from ..timing import GRID_MINUTES, StageRule, stage_minutes
-from .period import Period, PeriodStages, minutes_between
+from .period import (
+    ACTUAL_END,
+    ACTUAL_START,
+    KIND,
+    LEVELS,
+    PLANNED_END,
+    PLANNED_START,
+    PROCEDURE_TYPE,
+    Period,
+    PeriodStages,
+    minutes_between,
+)
 
 
 @dataclass
@@ -46,12 +57,12 @@ def durations_get(
     stages = stages or PeriodStages.load(site=site, period=period)
     groups: dict[tuple, dict] = {}
     for row in stages.rows:
-        if row.actual_start is None or row.actual_end is None:
+        if row[ACTUAL_START] is None or row[ACTUAL_END] is None:
             continue  # not timed (yet)
-        key = (row.procedure_type_id, row.kind, row.levels)
+        key = (row[PROCEDURE_TYPE], row[KIND], row[LEVELS])
         group = groups.setdefault(key, {"planned": [], "actual": []})
-        group["planned"].append(minutes_between(row.planned_start, row.planned_end))
-        group["actual"].append(minutes_between(row.actual_start, row.actual_end))
+        group["planned"].append(minutes_between(row[PLANNED_START], row[PLANNED_END]))
+        group["actual"].append(minutes_between(row[ACTUAL_START], row[ACTUAL_END]))
     types = ProcedureType.objects.filter(pk__in={key[0] for key in groups}).prefetch_related(
         Prefetch("stage_templates", StageTemplate.objects.order_by("position"))
     )

@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -68,25 +67,18 @@ def minutes_between(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 60
 
 
-class StageRow(NamedTuple):
-    case_id: int
-    day: date  # the case's procedure day
-    levels: int
-    procedure_type_id: int
-    kind: str
-    resource_id: int
-    active: bool
-    planned_start: datetime
-    planned_end: datetime
-    actual_start: datetime | None
-    actual_end: datetime | None
-
-
-# Every column but the case's own comes from the stage report index (Stage.Meta.indexes).
+# A stage as the reports read it: a plain tuple of these columns. Every column but the case's
+# own comes from the stage report index (Stage.Meta.indexes). Plain tuples, not named ones: the
+# garbage collector stops tracking a tuple of plain values after one look, but keeps looking at
+# a named tuple, and a year's 9,000 of them a site made it sweep the whole process again and
+# again.
 STAGE_COLUMNS = (
     "case_id", "case__day", "case__levels", "case__procedure_type_id", "kind", "resource_id",
     "active", "planned_start", "planned_end", "actual_start", "actual_end",
 )
+(CASE, DAY, LEVELS, PROCEDURE_TYPE, KIND, RESOURCE, ACTIVE,
+ PLANNED_START, PLANNED_END, ACTUAL_START, ACTUAL_END) = range(len(STAGE_COLUMNS))
+StageRow = tuple
 
 
 @dataclass(frozen=True)
@@ -103,7 +95,7 @@ class PeriodStages:
     def by_day_and_room(self, rows: Iterable[StageRow]) -> list[StageRow]:
         """The stages by day, then room or bay by name, then planned start."""
         rank = self.name_rank
-        return sorted(rows, key=lambda row: (row.day, rank[row.resource_id], row.planned_start))
+        return sorted(rows, key=lambda row: (row[DAY], rank[row[RESOURCE]], row[PLANNED_START]))
 
     @cached_property
     def name_rank(self) -> dict[int, int]:
@@ -123,7 +115,7 @@ class PeriodStages:
             .order_by()
             .values_list(*STAGE_COLUMNS)
         )
-        rows = [StageRow._make(row) for row in values_rows(query)]
-        used = {row.resource_id for row in rows}
+        rows = values_rows(query)
+        used = {row[RESOURCE] for row in rows}
         resources = Resource.objects.filter(Q(site=site) | Q(pk__in=used)).order_by("name", "pk")
         return cls(period, rows, {resource.pk: resource for resource in resources})

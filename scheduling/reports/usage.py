@@ -15,7 +15,23 @@ from statistics import median
 
 from .. import timing
 from ..models import OpeningHours, Resource, ResourceKind, Site, StageKind
-from .period import Period, PeriodStages, StageRow, minutes_between, percent, week_of
+from .period import (
+    ACTIVE,
+    ACTUAL_END,
+    ACTUAL_START,
+    CASE,
+    DAY,
+    KIND,
+    PLANNED_END,
+    PLANNED_START,
+    RESOURCE,
+    Period,
+    PeriodStages,
+    StageRow,
+    minutes_between,
+    percent,
+    week_of,
+)
 
 # A first case that starts at most this late still counts as on time.
 ON_TIME_MINUTES = 10
@@ -79,7 +95,7 @@ def utilisation_get(
     stages = stages or PeriodStages.load(site=site, period=period)
     hours = open_hours(site, period)
     rows = stages.rows
-    used = {row.resource_id for row in rows}
+    used = {row[RESOURCE] for row in rows}
     order = list(ResourceKind.values)  # rooms first: the scarce resource
     resources = sorted(
         (r for r in stages.resources.values()
@@ -100,14 +116,14 @@ def utilisation_get(
         open_minutes[weeks[day]] += minutes_between(opens, closes)
     used_minutes: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for row in rows:
-        window = hours.get(row.day)
+        window = hours.get(row[DAY])
         if window is None:
             continue  # no opening hours that day: nothing to be a share of
-        sums = used_minutes[(row.resource_id, weeks[row.day])]
-        if row.active:
-            sums[0] += _overlap(row.planned_start, row.planned_end, window)
-        if row.actual_start and row.actual_end:
-            sums[1] += _overlap(row.actual_start, row.actual_end, window)
+        sums = used_minutes[(row[RESOURCE], weeks[row[DAY]])]
+        if row[ACTIVE]:
+            sums[0] += _overlap(row[PLANNED_START], row[PLANNED_END], window)
+        if row[ACTUAL_START] and row[ACTUAL_END]:
+            sums[1] += _overlap(row[ACTUAL_START], row[ACTUAL_END], window)
     for line in lines.values():
         for week, minutes in open_minutes.items():
             line.add(week, Use(open_minutes=minutes))
@@ -173,14 +189,14 @@ def first_cases_get(
     stages = stages or PeriodStages.load(site=site, period=period)
     names = {pk: resource.name for pk, resource in stages.resources.items()}
     rows = stages.by_day_and_room(
-        row for row in stages.rows if row.kind == StageKind.PROCEDURE and row.active
+        row for row in stages.rows if row[KIND] == StageKind.PROCEDURE and row[ACTIVE]
     )
     firsts: dict[tuple, FirstCase] = {}
     for row in rows:
-        key = (row.day, row.resource_id)
+        key = (row[DAY], row[RESOURCE])
         if key not in firsts:
             firsts[key] = FirstCase(
-                row.day, names[row.resource_id], row.planned_start, row.actual_start
+                row[DAY], names[row[RESOURCE]], row[PLANNED_START], row[ACTUAL_START]
             )
     weeks = {week: Rate(week) for week in period.weeks}
     total = Rate(period.start)
@@ -232,11 +248,11 @@ def turnovers_get(
         if resource.kind == ResourceKind.PROCEDURE_ROOM
     }
     rows = stages.by_day_and_room(
-        row for row in stages.rows if row.resource_id in rooms and row.active
+        row for row in stages.rows if row[RESOURCE] in rooms and row[ACTIVE]
     )
     visits: dict[tuple, list[StageRow]] = defaultdict(list)
     for row in rows:
-        visits[(row.day, rooms[row.resource_id], row.case_id)].append(row)
+        visits[(row[DAY], rooms[row[RESOURCE]], row[CASE])].append(row)
     by_room_day: dict[tuple, list] = defaultdict(list)
     for (day, room, _), stages in visits.items():
         by_room_day[(day, room)].append(_visit(stages))
@@ -253,13 +269,13 @@ def turnovers_get(
 
 def _visit(stages: list[StageRow]) -> tuple:
     """(entered, released, planned entry, planned release) of one case's time in a room."""
-    started = [s.actual_start for s in stages]
-    ended = [s.actual_end for s in stages]
+    started = [s[ACTUAL_START] for s in stages]
+    ended = [s[ACTUAL_END] for s in stages]
     return (
         min(started) if all(started) else None,
         max(ended) if all(ended) else None,
-        min(s.planned_start for s in stages),
-        max(s.planned_end for s in stages),
+        min(s[PLANNED_START] for s in stages),
+        max(s[PLANNED_END] for s in stages),
     )
 
 
