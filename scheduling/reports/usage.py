@@ -143,7 +143,7 @@ def utilisation_get(
     )
 
 
-@dataclass
+@dataclass(slots=True)  # thousands a year: no dict each
 class FirstCase:
     day: date
     room: str
@@ -209,7 +209,7 @@ def first_cases_get(
     return FirstCases(period, list(firsts.values()), list(weeks.values()), total)
 
 
-@dataclass
+@dataclass(slots=True)  # thousands a year: no dict each
 class Turnover:
     day: date
     room: str
