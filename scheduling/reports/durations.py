@@ -9,8 +9,18 @@ from django.db.models import Prefetch
 from ..models import ProcedureType, Site, StageKind, StageTemplate
 from ..slots import stage_rules
 from ..timing import GRID_MINUTES, StageRule, stage_minutes
-from .period import Period, minutes_between
-from .usage import stage_rows
+from .period import (
+    ACTUAL_END,
+    ACTUAL_START,
+    KIND,
+    LEVELS,
+    PLANNED_END,
+    PLANNED_START,
+    PROCEDURE_TYPE,
+    Period,
+    PeriodStages,
+    minutes_between,
+)
 
 
 @dataclass
@@ -41,24 +51,24 @@ class Durations:
     lines: list[DurationLine]
 
 
-def durations_get(*, site: Site, period: Period) -> Durations:
-    rows = stage_rows(
-        site, period,
-        ("kind", "case__levels", "case__procedure_type_id", "case__procedure_type__name",
-         "planned_start", "planned_end", "actual_start", "actual_end"),
-        actual_start__isnull=False, actual_end__isnull=False,
-    )
+def durations_get(
+    *, site: Site, period: Period, stages: PeriodStages | None = None
+) -> Durations:
+    stages = stages or PeriodStages.load(site=site, period=period)
     groups: dict[tuple, dict] = {}
-    for row in rows:
-        key = (row["case__procedure_type_id"], row["kind"], row["case__levels"])
-        group = groups.setdefault(
-            key, {"name": row["case__procedure_type__name"], "planned": [], "actual": []}
-        )
-        group["planned"].append(minutes_between(row["planned_start"], row["planned_end"]))
-        group["actual"].append(minutes_between(row["actual_start"], row["actual_end"]))
+    for row in stages.rows:
+        if row[ACTUAL_START] is None or row[ACTUAL_END] is None:
+            continue  # not timed (yet)
+        key = (row[PROCEDURE_TYPE], row[KIND], row[LEVELS])
+        group = groups.setdefault(key, {"planned": [], "actual": []})
+        group["planned"].append(minutes_between(row[PLANNED_START], row[PLANNED_END]))
+        group["actual"].append(minutes_between(row[ACTUAL_START], row[ACTUAL_END]))
     types = ProcedureType.objects.filter(pk__in={key[0] for key in groups}).prefetch_related(
         Prefetch("stage_templates", StageTemplate.objects.order_by("position"))
     )
+    names = {kind.pk: kind.name for kind in types}
+    for (type_id, _, _), group in groups.items():
+        group["name"] = names[type_id]
     # (procedure type, stage kind): (position, the template as the booking reads it)
     templates = {
         (kind.pk, rule.kind): (position, rule)

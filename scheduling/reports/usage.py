@@ -1,10 +1,11 @@
 """How full the rooms and bays were, whether each room's first case started on time, and how
 long rooms stood empty between cases.
 
-Each selector reads its rows in a fixed number of queries (stages of the period with their
-case's day, the site's rooms and bays, its opening hours) and adds them up here: clipping a
-stage to the opening hours of its day is plain arithmetic on a few thousand rows, and the same
-code then gives the same answer on SQLite and PostgreSQL.
+Each selector adds up the period's stages (PeriodStages: one read of the stages with their
+case's day, and the rooms and bays), which a caller asking for several reports reads once and
+hands to each; utilisation also reads the opening hours. Clipping a stage to the opening hours
+of its day is plain arithmetic on a few thousand rows, and the same code then gives the same
+answer on SQLite and PostgreSQL.
 """
 
 from collections import defaultdict
@@ -13,12 +14,28 @@ from datetime import date, datetime, timedelta
 from statistics import median
 
 from .. import timing
-from ..board.rows import values_rows
-from ..models import OpeningHours, Resource, ResourceKind, Site, Stage, StageKind
-from .period import Period, minutes_between, percent, week_of
+from ..models import OpeningHours, Resource, ResourceKind, Site, StageKind
+from .period import (
+    ACTIVE,
+    ACTUAL_END,
+    ACTUAL_START,
+    CASE,
+    DAY,
+    KIND,
+    PLANNED_END,
+    PLANNED_START,
+    RESOURCE,
+    Period,
+    PeriodStages,
+    StageRow,
+    minutes_between,
+    percent,
+    week_of,
+)
 
 # A first case that starts at most this late still counts as on time.
 ON_TIME_MINUTES = 10
+KIND_LABELS = dict(ResourceKind.choices)
 
 
 @dataclass
@@ -72,22 +89,23 @@ class Utilisation:
     kinds: list[ResourceUse]  # one line per kind of room or bay, all units together
 
 
-def utilisation_get(*, site: Site, period: Period) -> Utilisation:
+def utilisation_get(
+    *, site: Site, period: Period, stages: PeriodStages | None = None
+) -> Utilisation:
+    stages = stages or PeriodStages.load(site=site, period=period)
     hours = open_hours(site, period)
-    rows = stage_rows(site, period, (
-        "resource_id", "active", "case__day",
-        "planned_start", "planned_end", "actual_start", "actual_end",
-    ))
-    used = {row["resource_id"] for row in rows}
+    rows = stages.rows
+    used = {row[RESOURCE] for row in rows}
     order = list(ResourceKind.values)  # rooms first: the scarce resource
     resources = sorted(
-        (r for r in Resource.objects.filter(site=site) if r.active or r.pk in used),
+        (r for r in stages.resources.values()
+         if r.site_id == site.pk and (r.active or r.pk in used)),
         key=lambda r: (order.index(r.kind) if r.kind in order else len(order), r.name),
     )
 
     def blank(name: str, resource: Resource) -> ResourceUse:
         weeks = {week: Use() for week in period.weeks}
-        return ResourceUse(name, resource.get_kind_display(), weeks, resource.kind)
+        return ResourceUse(name, kind_label(resource), weeks, resource.kind)
 
     lines = {r.pk: blank(r.name, r) for r in resources}
     # A year holds tens of thousands of stages: they are summed per room or bay and week in
@@ -98,14 +116,14 @@ def utilisation_get(*, site: Site, period: Period) -> Utilisation:
         open_minutes[weeks[day]] += minutes_between(opens, closes)
     used_minutes: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for row in rows:
-        window = hours.get(row["case__day"])
+        window = hours.get(row[DAY])
         if window is None:
             continue  # no opening hours that day: nothing to be a share of
-        sums = used_minutes[(row["resource_id"], weeks[row["case__day"]])]
-        if row["active"]:
-            sums[0] += _overlap(row["planned_start"], row["planned_end"], window)
-        if row["actual_start"] and row["actual_end"]:
-            sums[1] += _overlap(row["actual_start"], row["actual_end"], window)
+        sums = used_minutes[(row[RESOURCE], weeks[row[DAY]])]
+        if row[ACTIVE]:
+            sums[0] += _overlap(row[PLANNED_START], row[PLANNED_END], window)
+        if row[ACTUAL_START] and row[ACTUAL_END]:
+            sums[1] += _overlap(row[ACTUAL_START], row[ACTUAL_END], window)
     for line in lines.values():
         for week, minutes in open_minutes.items():
             line.add(week, Use(open_minutes=minutes))
@@ -114,7 +132,7 @@ def utilisation_get(*, site: Site, period: Period) -> Utilisation:
 
     kinds = {}
     for resource in resources:
-        label = resource.get_kind_display()
+        label = kind_label(resource)
         kind_line = kinds.setdefault(resource.kind, blank(f"All {label.lower()}s", resource))
         for week, use in lines[resource.pk].weeks.items():
             kind_line.add(week, use)
@@ -125,7 +143,7 @@ def utilisation_get(*, site: Site, period: Period) -> Utilisation:
     )
 
 
-@dataclass
+@dataclass(slots=True)  # thousands a year: no dict each
 class FirstCase:
     day: date
     room: str
@@ -164,20 +182,21 @@ class FirstCases:
     total: Rate
 
 
-def first_cases_get(*, site: Site, period: Period) -> FirstCases:
+def first_cases_get(
+    *, site: Site, period: Period, stages: PeriodStages | None = None
+) -> FirstCases:
     """Per day and room: the procedure planned first, and when it really started."""
-    rows = stage_rows(
-        site, period,
-        ("case__day", "resource_id", "resource__name", "planned_start", "actual_start"),
-        order=("case__day", "resource__name", "planned_start"),
-        kind=StageKind.PROCEDURE, active=True,
+    stages = stages or PeriodStages.load(site=site, period=period)
+    names = {pk: resource.name for pk, resource in stages.resources.items()}
+    rows = stages.by_day_and_room(
+        row for row in stages.rows if row[KIND] == StageKind.PROCEDURE and row[ACTIVE]
     )
     firsts: dict[tuple, FirstCase] = {}
     for row in rows:
-        key = (row["case__day"], row["resource_id"])
+        key = (row[DAY], row[RESOURCE])
         if key not in firsts:
             firsts[key] = FirstCase(
-                row["case__day"], row["resource__name"], row["planned_start"], row["actual_start"]
+                row[DAY], names[row[RESOURCE]], row[PLANNED_START], row[ACTUAL_START]
             )
     weeks = {week: Rate(week) for week in period.weeks}
     total = Rate(period.start)
@@ -190,7 +209,7 @@ def first_cases_get(*, site: Site, period: Period) -> FirstCases:
     return FirstCases(period, list(firsts.values()), list(weeks.values()), total)
 
 
-@dataclass
+@dataclass(slots=True)  # thousands a year: no dict each
 class Turnover:
     day: date
     room: str
@@ -219,18 +238,21 @@ class Turnovers:
     rooms: list[RoomTurnover]
 
 
-def turnovers_get(*, site: Site, period: Period) -> Turnovers:
+def turnovers_get(
+    *, site: Site, period: Period, stages: PeriodStages | None = None
+) -> Turnovers:
     """The time a room stood between one patient leaving it and the next one's procedure."""
-    rows = stage_rows(
-        site, period,
-        ("case_id", "case__day", "resource__name",
-         "planned_start", "planned_end", "actual_start", "actual_end"),
-        order=("case__day", "resource__name", "planned_start"),
-        resource__kind=ResourceKind.PROCEDURE_ROOM, active=True,
+    stages = stages or PeriodStages.load(site=site, period=period)
+    rooms = {
+        pk: resource.name for pk, resource in stages.resources.items()
+        if resource.kind == ResourceKind.PROCEDURE_ROOM
+    }
+    rows = stages.by_day_and_room(
+        row for row in stages.rows if row[RESOURCE] in rooms and row[ACTIVE]
     )
-    visits: dict[tuple, list[dict]] = defaultdict(list)
+    visits: dict[tuple, list[StageRow]] = defaultdict(list)
     for row in rows:
-        visits[(row["case__day"], row["resource__name"], row["case_id"])].append(row)
+        visits[(row[DAY], rooms[row[RESOURCE]], row[CASE])].append(row)
     by_room_day: dict[tuple, list] = defaultdict(list)
     for (day, room, _), stages in visits.items():
         by_room_day[(day, room)].append(_visit(stages))
@@ -245,15 +267,15 @@ def turnovers_get(*, site: Site, period: Period) -> Turnovers:
     return Turnovers(period, gaps, _turnover_rooms(gaps, period))
 
 
-def _visit(stages: list[dict]) -> tuple:
+def _visit(stages: list[StageRow]) -> tuple:
     """(entered, released, planned entry, planned release) of one case's time in a room."""
-    started = [s["actual_start"] for s in stages]
-    ended = [s["actual_end"] for s in stages]
+    started = [s[ACTUAL_START] for s in stages]
+    ended = [s[ACTUAL_END] for s in stages]
     return (
         min(started) if all(started) else None,
         max(ended) if all(ended) else None,
-        min(s["planned_start"] for s in stages),
-        max(s["planned_end"] for s in stages),
+        min(s[PLANNED_START] for s in stages),
+        max(s[PLANNED_END] for s in stages),
     )
 
 
@@ -278,6 +300,11 @@ def _median(values: list[float]) -> int | None:
     return round(median(values)) if values else None
 
 
+def kind_label(resource: Resource) -> str:
+    """As resource.get_kind_display(), which looks the label up anew (slowly) at every call."""
+    return str(KIND_LABELS.get(resource.kind, resource.kind))
+
+
 def open_hours(site: Site, period: Period) -> dict[date, tuple[datetime, datetime]]:
     """Each open day of the period: when the site opens and closes, as UTC instants."""
     weekly = {hours.weekday: hours for hours in OpeningHours.objects.filter(site=site)}
@@ -292,17 +319,7 @@ def open_hours(site: Site, period: Period) -> dict[date, tuple[datetime, datetim
     return result
 
 
-def stage_rows(site: Site, period: Period, fields: tuple[str, ...], *, order=(), **filters):
-    """The period's stages as dicts of `fields`. A year holds tens of thousands of timestamps;
-    they are read with psycopg's C loader, as the day board reads its rows (board/rows.py)."""
-    query = (
-        Stage.objects.filter(case__site=site, case__day__range=(period.start, period.end))
-        .filter(**filters)
-        .order_by(*order)
-        .values_list(*fields)
-    )
-    return [dict(zip(fields, row, strict=False)) for row in values_rows(query)]
-
-
 def _overlap(start: datetime, end: datetime, window: tuple[datetime, datetime]) -> float:
-    return max(0.0, minutes_between(max(start, window[0]), min(end, window[1])))
+    """Minutes of start-end within the window (minutes_between, inline: ~20,000 calls a year)."""
+    opens, closes = window
+    return max(0.0, (min(end, closes) - max(start, opens)).total_seconds() / 60)
