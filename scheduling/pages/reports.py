@@ -122,13 +122,10 @@ def reports_csv(request, report: str):
 
 
 def _report_context(site, period) -> dict:
-    use = reports.utilisation_get(site=site, period=period)
-    firsts = reports.first_cases_get(site=site, period=period)
-    turnovers = reports.turnovers_get(site=site, period=period)
-    durations = reports.durations_get(site=site, period=period)
-    cancellations = reports.cancellations_get(site=site, period=period)
-    sent = reports.messages_get(site=site, period=period)
-    outcomes = reports.outcomes_get(site=site, period=period)
+    found = reports.reports_get(site=site, period=period)  # the stages read once for all
+    use, firsts, turnovers = found.utilisation, found.first_cases, found.turnovers
+    durations, cancellations = found.durations, found.cancellations
+    sent, outcomes = found.messages, found.outcomes
     weeks = [week_label(week) for week in period.weeks]
     rooms = next(
         (line for line in use.kinds if line.kind_code == ResourceKind.PROCEDURE_ROOM), None
