@@ -230,6 +230,19 @@ def production_environ(**extra) -> dict[str, str]:
 REDIS_SERVER = pytest.mark.xdist_group("redis-server")
 
 
+def project_broker_forget() -> None:
+    """The project's Celery app keeps the broker connection pool of the broker the environment
+    named when it first sent a task; a test that pointed CELERY_BROKER_URL elsewhere for a while
+    leaves it there. Forgotten, the next send takes the broker the environment names now (kombu
+    keeps one pool per broker, shared, so nothing is closed here)."""
+    from vertebro_site.celery import app
+
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need the real database. Off PostgreSQL they are skipped in a

@@ -31,7 +31,7 @@ from notifications.dispatch import reminders_sweep
 from notifications.models import OPEN_STATUSES, Reminder, ReminderRule, ReminderStatus
 from scheduling.models import Case, Patient
 from scheduling.services import case_reschedule
-from tests.conftest import REDIS_SERVER
+from tests.conftest import REDIS_SERVER, project_broker_forget
 from tests.factories import ProcedureTypeFactory, SiteFactory, case_made
 
 pytestmark = [REDIS_SERVER, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -81,20 +81,8 @@ def broker_url(monkeypatch):
     # so the test's own app must see our database there too.
     monkeypatch.setenv("CELERY_BROKER_URL", url)
     yield url
-    project_broker_connections_drop()
-
-
-def project_broker_connections_drop() -> None:
-    """The project's Celery app keeps the broker connections it made while the environment named
-    this test's database; later tests (a plan run sent on commit) must not publish there."""
-    from vertebro_site.celery import app
-
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    amqp = app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
+    # Later tests (a plan run sent on commit) must not publish to this test's database.
+    project_broker_forget()
 
 
 @pytest.fixture

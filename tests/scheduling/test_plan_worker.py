@@ -19,7 +19,7 @@ from scheduling import roles
 from scheduling.models import WaitingStatus
 from scheduling.plan_models import PlanRun, PlanRunStatus
 from tests.axe import axe_source, serious
-from tests.conftest import REDIS_SERVER, client_for, log_in
+from tests.conftest import REDIS_SERVER, client_for, log_in, project_broker_forget
 from tests.factories import NOW, UserFactory, case_made
 from tests.notifications.test_delivery_worker import (
     _wait_for_group_to_die,
@@ -53,6 +53,7 @@ def start_worker(tmp_path):
         if os.environ.get("VERTEBRO_REQUIRE_SERVICES"):
             pytest.fail("VERTEBRO_REQUIRE_SERVICES is set but CELERY_BROKER_URL is not Redis")
         pytest.skip("needs CELERY_BROKER_URL=redis://...")
+    project_broker_forget()  # the plan run is sent on commit, to the broker the worker reads
     log = tmp_path / "worker.log"
     started = []
 
