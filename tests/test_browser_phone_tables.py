@@ -29,3 +29,14 @@ def test_no_front_desk_page_with_a_table_is_wider_than_a_phone(page):
         page.locator(table).first.wait_for()
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= PHONE["width"], f"{address} is {wide} px wide on a {PHONE['width']} px phone"
+
+
+def test_the_plan_page_fits_a_managers_phone(page):
+    site = build_unit(code="main")
+    manager = UserFactory(roles=[roles.ADMIN], sites=[site])
+    page.set_viewport_size(PHONE)
+    log_in(page, manager.username)
+    page.goto(f"/plan/?site=main&date={TUESDAY.isoformat()}")
+    page.get_by_label("What if").wait_for()
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= PHONE["width"], f"the plan page is {wide} px wide on a {PHONE['width']} px phone"
