@@ -128,6 +128,8 @@ def test_wall_mode_is_remembered_through_a_reload_and_the_refresh(demo_board):
     expect(page.locator("#board-page.board-wall")).to_have_count(1)
 
     toggle.click()
+    # The choice is kept when the page has taken the click, not before: wait for it.
+    expect(page.locator("#board-page.board-wall")).to_have_count(0)
     page.reload()
     expect(page.locator("#board-page.board-wall")).to_have_count(0)
     expect(page.get_by_role("button", name="Wall mode")).to_have_attribute("aria-pressed", "false")
