@@ -12,4 +12,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "insufficient_scope": (
         403, "The system client's token was not granted a scope for this read or search."
     ),
+    "fhir_invalid_resource": (
+        400, "The resource or Parameters sent cannot be read: issue.expression names where."
+    ),
+    "fhir_stale_version": (
+        412, "If-Match names an older version of the Appointment than the current one."
+    ),
 }

@@ -20,7 +20,7 @@ ISSUE_TYPES = {
 NOT_SUPPORTED = {"fhir_unknown_resource_type", "fhir_unknown_parameter"}
 
 
-def operation_outcome(code: str, detail: str) -> dict:
+def operation_outcome(code: str, detail: str, expression: list[str] | None = None) -> dict:
     status, meaning = ERROR_CODES[code]
     issue_type = "not-supported" if code in NOT_SUPPORTED else ISSUE_TYPES.get(status, "processing")
     return {
@@ -33,6 +33,7 @@ def operation_outcome(code: str, detail: str) -> dict:
                 "text": meaning,
             },
             "diagnostics": detail,
+            **({"expression": expression} if expression else {}),
         }],
     }
 
@@ -40,7 +41,9 @@ def operation_outcome(code: str, detail: str) -> dict:
 def exception_handler(exc, context):
     """DRF's handler, answering in an OperationOutcome with the API's code for the refusal."""
     if isinstance(exc, ApiError):
-        return Response(operation_outcome(exc.code, exc.detail), status=exc.status)
+        # The interface's own refusals name a FHIRPath; the services' name their API fields.
+        expression = list(exc.errors) if exc.code.startswith("fhir_") else None
+        return Response(operation_outcome(exc.code, exc.detail, expression), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)

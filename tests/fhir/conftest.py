@@ -58,7 +58,14 @@ class FhirClient(APIClient):
     corpus: Path
 
     def fhir(self, path: str, **query):
-        response = self.get(f"/fhir/R4/{path}", query, HTTP_ACCEPT=FHIR_JSON)
+        return self._kept(self.get(f"/fhir/R4/{path}", query, HTTP_ACCEPT=FHIR_JSON))
+
+    def fhir_post(self, path: str, body: dict, **headers):
+        """POST a resource (a Parameters, for an operation) and keep the answer."""
+        return self._kept(self.post(f"/fhir/R4/{path}", json.dumps(body),
+                                    content_type=FHIR_JSON, HTTP_ACCEPT=FHIR_JSON, **headers))
+
+    def _kept(self, response):
         if response.get("Content-Type", "").startswith(FHIR_JSON):
             body = response.json()
             name = f"{next(_numbers):04d}-{body.get('resourceType', 'unknown')}.json"

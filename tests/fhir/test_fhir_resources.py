@@ -99,10 +99,11 @@ def test_an_appointment_runs_from_pre_op_to_recovery_with_each_room_and_bay(desk
     assert body["status"] == "booked"
     assert body["start"] == stages[0].planned_start.isoformat().replace("+00:00", "Z")
     assert body["end"] == stages[-1].planned_end.isoformat().replace("+00:00", "Z")
-    assert body["extension"] == [{
-        "url": conf.arrival_extension_url(),
-        "valueInstant": case.arrival_at.isoformat().replace("+00:00", "Z"),
-    }]
+    assert body["extension"] == [
+        {"url": conf.arrival_extension_url(),
+         "valueInstant": case.arrival_at.isoformat().replace("+00:00", "Z")},
+        {"url": conf.levels_extension_url(), "valueInteger": case.levels},
+    ]
     assert body["serviceType"][0]["coding"][0]["code"] == "vertebroplasty"
     actors = [p["actor"]["reference"] for p in body["participant"]]
     assert actors[:2] == [f"Patient/{case.patient_id}", f"Practitioner/{case.surgeon_id}"]
