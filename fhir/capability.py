@@ -1,6 +1,7 @@
 """The CapabilityStatement at /fhir/R4/metadata: exactly what the interface serves, read from
 the types it serves (fhir.types), so the two cannot drift."""
 
+from .operation_definitions import operation_definition_id
 from .types import TYPES
 
 SEARCH_PARAM_TYPES = {
@@ -17,8 +18,8 @@ PAGING_PARAMS = [
 ]
 
 
-def _resource(name: str, fhir_type) -> dict:
-    return {
+def _resource(name: str, fhir_type, base: str) -> dict:
+    resource = {
         "type": name,
         "interaction": [{"code": "read"}, {"code": "search-type"}],
         "versioning": "versioned" if name == "Appointment" else "no-version",
@@ -27,6 +28,13 @@ def _resource(name: str, fhir_type) -> dict:
             {"name": param, "type": SEARCH_PARAM_TYPES[param]} for param in fhir_type.search
         ] + PAGING_PARAMS,
     }
+    if name == "Appointment":
+        resource["operation"] = [
+            {"name": code,
+             "definition": f"{base}OperationDefinition/{operation_definition_id(code)}"}
+            for code in ("find", "hold", "book")
+        ]
+    return resource
 
 
 def _security(token_url: str) -> dict:
@@ -63,6 +71,10 @@ def capability_statement(*, base: str, date: str, version: str, token_url: str) 
             "under their sites and roles; systems with a SMART Backend Services token, under "
             "their sites and scopes.",
             "security": _security(token_url),
-            "resource": [_resource(name, fhir_type) for name, fhir_type in TYPES.items()],
+            "resource": [
+                _resource(name, fhir_type, base) for name, fhir_type in TYPES.items()
+            ] + [{
+                "type": "OperationDefinition", "interaction": [{"code": "read"}],
+            }],
         }],
     }

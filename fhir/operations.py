@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from api.errors import ApiError
 from scheduling import roles, services, timing
-from scheduling.services.booking import check_day, check_levels
 from scheduling.models import Case, Patient, ProcedureType, Site, SlotHold, Surgeon
 from scheduling.screening import ScreeningAnswers
 from scheduling.selectors import patient_get, visible_sites
 from scheduling.services import holds
+from scheduling.services.booking import check_day, check_levels
 from scheduling.slots import DayBook, Slot
 
 from . import conf, params, resources

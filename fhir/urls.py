@@ -7,7 +7,15 @@ from django.urls import path, register_converter
 
 from .auth import SmartConfigurationView, TokenView
 from .types import TYPES
-from .views import BookView, FindView, HoldView, MetadataView, ReadView, SearchView
+from .views import (
+    BookView,
+    FindView,
+    HoldView,
+    MetadataView,
+    OperationDefinitionView,
+    ReadView,
+    SearchView,
+)
 
 
 class ResourceTypeConverter:
@@ -31,6 +39,8 @@ urlpatterns = [
     path("Appointment/$find", FindView.as_view(), name="fhir-appointment-find"),
     path("Appointment/$hold", HoldView.as_view(), name="fhir-appointment-hold"),
     path("Appointment/$book", BookView.as_view(), name="fhir-appointment-book"),
+    path("OperationDefinition/<str:id>", OperationDefinitionView.as_view(),
+         name="fhir-operation-definition"),
     *(
         path(f"{name}/<str:id>", ReadView.as_view(fhir_type=fhir_type),
              name=f"fhir-{name.lower()}")

@@ -21,6 +21,7 @@ from .auth import token_url
 from .authentication import BearerAuthentication
 from .bundle import search_bundle
 from .capability import capability_statement
+from .operation_definitions import operation_definitions
 from .permissions import FhirReader, scope_check
 from .types import TYPES, FhirType
 
@@ -83,6 +84,18 @@ class MetadataView(FhirView):
             token_url=token_url(request),
         )
         return Response(statement)
+
+
+class OperationDefinitionView(FhirView):
+    """The scheduling operations' definitions; like the CapabilityStatement, open to all."""
+
+    permission_classes = []
+
+    def get(self, request, id: str):
+        definition = operation_definitions(base=self.base()).get(id)
+        if definition is None:
+            raise ApiError("not_found", "No OperationDefinition has this id.")
+        return Response(definition)
 
 
 class ReadView(FhirView):

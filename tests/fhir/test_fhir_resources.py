@@ -36,12 +36,24 @@ def test_the_capability_statement_lists_exactly_what_is_served(desk):
     assert response["Content-Type"].startswith(FHIR_JSON)
     rest = response.json()["rest"][0]
     served = {r["type"]: r for r in rest["resource"]}
-    assert set(served) == {"Patient", "Practitioner", "Location", "Appointment"}
-    for resource in served.values():
-        assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
+    assert set(served) == {"Patient", "Practitioner", "Location", "Appointment",
+                           "OperationDefinition"}
+    for name, resource in served.items():
+        expected = ["read"] if name == "OperationDefinition" else ["read", "search-type"]
+        assert [i["code"] for i in resource["interaction"]] == expected
     appointment_params = {p["name"] for p in served["Appointment"]["searchParam"]}
     assert {"date", "patient", "status", "location", "_lastUpdated", "_count"} <= appointment_params
     assert "operation" not in rest
+    operations = served["Appointment"]["operation"]
+    assert [o["name"] for o in operations] == ["find", "hold", "book"]
+    for operation in operations:  # each definition is served where the statement says
+        path = operation["definition"].split("/fhir/R4/", 1)[1]
+        definition = desk.fhir(path).json()
+        assert (definition["resourceType"], definition["code"]) == (
+            "OperationDefinition", operation["name"])
+    find = desk.fhir("OperationDefinition/appointment-find").json()
+    assert {"name": "levels", "use": "in", "min": 0, "max": "1", "type": "integer"}.items() <= (
+        next(p for p in find["parameter"] if p["name"] == "levels").items())
 
 
 def test_a_patient_is_read_with_the_mrn_under_the_configured_system(desk, day, settings):

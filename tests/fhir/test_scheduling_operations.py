@@ -10,9 +10,9 @@ from fhir import conf
 from notifications.models import Reminder
 from scheduling import roles
 from scheduling.models import Case, CaseStatus, SlotHold, SlotHoldStatus, Stage
+from scheduling.screening import ScreeningAnswers
 from scheduling.selectors import slots_free
 from scheduling.services import case_book, case_cancel
-from scheduling.screening import ScreeningAnswers
 from scheduling.tasks import slot_holds_sweep
 from tests.factories import CLEAR_SCREENING, PatientFactory, UserFactory
 from tests.fhir.conftest import outcome_code
@@ -148,10 +148,12 @@ def test_a_hold_keeps_its_time_from_a_clerk_until_it_runs_out(desk, day, clock):
     response = hold(desk, proposal["id"])
     assert response.status_code == 200, response.json()
     held = response.json()
-    assert held["status"] == "pending" and held["id"].startswith("hold-")
+    assert held["status"] == "pending"
+    assert held["id"].startswith("hold-")
     assert held["start"] == proposal["start"]
     hold_row = SlotHold.objects.get(pk=int(held["id"].removeprefix("hold-")))
-    assert hold_row.stages.count() == 4 and hold_row.status == SlotHoldStatus.HELD
+    assert hold_row.stages.count() == 4
+    assert hold_row.status == SlotHoldStatus.HELD
     start = hold_row.procedure_start
     # The database keeps a booking out of the held rooms; the slot search no longer offers them.
     still_free = {
@@ -169,7 +171,8 @@ def test_a_hold_keeps_its_time_from_a_clerk_until_it_runs_out(desk, day, clock):
     assert (start, held_resources) in {(s.times.procedure_start, s.resources) for s in again}
     assert slot_holds_sweep() == 1
     hold_row.refresh_from_db()
-    assert hold_row.status == SlotHoldStatus.EXPIRED and not hold_row.stages.exists()
+    assert hold_row.status == SlotHoldStatus.EXPIRED
+    assert not hold_row.stages.exists()
 
 
 def test_a_clerk_books_over_a_hold_run_out_before_the_sweep(desk, day, clock):
@@ -212,7 +215,8 @@ def test_book_into_a_hold_books_the_held_rooms_and_plans_the_desks_messages(desk
     case = Case.objects.get(pk=int(booked["id"]))
     assert response["Location"].endswith(f"/fhir/R4/Appointment/{case.pk}")
     assert response["ETag"] == f'W/"{case.version}"'
-    assert booked["status"] == "booked" and case.status == CaseStatus.BOOKED
+    assert booked["status"] == "booked"
+    assert case.status == CaseStatus.BOOKED
     assert list(case.stages.order_by("position").values_list(
         "resource_id", "planned_start", "held_until")) == held_stages
     hold_row.refresh_from_db()
