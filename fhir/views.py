@@ -198,8 +198,8 @@ class BookView(FhirView):
 
     write_roles = roles.BOOK_CASES
 
-    def scope_needed(self) -> tuple[str, str]:
-        return "Appointment", "create"
+    def scope_needed(self) -> tuple[str, None]:
+        return "Appointment", None  # create to book, update to move or cancel: checked below
 
     def post(self, request):
         named = ops.parameters_read(request.data)
@@ -210,6 +210,7 @@ class BookView(FhirView):
         case_id = params.number_id(str(appointment.get("id", "")))
         if case_id is not None:
             return self._change(request, named, appointment, case_id)
+        scope_check(request, "Appointment", "create")
         named_time = ops.time_named(named, appointment)
         if named_time is None:
             raise ops.bad_resource("Appointment.id", "name the held or proposed time to book.")
