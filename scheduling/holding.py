@@ -20,6 +20,10 @@ def hold_take(hold: SlotHold) -> SlotHold:
     """Inside a booking's transaction: the hold, locked, still held and not run out, with its
     stages deleted so the booking can have its time. Rolled back with the booking if it fails."""
     locked = SlotHold.objects.select_for_update().get(pk=hold.pk)
+    if locked.status == SlotHoldStatus.BOOKED:
+        raise SchedulingError(
+            "hold_expired", "This hold was booked already; find a time and hold it again."
+        )
     if locked.status != SlotHoldStatus.HELD or locked.expires_at <= timezone.now():
         raise SchedulingError(
             "hold_expired",

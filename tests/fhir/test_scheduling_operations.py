@@ -223,6 +223,9 @@ def test_book_into_a_hold_books_the_held_rooms_and_plans_the_desks_messages(desk
     assert (hold_row.status, hold_row.case_id) == (SlotHoldStatus.BOOKED, case.pk)
     assert not Stage.objects.filter(hold=hold_row).exists()
     assert case.booked_by == desk.user
+    again = desk.fhir_post("Appointment/$book", book_body(held["id"], day.tuesday[1].patient.pk))
+    assert (again.status_code, outcome_code(again)) == (409, "hold_expired")
+    assert "booked already" in again.json()["issue"][0]["diagnostics"]
 
     # Booked at the desk instead, at the same time, a case plans the same messages.
     def planned(of):
