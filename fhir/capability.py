@@ -8,6 +8,8 @@ SEARCH_PARAM_TYPES = {
     "name": "string", "birthdate": "date", "partof": "reference", "date": "date",
     "_lastUpdated": "date", "patient": "reference", "practitioner": "reference",
     "status": "token", "location": "reference", "service-type": "token",
+    "actor": "reference", "active": "token", "schedule": "reference", "start": "date",
+    "appointment": "reference",
 }
 PAGING_PARAMS = [
     {"name": "_count", "type": "number",
@@ -20,7 +22,8 @@ PAGING_PARAMS = [
 def _resource(name: str, fhir_type) -> dict:
     return {
         "type": name,
-        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "interaction": [{"code": "read"}, {"code": "search-type"}]
+        + ([{"code": "create"}] if fhir_type.create else []),
         "versioning": "versioned" if name == "Appointment" else "no-version",
         "readHistory": False,
         "searchParam": [

@@ -9,6 +9,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "fhir_invalid_parameter": (
         400, "A search parameter's value cannot be read (a date, a number, a reference)."
     ),
+    "fhir_invalid_resource": (
+        400, "A resource sent cannot be read: an element is missing, of the wrong type or not "
+        "one this interface takes (issue.expression names it)."
+    ),
     "insufficient_scope": (
         403, "The system client's token was not granted a scope for this read or search."
     ),

@@ -1,6 +1,7 @@
 """Who may read: staff by their roles, as everywhere in the API; a system client by its token's
 scopes (`system/Appointment.r` to read an Appointment, `.s` to search them). Both then see only
-their sites' rows, through the one visibility rule."""
+their sites' rows, through the one visibility rule. Who may create: staff in the roles the REST
+API asks for the same write (a type's create_roles), a system client with `.c` of the type."""
 
 from rest_framework.permissions import SAFE_METHODS
 
@@ -10,15 +11,23 @@ from scheduling.api.permissions import IsStaffMember
 from .models import FhirAccessToken
 from .scopes import scopes_allow
 
-INTERACTION_LETTERS = {"read": "r", "search": "s"}
+INTERACTION_LETTERS = {"read": "r", "search": "s", "create": "c"}
 
 
 class FhirReader(IsStaffMember):
     def has_permission(self, request, view) -> bool:
-        if not isinstance(request.auth, FhirAccessToken):
-            return super().has_permission(request, view)
-        if request.method not in SAFE_METHODS or not hasattr(view, request.method.lower()):
+        if not hasattr(view, request.method.lower()):
             return True  # the view answers 405 (method_not_allowed)
+        fhir_type = view.fhir_type_asked()
+        creates = request.method not in SAFE_METHODS
+        if creates and (fhir_type is None or fhir_type.create is None):
+            return True  # the view answers 400 for a type it does not serve, 405 for no create
+        if not isinstance(request.auth, FhirAccessToken):
+            if creates:
+                return self.user_has_role(request.user, fhir_type.create_roles)
+            if fhir_type is not None and fhir_type.read_roles is not None:
+                return self.user_has_role(request.user, fhir_type.read_roles)
+            return super().has_permission(request, view)
         resource_type, interaction = view.scope_needed()
         if resource_type is None:
             return True  # the view answers 400 for a type it does not serve

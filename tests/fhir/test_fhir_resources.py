@@ -36,9 +36,13 @@ def test_the_capability_statement_lists_exactly_what_is_served(desk):
     assert response["Content-Type"].startswith(FHIR_JSON)
     rest = response.json()["rest"][0]
     served = {r["type"]: r for r in rest["resource"]}
-    assert set(served) == {"Patient", "Practitioner", "Location", "Appointment"}
-    for resource in served.values():
-        assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
+    assert set(served) == {
+        "Patient", "Practitioner", "Location", "Appointment", "Schedule", "Slot", "Encounter",
+        "ServiceRequest",
+    }
+    for name, resource in served.items():
+        created = ["create"] if name == "ServiceRequest" else []
+        assert [i["code"] for i in resource["interaction"]] == ["read", "search-type", *created]
     appointment_params = {p["name"] for p in served["Appointment"]["searchParam"]}
     assert {"date", "patient", "status", "location", "_lastUpdated", "_count"} <= appointment_params
     assert "operation" not in rest
