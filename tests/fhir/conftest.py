@@ -58,7 +58,16 @@ class FhirClient(APIClient):
     corpus: Path
 
     def fhir(self, path: str, **query):
-        response = self.get(f"/fhir/R4/{path}", query, HTTP_ACCEPT=FHIR_JSON)
+        return self._kept(self.get(f"/fhir/R4/{path}", query, HTTP_ACCEPT=FHIR_JSON))
+
+    def fhir_post(self, path: str, body, *, content_type: str = FHIR_JSON):
+        """A resource sent: `body` as JSON, or as it is when text."""
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        return self._kept(self.post(
+            f"/fhir/R4/{path}", data, content_type=content_type, HTTP_ACCEPT=FHIR_JSON
+        ))
+
+    def _kept(self, response):
         if response.get("Content-Type", "").startswith(FHIR_JSON):
             body = response.json()
             name = f"{next(_numbers):04d}-{body.get('resourceType', 'unknown')}.json"
