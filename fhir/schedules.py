@@ -28,6 +28,8 @@ SURGEON_PREFIX = "surgeon-"
 # works each day out afresh, so it cannot be asked for years.
 MAX_SLOT_DAYS = 14
 MAX_SCHEDULES = 20
+# The years a Slot may be asked for: the unit's days, with room either side.
+YEARS = range(1900, 2201)
 SLOT_STATUSES = ("busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error")
 SLOT_ID = re.compile(r"(?P<schedule>[a-z]+-\d{1,18})\.(?P<start>\d{12})\.(?P<end>\d{12})")
 STAMP = "%Y%m%d%H%M"
@@ -116,6 +118,8 @@ def slot_window(texts: list[str]) -> Interval | None:
                 raise params.invalid("start", "takes eq, ge, gt, le or lt (not ne).")
     if not lows and not highs:
         return None
+    if any(moment.year not in YEARS for moment in (*lows, *highs)):
+        raise params.invalid("start", f"is in the years {YEARS[0]} to {YEARS[-1]}.")
     low = max(lows) if lows else min(highs) - timedelta(days=1)
     high = min(highs) if highs else low + timedelta(days=1)
     if high - low > timedelta(days=MAX_SLOT_DAYS):
@@ -250,4 +254,4 @@ def slot_id_parse(text: str) -> tuple[str, datetime] | None:
         start = datetime.strptime(found["start"], STAMP).replace(tzinfo=UTC)
     except ValueError:
         return None
-    return found["schedule"], start
+    return (found["schedule"], start) if start.year in YEARS else None

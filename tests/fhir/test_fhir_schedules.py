@@ -144,6 +144,11 @@ def test_a_slot_search_needs_its_schedule_and_at_most_two_weeks(desk, unit, case
         "fhir_invalid_parameter")
     assert outcome_code(desk.fhir("Slot", schedule=room, start="ne2026-03-03")) == (
         "fhir_invalid_parameter")
+    for far in ("lt0001-01-01", "ge9999-12-31", "9999", "1850-01-01"):
+        refused = desk.fhir("Slot", schedule=room, start=far)
+        assert (refused.status_code, outcome_code(refused)) == (400, "fhir_invalid_parameter")
+    assert desk.fhir(f"Slot/{room}.000101010000.000101010100").status_code == 404
+    assert desk.fhir(f"Slot/{room}.999912312300.999912312359").status_code == 404
 
 
 def test_without_a_start_the_slots_are_todays(desk, unit, case):
