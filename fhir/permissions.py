@@ -18,16 +18,21 @@ class FhirReader(IsStaffMember):
     def has_permission(self, request, view) -> bool:
         if not hasattr(view, request.method.lower()):
             return True  # the view answers 405 (method_not_allowed)
-        fhir_type = view.fhir_type_asked()
         creates = request.method not in SAFE_METHODS
-        if creates and (fhir_type is None or fhir_type.create is None):
+        # A read or search address knows its type; another view of the interface is asked as
+        # any API view is (its roles, its scope).
+        typed = hasattr(view, "fhir_type_asked")
+        fhir_type = view.fhir_type_asked() if typed else None
+        if typed and (fhir_type is None or (creates and fhir_type.create is None)):
             return True  # the view answers 400 for a type it does not serve, 405 for no create
         if not isinstance(request.auth, FhirAccessToken):
+            if not typed:
+                return super().has_permission(request, view)
             if creates:
                 return self.user_has_role(request.user, fhir_type.create_roles)
-            if fhir_type is not None and fhir_type.read_roles is not None:
-                return self.user_has_role(request.user, fhir_type.read_roles)
-            return super().has_permission(request, view)
+            return self.user_has_role(request.user, fhir_type.read_roles or self.default_read_roles)
+        if creates and not typed:
+            return True  # the view answers 405 (method_not_allowed)
         resource_type, interaction = view.scope_needed()
         if resource_type is None:
             return True  # the view answers 400 for a type it does not serve

@@ -323,6 +323,7 @@ SLOT = FhirType(
     rows=SCHEDULE.rows,
     by_id=_slot_by_id,
     render=schedules.slot_resource,
+    # Read together, by _slots_searched: a Slot is worked out from the whole query at once.
     search={"schedule": None, "start": None, "status": None},
     searched=_slots_searched,
 )

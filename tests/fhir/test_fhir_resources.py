@@ -45,6 +45,14 @@ def test_the_capability_statement_lists_exactly_what_is_served(desk):
         assert [i["code"] for i in resource["interaction"]] == ["read", "search-type", *created]
     appointment_params = {p["name"] for p in served["Appointment"]["searchParam"]}
     assert {"date", "patient", "status", "location", "_lastUpdated", "_count"} <= appointment_params
+    slot_params = {p["name"]: p["type"] for p in served["Slot"]["searchParam"]}
+    assert slot_params | {"_count": "number", "_offset": "number"} == {
+        "schedule": "reference", "start": "date", "status": "token",
+        "_count": "number", "_offset": "number",
+    }
+    encounter_params = {p["name"]: p["type"] for p in served["Encounter"]["searchParam"]}
+    assert encounter_params["appointment"] == "reference"
+    assert encounter_params["date"] == "date"
     assert "operation" not in rest
 
 
