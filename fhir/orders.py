@@ -206,7 +206,9 @@ def _checked(body: object) -> dict:
         raise invalid("status", "A request for the waiting list is active.")
     if body.get("intent") not in INTENTS:
         raise invalid("intent", f"The intent is one of: {', '.join(INTENTS)}.")
-    if "priority" in body and body["priority"] not in PRIORITY_TAKEN:
+    if "priority" in body and not (
+        isinstance(body["priority"], str) and body["priority"] in PRIORITY_TAKEN
+    ):
         raise invalid("priority", f"The priority is one of: {', '.join(PRIORITY_TAKEN)}.")
     return body
 

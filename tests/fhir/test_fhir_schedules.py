@@ -186,3 +186,25 @@ def desk_slot_id(room, case) -> str:
     held = list(case.stages.filter(resource=room).order_by("position"))
     return (f"resource-{room.pk}.{held[0].planned_start:%Y%m%d%H%M}"
             f".{held[-1].held_until:%Y%m%d%H%M}")
+
+
+@pytest.mark.parametrize("query", [
+    {"schedule": "Schedule/"}, {"schedule": "Location/resource-1"}, {"schedule": ","},
+    {"schedule": "resource-99999999999999999999"}, {"schedule": "surgeon-x"},
+    {"schedule": ",".join(f"resource-{n}" for n in range(1, 30))},
+    {"schedule": "resource-1", "start": "2026-03-03T25:00Z"},
+    {"schedule": "resource-1", "start": ["ge2026-03-05", "le2026-03-01"]},
+    {"schedule": "resource-1", "status": ","}, {"schedule": "resource-1", "_count": "x"},
+])
+def test_no_odd_slot_search_is_answered_with_a_server_error(desk, unit, query):
+    response = desk.fhir("Slot", **query)
+    assert response.status_code in (200, 400)
+    assert response.json()["resourceType"] in ("Bundle", "OperationOutcome")
+
+
+@pytest.mark.parametrize("slot_id", [
+    "resource-1", "resource-1.2026", "resource-1.202603031200.2026030313", "x-1.a.b",
+    "resource-1.202699999999.202603031300", "surgeon-0.202603031200.202603031300",
+])
+def test_an_id_that_is_no_slot_of_theirs_is_not_found(desk, unit, slot_id):
+    assert desk.fhir(f"Slot/{slot_id}").status_code == 404

@@ -147,6 +147,7 @@ def test_a_service_request_with_a_single_site_and_no_extras_is_taken(desk, day):
     ({"status": "draft"}, "fhir_invalid_resource", "ServiceRequest.status"),
     ({"intent": "proposal"}, "fhir_invalid_resource", "ServiceRequest.intent"),
     ({"priority": "whenever"}, "fhir_invalid_resource", "ServiceRequest.priority"),
+    ({"priority": ["urgent"]}, "fhir_invalid_resource", "ServiceRequest.priority"),
     ({"subject": None}, "fhir_invalid_resource", "ServiceRequest.subject"),
     ({"subject": {"reference": "Group/4"}}, "fhir_invalid_resource", "ServiceRequest.subject"),
     ({"subject": "Patient/4"}, "fhir_invalid_resource", "ServiceRequest.subject"),
@@ -176,6 +177,23 @@ def test_a_malformed_service_request_is_refused_naming_the_element(
     response = desk.fhir_post("ServiceRequest", order(day, **changes))
     assert issue(response) == (400, code, [expression])
     assert not WaitingListEntry.objects.exists()
+
+
+ODD_VALUES = [None, 7, 2.5, True, "", "x", [], [None], [7], {}, {"reference": 7},
+              {"coding": "x"}, {"value": None}, [{"reference": None}], [{"text": 7}]]
+
+
+@pytest.mark.parametrize("element", [
+    "status", "intent", "priority", "code", "quantityQuantity", "subject", "occurrencePeriod",
+    "locationReference", "performer", "note",
+])
+def test_no_odd_value_of_an_element_is_answered_with_a_server_error(desk, day, element):
+    for value in ODD_VALUES:
+        body = order(day)
+        body[element] = value
+        response = desk.fhir_post("ServiceRequest", body)
+        assert response.status_code in (201, 400), (element, value, response.content)
+        assert response.json()["resourceType"] in ("ServiceRequest", "OperationOutcome")
 
 
 def test_a_body_that_is_no_resource_is_refused(desk, day):
