@@ -1,6 +1,7 @@
 """The CapabilityStatement at /fhir/R4/metadata: exactly what the interface serves, read from
 the types it serves (fhir.types), so the two cannot drift."""
 
+from .operation_definitions import operation_definition_id
 from .types import TYPES
 
 SEARCH_PARAM_TYPES = {
@@ -19,8 +20,8 @@ PAGING_PARAMS = [
 ]
 
 
-def _resource(name: str, fhir_type) -> dict:
-    return {
+def _resource(name: str, fhir_type, base: str) -> dict:
+    resource = {
         "type": name,
         "interaction": [{"code": "read"}, {"code": "search-type"}]
         + ([{"code": "create"}] if fhir_type.create else []),
@@ -30,6 +31,13 @@ def _resource(name: str, fhir_type) -> dict:
             {"name": param, "type": SEARCH_PARAM_TYPES[param]} for param in fhir_type.search
         ] + PAGING_PARAMS,
     }
+    if name == "Appointment":
+        resource["operation"] = [
+            {"name": code,
+             "definition": f"{base}OperationDefinition/{operation_definition_id(code)}"}
+            for code in ("find", "hold", "book")
+        ]
+    return resource
 
 
 def _security(token_url: str) -> dict:
@@ -66,6 +74,10 @@ def capability_statement(*, base: str, date: str, version: str, token_url: str) 
             "under their sites and roles; systems with a SMART Backend Services token, under "
             "their sites and scopes.",
             "security": _security(token_url),
-            "resource": [_resource(name, fhir_type) for name, fhir_type in TYPES.items()],
+            "resource": [
+                _resource(name, fhir_type, base) for name, fhir_type in TYPES.items()
+            ] + [{
+                "type": "OperationDefinition", "interaction": [{"code": "read"}],
+            }],
         }],
     }

@@ -31,3 +31,17 @@ def error_system() -> str:
 
 def arrival_extension_url() -> str:
     return f"{canonical_base()}/StructureDefinition/arrival-time"
+
+
+def levels_extension_url() -> str:
+    """The number of vertebral levels the case treats."""
+    return f"{canonical_base()}/StructureDefinition/levels"
+
+
+def hold_expiry_extension_url() -> str:
+    return f"{canonical_base()}/StructureDefinition/hold-expires"
+
+
+def screening_extension_url() -> str:
+    """The screening answers a booking through Appointment/$book carries."""
+    return f"{canonical_base()}/StructureDefinition/screening"

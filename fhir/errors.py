@@ -9,11 +9,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "fhir_invalid_parameter": (
         400, "A search parameter's value cannot be read (a date, a number, a reference)."
     ),
-    "fhir_invalid_resource": (
-        400, "A resource sent cannot be read: an element is missing, of the wrong type or not "
-        "one this interface takes (issue.expression names it)."
-    ),
     "insufficient_scope": (
         403, "The system client's token was not granted a scope for this read or search."
+    ),
+    "fhir_invalid_resource": (
+        400, "The resource or Parameters sent cannot be read: issue.expression names where."
+    ),
+    "fhir_stale_version": (
+        412, "If-Match names an older version of the Appointment than the current one."
     ),
 }

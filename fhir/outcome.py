@@ -20,12 +20,12 @@ ISSUE_TYPES = {
     415: "not-supported", 429: "throttled",
 }
 NOT_SUPPORTED = {"fhir_unknown_resource_type", "fhir_unknown_parameter"}
-# A refusal's field that is a path in a resource sent (`ServiceRequest.subject`), named in the
-# issue's expression; a search parameter's name is said in the diagnostics.
+# A path in a resource sent (`ServiceRequest.subject`), as a service's refusal names it when the
+# interface tells it where a value came from.
 ELEMENT_PATH = re.compile(r"[A-Z][A-Za-z]{0,63}(\.[A-Za-z][A-Za-z0-9]{0,63})*")
 
 
-def operation_outcome(code: str, detail: str, *, expression: list[str] | None = None) -> dict:
+def operation_outcome(code: str, detail: str, expression: list[str] | None = None) -> dict:
     status, meaning = ERROR_CODES[code]
     issue_type = "not-supported" if code in NOT_SUPPORTED else ISSUE_TYPES.get(status, "processing")
     issue = {
@@ -45,10 +45,12 @@ def operation_outcome(code: str, detail: str, *, expression: list[str] | None = 
 def exception_handler(exc, context):
     """DRF's handler, answering in an OperationOutcome with the API's code for the refusal."""
     if isinstance(exc, ApiError):
-        paths = [field for field in exc.errors if ELEMENT_PATH.fullmatch(field)]
-        return Response(
-            operation_outcome(exc.code, exc.detail, expression=paths), status=exc.status
-        )
+        # The interface's own refusals name a FHIRPath; a service's refusal does when the
+        # interface named the element for it (`ServiceRequest.subject`).
+        expression = list(exc.errors) if exc.code.startswith("fhir_") else [
+            field for field in exc.errors if ELEMENT_PATH.fullmatch(field)
+        ]
+        return Response(operation_outcome(exc.code, exc.detail, expression), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)

@@ -3,6 +3,7 @@
 Ids: a patient, a surgeon and a case are named by their own id; a Location is either a site
 (`site-<id>`) or one of its rooms and bays (`resource-<id>`), which are separate tables."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from scheduling.models import (
@@ -12,6 +13,7 @@ from scheduling.models import (
     Resource,
     ResourceKind,
     Site,
+    SlotHold,
     Stage,
     Surgeon,
 )
@@ -139,55 +141,122 @@ def resource_location_resource(resource: Resource) -> dict:
     }
 
 
-def _stage_participant(stage: Stage) -> dict:
+@dataclass(frozen=True)
+class StageTimes:
+    """What an Appointment shows of a stage: its room or bay and its planned times (a case's
+    stage, a hold's, or one of a time only offered)."""
+
+    resource_id: int
+    resource_name: str
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, stage: Stage) -> "StageTimes":
+        return cls(stage.resource_id, stage.resource.name, stage.planned_start, stage.planned_end)
+
+
+def _stage_participant(stage: StageTimes, status: str) -> dict:
     return {
         "actor": {
             "reference": f"Location/{resource_location_id(stage.resource_id)}",
-            "display": stage.resource.name,
+            "display": stage.resource_name,
         },
         "required": "required",
-        "status": "accepted",
-        "period": {"start": instant(stage.planned_start), "end": instant(stage.planned_end)},
+        "status": status,
+        "period": {"start": instant(stage.start), "end": instant(stage.end)},
     }
 
 
-def appointment_resource(case: Case) -> dict:
-    """One case: from the start of pre-op to the end of recovery, as planned; its patient, its
-    surgeon and each stage's room or bay with the stage's times. The stages are the case's own
-    in their order (prefetched: `case.stages.all()`)."""
-    stages = sorted(case.stages.all(), key=lambda stage: stage.position)
-    participants = [{
-        "actor": {"reference": f"Patient/{case.patient_id}"},
-        "required": "required",
-        "status": "accepted",
-    }]
-    if case.surgeon_id is not None:
+def _appointment(
+    *, id: str, status: str, procedure_type, levels: int, arrival_at: datetime,
+    patient_id: int | None, surgeon_id: int | None, stages: list[StageTimes],
+    participant_status: str = "accepted",
+) -> dict:
+    """An Appointment: from the start of pre-op to the end of recovery; its patient, its surgeon
+    and each stage's room or bay with the stage's times."""
+    participants = []
+    if patient_id is not None:
+        participants.append({
+            "actor": {"reference": f"Patient/{patient_id}"},
+            "required": "required",
+            "status": participant_status,
+        })
+    if surgeon_id is not None:
         participants.append({
             "type": [{"coding": [{
                 "system": PARTICIPATION_TYPE_SYSTEM, "code": "PPRF", "display": "primary performer",
             }]}],
-            "actor": {"reference": f"Practitioner/{case.surgeon_id}"},
+            "actor": {"reference": f"Practitioner/{surgeon_id}"},
             "required": "required",
-            "status": "accepted",
+            "status": participant_status,
         })
-    participants += [_stage_participant(stage) for stage in stages]
+    participants += [_stage_participant(stage, participant_status) for stage in stages]
     resource = {
         "resourceType": "Appointment",
-        "id": str(case.pk),
-        "meta": {"versionId": case.version, "lastUpdated": instant(case.updated_at)},
+        "id": id,
         "extension": [
-            {"url": conf.arrival_extension_url(), "valueInstant": instant(case.arrival_at)}
+            {"url": conf.arrival_extension_url(), "valueInstant": instant(arrival_at)},
+            {"url": conf.levels_extension_url(), "valueInteger": levels},
         ],
-        "status": APPOINTMENT_STATUS[case.status],
+        "status": status,
         "serviceType": [{"coding": [{
             "system": conf.procedure_system(),
-            "code": case.procedure_type.code,
-            "display": case.procedure_type.name,
+            "code": procedure_type.code,
+            "display": procedure_type.name,
         }]}],
-        "created": instant(case.created_at),
         "participant": participants,
     }
     if stages:
-        resource["start"] = instant(stages[0].planned_start)
-        resource["end"] = instant(stages[-1].planned_end)
+        resource["start"] = instant(stages[0].start)
+        resource["end"] = instant(stages[-1].end)
     return resource
+
+
+def appointment_resource(case: Case) -> dict:
+    """One case, as planned. Its stages are its own in their order (prefetched:
+    `case.stages.all()`)."""
+    stages = sorted(case.stages.all(), key=lambda stage: stage.position)
+    resource = _appointment(
+        id=str(case.pk), status=APPOINTMENT_STATUS[case.status],
+        procedure_type=case.procedure_type, levels=case.levels, arrival_at=case.arrival_at,
+        patient_id=case.patient_id, surgeon_id=case.surgeon_id,
+        stages=[StageTimes.of(stage) for stage in stages],
+    )
+    resource["meta"] = {"versionId": case.version, "lastUpdated": instant(case.updated_at)}
+    resource["created"] = instant(case.created_at)
+    return resource
+
+
+def proposed_appointment_resource(
+    *, id: str, procedure_type, levels: int, surgeon_id: int | None, patient_id: int | None,
+    slot, resource_names: dict[int, str],
+) -> dict:
+    """A free time Appointment/$find offers: `proposed`, nothing held yet."""
+    stages = [
+        StageTimes(resource.pk, resource_names.get(resource.pk, resource.name), stage.start,
+                   stage.end)
+        for stage, resource in zip(slot.times.stages, slot.resources, strict=True)
+    ]
+    return _appointment(
+        id=id, status="proposed", procedure_type=procedure_type, levels=levels,
+        arrival_at=slot.times.arrival_at, patient_id=patient_id, surgeon_id=surgeon_id,
+        stages=stages, participant_status="needs-action",
+    )
+
+
+def held_appointment_resource(hold: SlotHold) -> dict:
+    """A time held by Appointment/$hold until `hold-expires`: `pending` until it is booked."""
+    stages = sorted(hold.stages.select_related("resource"), key=lambda stage: stage.position)
+    resource = _appointment(
+        id=f"hold-{hold.pk}", status="pending", procedure_type=hold.procedure_type,
+        levels=hold.levels, arrival_at=hold.arrival_at, patient_id=None,
+        surgeon_id=hold.surgeon_id, stages=[StageTimes.of(stage) for stage in stages],
+        participant_status="tentative",
+    )
+    resource["extension"].append(
+        {"url": conf.hold_expiry_extension_url(), "valueInstant": instant(hold.expires_at)}
+    )
+    resource["created"] = instant(hold.created_at)
+    return resource
+

@@ -7,7 +7,15 @@ from django.urls import path, register_converter
 
 from .auth import SmartConfigurationView, TokenView
 from .types import TYPES
-from .views import MetadataView, ReadView, SearchView
+from .views import (
+    BookView,
+    FindView,
+    HoldView,
+    MetadataView,
+    OperationDefinitionView,
+    ReadView,
+    SearchView,
+)
 
 
 class ResourceTypeConverter:
@@ -27,6 +35,12 @@ urlpatterns = [
     path(".well-known/smart-configuration", SmartConfigurationView.as_view(),
          name="fhir-smart-configuration"),
     path("auth/token", TokenView.as_view(), name="fhir-token"),
+    # The operations before the reads, whose id would otherwise take "$find".
+    path("Appointment/$find", FindView.as_view(), name="fhir-appointment-find"),
+    path("Appointment/$hold", HoldView.as_view(), name="fhir-appointment-hold"),
+    path("Appointment/$book", BookView.as_view(), name="fhir-appointment-book"),
+    path("OperationDefinition/<str:id>", OperationDefinitionView.as_view(),
+         name="fhir-operation-definition"),
     *(
         path(f"{name}/<str:id>", ReadView.as_view(fhir_type=fhir_type),
              name=f"fhir-{name.lower()}")

@@ -14,13 +14,17 @@ from api.authentication import TokenAuthentication
 from api.errors import ApiError
 from api.json_input import JSONParser
 from audit.access import access_record
+from scheduling import roles, services
+from scheduling.models import Resource
 
-from . import outcome
+from . import operations as ops
+from . import outcome, params, resources, selectors
 from .auth import token_url
 from .authentication import BearerAuthentication
 from .bundle import search_bundle
 from .capability import capability_statement
-from .permissions import FhirReader
+from .operation_definitions import operation_definitions
+from .permissions import FhirReader, scope_check
 from .types import TYPES, FhirType
 
 SOFTWARE_VERSION = "1"
@@ -91,6 +95,18 @@ class MetadataView(FhirView):
         return Response(statement)
 
 
+class OperationDefinitionView(FhirView):
+    """The scheduling operations' definitions; like the CapabilityStatement, open to all."""
+
+    permission_classes = []
+
+    def get(self, request, id: str):
+        definition = operation_definitions(base=self.base()).get(id)
+        if definition is None:
+            raise ApiError("not_found", "No OperationDefinition has this id.")
+        return Response(definition)
+
+
 class ReadView(FhirView):
     fhir_type: FhirType = None
 
@@ -148,3 +164,138 @@ class SearchView(FhirView):
         bundle, rows = search_bundle(request, fhir_type, base=self.base())
         _record(request, fhir_type, rows)
         return Response(bundle)
+
+
+# The IHE ITI Scheduling operations (fhir/operations.py)
+
+class FindView(FhirView):
+    """Appointment/$find: the free times for a case, as proposed Appointments, by GET or by POST
+    with a Parameters body."""
+
+    write_roles = roles.READ_CASES  # a POST here only reads
+
+    def scope_needed(self) -> tuple[str, str]:
+        return "Appointment", "search"
+
+    def get(self, request):
+        return self._find(request, dict(request.query_params.items()))
+
+    def post(self, request):
+        return self._find(request, ops.parameters_as_query(ops.parameters_read(request.data)))
+
+    def _find(self, request, query: dict[str, str]):
+        found = ops.find_inputs(query, request.user)
+        patient = found.pop("patient")
+        proposals = ops.proposals_find(**found)
+        names = dict(Resource.objects.filter(
+            site__in=found["sites"]).values_list("pk", "name"))
+        entries = [
+            {"fullUrl": f"{self.base()}Appointment/{proposal.id}",
+             "resource": resources.proposed_appointment_resource(
+                 id=proposal.id, procedure_type=proposal.procedure_type, levels=proposal.levels,
+                 surgeon_id=proposal.surgeon.pk if proposal.surgeon else None,
+                 patient_id=patient.pk if patient else None, slot=slot, resource_names=names),
+             "search": {"mode": "match"}}
+            for proposal, slot in proposals
+        ]
+        bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(entries)}
+        if entries:
+            bundle["entry"] = entries
+        return Response(bundle)
+
+
+class HoldView(FhirView):
+    """Appointment/$hold: keep one of $find's times for a few minutes (`hold-expires`)."""
+
+    write_roles = roles.BOOK_CASES
+
+    def scope_needed(self) -> tuple[str, str]:
+        return "Appointment", "create"
+
+    def post(self, request):
+        named = ops.parameters_read(request.data)
+        appointment = ops.appointment_of(named)
+        named_time = ops.time_named(named, appointment)
+        if named_time is None:
+            raise ops.bad_resource("Parameters.parameter[appointment-reference]",
+                                   "name the time to hold (an id from Appointment/$find).")
+        proposal = ops.proposal_read(named_time, request.user,
+                                     "Parameters.parameter[appointment-reference]")
+        hold = ops.hold_make(proposal, by=request.user)
+        return Response(resources.held_appointment_resource(hold))
+
+
+class BookView(FhirView):
+    """Appointment/$book: book a case into a held or proposed time; or, for an Appointment that
+    is a case already, move it to one (`booked`) or cancel it (`cancelled`), with If-Match."""
+
+    write_roles = roles.BOOK_CASES
+
+    def scope_needed(self) -> tuple[str, None]:
+        return "Appointment", None  # create to book, update to move or cancel: checked below
+
+    def post(self, request):
+        named = ops.parameters_read(request.data)
+        appointment = ops.appointment_of(named)
+        if appointment is None:
+            raise ops.bad_resource("Parameters.parameter[appointment-resource]",
+                                   "send the Appointment to book, move or cancel.")
+        case_id = params.number_id(str(appointment.get("id", "")))
+        if case_id is not None:
+            return self._change(request, named, appointment, case_id)
+        scope_check(request, "Appointment", "create")
+        named_time = ops.time_named(named, appointment)
+        if named_time is None:
+            raise ops.bad_resource("Appointment.id", "name the held or proposed time to book.")
+        hold, proposal = self._time(request, named_time)
+        case = ops.case_book_into(hold=hold, proposal=proposal, appointment=appointment,
+                                  user=request.user)
+        response = self._answer(request, case.pk, status=201)
+        response["Location"] = f"{self.base()}Appointment/{case.pk}"
+        return response
+
+    def _time(self, request, text: str):
+        path = "Parameters.parameter[appointment-reference]"
+        if text.startswith("hold-"):
+            return ops.hold_get(text, request.user, path), None
+        return None, ops.proposal_read(text, request.user, path)
+
+    def _change(self, request, named, appointment: dict, case_id: int):
+        scope_check(request, "Appointment", "update")
+        case = selectors.fhir_cases(user=request.user).filter(pk=case_id).first()
+        if case is None:
+            raise ApiError("not_found", "No Appointment has this id.")
+        expected = if_match(request)
+        try:
+            if appointment.get("status") == "cancelled":
+                services.case_cancel(case=case, reason=ops.cancel_reason(appointment),
+                                     by=request.user, expected_version=expected)
+            else:
+                named_time = ops.time_named(named, None)
+                if named_time is None:
+                    raise ops.bad_resource(
+                        "Parameters.parameter[appointment-reference]",
+                        "name the new time (from $find or $hold), or send status cancelled.")
+                hold, proposal = self._time(request, named_time)
+                ops.case_move_into(case=case, hold=hold, proposal=proposal, user=request.user,
+                                   expected_version=expected)
+        except ApiError as error:
+            if error.code == "case_changed":
+                raise ApiError("fhir_stale_version", error.detail) from None
+            raise
+        return self._answer(request, case.pk, status=200)
+
+    def _answer(self, request, case_id: int, *, status: int) -> Response:
+        case = selectors.fhir_cases(user=request.user).get(pk=case_id)
+        resource = resources.appointment_resource(case)
+        response = Response(resource, status=status)
+        response["ETag"] = f'W/"{resource["meta"]["versionId"]}"'
+        return response
+
+
+def if_match(request) -> str | None:
+    """The version If-Match names (`W/"<version>"` as ETag gives it, or bare)."""
+    text = request.headers.get("If-Match", "").strip()
+    if not text:
+        return None
+    return text.removeprefix("W/").strip('"')

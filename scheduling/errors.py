@@ -59,6 +59,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     ),
     # Conflicts
     "slot_taken": (409, "The room, bay or surgeon is no longer free at that time."),
+    "hold_expired": (
+        409, "The hold on the time has run out or was released; find a time and hold it again."
+    ),
     "no_free_slot": (409, "No free time is left on that day for this case."),
     "surgeon_unavailable": (409, "The surgeon does not work at that time or is already busy."),
     "resource_closed": (

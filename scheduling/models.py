@@ -27,6 +27,7 @@ from django.db.models.functions import Upper
 from .bedside_models import ChecklistItem
 from .closure_models import Closure  # noqa: F401 (closures and leave, registered with the app)
 from .config_models import ConfigStamp  # noqa: F401 (the configuration's stamp, registered here)
+from .hold_models import SlotHold, SlotHoldStatus  # noqa: F401 (held times, registered here)
 from .offer_models import FreedTime, Offer  # noqa: F401 (registered with the app)
 from .pain_models import PainScore  # noqa: F401  (pain follow-up scores, registered here)
 from .plan_models import PlanRun  # noqa: F401  (day planner runs, registered with the app)
@@ -607,7 +608,15 @@ class Stage(models.Model):
     no-show, and only active stages hold their resource.
     """
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stages")
+    # A case's stage, or one a hold keeps for a booking not made yet (scheduling.SlotHold):
+    # never both, never neither.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="stages", null=True, blank=True
+    )
+    hold = models.ForeignKey(
+        "scheduling.SlotHold", on_delete=models.CASCADE, related_name="stages", null=True,
+        blank=True,
+    )
     position = models.PositiveIntegerField()
     kind = models.CharField(max_length=32, choices=StageKind.choices)
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="stages")
@@ -630,6 +639,11 @@ class Stage(models.Model):
                 name="stage_times_in_order",
             ),
             models.UniqueConstraint(fields=["case", "kind"], name="one_stage_per_case_kind"),
+            models.CheckConstraint(
+                condition=Q(case__isnull=True, hold__isnull=False)
+                | Q(case__isnull=False, hold__isnull=True),
+                name="stage_of_a_case_or_a_hold",
+            ),
         ]
         indexes = [
             models.Index(fields=["resource", "planned_start"]),

@@ -145,6 +145,12 @@ class DayBook:
         """From now on, fit only in these rooms, bays and surgeon (None: any free ones)."""
         self.pinned = pinned
 
+    def pinned_of(self, slot: Slot) -> Pinned:
+        """The slot's rooms, bays (one per stay) and surgeon as a pin: a booking pinned to
+        them gets exactly this slot's, as a hold keeps them."""
+        stays = [slot.resources[self.stage_holds.index(stay)].pk for stay in range(len(self.holds))]
+        return Pinned(tuple(stays), slot.surgeon.pk if slot.surgeon else None)
+
     def _units_for(self, index: int, kind: str) -> list[Resource]:
         units = self.resources_by_kind.get(kind, [])
         if self.pinned is None:

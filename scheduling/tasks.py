@@ -3,6 +3,7 @@ periodic ones is in vertebro_site/celery.py."""
 
 from celery import shared_task
 
+from .holding import slot_holds_expire
 from .offers import sending, waves
 from .plan import runs
 from .services.reviews import cases_review_expire
@@ -28,6 +29,12 @@ def offers_tick() -> int:
 def review_holds_expire() -> int:
     """Release the rooms of bookings awaiting a clinician's review past their site's hold."""
     return cases_review_expire()
+
+
+@shared_task(ignore_result=True)
+def slot_holds_sweep() -> int:
+    """Let the holds of times past their minutes go (FHIR Appointment/$hold)."""
+    return slot_holds_expire()
 
 
 @shared_task(ignore_result=True)

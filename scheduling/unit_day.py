@@ -135,7 +135,7 @@ class UnitDay:
                 ends=self.closes + after_closing,
             ),
             active=True,
-        )
+        ).exclude(hold__expires_at__lte=timezone.now())  # a hold run out keeps nothing
         order = ("case__procedure_start", "case_id", "position") if in_case_order else ()
         busy = busy.order_by(*order)
         if exclude_case_ids:

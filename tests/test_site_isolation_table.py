@@ -83,6 +83,8 @@ NOT_STAFF_PAGES = {
     "twilio-status": "Twilio's delivery webhook: Twilio's signature, not a staff login "
     "(tests/notifications/test_twilio_webhooks.py)",
     "twilio-inbound": "Twilio's inbound-text webhook: Twilio's signature, not a staff login",
+    "fhir-operation-definition": "the FHIR scheduling operations' definitions: open like "
+    "the CapabilityStatement, no data (tests/fhir/test_fhir_resources.py)",
     "admin:login": "the admin's login form",
     "admin:logout": "the admin's logout",
     "admin:password_change": "the admin user's own password",

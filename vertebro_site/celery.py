@@ -26,6 +26,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "slot-holds-sweep": {
+        "task": "scheduling.tasks.slot_holds_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "review-holds-expire": {
         "task": "scheduling.tasks.review_holds_expire",
         "schedule": 300.0,

@@ -354,6 +354,8 @@ VERTEBRO_FHIR_MRN_SYSTEM = env("VERTEBRO_FHIR_MRN_SYSTEM", default=f"{VERTEBRO_F
 VERTEBRO_FHIR_PROCEDURE_SYSTEM = env(
     "VERTEBRO_FHIR_PROCEDURE_SYSTEM", default=f"{VERTEBRO_FHIR_BASE}/CodeSystem/procedure-type"
 )
+# How long Appointment/$hold keeps a time for a booking, in minutes.
+VERTEBRO_FHIR_HOLD_MINUTES = env.int("VERTEBRO_FHIR_HOLD_MINUTES", default=10)
 VERTEBRO_FHIR_SURGEON_SYSTEM = env(
     "VERTEBRO_FHIR_SURGEON_SYSTEM", default=f"{VERTEBRO_FHIR_BASE}/sid/surgeon"
 )

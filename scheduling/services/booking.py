@@ -24,6 +24,7 @@ from notifications.services import reminders_cancel, reminders_plan, reminders_r
 
 from .. import horizon, roles, timing
 from ..errors import SchedulingError
+from ..holding import hold_booked, hold_pinned, hold_take, slot_holds_expire
 from ..locks import case_locked
 from ..models import (
     CANCELLABLE_STATUSES,
@@ -37,6 +38,7 @@ from ..models import (
     Patient,
     ProcedureType,
     Site,
+    SlotHold,
     Stage,
     Surgeon,
 )
@@ -77,11 +79,14 @@ def case_book(
     request_review: bool = False,
     unit_will_call: bool = False,
     pinned: Pinned | None = None,
+    hold: SlotHold | None = None,
 ) -> Case:
-    """Book the case. A screening answer that blocks it needs a clinician's `override_reason`,
-    or `request_review`: the case is then saved as needs_review, holding its rooms for the
-    site's review hours, and its patient is told nothing until a clinician approves it. A
-    patient with no phone (or email) for their channel needs `unit_will_call`."""
+    """Book the case (into the time `hold` keeps, when given: its start, rooms and surgeon;
+    refused with `hold_expired` once it has run out). A screening answer that blocks it needs
+    a clinician's `override_reason`, or `request_review`: the case is then saved as
+    needs_review, holding its rooms for the site's review hours, and its patient is told nothing
+    until a clinician approves it. A patient with no phone (or email) for their channel needs
+    `unit_will_call`."""
     check_levels(procedure_type, levels)
     if takes_no_medicines and medications:
         raise SchedulingError(
@@ -101,12 +106,13 @@ def case_book(
         driver_phone = phone_e164(driver_phone, field="driver.phone")
 
     def write() -> Case:
+        taken = hold_take(hold) if hold is not None else None
         book = DayBook.load(
             site=site, procedure_type=procedure_type, levels=levels, day=day,
             surgeon=surgeon,
         )
-        book.pin(pinned)
-        slot = _slot(book, start)
+        book.pin(hold_pinned(taken) if taken is not None else pinned)
+        slot = _slot(book, taken.procedure_start if taken is not None else start)
         case = Case.objects.create(
             site=site,
             patient=patient,
@@ -128,8 +134,8 @@ def case_book(
         if case.status == CaseStatus.NEEDS_REVIEW:
             # Held for the site's hours, and never past the arrival: a case not approved by
             # then cannot go ahead.
-            hold = timezone.now() + timedelta(hours=site.review_hold_hours)
-            case.review_hold_until = min(hold, case.arrival_at)
+            held_until = timezone.now() + timedelta(hours=site.review_hold_hours)
+            case.review_hold_until = min(held_until, case.arrival_at)
             case.save(update_fields=["review_hold_until"])
         stages = _write_stages(case, slot)
         held = audit.created(CaseMedication.objects.bulk_create(
@@ -143,6 +149,8 @@ def case_book(
         _with_details(case, stages=stages, held_medications=held, events=[])
         if case.status != CaseStatus.NEEDS_REVIEW:
             reminders_plan(case, just_booked=True)
+        if taken is not None:
+            hold_booked(taken, case)
         return case
 
     return booking_attempts(day=day, write=write)
@@ -157,10 +165,12 @@ def case_reschedule(
     expected_version: str | None = None,
     source: str = "",
     pinned: Pinned | None = None,
+    hold: SlotHold | None = None,
 ) -> Case:
-    """Move the case. `by` is the member of staff who moved it, or None with `source` (an
-    EventSource) when the patient did, which the case's history then records. `pinned`: the
-    rooms, bays and surgeon it must get (a day plan's), instead of the first free ones."""
+    """Move the case (into the time `hold` keeps, when given). `by` is the member of staff who
+    moved it, or None with `source` (an EventSource) when the patient did, which the case's
+    history then records. `pinned`: the rooms, bays and surgeon it must get (a day plan's),
+    instead of the first free ones."""
     _check_actor(by, source)
     if start is None and day is None:
         raise SchedulingError("start_or_date_required", "Give a new start time or a new date.")
@@ -174,9 +184,10 @@ def case_reschedule(
     def write() -> Case:
         locked = case_locked(case.pk, expected_version=expected_version)
         _check_changeable(locked)
+        taken = hold_take(hold) if hold is not None else None
         book = DayBook.for_move(case=locked, day=day)
-        book.pin(pinned)
-        slot = _slot(book, start)
+        book.pin(hold_pinned(taken) if taken is not None else pinned)
+        slot = _slot(book, taken.procedure_start if taken is not None else start)
         freed_time_record(case=locked)  # the old time, offered to the waiting list
         was = locked.arrival_at
         status_before = locked.status
@@ -207,6 +218,8 @@ def case_reschedule(
                 reason=f"From {was.astimezone(zone):%a %-d %b %Y %H:%M} to "
                 f"{locked.arrival_at.astimezone(zone):%a %-d %b %Y %H:%M} (arrival).",
             )
+        if taken is not None:
+            hold_booked(taken, locked)
         return locked
 
     return booking_attempts(day=day, write=write)
@@ -495,6 +508,9 @@ def booking_attempts(*, day: date, write: Callable[[], T]) -> T:
                     return write()
             except IntegrityError as exc:
                 _raise_unless_overlap(exc, day)
+                # The slot search passes over a hold that has run out; the constraint does not
+                # until it is let go.
+                slot_holds_expire(day=day)
             except OperationalError as exc:
                 _raise_unless_deadlock(exc)
     finally:

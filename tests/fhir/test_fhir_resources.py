@@ -38,11 +38,12 @@ def test_the_capability_statement_lists_exactly_what_is_served(desk):
     served = {r["type"]: r for r in rest["resource"]}
     assert set(served) == {
         "Patient", "Practitioner", "Location", "Appointment", "Schedule", "Slot", "Encounter",
-        "ServiceRequest",
+        "ServiceRequest", "OperationDefinition",
     }
     for name, resource in served.items():
+        expected = ["read"] if name == "OperationDefinition" else ["read", "search-type"]
         created = ["create"] if name == "ServiceRequest" else []
-        assert [i["code"] for i in resource["interaction"]] == ["read", "search-type", *created]
+        assert [i["code"] for i in resource["interaction"]] == [*expected, *created]
     appointment_params = {p["name"] for p in served["Appointment"]["searchParam"]}
     assert {"date", "patient", "status", "location", "_lastUpdated", "_count"} <= appointment_params
     slot_params = {p["name"]: p["type"] for p in served["Slot"]["searchParam"]}
@@ -54,6 +55,16 @@ def test_the_capability_statement_lists_exactly_what_is_served(desk):
     assert encounter_params["appointment"] == "reference"
     assert encounter_params["date"] == "date"
     assert "operation" not in rest
+    operations = served["Appointment"]["operation"]
+    assert [o["name"] for o in operations] == ["find", "hold", "book"]
+    for operation in operations:  # each definition is served where the statement says
+        path = operation["definition"].split("/fhir/R4/", 1)[1]
+        definition = desk.fhir(path).json()
+        assert (definition["resourceType"], definition["code"]) == (
+            "OperationDefinition", operation["name"])
+    find = desk.fhir("OperationDefinition/appointment-find").json()
+    assert {"name": "levels", "use": "in", "min": 0, "max": "1", "type": "integer"}.items() <= (
+        next(p for p in find["parameter"] if p["name"] == "levels").items())
 
 
 def test_a_patient_is_read_with_the_mrn_under_the_configured_system(desk, day, settings):
@@ -111,10 +122,11 @@ def test_an_appointment_runs_from_pre_op_to_recovery_with_each_room_and_bay(desk
     assert body["status"] == "booked"
     assert body["start"] == stages[0].planned_start.isoformat().replace("+00:00", "Z")
     assert body["end"] == stages[-1].planned_end.isoformat().replace("+00:00", "Z")
-    assert body["extension"] == [{
-        "url": conf.arrival_extension_url(),
-        "valueInstant": case.arrival_at.isoformat().replace("+00:00", "Z"),
-    }]
+    assert body["extension"] == [
+        {"url": conf.arrival_extension_url(),
+         "valueInstant": case.arrival_at.isoformat().replace("+00:00", "Z")},
+        {"url": conf.levels_extension_url(), "valueInteger": case.levels},
+    ]
     assert body["serviceType"][0]["coding"][0]["code"] == "vertebroplasty"
     actors = [p["actor"]["reference"] for p in body["participant"]]
     assert actors[:2] == [f"Patient/{case.patient_id}", f"Practitioner/{case.surgeon_id}"]

@@ -242,6 +242,42 @@ def test_a_token_without_the_appointment_scope_is_403(client, corpus, ehr, day):
         "insufficient_scope")
 
 
+def test_the_scheduling_operations_need_their_scopes_and_the_clients_sites(
+    client, corpus, tmp_path, day
+):
+    """$find is a search (`.s`); $hold and $book a create (`.c`); moving or cancelling a case an
+    update (`.u`). A client of another site is offered nothing of this one's."""
+    ehr = registered(tmp_path, name="Booking EHR", sites=["main"],
+                     scopes="system/Patient.rs system/Appointment.cruds")
+    finder = bearer(client, corpus, ehr, scope="system/Appointment.s")
+    query = {"start": "2026-03-04", "service-type": "vertebroplasty", "_count": "1"}
+    proposal = finder.fhir("Appointment/$find", **query).json()["entry"][0]["resource"]
+    hold_body = {"resourceType": "Parameters", "parameter": [{
+        "name": "appointment-reference",
+        "valueReference": {"reference": f"Appointment/{proposal['id']}"}}]}
+    refused = finder.fhir_post("Appointment/$hold", hold_body)
+    assert (refused.status_code, outcome_code(refused)) == (403, "insufficient_scope")
+    booker = bearer(client, corpus, ehr, scope="system/Appointment.crs")
+    assert booker.fhir_post("Appointment/$hold", hold_body).status_code == 200
+    read = booker.fhir(f"Appointment/{day.confirmed.pk}").json()
+    cancel = {"resourceType": "Parameters", "parameter": [{
+        "name": "appointment-resource", "resource": {
+            **read, "status": "cancelled", "cancelationReason": {"text": "Unwell"}}}]}
+    refused = booker.fhir_post("Appointment/$book", cancel)
+    assert (refused.status_code, outcome_code(refused)) == (403, "insufficient_scope")
+    updater = bearer(client, corpus, ehr, scope="system/Appointment.rus")
+    assert updater.fhir_post("Appointment/$book", cancel).json()["status"] == "cancelled"
+
+    north = registered(tmp_path, name="North EHR", sites=["north"],
+                       scopes="system/Appointment.cruds")
+    other = bearer(client, corpus, north, scope="system/Appointment.cruds")
+    response = other.fhir_post("Appointment/$hold", hold_body)
+    assert (response.status_code, outcome_code(response)) == (404, "not_found")
+    offered = other.fhir("Appointment/$find", **query).json()
+    assert all(f"proposal-{day.unit.pk}-" not in e["resource"]["id"]
+               for e in offered.get("entry", []))
+
+
 def test_an_expired_unknown_or_revoked_token_is_401(client, corpus, ehr, day, clock):
     reader = bearer(client, corpus, ehr)
     path = f"Appointment/{day.confirmed.pk}"
