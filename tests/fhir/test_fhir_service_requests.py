@@ -12,9 +12,13 @@ from scheduling import roles
 from scheduling.models import WaitingListEntry, WaitingPriority, WaitingStatus
 from scheduling.plan.waiting import waiting_entry_add, waiting_entry_remove
 from scheduling.selectors import procedure_type_get
+from scheduling.services import case_cancel
+from tests.factories import CLEAR_SCREENING, TUESDAY, PatientFactory, UserFactory, case_made
 from tests.fhir.conftest import outcome_code
 from tests.fhir.day import day_build
 from tests.fhir.test_smart_backend import bearer, registered
+from tests.scheduling.offer_helpers import DAYTIME, offered, text
+from tests.scheduling.test_plan_day import at
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +103,27 @@ def test_the_waiting_list_is_searched_by_patient_status_and_id(desk, day, entry)
     assert desk.fhir("ServiceRequest", _id=str(other.pk)).json()["total"] == 1
     assert outcome_code(desk.fhir("ServiceRequest", status="waiting")) == (
         "fhir_invalid_parameter")
+
+
+def test_an_entry_booked_from_an_offer_is_a_completed_order(tiny_unit, clock, fhir_client_for):
+    clock.move_to(DAYTIME)  # offers are texted outside quiet hours
+    clerk = UserFactory(roles=[roles.FRONT_DESK], sites=[tiny_unit])
+    entry = waiting_entry_add(
+        site=tiny_unit, patient=PatientFactory(phone="+12125550260"),
+        procedure_type=procedure_type_get("vertebroplasty"), levels=1,
+        earliest_date=TUESDAY, latest_date=date(2026, 3, 20), created_by=clerk,
+        screening=dict(CLEAR_SCREENING),
+    )
+    freed = case_made(site=tiny_unit, start=at(10, 45), driver_name="")
+    case_cancel(case=freed, reason="Patient has a cold", by=clerk)
+    offered(freed)
+    text(entry.patient.phone, "YES")
+    entry.refresh_from_db()
+    assert entry.status == WaitingStatus.SCHEDULED
+    desk = fhir_client_for(roles.FRONT_DESK, sites=[tiny_unit])
+    assert desk.fhir(f"ServiceRequest/{entry.pk}").json()["status"] == "completed"
+    assert desk.fhir("ServiceRequest", status="completed").json()["total"] == 1
+    assert desk.fhir("ServiceRequest", status="active").json()["total"] == 0
 
 
 def test_each_read_is_a_record_access(desk, day, entry):
