@@ -2,8 +2,9 @@
 how an id names a row, its search parameters and how a row becomes a resource.
 
 A type's rows are one or more querysets (a Location is a site or one of its rooms and bays); a
-search parameter narrows each of them. Every value of a repeated parameter must match (AND);
-the comma-separated alternatives of one value may (OR)."""
+search parameter narrows each of them (a Slot is worked out from the whole search at once,
+`searched`, not stored). Every value of a repeated parameter must match (AND); the
+comma-separated alternatives of one value may (OR)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass

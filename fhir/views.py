@@ -1,6 +1,7 @@
 """The interface's addresses: the CapabilityStatement, a read of one resource and a search of a
-type. Each reads through fhir.types (and so the one visibility rule), records each patient's
-record it shows as an access, and answers in application/fhir+json."""
+type, and the create of a type that may be created (a ServiceRequest). Each reads through
+fhir.types (and so the one visibility rule), records each patient's record it shows as an
+access, and answers in application/fhir+json."""
 
 from django.utils import timezone
 from rest_framework.authentication import SessionAuthentication
