@@ -1,6 +1,7 @@
 """Schedules and their Slots: one Schedule per room or bay (`resource-<id>`) and per surgeon
 (`surgeon-<id>`); its Slots are the times it is held (busy) and the times it is open and not held
-(free) on the days asked for.
+(free) on the days asked for; a time held for a booking not made yet (Appointment/$hold) is
+busy-tentative until the hold is booked or runs out.
 
 Opening hours, surgeons' working periods and closures are read as the slot search reads them
 (scheduling.unit_day.UnitDay); a room or bay is held from a stage's start to its `held_until`
@@ -16,9 +17,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import QuerySet
 
-from scheduling.models import Resource, Site, Stage, Surgeon
+from scheduling.models import Resource, Site, Surgeon
 from scheduling.timing import local_day
-from scheduling.unit_day import UnitDay
+from scheduling.unit_day import UnitDay, stages_holding
 
 from . import params
 from .resources import RESOURCE_PREFIX, instant, resource_location_id
@@ -185,13 +186,20 @@ def _less(span: Interval, busy: list[Interval]) -> list[Interval]:
     return gaps
 
 
-def _busy(row: Resource | Surgeon, low: datetime, high: datetime) -> list[Interval]:
-    stages = Stage.objects.filter(active=True, planned_start__lt=high)
+def _held(row: Resource | Surgeon, low: datetime, high: datetime) -> tuple[list, list]:
+    """The times the schedule is held by cases, and by holds for bookings not made yet (a
+    hospital's $hold) that cases do not already cover, each merged and in order."""
+    stages = stages_holding().filter(planned_start__lt=high)
     if isinstance(row, Resource):
-        held = stages.filter(resource=row, held_until__gt=low)
-        return _merged(list(held.values_list("planned_start", "held_until")))
-    held = stages.filter(surgeon=row, planned_end__gt=low)
-    return _merged(list(held.values_list("planned_start", "planned_end")))
+        stages = stages.filter(resource=row, held_until__gt=low)
+        times = stages.values_list("planned_start", "held_until", "hold_id")
+    else:
+        stages = stages.filter(surgeon=row, planned_end__gt=low)
+        times = stages.values_list("planned_start", "planned_end", "hold_id")
+    times = list(times)
+    busy = _merged([(start, end) for start, end, hold in times if hold is None])
+    held = _merged([(start, end) for start, end, hold in times if hold is not None])
+    return busy, [gap for span in held for gap in _less(span, busy)]
 
 
 def _open(row: Resource | Surgeon, unit_day: UnitDay) -> tuple[list[Interval], list[Interval]]:
@@ -223,8 +231,10 @@ def schedule_slots(
     name = schedule_id(row)
     days = _days(low, high, site)
     # Wide enough for every open span of those days and a busy time begun the day before.
-    busy = _busy(row, low - timedelta(days=2), high + timedelta(days=2))
+    busy, tentative = _held(row, low - timedelta(days=2), high + timedelta(days=2))
     slots = [Slot(name, "busy", start, end) for start, end in busy]
+    slots += [Slot(name, "busy-tentative", start, end) for start, end in tentative]
+    busy = _merged([*busy, *tentative])
     surgeon = row if isinstance(row, Surgeon) else None
     for day in days:
         spans, closed = _open(row, UnitDay.load(site=site, day=day, surgeon=surgeon))

@@ -3,13 +3,14 @@ case's stages hold it (a room until its turnover is over), free for the rest of 
 or of the surgeon's working period, never naming whose case it is."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from scheduling import roles
 from scheduling.models import Resource, ResourceKind, StageKind
 from scheduling.services.closures import closure_create
+from scheduling.services.holds import slot_hold
 from tests.factories import TUESDAY, UserFactory, build_unit, case_cancelled, case_made
 from tests.fhir.conftest import outcome_code
 
@@ -117,6 +118,22 @@ def test_a_cancelled_case_gives_its_time_back(desk, unit, case):
     body = desk.fhir("Slot", schedule=f"resource-{room.pk}", start="2026-03-03",
                      status="busy").json()
     assert len(slots(body)) == 1
+
+
+def test_a_time_held_for_a_booking_is_tentative_until_the_hold_runs_out(desk, unit, case, clock):
+    room = room_of(unit)
+    hold = slot_hold(site=unit, procedure_type=case.procedure_type, levels=1, day=TUESDAY,
+                     start=datetime(2026, 3, 3, 19, 0, tzinfo=UTC), by=desk.user, minutes=10)
+    held = list(hold.stages.filter(resource=room).order_by("position"))
+    query = {"schedule": f"resource-{room.pk}", "start": "2026-03-03"}
+    statuses = [s[0] for s in slots(desk.fhir("Slot", **query).json())]
+    assert statuses == ["free", "busy", "free", "busy-tentative", "free"]
+    tentative = desk.fhir("Slot", status="busy-tentative", **query).json()
+    assert slots(tentative) == [
+        ("busy-tentative", z(held[0].planned_start), z(held[-1].held_until))]
+    clock.shift(timedelta(minutes=11))
+    statuses = [s[0] for s in slots(desk.fhir("Slot", **query).json())]
+    assert statuses == ["free", "busy", "free"]
 
 
 def test_a_slot_is_read_by_its_id(desk, unit, case):
