@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from scheduling.models import (
+    IN_PROGRESS_STATUSES,
     Case,
     CaseAction,
     CaseEvent,
@@ -54,10 +55,7 @@ def fhir_resources(*, user) -> QuerySet[Resource]:
 
 
 # A case has an encounter once the patient is in the unit: checked in, on to discharge.
-ENCOUNTER_STATUSES = (
-    CaseStatus.CHECKED_IN, CaseStatus.IN_PRE_OP, CaseStatus.IN_PROCEDURE,
-    CaseStatus.CEMENT_SETTING, CaseStatus.IN_RECOVERY, CaseStatus.DISCHARGED,
-)
+ENCOUNTER_STATUSES = (*IN_PROGRESS_STATUSES, CaseStatus.DISCHARGED)
 
 
 def fhir_encounters(*, user) -> QuerySet[Case]:
