@@ -19,17 +19,17 @@ def rows_searched(fhir_type: FhirType, user, query: QueryDict) -> Rows:
     for name, texts in query.lists():
         if name in PAGING or name in IGNORED:
             continue
-        narrow = fhir_type.search.get(name)
-        if narrow is None:
+        if name not in fhir_type.search:
             raise ApiError(
                 "fhir_unknown_parameter",
                 f"{fhir_type.name} has no search parameter “{name[:40]}”; "
                 f"it has {', '.join(sorted(fhir_type.search))}.",
                 field=name,
             )
-        for text in texts:
-            rows = narrow(rows, name, text)
-    return rows
+        if fhir_type.searched is None:
+            for text in texts:
+                rows = fhir_type.search[name](rows, name, text)
+    return rows if fhir_type.searched is None else fhir_type.searched(user, query)
 
 
 def page_of(rows: Rows, *, offset: int, count: int) -> tuple[int, list]:

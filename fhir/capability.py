@@ -9,6 +9,8 @@ SEARCH_PARAM_TYPES = {
     "name": "string", "birthdate": "date", "partof": "reference", "date": "date",
     "_lastUpdated": "date", "patient": "reference", "practitioner": "reference",
     "status": "token", "location": "reference", "service-type": "token",
+    "actor": "reference", "active": "token", "schedule": "reference", "start": "date",
+    "appointment": "reference",
 }
 PAGING_PARAMS = [
     {"name": "_count", "type": "number",
@@ -21,7 +23,8 @@ PAGING_PARAMS = [
 def _resource(name: str, fhir_type, base: str) -> dict:
     resource = {
         "type": name,
-        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "interaction": [{"code": "read"}, {"code": "search-type"}]
+        + ([{"code": "create"}] if fhir_type.create else []),
         "versioning": "versioned" if name == "Appointment" else "no-version",
         "readHistory": False,
         "searchParam": [

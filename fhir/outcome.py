@@ -1,6 +1,8 @@
 """Refusals as FHIR OperationOutcomes, each carrying the project's stable error code (api/errors.py)
 in issue.details.coding, and DRF's exception handler for the interface's views."""
 
+import re
+
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -18,31 +20,36 @@ ISSUE_TYPES = {
     415: "not-supported", 429: "throttled",
 }
 NOT_SUPPORTED = {"fhir_unknown_resource_type", "fhir_unknown_parameter"}
+# A path in a resource sent (`ServiceRequest.subject`), as a service's refusal names it when the
+# interface tells it where a value came from.
+ELEMENT_PATH = re.compile(r"[A-Z][A-Za-z]{0,63}(\.[A-Za-z][A-Za-z0-9]{0,63})*")
 
 
 def operation_outcome(code: str, detail: str, expression: list[str] | None = None) -> dict:
     status, meaning = ERROR_CODES[code]
     issue_type = "not-supported" if code in NOT_SUPPORTED else ISSUE_TYPES.get(status, "processing")
-    return {
-        "resourceType": "OperationOutcome",
-        "issue": [{
-            "severity": "error",
-            "code": issue_type,
-            "details": {
-                "coding": [{"system": conf.error_system(), "code": code, "display": meaning}],
-                "text": meaning,
-            },
-            "diagnostics": detail,
-            **({"expression": expression} if expression else {}),
-        }],
+    issue = {
+        "severity": "error",
+        "code": issue_type,
+        "details": {
+            "coding": [{"system": conf.error_system(), "code": code, "display": meaning}],
+            "text": meaning,
+        },
+        "diagnostics": detail,
     }
+    if expression:
+        issue["expression"] = expression
+    return {"resourceType": "OperationOutcome", "issue": [issue]}
 
 
 def exception_handler(exc, context):
     """DRF's handler, answering in an OperationOutcome with the API's code for the refusal."""
     if isinstance(exc, ApiError):
-        # The interface's own refusals name a FHIRPath; the services' name their API fields.
-        expression = list(exc.errors) if exc.code.startswith("fhir_") else None
+        # The interface's own refusals name a FHIRPath; a service's refusal does when the
+        # interface named the element for it (`ServiceRequest.subject`).
+        expression = list(exc.errors) if exc.code.startswith("fhir_") else [
+            field for field in exc.errors if ELEMENT_PATH.fullmatch(field)
+        ]
         return Response(operation_outcome(exc.code, exc.detail, expression), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

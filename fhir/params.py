@@ -68,11 +68,15 @@ def date_range(name: str, text: str) -> DateRange:
         )
     except ValueError:
         raise invalid(name, f"“{value[:40]}” is not a date that exists.") from None
-    if found["zone"] and found["zone"] != "Z":
-        sign = 1 if found["zone"][0] == "+" else -1
-        hours, minutes = (int(n) for n in found["zone"][1:].split(":"))
-        low -= sign * timedelta(hours=hours, minutes=minutes)
-    return DateRange(prefix, low, _end_of_span(low, parts))
+    try:
+        if found["zone"] and found["zone"] != "Z":
+            sign = 1 if found["zone"][0] == "+" else -1
+            hours, minutes = (int(n) for n in found["zone"][1:].split(":"))
+            low -= sign * timedelta(hours=hours, minutes=minutes)
+        return DateRange(prefix, low, _end_of_span(low, parts))
+    except (ValueError, OverflowError):
+        # The span runs past the calendar's first or last day (year 1, year 9999).
+        raise invalid(name, f"“{value[:40]}” is at the very edge of the calendar.") from None
 
 
 def _end_of_span(low: datetime, parts: dict) -> datetime:

@@ -2,8 +2,21 @@
 patients_visible) and nothing else, so another site's row is "not found" here as everywhere."""
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from scheduling.models import Case, Patient, Resource, Site, Stage, Surgeon
+from scheduling.models import (
+    IN_PROGRESS_STATUSES,
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseStatus,
+    Patient,
+    Resource,
+    Site,
+    Stage,
+    Surgeon,
+    WaitingListEntry,
+)
 from scheduling.selectors import patients_visible, visible_sites
 
 
@@ -39,3 +52,36 @@ def fhir_sites(*, user) -> QuerySet[Site]:
 
 def fhir_resources(*, user) -> QuerySet[Resource]:
     return Resource.objects.filter(site__in=visible_sites(user)).order_by("site", "pk")
+
+
+# A case has an encounter once the patient is in the unit: checked in, on to discharge.
+ENCOUNTER_STATUSES = (*IN_PROGRESS_STATUSES, CaseStatus.DISCHARGED)
+
+
+def fhir_encounters(*, user) -> QuerySet[Case]:
+    """The user's sites' cases from check-in on, with their arrival and discharge as recorded
+    (the steps not undone: `day_steps`) and when the patient arrived (`arrived_at`, the check-in,
+    for searching by date), in a fixed number of queries."""
+    steps = CaseEvent.objects.filter(
+        action__in=(CaseAction.CHECK_IN, CaseAction.DISCHARGE), undone_at__isnull=True
+    ).order_by("at", "pk")
+    check_in = steps.filter(case=OuterRef("pk"), action=CaseAction.CHECK_IN)
+    return (
+        Case.objects.filter(site__in=visible_sites(user), status__in=ENCOUNTER_STATUSES)
+        .select_related("procedure_type")
+        .prefetch_related(
+            Prefetch("stages", Stage.objects.select_related("resource").order_by("position")),
+            Prefetch("events", steps, to_attr="day_steps"),
+        )
+        .annotate(arrived_at=Coalesce(Subquery(check_in.values("at")[:1]), "arrival_at"))
+        .order_by("arrived_at", "pk")
+    )
+
+
+def fhir_waiting_entries(*, user) -> QuerySet[WaitingListEntry]:
+    """The waiting lists of the user's sites, as the REST API shows them."""
+    return (
+        WaitingListEntry.objects.filter(site__in=visible_sites(user))
+        .select_related("procedure_type")
+        .order_by("pk")
+    )

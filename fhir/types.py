@@ -2,19 +2,23 @@
 how an id names a row, its search parameters and how a row becomes a resource.
 
 A type's rows are one or more querysets (a Location is a site or one of its rooms and bays); a
-search parameter narrows each of them. Every value of a repeated parameter must match (AND);
-the comma-separated alternatives of one value may (OR)."""
+search parameter narrows each of them (a Slot is worked out from the whole search at once,
+`searched`, not stored). Every value of a repeated parameter must match (AND); the
+comma-separated alternatives of one value may (OR)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import reduce
 from operator import or_
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import QueryDict
 
+from scheduling.api.waiting_list import WAITING_ROLES
 from scheduling.models import Stage
 
-from . import conf, params, resources, selectors
+from . import conf, encounters, orders, params, resources, schedules, selectors
 from .resources import APPOINTMENT_STATUS, RESOURCE_PREFIX, SITE_PREFIX
 
 Rows = tuple[QuerySet, ...]
@@ -58,6 +62,14 @@ class FhirType:
     # The record access written for each row read: (what, patient_id, case_id, site_id), or None
     # for a type that holds no patient's data.
     access: Callable[[object], tuple] | None = None
+    # A type whose rows are worked out from the whole search at once (a Slot), not narrowed
+    # parameter by parameter: the user and the query in, the rows out.
+    searched: Callable[[object, QueryDict], Rows] | None = None
+    # The staff roles that may read it, when fewer than every role (the REST API's for the rows).
+    read_roles: tuple[str, ...] | None = None
+    # A type that may be created: the body and the user in, the row made out; and who may.
+    create: Callable[..., object] | None = None
+    create_roles: tuple[str, ...] = ()
 
 
 def _one_by_number(rows: Rows, text: str):
@@ -226,4 +238,155 @@ APPOINTMENT = FhirType(
     access=lambda case: ("fhir-appointment", case.patient_id, case.pk, case.site_id),
 )
 
-TYPES = {fhir_type.name: fhir_type for fhir_type in (PATIENT, PRACTITIONER, LOCATION, APPOINTMENT)}
+
+
+# Schedule: one per room or bay, and per surgeon
+
+def _schedule_by_id(rows: Rows, text: str):
+    rooms, surgeons = rows
+    for prefix, qs in ((RESOURCE_PREFIX, rooms), (schedules.SURGEON_PREFIX, surgeons)):
+        if (pk := schedules.schedule_number(text, prefix)) is not None:
+            return qs.filter(pk=pk).first()
+    return None
+
+
+def _schedule_ids(rows: Rows, name: str, text: str) -> Rows:
+    rooms, surgeons = rows
+    wanted = params.values(text)
+    room_ids = [schedules.schedule_number(value, RESOURCE_PREFIX) for value in wanted]
+    surgeon_ids = [schedules.schedule_number(value, schedules.SURGEON_PREFIX) for value in wanted]
+    return (rooms.filter(pk__in=[pk for pk in room_ids if pk]),
+            surgeons.filter(pk__in=[pk for pk in surgeon_ids if pk]))
+
+
+def _actor(rows: Rows, name: str, text: str) -> Rows:
+    rooms, surgeons = rows
+    room_ids, surgeon_ids = [], []
+    for value in params.values(text):
+        if value.startswith("Practitioner/"):
+            surgeon_ids.append(params.number_id(params.reference_id(name, value, "Practitioner")))
+        else:
+            location = params.reference_id(name, value, "Location")
+            room_ids.append(_location_number(location, RESOURCE_PREFIX))
+    return (rooms.filter(pk__in=[pk for pk in room_ids if pk]),
+            surgeons.filter(pk__in=[pk for pk in surgeon_ids if pk]))
+
+
+def _active(name: str, value: str) -> Q:
+    if value not in ("true", "false"):
+        raise params.invalid(name, "is true or false.")
+    return Q(active=value == "true")
+
+
+SCHEDULE = FhirType(
+    name="Schedule",
+    rows=lambda user: (selectors.fhir_resources(user=user), selectors.fhir_surgeons(user=user)),
+    by_id=_schedule_by_id,
+    render=schedules.schedule_resource,
+    search={"_id": _schedule_ids, "actor": _actor, "active": _each(_active)},
+)
+
+
+# Slot: the times a schedule is held (busy) or open and not held (free)
+
+def _slots_searched(user, query: QueryDict) -> Rows:
+    window = schedules.slot_window(query.getlist("start"))
+    statuses = None
+    for text in query.getlist("status"):
+        wanted = set(params.values(text))
+        if unknown := wanted - set(schedules.SLOT_STATUSES):
+            raise params.invalid("status", f"“{sorted(unknown)[0][:40]}” is not a Slot status.")
+        statuses = wanted if statuses is None else statuses & wanted
+    rooms, surgeons = SCHEDULE.rows(user)
+    found = schedules.SlotRows()
+    for row in schedules.schedules_named(rooms, surgeons, query.getlist("schedule")):
+        site = schedules.schedule_site(row)
+        found += [
+            slot for slot in schedules.schedule_slots(row=row, site=site, window=window)
+            if statuses is None or slot.status in statuses
+        ]
+    return (found,)
+
+
+def _slot_by_id(rows: Rows, text: str):
+    parsed = schedules.slot_id_parse(text)
+    row = _schedule_by_id(rows, parsed[0]) if parsed else None
+    if row is None:
+        return None
+    start = parsed[1]
+    window = (start, start + timedelta(minutes=1))
+    slots = schedules.schedule_slots(row=row, site=schedules.schedule_site(row), window=window)
+    return next((slot for slot in slots if slot.id == text), None)
+
+
+SLOT = FhirType(
+    name="Slot",
+    rows=SCHEDULE.rows,
+    by_id=_slot_by_id,
+    render=schedules.slot_resource,
+    # Read together, by _slots_searched: a Slot is worked out from the whole query at once.
+    search={"schedule": None, "start": None, "status": None},
+    searched=_slots_searched,
+)
+
+
+# Encounter: a case's visit, from check-in on
+
+def _encounter_status(name: str, value: str) -> Q:
+    if value not in encounters.ENCOUNTER_CODES:
+        raise params.invalid(name, f"“{value[:40]}” is not an Encounter status.")
+    return Q(status__in=[s for s, code in encounters.ENCOUNTER_STATUS.items() if code == value])
+
+
+def _appointment(name: str, value: str) -> Q:
+    pk = params.number_id(params.reference_id(name, value, "Appointment"))
+    return Q(pk=pk) if pk is not None else NOTHING
+
+
+ENCOUNTER = FhirType(
+    name="Encounter",
+    rows=lambda user: (selectors.fhir_encounters(user=user),),
+    by_id=_one_by_number,
+    render=encounters.encounter_resource,
+    search={
+        "_id": _each(_ids),
+        "patient": _each(_patient),
+        "date": _date_on("arrived_at"),
+        "status": _each(_encounter_status),
+        "appointment": _each(_appointment),
+    },
+    access=lambda case: ("fhir-encounter", case.patient_id, case.pk, case.site_id),
+)
+
+
+# ServiceRequest: the waiting list
+
+def _order_status(name: str, value: str) -> Q:
+    if value not in orders.SERVICE_REQUEST_CODES:
+        raise params.invalid(name, f"“{value[:40]}” is not a ServiceRequest status.")
+    return Q(status__in=[s for s, code in orders.SERVICE_REQUEST_STATUS.items() if code == value])
+
+
+SERVICE_REQUEST = FhirType(
+    name="ServiceRequest",
+    rows=lambda user: (selectors.fhir_waiting_entries(user=user),),
+    by_id=_one_by_number,
+    render=orders.service_request_resource,
+    search={
+        "_id": _each(_ids),
+        "patient": _each(_patient),
+        "status": _each(_order_status),
+    },
+    access=lambda entry: ("fhir-servicerequest", entry.patient_id, None, entry.site_id),
+    read_roles=WAITING_ROLES,
+    create=orders.service_request_create,
+    create_roles=WAITING_ROLES,
+)
+
+
+TYPES = {
+    fhir_type.name: fhir_type
+    for fhir_type in (
+        PATIENT, PRACTITIONER, LOCATION, APPOINTMENT, SCHEDULE, SLOT, ENCOUNTER, SERVICE_REQUEST,
+    )
+}

@@ -1,9 +1,11 @@
 """The interface's addresses: the CapabilityStatement, a read of one resource and a search of a
-type. Each reads through fhir.types (and so the one visibility rule), records each patient's
-record it shows as an access, and answers in application/fhir+json."""
+type, and the create of a type that may be created (a ServiceRequest). Each reads through
+fhir.types (and so the one visibility rule), records each patient's record it shows as an
+access, and answers in application/fhir+json."""
 
 from django.utils import timezone
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -11,6 +13,7 @@ from rest_framework.views import APIView
 
 from api.authentication import TokenAuthentication
 from api.errors import ApiError
+from api.json_input import JSONParser
 from audit.access import access_record
 from scheduling import roles, services
 from scheduling.models import Resource
@@ -34,6 +37,12 @@ class FhirRenderer(JSONRenderer):
     charset = "utf-8"
 
 
+class FhirJsonParser(JSONParser):
+    """A resource sent in FHIR JSON (or plain JSON: FhirOnly reads every body as JSON)."""
+
+    media_type = "application/fhir+json"
+
+
 class FhirOnly(BaseContentNegotiation):
     """Every answer is FHIR JSON, whatever the client's Accept says (`_format` included)."""
 
@@ -47,6 +56,7 @@ class FhirOnly(BaseContentNegotiation):
 class FhirView(APIView):
     schema = None  # described by its CapabilityStatement, not the REST API's OpenAPI schema
     renderer_classes = [FhirRenderer]
+    parser_classes = [FhirJsonParser]
     content_negotiation_class = FhirOnly
     metadata_class = None  # OPTIONS answers 405 like any other method the interface lacks
     # Staff with their API token (the first, so a request with none is asked for it as before),
@@ -101,6 +111,9 @@ class OperationDefinitionView(FhirView):
 class ReadView(FhirView):
     fhir_type: FhirType = None
 
+    def fhir_type_asked(self) -> FhirType:
+        return self.fhir_type
+
     def scope_needed(self) -> tuple[str, str]:
         return self.fhir_type.name, "read"
 
@@ -117,17 +130,38 @@ class ReadView(FhirView):
 
 
 class SearchView(FhirView):
+    """A type's address: its search, and for a type that may be created, its create."""
+
+    def fhir_type_asked(self) -> FhirType | None:
+        return TYPES.get(self.kwargs.get("resource_type"))
+
     def scope_needed(self) -> tuple[str | None, str]:
         name = self.kwargs.get("resource_type")
-        return (name if name in TYPES else None), "search"
+        interaction = "search" if self.request.method == "GET" else "create"
+        return (name if name in TYPES else None), interaction
 
-    def get(self, request, resource_type: str):
+    def _served(self, resource_type: str) -> FhirType:
         fhir_type = TYPES.get(resource_type)
         if fhir_type is None:
             raise ApiError(
                 "fhir_unknown_resource_type",
                 f"Served here: {', '.join(TYPES)} (see /fhir/R4/metadata).",
             )
+        return fhir_type
+
+    def post(self, request, resource_type: str):
+        fhir_type = self._served(resource_type)
+        if fhir_type.create is None:
+            raise MethodNotAllowed("POST")
+        row = fhir_type.create(body=request.data, user=request.user)
+        resource = fhir_type.render(row)
+        _record(request, fhir_type, [row])
+        response = Response(resource, status=201)
+        response["Location"] = f"{self.base()}{fhir_type.name}/{resource['id']}"
+        return response
+
+    def get(self, request, resource_type: str):
+        fhir_type = self._served(resource_type)
         bundle, rows = search_bundle(request, fhir_type, base=self.base())
         _record(request, fhir_type, rows)
         return Response(bundle)

@@ -18,7 +18,7 @@ from django.contrib.postgres.fields import DateTimeRangeField
 from django.contrib.postgres.lookups import Overlap
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import F, FloatField, Func, Q, Value
+from django.db.models import F, FloatField, Func, Q, QuerySet, Value
 from django.utils import timezone
 
 from . import configuration, timing
@@ -127,15 +127,14 @@ class UnitDay:
         and so its answer, the same from one run to the next."""
         if self.opens is None:
             return []
-        busy = Stage.objects.filter(
+        busy = stages_holding().filter(
             _day_overlap(
                 resource_ids=[resource.pk for resource in self.resources],
                 surgeon_ids=[shift.surgeon.pk for shift in self.shifts],
                 starts=self.opens,
                 ends=self.closes + after_closing,
             ),
-            active=True,
-        ).exclude(hold__expires_at__lte=timezone.now())  # a hold run out keeps nothing
+        )
         order = ("case__procedure_start", "case_id", "position") if in_case_order else ()
         busy = busy.order_by(*order)
         if exclude_case_ids:
@@ -150,6 +149,12 @@ class UnitDay:
                 EpochSeconds("held_until"),
             )
         ]
+
+
+def stages_holding() -> QuerySet[Stage]:
+    """The stages that hold their room or bay and surgeon: a case's while it is active, a
+    hold's until it runs out (a hold run out keeps nothing, even before the sweeper's pass)."""
+    return Stage.objects.filter(active=True).exclude(hold__expires_at__lte=timezone.now())
 
 
 def _closures_covering(site: Site, day: date) -> tuple[Closure, ...]:

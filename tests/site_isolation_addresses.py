@@ -4,6 +4,7 @@ of an address is filled with one site's objects."""
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from itertools import product
 
 from django.contrib import admin
@@ -11,10 +12,12 @@ from django.urls import URLResolver, resolve, reverse
 from drf_spectacular.generators import SchemaGenerator
 
 from fhir.resources import resource_location_id, site_location_id
+from fhir.schedules import schedule_id, schedule_site, schedule_slots
 from fhir.types import TYPES as FHIR_TYPES
 from scheduling.models import Resource, Site, StageKind, Surgeon
 from scheduling.pages.board_actions import ACTIONS
 from scheduling.reports.export import TABLES
+from tests.site_isolation_world import TUESDAY
 
 API_PREFIX = "api/v1/"
 ADMIN_PREFIX = "admin/"
@@ -30,7 +33,8 @@ OBJECTS_AFTER = {
     "texts": "texts", "calls": "cases", "review": "cases",
     # The FHIR interface (fhir/urls.py): its resource types.
     "Patient": "patients", "Appointment": "cases", "Practitioner": "surgeons",
-    "Location": "locations",
+    "Location": "locations", "Encounter": "cases", "ServiceRequest": "waiting",
+    "Schedule": "schedules", "Slot": "slots",
     # A plan run: the API's .../plan/<pk>/ and the plan page's runs/<pk>/.
     "plan": "plans", "runs": "plans",
 }
@@ -53,8 +57,33 @@ def _site_locations(code: str) -> list[str]:
     return [*map(site_location_id, sites), *map(resource_location_id, rooms)]
 
 
+def _site_schedule_rows(code: str) -> list:
+    return [*Resource.objects.filter(site__code=code).select_related("site").order_by("pk"),
+            *Surgeon.objects.filter(sites__code=code).order_by("pk")]
+
+
+def _site_schedules(code: str) -> list[str]:
+    """Each room's, bay's and surgeon's Schedule id."""
+    return [schedule_id(row) for row in _site_schedule_rows(code)]
+
+
+def _site_slots(code: str) -> list[str]:
+    """The Slot ids of the times the site's cases hold its rooms, bays and surgeons on the
+    world's Tuesday."""
+    day = datetime(TUESDAY.year, TUESDAY.month, TUESDAY.day, tzinfo=UTC)
+    window = (day - timedelta(hours=12), day + timedelta(hours=36))
+    return [
+        slot.id for row in _site_schedule_rows(code)
+        for slot in schedule_slots(row=row, site=schedule_site(row), window=window)
+        if slot.status == "busy"
+    ]
+
+
 # Objects that only the FHIR interface names, found from the site's code.
-OBJECTS_OF_SITE = {"surgeons": _site_surgeons, "locations": _site_locations}
+OBJECTS_OF_SITE = {
+    "surgeons": _site_surgeons, "locations": _site_locations, "schedules": _site_schedules,
+    "slots": _site_slots,
+}
 
 
 def _objects(objects: dict, kind: str) -> list:

@@ -34,6 +34,7 @@ from tests.site_isolation_addresses import (
     ADMIN_PREFIX,
     ADMIN_SITE_PARAMS,
     API_PREFIX,
+    OBJECTS_OF_SITE,
     model_admin_of,
     operations,
     routes,
@@ -219,6 +220,16 @@ def test_the_table_counts_what_it_walks(world):
     assert len(ADMIN_ROUTES) >= 120, count
 
 
+def test_the_table_names_site_as_schedules_and_their_busy_slots(world):
+    """Schedules and Slots hold no patient's details, so the control below cannot show that
+    their ids are right: each of site A's rooms, bays and surgeons, and the times its cases hold
+    them, are asked about."""
+    schedules, slots = (OBJECTS_OF_SITE[kind](world.alpha.code) for kind in ("schedules", "slots"))
+    assert len(schedules) == 8  # seven rooms and bays, one surgeon
+    held = {slot.split(".")[0] for slot in slots}
+    assert len(held) >= 4  # Tuesday's case: a pre-op bay, a room, a recovery bay, the surgeon
+
+
 def test_site_a_staff_see_what_the_table_looks_for(world):
     """The control: the same questions from site A's own staff do show the patient, so a
     refusal to site B is the site rule at work, not a wrong id in the table."""
@@ -241,5 +252,6 @@ def test_site_a_staff_see_what_the_table_looks_for(world):
     if leaks_in(shown(pages.get(change_url(Patient, world.patients_a[0].pk))), "", world):
         seen.add("admin:scheduling_patient_change")
     expected = {"case-detail", "case-confirmation", "api-case", "api-case-messages",
-                "api-waiting-entry", "admin:scheduling_patient_change"}
+                "api-waiting-entry", "admin:scheduling_patient_change", "fhir-encounter",
+                "fhir-servicerequest"}
     assert expected <= seen, f"site A's staff do not see their patient on {expected - seen}"

@@ -60,10 +60,12 @@ class FhirClient(APIClient):
     def fhir(self, path: str, **query):
         return self._kept(self.get(f"/fhir/R4/{path}", query, HTTP_ACCEPT=FHIR_JSON))
 
-    def fhir_post(self, path: str, body: dict, **headers):
-        """POST a resource (a Parameters, for an operation) and keep the answer."""
-        return self._kept(self.post(f"/fhir/R4/{path}", json.dumps(body),
-                                    content_type=FHIR_JSON, HTTP_ACCEPT=FHIR_JSON, **headers))
+    def fhir_post(self, path: str, body, *, content_type: str = FHIR_JSON, **headers):
+        """POST a resource (a Parameters, for an operation) and keep the answer: `body` as JSON,
+        or as it is when text."""
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        return self._kept(self.post(f"/fhir/R4/{path}", data, content_type=content_type,
+                                    HTTP_ACCEPT=FHIR_JSON, **headers))
 
     def _kept(self, response):
         if response.get("Content-Type", "").startswith(FHIR_JSON):

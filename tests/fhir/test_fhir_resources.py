@@ -36,13 +36,24 @@ def test_the_capability_statement_lists_exactly_what_is_served(desk):
     assert response["Content-Type"].startswith(FHIR_JSON)
     rest = response.json()["rest"][0]
     served = {r["type"]: r for r in rest["resource"]}
-    assert set(served) == {"Patient", "Practitioner", "Location", "Appointment",
-                           "OperationDefinition"}
+    assert set(served) == {
+        "Patient", "Practitioner", "Location", "Appointment", "Schedule", "Slot", "Encounter",
+        "ServiceRequest", "OperationDefinition",
+    }
     for name, resource in served.items():
         expected = ["read"] if name == "OperationDefinition" else ["read", "search-type"]
-        assert [i["code"] for i in resource["interaction"]] == expected
+        created = ["create"] if name == "ServiceRequest" else []
+        assert [i["code"] for i in resource["interaction"]] == [*expected, *created]
     appointment_params = {p["name"] for p in served["Appointment"]["searchParam"]}
     assert {"date", "patient", "status", "location", "_lastUpdated", "_count"} <= appointment_params
+    slot_params = {p["name"]: p["type"] for p in served["Slot"]["searchParam"]}
+    assert slot_params | {"_count": "number", "_offset": "number"} == {
+        "schedule": "reference", "start": "date", "status": "token",
+        "_count": "number", "_offset": "number",
+    }
+    encounter_params = {p["name"]: p["type"] for p in served["Encounter"]["searchParam"]}
+    assert encounter_params["appointment"] == "reference"
+    assert encounter_params["date"] == "date"
     assert "operation" not in rest
     operations = served["Appointment"]["operation"]
     assert [o["name"] for o in operations] == ["find", "hold", "book"]
