@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "fhir",
+    "hl7v2",
 ]
 
 MIDDLEWARE = [
@@ -359,6 +360,16 @@ VERTEBRO_FHIR_HOLD_MINUTES = env.int("VERTEBRO_FHIR_HOLD_MINUTES", default=10)
 VERTEBRO_FHIR_SURGEON_SYSTEM = env(
     "VERTEBRO_FHIR_SURGEON_SYSTEM", default=f"{VERTEBRO_FHIR_BASE}/sid/surgeon"
 )
+
+# HL7 v2 (hl7v2/): where SIU messages go, as name=host:port pairs (none: no messages are
+# written), the names this unit signs them with (MSH-3/4) and the receiver's (MSH-5/6), and
+# where the ADT listener (manage.py hl7_listen) takes messages in.
+HL7_ENDPOINTS = env.dict("HL7_ENDPOINTS", default={})
+HL7_SENDING_APPLICATION = env("HL7_SENDING_APPLICATION", default="VERTEBRO")
+HL7_SENDING_FACILITY = env("HL7_SENDING_FACILITY", default="SPINE_UNIT")
+HL7_RECEIVING_APPLICATION = env("HL7_RECEIVING_APPLICATION", default="ENGINE")
+HL7_RECEIVING_FACILITY = env("HL7_RECEIVING_FACILITY", default="HOSPITAL")
+HL7_LISTEN = env("HL7_LISTEN", default="127.0.0.1:2575")
 
 # Logs carry ids, codes and paths, never request bodies, query strings or patient details; SQL is
 # not logged even at LOG_LEVEL=DEBUG (vertebro_site/logging_setup.py). JSON lines in production.
