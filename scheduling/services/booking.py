@@ -20,6 +20,8 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from audit import records as audit
+from hl7v2.models import SiuTrigger
+from hl7v2.outbox import siu_write
 from notifications.services import reminders_cancel, reminders_plan, reminders_replan
 
 from .. import horizon, roles, timing
@@ -149,6 +151,7 @@ def case_book(
         _with_details(case, stages=stages, held_medications=held, events=[])
         if case.status != CaseStatus.NEEDS_REVIEW:
             reminders_plan(case, just_booked=True)
+            siu_write(case=case, trigger=SiuTrigger.BOOKED, by=booked_by)
         if taken is not None:
             hold_booked(taken, case)
         return case
@@ -211,6 +214,7 @@ def case_reschedule(
         audit.bulk_update(held, ["hold_starts_on"])
         _with_details(locked, stages=stages, held_medications=held)
         reminders_replan(locked)
+        siu_write(case=locked, trigger=SiuTrigger.MOVED, by=by)
         if source:
             zone = site.zone
             _patient_step(
@@ -253,6 +257,7 @@ def case_cancel(
         audit.update(locked.stages.all(), active=False)
         reminders_cancel(locked)
         freed_time_record(case=locked)
+        siu_write(case=locked, trigger=SiuTrigger.CANCELLED, by=by)
         if source:
             _patient_step(
                 locked, CaseAction.CANCEL, source, status_before=status_before, reason=reason
@@ -276,6 +281,7 @@ def case_mark_no_show(
         audit.update(locked.stages.all(), active=False)
         reminders_cancel(locked)
         freed_time_record(case=locked)
+        siu_write(case=locked, trigger=SiuTrigger.NO_SHOW, by=by)
     return locked
 
 

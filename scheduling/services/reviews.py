@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import records as audit
+from hl7v2.models import SiuTrigger
+from hl7v2.outbox import siu_write
 from notifications.services import reminders_plan
 
 from .. import roles
@@ -51,6 +53,8 @@ def case_review_approve(
         ])
         _step(locked, CaseAction.REVIEW_APPROVE, by=by, reason=reason, at=now)
         reminders_plan(locked, now=now)
+        # The interface engine hears of the case only now: before, the unit had not accepted it.
+        siu_write(case=locked, trigger=SiuTrigger.BOOKED, by=by)
     return locked
 
 
