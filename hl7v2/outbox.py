@@ -24,7 +24,7 @@ from django.utils import timezone
 from scheduling.models import Case, CaseStatus, Stage
 
 from .models import OutboundMessage, OutboundStatus, SiuTrigger
-from .siu import siu_message
+from .siu import FILLER_STATUS, siu_message
 
 # The triggers about a case that an endpoint must already know of.
 ENDING = (SiuTrigger.CANCELLED, SiuTrigger.NO_SHOW)
@@ -58,6 +58,16 @@ def siu_write(*, case: Case, trigger: str, by=None) -> list[OutboundMessage]:
             status=OutboundStatus.PLANNED, due_at=now,
         ))
     return OutboundMessage.objects.bulk_create(rows)
+
+
+def siu_status_changed(*, case: Case, before: str, by=None) -> list[OutboundMessage]:
+    """An S14 when the case's step of the day changes what the engine shows of the appointment
+    (its filler status, SCH-25): checked in (Started), discharged (Complete), or either undone.
+    The steps between (pre-op, procedure, cement set, recovery) are all Started: nothing to
+    tell."""
+    if FILLER_STATUS[before] == FILLER_STATUS[case.status]:
+        return []
+    return siu_write(case=case, trigger=SiuTrigger.CHANGED, by=by)
 
 
 def new_control_id() -> str:

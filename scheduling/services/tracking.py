@@ -20,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from hl7v2.outbox import siu_status_changed
 from notifications.services import driver_pickup_projected
 
 from .. import bedside, roles
@@ -74,7 +75,7 @@ def case_check_in(*, case: Case, by: AbstractBaseUser) -> Case:
                 "a patient can be checked in only on the day of their case.",
             )
         _record(locked, CaseAction.CHECK_IN, by, now)
-        _set_status(locked, CaseStatus.CHECKED_IN)
+        _set_status(locked, CaseStatus.CHECKED_IN, by=by)
         # The family board's short code, in this transaction; undo of the check-in keeps it.
         case_family_code_issue(locked)
     return locked
@@ -110,7 +111,7 @@ def stage_start(
         _record(locked, CaseAction.STAGE_START, by, now, stage, **exception)
         stage.actual_start = now
         stage.save(update_fields=["actual_start"])
-        _set_status(locked, STAGE_STATUS[stage.kind])
+        _set_status(locked, STAGE_STATUS[stage.kind], by=by)
         if stage.kind == StageKind.RECOVERY:
             driver_pickup_projected(locked)  # the driver hears when to come
     return locked
@@ -168,7 +169,7 @@ def case_discharge(*, case: Case, by: AbstractBaseUser, override_reason: str = "
         if finishes is not None:
             finishes.actual_end = now
             finishes.save(update_fields=["actual_end"])
-        _set_status(locked, CaseStatus.DISCHARGED)
+        _set_status(locked, CaseStatus.DISCHARGED, by=by)
     return locked
 
 
@@ -206,7 +207,7 @@ def case_undo(*, case: Case, by: AbstractBaseUser) -> Case:
             field = "actual_start" if event.action == CaseAction.STAGE_START else "actual_end"
             setattr(stage, field, None)
             stage.save(update_fields=[field])
-        _set_status(locked, event.status_before)
+        _set_status(locked, event.status_before, by=by)
         event.undone_at = now
         event.undone_by = by
         event.save(update_fields=["undone_at", "undone_by"])
@@ -343,10 +344,12 @@ def _record(
     )
 
 
-def _set_status(case: Case, status: str) -> None:
+def _set_status(case: Case, status: str, *, by: AbstractBaseUser) -> None:
     if case.status != status:
+        before = case.status
         case.status = status
         case.save(update_fields=["status", "updated_at"])
+        siu_status_changed(case=case, before=before, by=by)
 
 
 def _name(stage: Stage) -> str:
