@@ -24,7 +24,7 @@ from django.utils import timezone
 from scheduling.models import Case, CaseStatus, Stage
 
 from .models import OutboundMessage, OutboundStatus, SiuTrigger
-from .siu import FILLER_STATUS, siu_message
+from .siu import FILLER_STATUS, siu_messages
 
 # The triggers about a case that an endpoint must already know of.
 ENDING = (SiuTrigger.CANCELLED, SiuTrigger.NO_SHOW)
@@ -40,23 +40,31 @@ def siu_write(*, case: Case, trigger: str, by=None) -> list[OutboundMessage]:
         OutboundMessage.objects.filter(case=case, endpoint__in=endpoints)
         .values("endpoint").annotate(last=Max("sequence")).values_list("endpoint", "last")
     )
+    # What each endpoint is told: the trigger, or the booking it never heard of.
+    told = {}
+    for endpoint in endpoints:
+        if endpoint in last:
+            told[endpoint] = trigger
+        elif trigger not in ENDING:
+            told[endpoint] = SiuTrigger.BOOKED
+    if not told:
+        return []
     stages = _stages(case)
     now = timezone.now()
     rows = []
-    for endpoint in endpoints:
-        told = trigger
-        if endpoint not in last:
-            if trigger in ENDING:
-                continue
-            told = SiuTrigger.BOOKED
-        control_id = new_control_id()
-        rows.append(OutboundMessage(
-            case=case, site_id=case.site_id, endpoint=endpoint, trigger=told,
-            sequence=last.get(endpoint, 0) + 1, control_id=control_id,
-            body=siu_message(case=case, stages=stages, trigger=told, control_id=control_id,
-                             at=now, entered_by=by),
-            status=OutboundStatus.PLANNED, due_at=now,
-        ))
+    for each in sorted(set(told.values())):
+        names = [endpoint for endpoint in endpoints if told.get(endpoint) == each]
+        control_ids = [new_control_id() for _ in names]
+        bodies = siu_messages(case=case, stages=stages, trigger=each, control_ids=control_ids,
+                              at=now, entered_by=by)
+        rows += [
+            OutboundMessage(
+                case=case, site_id=case.site_id, endpoint=endpoint, trigger=each,
+                sequence=last.get(endpoint, 0) + 1, control_id=control_id, body=body,
+                status=OutboundStatus.PLANNED, due_at=now,
+            )
+            for endpoint, control_id, body in zip(names, control_ids, bodies, strict=True)
+        ]
     return OutboundMessage.objects.bulk_create(rows)
 
 

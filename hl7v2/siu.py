@@ -95,13 +95,29 @@ def siu_message(
     """The message for `trigger` about `case` (its stages in order), with MSH-10 `control_id`
     and MSH-7 `at`; `entered_by` is the member of staff who made the change (None: the
     patient or the unit itself). Raises hl7apy's errors if the message would not validate."""
+    [body] = siu_messages(case=case, stages=stages, trigger=trigger, control_ids=[control_id],
+                          at=at, entered_by=entered_by)
+    return body
+
+
+def siu_messages(
+    *,
+    case: Case,
+    stages: Sequence[Stage],
+    trigger: str,
+    control_ids: Sequence[str],
+    at: datetime,
+    entered_by=None,
+) -> list[str]:
+    """The same message once for each control id (one per endpoint): built once, since
+    building is most of the cost, and validated under each id."""
     zone = case.site.zone
 
     def ts(moment: datetime) -> str:
         return moment.astimezone(zone).strftime("%Y%m%d%H%M%S%z")
 
     msg = Message(STRUCTURE, version=VERSION, validation_level=STRICT)
-    _msh(msg.msh, trigger=trigger, control_id=control_id, at=ts(at))
+    _msh(msg.msh, trigger=trigger, at=ts(at))
     start, end = stages[0].planned_start, stages[-1].planned_end
     _sch(msg.sch, case=case, trigger=trigger, start=ts(start), end=ts(end),
          minutes=_minutes(start, end), entered_by=entered_by)
@@ -113,11 +129,15 @@ def siu_message(
     for position, stage in enumerate(stages, start=1):
         _resources(msg.add_group("SIU_S12_RESOURCES"), case=case, stage=stage,
                    set_id=position, ts=ts)
-    msg.validate()
-    return msg.to_er7()
+    bodies = []
+    for control_id in control_ids:
+        msg.msh.msh_10.value = control_id
+        msg.validate()
+        bodies.append(msg.to_er7())
+    return bodies
 
 
-def _msh(msh, *, trigger: str, control_id: str, at: str) -> None:
+def _msh(msh, *, trigger: str, at: str) -> None:
     msh.msh_3.hd_1 = _is(settings.HL7_SENDING_APPLICATION)
     msh.msh_4.hd_1 = _is(settings.HL7_SENDING_FACILITY)
     msh.msh_5.hd_1 = _is(settings.HL7_RECEIVING_APPLICATION)
@@ -126,7 +146,6 @@ def _msh(msh, *, trigger: str, control_id: str, at: str) -> None:
     msh.msh_9.msg_1 = "SIU"
     msh.msh_9.msg_2 = trigger
     msh.msh_9.msg_3 = STRUCTURE
-    msh.msh_10 = control_id
     msh.msh_11 = "P"
     msh.msh_12 = VERSION
 
