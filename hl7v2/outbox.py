@@ -1,6 +1,10 @@
-"""Write a case's SIU message into the outbox, inside the transaction of the change it tells.
+"""Write a case's SIU message into the outbox, inside the transaction of the change it tells:
+case_book S12, case_reschedule S13, case_cancel S15, case_mark_no_show S26, a clinician's
+approval of a case under review S12, and S14 for a day's step that changes the appointment's
+filler status (check-in, discharge, or either undone: scheduling.services.tracking). A change
+of driver, screening answers or held medicines is not told: nothing of it is in the message.
 
-Called by the booking services under their lock on the case (scheduling.locks.case_locked; a
+Called by those services under their lock on the case (scheduling.locks.case_locked; a
 case just booked is seen by no other transaction yet), so the next `sequence` of a case's
 messages to an endpoint is read and taken with nobody else writing one; the unique constraint on
 (case, endpoint, sequence) would refuse a second writer anyway. With no endpoint configured
