@@ -40,6 +40,7 @@ from datetime import datetime
 from django.conf import settings
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.core import Message
+from hl7apy.exceptions import HL7apyException
 from hl7apy.factories import datatype_factory
 
 from fhir import conf
@@ -83,6 +84,11 @@ IS_LENGTH = 20
 ST_LENGTH = 199
 
 
+class SiuNotValid(ValueError):
+    """The message for a case would not be valid HL7. Its text names the case and the kind of
+    fault, never the value at fault (a patient's data, which logs do not carry)."""
+
+
 def siu_message(
     *,
     case: Case,
@@ -94,7 +100,7 @@ def siu_message(
 ) -> str:
     """The message for `trigger` about `case` (its stages in order), with MSH-10 `control_id`
     and MSH-7 `at`; `entered_by` is the member of staff who made the change (None: the
-    patient or the unit itself). Raises hl7apy's errors if the message would not validate."""
+    patient or the unit itself). Raises SiuNotValid if the message would not validate."""
     [body] = siu_messages(case=case, stages=stages, trigger=trigger, control_ids=[control_id],
                           at=at, entered_by=entered_by)
     return body
@@ -111,6 +117,20 @@ def siu_messages(
 ) -> list[str]:
     """The same message once for each control id (one per endpoint): built once, since
     building is most of the cost, and validated under each id."""
+    try:
+        return _bodies(case=case, stages=stages, trigger=trigger, control_ids=control_ids,
+                       at=at, entered_by=entered_by)
+    except HL7apyException as exc:
+        # hl7apy's own message quotes the value at fault: left out, and not chained.
+        raise SiuNotValid(
+            f"The SIU {trigger} of case {case.pk} is not valid HL7 ({type(exc).__name__})."
+        ) from None
+
+
+def _bodies(
+    *, case: Case, stages: Sequence[Stage], trigger: str, control_ids: Sequence[str],
+    at: datetime, entered_by,
+) -> list[str]:
     zone = case.site.zone
 
     def ts(moment: datetime) -> str:

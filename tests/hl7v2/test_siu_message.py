@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 
 import hl7
 import pytest
-from hl7apy.exceptions import MaxLengthReached
 
-from hl7v2.siu import siu_message
+from hl7v2.siu import SiuNotValid, siu_message
 from scheduling.models import Case, ResourceKind, StageKind, Surgeon
 from tests.factories import SurgeonFactory, case_made
 from tests.hl7v2.siu_read import ENDPOINTS, parsed, resource_groups, rows_of, segments_named
@@ -149,12 +148,18 @@ def test_a_room_name_longer_than_hl7_allows_there_is_cut_there_and_whole_in_the_
 
 
 def test_a_value_past_what_hl7_allows_is_refused_by_the_builder(unit, endpoints):
-    """The validation is strict: a tolerant builder would write the overlong MSH-10."""
+    """The validation is strict: a tolerant builder would write the overlong MSH-10. The
+    error names the case and the fault, not the value."""
     case = two_levels(unit)
     stages = list(case.stages.select_related("resource", "surgeon").order_by("position"))
-    with pytest.raises(MaxLengthReached):
-        siu_message(case=case, stages=stages, trigger="S12", control_id="V" * 200,
+    with pytest.raises(SiuNotValid) as refused:
+        siu_message(case=case, stages=stages, trigger="S12", control_id="Q" * 200,
                     at=datetime.now().astimezone())
+    assert str(refused.value) == (
+        f"The SIU S12 of case {case.pk} is not valid HL7 (MaxLengthReached)."
+    )
+    assert refused.value.__cause__ is None
+    assert refused.value.__suppress_context__
 
 
 def test_a_surgeon_is_named_on_each_stage_that_needs_one(unit, endpoints):
