@@ -21,6 +21,7 @@ from scheduling.services import (
     case_review_approve,
     case_review_decline,
 )
+from scheduling.services.patient_changes import case_move_by_patient
 from tests.factories import UserFactory, case_made
 from tests.hl7v2.siu_read import ENDPOINTS, parsed, resource_groups, rows_of, strictly_valid
 
@@ -190,3 +191,18 @@ def test_an_endpoint_configured_after_the_booking_is_not_told_of_a_cancellation(
     case_cancel(case=case, reason="Unwell.", by=case.booked_by)
     assert [row.trigger for row in rows_of(case, "engine")] == ["S12", "S15"]
     assert rows_of(case, "radiology") == []
+
+
+def test_a_move_the_patient_made_is_told_as_entered_by_the_unit_s_application(
+    unit, endpoints, settings
+):
+    settings.HL7_SENDING_APPLICATION = "VERTEBRO"
+    # Far enough ahead for the patient to move it from their link page.
+    case = booked(unit, start="2026-03-05T09:00:00-05:00")
+    case_move_by_patient(case=case, start=datetime.fromisoformat("2026-03-06T10:00:00-05:00"),
+                         expected_version=case.version)
+    s13 = rows_of(case)[-1]
+    assert (s13.trigger, s13.sequence) == ("S13", 2)
+    message = parsed(s13)
+    assert message["SCH.F20.R1.C1"] == "VERTEBRO"
+    assert message["SCH.F1.R1.C1"] == str(case.pk)
