@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 
+from scheduling import roles
 from scheduling.admin import ReadOnlyAdmin, SiteScopedAdmin
 from scheduling.selectors import patients_visible
 
@@ -14,7 +15,12 @@ from .sending import hl7_messages_resend, hl7_messages_withdraw
 
 
 def _admins_only(request) -> bool:
-    return request.user.is_active and request.user.is_staff
+    """The unit's admins (and superusers): other staff with the admin's door open see nothing
+    of the hospital's messages."""
+    user = request.user
+    return user.is_active and user.is_staff and (
+        user.is_superuser or roles.user_has_role(user, (roles.ADMIN,))
+    )
 
 
 @admin.register(OutboundMessage)

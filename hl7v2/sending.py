@@ -80,6 +80,12 @@ CLAIM_SQL = """
     RETURNING id, endpoint, control_id, body, claimed_at, attempts, due_at
 """
 
+SETTLED_SQL = """
+    UPDATE {table} SET {columns}
+    WHERE id = %s AND status IN (%s, %s)
+      AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+"""
+
 
 @dataclass
 class Claimed:
@@ -307,6 +313,20 @@ def _settled(message: Claimed, status: str, *, ack: Ack | None = None, error: st
     values = {"status": status, "error": error[:500]}
     if ack is not None:
         values.update(acked_at=timezone.now(), ack_code=ack.code[:2], ack_text=ack.text[:500])
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Not worth a wait for the disk (unlike peer_called_at): lost in a crash of the
+        # database, the row stays `sending` with peer_called_at, which the sweeper marks
+        # `unknown`, as after a sender's crash at that moment. set_config(..., true) lasts for
+        # this statement's own transaction, so no setting stays on a pooled connection.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                SETTLED_SQL.format(
+                    table=OutboundMessage._meta.db_table,
+                    columns=", ".join(f"{name} = %s" for name in values),
+                ),
+                [*values.values(), message.id, OutboundStatus.SENDING, OutboundStatus.UNKNOWN],
+            )
+        return status
     OutboundMessage.objects.filter(
         pk=message.id, status__in=[OutboundStatus.SENDING, OutboundStatus.UNKNOWN]
     ).update(**values)
