@@ -26,7 +26,12 @@ sweeper and claimed again elsewhere, is not written by both.
 
 One connection per endpoint serves a batch, message after message, each answered before the next
 is written (MLLP's original mode). A connection the peer closed since its last answer is opened
-again before the next message, so a message is written only to a connection that was open.
+again before the next message, so a message is written only to a connection that was open. After
+a message left unknown, the rest of the endpoint's batch goes back to planned with a backoff: a
+peer that stopped answering makes one unknown message, not one per case.
+
+The peer being down is not a failure of the message: it waits, with a backoff doubling up to
+BACKOFF_MAX, for as long as it takes (/healthz shows how long the oldest has waited).
 """
 
 import asyncio
@@ -273,6 +278,13 @@ def _endpoint_send(endpoint: str, messages: list[Claimed]) -> dict[int, str]:
                     outcomes[waiting.id] = _back_to_planned(waiting, str(exc))
                 break
             outcomes[message.id] = _message_send(link, message)
+            if outcomes[message.id] == OutboundStatus.UNKNOWN:
+                # A peer that took a message and did not answer is handed no more of this
+                # batch: one unknown message, not one per case.
+                for waiting in messages[n + 1:]:
+                    outcomes[waiting.id] = _back_to_planned(
+                        waiting, "Held back: the peer did not answer an earlier message.")
+                break
     finally:
         link.close()
     return outcomes

@@ -1,6 +1,8 @@
 """Delivery of the outbox's SIU messages to a real MLLP peer (tests/hl7v2/peer.py): what each
 answer of the peer leaves on the row, what is never sent twice, and each case's order."""
 
+import json
+import os
 from datetime import date, timedelta
 from itertools import count
 
@@ -14,10 +16,12 @@ from hl7v2.sending import (
     STALE_SENDING,
     ack_read,
     hl7_dispatch,
+    hl7_dispatch_soon,
     hl7_messages_resend,
     hl7_messages_withdraw,
     hl7_sweep,
 )
+from tests.conftest import REDIS_SERVER, project_broker_forget
 from tests.factories import case_made
 from tests.hl7v2.peer import DROP, Peer, free_port, siu_body
 from tests.threads import run_together
@@ -277,3 +281,52 @@ def test_dispatchers_running_at_once_never_send_a_message_twice_and_keep_each_ca
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {OutboundStatus.SENT}
     assert sum(1 for r in results if r) > 1, "only one dispatcher did the work"
     connection.close()
+
+
+@pytest.fixture
+def broker(monkeypatch, settings):
+    """The Redis of CELERY_BROKER_URL (as .ci/run sets it), its database emptied."""
+    import redis
+
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        if os.environ.get("VERTEBRO_REQUIRE_SERVICES"):
+            pytest.fail("VERTEBRO_REQUIRE_SERVICES is set but CELERY_BROKER_URL is not Redis")
+        pytest.skip("needs CELERY_BROKER_URL=redis://...")
+    settings.CELERY_BROKER_URL = url
+    project_broker_forget()
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    client.flushdb()
+    yield client
+    project_broker_forget()
+
+
+@REDIS_SERVER
+def test_a_dispatch_is_asked_for_once_the_outbox_rows_are_committed(
+    broker, case, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as rolled_back:
+        hl7_dispatch_soon()
+    assert broker.llen("celery") == 0, "asked for before the commit"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message_written(case)
+        hl7_dispatch_soon()
+
+    assert len(rolled_back) == 1
+    queued = [json.loads(raw) for raw in broker.lrange("celery", 0, -1)]
+    assert [entry["headers"]["task"] for entry in queued] == ["hl7v2.tasks.hl7_dispatch_due"]
+
+
+def test_after_a_message_left_unknown_the_rest_of_the_batch_waits_for_the_next_try(
+    peer, case, unit, front_desk, clock
+):
+    dropped = message_written(case)
+    other = message_written(case_made(site=unit, by=front_desk.user, day=date(2026, 3, 4)))
+    peer.answers[dropped.control_id] = DROP
+
+    assert hl7_dispatch() == {dropped.pk: OutboundStatus.UNKNOWN,
+                              other.pk: OutboundStatus.PLANNED}
+    assert peer.control_ids() == [dropped.control_id]
+    clock.shift(BACKOFF)
+    assert hl7_dispatch() == {other.pk: OutboundStatus.SENT}
