@@ -10,11 +10,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from hl7v2.mllp_client import ack_read
 from hl7v2.models import OutboundMessage, OutboundStatus
 from hl7v2.sending import (
     BACKOFF,
     STALE_SENDING,
-    ack_read,
     hl7_dispatch,
     hl7_dispatch_soon,
     hl7_messages_resend,
