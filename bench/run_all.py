@@ -53,6 +53,7 @@ SCRIPTS = [
            quick=["--reminders", "2000", "--noops", "2000"]),
     Script("reports.py", quick=["--calls", "3"]),
     Script("sweeper.py", quick=["--rows", "100000"]),
+    Script("siu_send.py", quick=["--messages", "1000", "--cases", "100"]),
     Script("history.py", quick=["--cases", "20000", "--calls", "5"]),
     Script("optimiser.py"),
     Script("load.py", quick=["--quick"]),

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q
 
 from audit.access import access_record
+from hl7v2 import models as hl7_models
 from notifications.dispatch import sms_opt_out
 from notifications.models import InboundKind, InboundMessage, Reminder, ReminderStatus
 from scheduling import roles, services
@@ -48,7 +49,7 @@ UNKNOWN_SENDER = "+16465550166"
 SHARED_NUMBER = "+15005550006"  # a number no site has as its own
 # The apps a unit manager configures in the Django admin; the rest (users, tokens, lockouts) stay
 # with superusers.
-MANAGED_APPS = ("scheduling", "notifications", "audit", "auditlog")
+MANAGED_APPS = ("scheduling", "notifications", "audit", "auditlog", "hl7v2")
 
 
 @dataclass
@@ -110,6 +111,21 @@ def _rows() -> dict:
 
 def _since(before: dict) -> dict:
     return {model: sorted(pks - before[model]) for model, pks in _rows().items()}
+
+
+def _hl7_rows(case, patient, site_letter: str) -> None:
+    control_id = f"ISO-{site_letter}-1"
+    hl7_models.OutboundMessage.objects.create(
+        case=case, site=case.site, endpoint="isolation", trigger=hl7_models.SiuTrigger.BOOKED,
+        sequence=1, control_id=control_id, status=hl7_models.OutboundStatus.FAILED, due_at=NOW,
+        body=f"MSH|^~\\&|VERTEBRO|SPINE_UNIT|ENGINE|HOSPITAL|20260303||SIU^S12|{control_id}|P|"
+        f"2.5.1\rPID|1||{patient.mrn}||{patient.last_name}^{patient.first_name}\r",
+        ack_code="AE", ack_text=f"No such patient {patient.last_name}",
+    )
+    hl7_models.InboundMessage.objects.create(
+        message_type="ADT^A08", control_id=f"ADT-{site_letter}-1",
+        status=hl7_models.InboundStatus.APPLIED, patient=patient,
+    )
 
 
 def world_build() -> World:
@@ -185,6 +201,9 @@ def world_build() -> World:
     )
     access_record(user=clerk_a, what="case-detail", patient_id=zebulon.pk, case_id=booked.pk,
                   site_id=alpha.pk)
+    # The hospital's side: an SIU message naming the patient that the peer refused, and an ADT
+    # update applied to her.
+    _hl7_rows(booked, zebulon, "A")
     rows_a = _since(start)
 
     middle = _rows()
@@ -218,6 +237,7 @@ def world_build() -> World:
         body="Running late", case=booked_b, patient=bertram, site=bravo,
         provider_message_id="SM-B-1",
     )
+    _hl7_rows(booked_b, bertram, "B")
     world = World(
         alpha=alpha, bravo=bravo, patients_a=[zebulon, ottoline],
         cases_a=[today, booked, cancelled], inbound_a=inbound,

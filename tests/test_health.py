@@ -59,7 +59,7 @@ def test_all_well_answers_200_without_a_login(client, unit, file_broker):
     assert status == 200
     assert body["status"] == "ok"
     assert {name: check["status"] for name, check in body["checks"].items()} == {
-        "database": "ok", "broker": "ok", "reminders": "ok",
+        "database": "ok", "broker": "ok", "reminders": "ok", "hl7": "ok",
     }
     assert body["checks"]["reminders"]["oldest_overdue_seconds"] == 0
     assert body["checks"]["reminders"]["threshold_seconds"] == 600
@@ -207,11 +207,12 @@ def test_production_does_not_redirect_the_probe_to_https():
     assert login == 301
 
 
-def test_a_probe_costs_two_queries_whatever_the_outbox_holds(
+def test_a_probe_costs_three_queries_whatever_the_outbox_holds(
     client, unit, front_desk, file_broker, django_assert_num_queries
 ):
     case_made(site=unit, by=front_desk.user, patient={"mrn": "MRN-1001"})
     assert Reminder.objects.count() > 3
-    with django_assert_num_queries(2):  # SELECT 1, and the oldest due message
+    # SELECT 1, the oldest due reminder, and the oldest SIU message not delivered.
+    with django_assert_num_queries(3):
         status, _ = health(client)
     assert status == 200

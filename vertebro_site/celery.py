@@ -20,6 +20,17 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # SIU messages to the hospital over MLLP (hl7v2), and the rows of a sender that died.
+    "hl7-dispatch-due": {
+        "task": "hl7v2.tasks.hl7_dispatch_due",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "hl7-sweep": {
+        "task": "hl7v2.tasks.hl7_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Freed times offered to the waiting list: offers expire, next waves, texts to send.
     "offers-tick": {
         "task": "scheduling.tasks.offers_tick",

@@ -8,7 +8,11 @@ when one fails, with JSON that names no patient. Three checks:
   its folders exist and can be written);
 - reminders: how long the oldest message that is due and still unsent has waited. Workers that
   are up but not consuming (or no beat) show here and nowhere else: the dispatcher claims due
-  rows every 30 seconds, so a wait past the threshold means nothing is sending.
+  rows every 30 seconds, so a wait past the threshold means nothing is sending;
+- hl7: how long the oldest SIU message not yet delivered to the hospital (planned, sending or
+  unknown) has waited since it was written. A figure for the monitor, never a failure: the
+  hospital's interface engine being down must not take this unit's pages out of the load
+  balancer.
 
 A check that raises fails with the exception's class name only: messages from drivers can carry
 connection strings, and the answer must never be a 500.
@@ -26,6 +30,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from hl7v2.sending import hl7_oldest_undelivered_seconds
 from notifications.models import Reminder, ReminderStatus
 
 BROKER_TIMEOUT = 2.0  # seconds
@@ -73,6 +78,10 @@ def reminders_check() -> dict:
     return result
 
 
+def hl7_check() -> dict:
+    return {"oldest_undelivered_seconds": hl7_oldest_undelivered_seconds()}
+
+
 class Overdue(Exception):
     """The check ran, and its figures say it fails."""
 
@@ -85,6 +94,7 @@ CHECKS: dict[str, Callable[[], dict]] = {
     "database": database_check,
     "broker": broker_check,
     "reminders": reminders_check,
+    "hl7": hl7_check,
 }
 
 
