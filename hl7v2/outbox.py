@@ -28,6 +28,7 @@ from django.utils import timezone
 from scheduling.models import Case, CaseStatus, Stage
 
 from .models import OutboundMessage, OutboundStatus, SiuTrigger
+from .sending import hl7_dispatch_soon
 from .siu import FILLER_STATUS, siu_messages
 
 # The triggers about a case that an endpoint must already know of.
@@ -69,7 +70,9 @@ def siu_write(*, case: Case, trigger: str, by=None) -> list[OutboundMessage]:
             )
             for endpoint, control_id, body in zip(names, control_ids, bodies, strict=True)
         ]
-    return OutboundMessage.objects.bulk_create(rows)
+    written = OutboundMessage.objects.bulk_create(rows)
+    hl7_dispatch_soon()  # sent as soon as the change commits, not at the next beat
+    return written
 
 
 def siu_status_changed(*, case: Case, before: str, by=None) -> list[OutboundMessage]:
