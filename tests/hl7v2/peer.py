@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import hl7
+from django.test import override_settings
 from hl7.mllp import start_hl7_server
+
+from tests.factories import case_made
 
 DROP = "drop"  # close the connection after reading the message, without an answer
 
@@ -159,3 +162,10 @@ def siu_body(*, control_id: str, trigger: str = "S12", patient: str = "Testcase^
         "RGS|1|A",
         "AIL|1|A|ROOM-1^^^SPINE_UNIT",
     ]) + "\r"
+
+
+def case_untold(**booking):
+    """A case booked with no endpoint configured, so its booking writes no outbox row of its
+    own: the sender's tests write the rows they send themselves."""
+    with override_settings(HL7_ENDPOINTS={}):
+        return case_made(**booking)

@@ -22,8 +22,7 @@ from hl7v2.sending import (
     hl7_sweep,
 )
 from tests.conftest import REDIS_SERVER, project_broker_forget
-from tests.factories import case_made
-from tests.hl7v2.peer import DROP, Peer, free_port, siu_body
+from tests.hl7v2.peer import DROP, Peer, case_untold, free_port, siu_body
 from tests.threads import run_together
 
 pytestmark = pytest.mark.postgres
@@ -42,7 +41,7 @@ def peer(settings):
 
 @pytest.fixture
 def case(unit, front_desk):
-    return case_made(site=unit, by=front_desk.user)
+    return case_untold(site=unit, by=front_desk.user)
 
 
 def message_written(case, *, sequence: int = 1, trigger: str = "S12", endpoint: str = ENDPOINT,
@@ -155,7 +154,7 @@ def test_a_case_s_messages_go_one_batch_after_another_in_their_order(peer, case,
     # Written out of order, all due at once: the later one still waits for the earlier.
     later = message_written(case, sequence=2, trigger="S13")
     earlier = message_written(case, sequence=1)
-    other_case = message_written(case_made(site=unit, by=front_desk.user))
+    other_case = message_written(case_untold(site=unit, by=front_desk.user))
 
     assert hl7_dispatch() == {earlier.pk: OutboundStatus.SENT, other_case.pk: OutboundStatus.SENT}
     assert hl7_dispatch() == {later.pk: OutboundStatus.SENT}
@@ -255,7 +254,7 @@ def test_dispatchers_running_at_once_never_send_a_message_twice_and_keep_each_ca
     peer, unit, front_desk
 ):
     days = [date(2026, 3, 3), date(2026, 3, 4), date(2026, 3, 5), date(2026, 3, 6)]
-    cases = [case_made(site=unit, by=front_desk.user, day=day) for day in days * 2]
+    cases = [case_untold(site=unit, by=front_desk.user, day=day) for day in days * 2]
     messages = [
         message_written(case, sequence=sequence, trigger="S14")
         for sequence in range(1, 6) for case in cases
@@ -322,7 +321,7 @@ def test_after_a_message_left_unknown_the_rest_of_the_batch_waits_for_the_next_t
     peer, case, unit, front_desk, clock
 ):
     dropped = message_written(case)
-    other = message_written(case_made(site=unit, by=front_desk.user, day=date(2026, 3, 4)))
+    other = message_written(case_untold(site=unit, by=front_desk.user, day=date(2026, 3, 4)))
     peer.answers[dropped.control_id] = DROP
 
     assert hl7_dispatch() == {dropped.pk: OutboundStatus.UNKNOWN,

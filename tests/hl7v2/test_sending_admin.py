@@ -12,8 +12,8 @@ from django.utils import timezone
 from hl7v2.models import OutboundMessage, OutboundStatus
 from scheduling import roles
 from tests.conftest import build_unit
-from tests.factories import UserFactory, case_made
-from tests.hl7v2.peer import siu_body
+from tests.factories import UserFactory
+from tests.hl7v2.peer import case_untold, siu_body
 
 CHANGELIST = reverse("admin:hl7v2_outboundmessage_changelist")
 
@@ -43,12 +43,12 @@ def other_unit(db):
 
 @pytest.fixture
 def mine(unit, front_desk):
-    return message_of(case_made(site=unit, by=front_desk.user))
+    return message_of(case_untold(site=unit, by=front_desk.user))
 
 
 @pytest.fixture
 def theirs(other_unit, front_desk):
-    case = case_made(site=other_unit, by=front_desk.user, day=date(2026, 3, 4))
+    case = case_untold(site=other_unit, by=front_desk.user, day=date(2026, 3, 4))
     return message_of(case, patient="Farquharson^Theodora")
 
 
@@ -111,7 +111,7 @@ def test_withdraw_takes_a_message_out_and_leaves_a_sent_one(client, unit, front_
 def test_healthz_tells_the_age_of_the_oldest_undelivered_message_and_nothing_of_it(
     client, unit, front_desk, clock
 ):
-    case = case_made(site=unit, by=front_desk.user)
+    case = case_untold(site=unit, by=front_desk.user)
     message_of(case, status=OutboundStatus.SENT, sequence=1)
     clock.shift(timedelta(minutes=30))
     unknown = message_of(case, status=OutboundStatus.UNKNOWN, sequence=2)
