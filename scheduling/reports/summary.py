@@ -1,12 +1,13 @@
 """Every report of one period at one site, as the reports page shows them: the four reports of
-the stages share one read of the period's stages."""
+the stages share one working out of the period's stage figures."""
 
 from dataclasses import dataclass
 
 from ..models import Site
 from .durations import Durations, durations_get
 from .outcomes import Outcomes, outcomes_get
-from .period import Period, PeriodStages
+from .period import Period
+from .stages import PeriodStages
 from .usage import (
     FirstCases,
     Turnovers,
