@@ -106,8 +106,11 @@ SELECT 1 AS part, NULL::bigint AS ord, st.resource_id AS id, w.week AS day, NULL
     NULL::interval, NULL::interval,
     NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz
 FROM stage st
-JOIN unnest(%(days)s::date[], %(weeks)s::date[], %(opens)s::timestamptz[],
-            %(closes)s::timestamptz[]) AS w(day, week, opens, closes) ON w.day = st.day
+JOIN (
+    SELECT day, date_trunc('week', day)::date AS week, opens, closes
+    FROM unnest(%(days)s::date[], %(opens)s::timestamptz[], %(closes)s::timestamptz[])
+        AS opening(day, opens, closes)
+) w ON w.day = st.day
 GROUP BY st.resource_id, w.week
 UNION ALL
 -- The two middle lengths of each kind of stage (one, twice, when the count is odd): the lower
@@ -148,8 +151,9 @@ def _figures_in_database(site: Site, period: Period, hours: dict) -> tuple:
     params = {
         "site": site.pk, "start": period.start, "end": period.end,
         "room": ResourceKind.PROCEDURE_ROOM, "procedure": StageKind.PROCEDURE,
-        "days": days, "weeks": [week_of(day) for day in days],
-        "opens": [hours[day][0] for day in days], "closes": [hours[day][1] for day in days],
+        "days": _array_text(day.isoformat() for day in days),
+        "opens": _array_text(hours[day][0].isoformat() for day in days),
+        "closes": _array_text(hours[day][1].isoformat() for day in days),
     }
     use, durations, first_starts, gaps, used = {}, {}, [], [], set()
     for (part, _, key, day, name, levels, count, i1, i2, i3, i4, t1, t2, t3, t4) in sql_rows(
@@ -170,6 +174,12 @@ def _figures_in_database(site: Site, period: Period, hours: dict) -> tuple:
             used.add(key)
     resources = Resource.objects.filter(Q(site=site) | Q(pk__in=used)).order_by("name", "pk")
     return ({r.pk: r for r in resources}, frozenset(used), use, durations, first_starts, gaps)
+
+
+def _array_text(values) -> str:
+    """A year of dates or instants as one array literal: psycopg adapts a list value by value,
+    which for two years' worth of them a site took longer than the statement's planning."""
+    return "{" + ",".join(values) + "}"
 
 
 def _minutes(interval: timedelta | None) -> float:
