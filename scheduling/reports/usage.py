@@ -158,11 +158,12 @@ def first_cases_get(
     weeks = {week: Rate(week) for week in period.weeks}
     total = Rate(period.start)
     for first in firsts:
-        if first.on_time is None:
+        on_time = first.on_time
+        if on_time is None:
             continue  # not started (yet): neither on time nor late
         for rate in (weeks[week_of(first.day)], total):
             rate.started += 1
-            rate.on_time += first.on_time
+            rate.on_time += on_time
     return FirstCases(period, firsts, list(weeks.values()), total)
 
 
