@@ -558,7 +558,17 @@ class Case(models.Model):
                 name="one_family_code_per_site_day",
             ),
         ]
-        indexes = [models.Index(fields=["site", "day"])]
+        indexes = [
+            # The site's cases of some days, for the board, the slot search and the reports;
+            # the reports read every column they need of a year's cases from the index alone,
+            # without visiting a table page for each case (a site's cases lie scattered among
+            # the other sites').
+            models.Index(
+                fields=["site", "day"],
+                include=["id", "levels", "procedure_type", "surgeon", "status", "confirmed_at"],
+                name="case_site_day_report",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Case {self.pk} ({self.day})"

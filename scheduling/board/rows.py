@@ -132,9 +132,13 @@ def values_rows(query: QuerySet) -> list[tuple]:
     several times faster than Django's for the thousands a busy day or a year of reports holds."""
     if connection.vendor != "postgresql":
         return list(query)
+    return sql_rows(*query.query.sql_with_params())
+
+
+def sql_rows(sql: str, params) -> list[tuple]:
+    """The rows of a PostgreSQL statement, its timestamps read by psycopg's C loader."""
     from psycopg.types.datetime import TimestamptzLoader
 
-    sql, params = query.query.sql_with_params()
     with connection.cursor() as cursor:
         # This cursor only: psycopg swaps in its C loader for its own class.
         cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)

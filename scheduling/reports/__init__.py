@@ -4,12 +4,14 @@ the patients' pain before and after (outcomes).
 
 Every selector takes a site and a Period (days in the site's zone) and costs a fixed number of
 queries, whatever the number of cases. A caller that shows several of them asks `reports_get`,
-which reads the period's stages once for the four reports that add them up.
+which works out the period's stage figures once (one statement on PostgreSQL) for the four
+reports that use them.
 """
 
 from .durations import durations_get
 from .outcomes import outcomes_get
-from .period import Period, PeriodStages, period_default, week_label
+from .period import Period, period_default, week_label
+from .stages import PeriodStages
 from .summary import Reports, reports_get
 from .usage import ON_TIME_MINUTES, first_cases_get, turnovers_get, utilisation_get
 from .volume import cancellations_get, messages_get

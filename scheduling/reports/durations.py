@@ -2,25 +2,14 @@
 number of levels; and the value the template would have if it followed the median."""
 
 from dataclasses import dataclass
-from statistics import median
 
 from django.db.models import Prefetch
 
 from ..models import ProcedureType, Site, StageKind, StageTemplate
 from ..slots import stage_rules
 from ..timing import GRID_MINUTES, StageRule, stage_minutes
-from .period import (
-    ACTUAL_END,
-    ACTUAL_START,
-    KIND,
-    LEVELS,
-    PLANNED_END,
-    PLANNED_START,
-    PROCEDURE_TYPE,
-    Period,
-    PeriodStages,
-    minutes_between,
-)
+from .period import Period
+from .stages import PeriodStages
 
 
 @dataclass
@@ -55,14 +44,10 @@ def durations_get(
     *, site: Site, period: Period, stages: PeriodStages | None = None
 ) -> Durations:
     stages = stages or PeriodStages.load(site=site, period=period)
-    groups: dict[tuple, dict] = {}
-    for row in stages.rows:
-        if row[ACTUAL_START] is None or row[ACTUAL_END] is None:
-            continue  # not timed (yet)
-        key = (row[PROCEDURE_TYPE], row[KIND], row[LEVELS])
-        group = groups.setdefault(key, {"planned": [], "actual": []})
-        group["planned"].append(minutes_between(row[PLANNED_START], row[PLANNED_END]))
-        group["actual"].append(minutes_between(row[ACTUAL_START], row[ACTUAL_END]))
+    groups = {
+        key: {"count": count, "planned": planned, "actual": actual}
+        for key, (count, planned, actual) in stages.durations.items()
+    }
     types = ProcedureType.objects.filter(pk__in={key[0] for key in groups}).prefetch_related(
         Prefetch("stage_templates", StageTemplate.objects.order_by("position"))
     )
@@ -85,11 +70,11 @@ def durations_get(
             procedure_type=group["name"],
             stage=labels.get(kind, kind),
             levels=levels,
-            count=len(group["actual"]),
+            count=group["count"],
             template=_describe(template),
             template_minutes=stage_minutes(template, levels) if template else None,
-            planned_median=round(median(group["planned"]), 1),
-            actual_median=round(median(group["actual"]), 1),
+            planned_median=round(group["planned"], 1),
+            actual_median=round(group["actual"], 1),
         ))
     return Durations(period, lines)
 

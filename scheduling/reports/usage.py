@@ -1,11 +1,10 @@
 """How full the rooms and bays were, whether each room's first case started on time, and how
 long rooms stood empty between cases.
 
-Each selector adds up the period's stages (PeriodStages: one read of the stages with their
-case's day, and the rooms and bays), which a caller asking for several reports reads once and
-hands to each; utilisation also reads the opening hours. Clipping a stage to the opening hours
-of its day is plain arithmetic on a few thousand rows, and the same code then gives the same
-answer on SQLite and PostgreSQL.
+Each selector is given the period's stage figures (PeriodStages, scheduling/reports/stages.py:
+minutes per room or bay and week within opening hours, each room's first procedure of each day,
+each gap between two patients in a room), which a caller asking for several reports works out
+once and hands to each, and lays them out by room, bay and week.
 """
 
 from collections import defaultdict
@@ -13,25 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import median
 
-from .. import timing
-from ..models import OpeningHours, Resource, ResourceKind, Site, StageKind
-from .period import (
-    ACTIVE,
-    ACTUAL_END,
-    ACTUAL_START,
-    CASE,
-    DAY,
-    KIND,
-    PLANNED_END,
-    PLANNED_START,
-    RESOURCE,
-    Period,
-    PeriodStages,
-    StageRow,
-    minutes_between,
-    percent,
-    week_of,
-)
+from ..models import Resource, ResourceKind, Site
+from .period import Period, minutes_between, percent, week_of
+from .stages import PeriodStages
 
 # A first case that starts at most this late still counts as on time.
 ON_TIME_MINUTES = 10
@@ -93,13 +76,10 @@ def utilisation_get(
     *, site: Site, period: Period, stages: PeriodStages | None = None
 ) -> Utilisation:
     stages = stages or PeriodStages.load(site=site, period=period)
-    hours = open_hours(site, period)
-    rows = stages.rows
-    used = {row[RESOURCE] for row in rows}
     order = list(ResourceKind.values)  # rooms first: the scarce resource
     resources = sorted(
         (r for r in stages.resources.values()
-         if r.site_id == site.pk and (r.active or r.pk in used)),
+         if r.site_id == site.pk and (r.active or r.pk in stages.used)),
         key=lambda r: (order.index(r.kind) if r.kind in order else len(order), r.name),
     )
 
@@ -108,26 +88,13 @@ def utilisation_get(
         return ResourceUse(name, kind_label(resource), weeks, resource.kind)
 
     lines = {r.pk: blank(r.name, r) for r in resources}
-    # A year holds tens of thousands of stages: they are summed per room or bay and week in
-    # plain numbers, and each line is given one sum a week.
-    weeks = {day: week_of(day) for day in hours}
     open_minutes: dict[date, float] = defaultdict(float)
-    for day, (opens, closes) in hours.items():
-        open_minutes[weeks[day]] += minutes_between(opens, closes)
-    used_minutes: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for row in rows:
-        window = hours.get(row[DAY])
-        if window is None:
-            continue  # no opening hours that day: nothing to be a share of
-        sums = used_minutes[(row[RESOURCE], weeks[row[DAY]])]
-        if row[ACTIVE]:
-            sums[0] += _overlap(row[PLANNED_START], row[PLANNED_END], window)
-        if row[ACTUAL_START] and row[ACTUAL_END]:
-            sums[1] += _overlap(row[ACTUAL_START], row[ACTUAL_END], window)
+    for day, (opens, closes) in stages.hours.items():
+        open_minutes[week_of(day)] += minutes_between(opens, closes)
     for line in lines.values():
         for week, minutes in open_minutes.items():
             line.add(week, Use(open_minutes=minutes))
-    for (resource_id, week), (planned, actual) in used_minutes.items():
+    for (resource_id, week), (planned, actual) in sorted(stages.use.items()):
         lines[resource_id].add(week, Use(planned_minutes=planned, actual_minutes=actual))
 
     kinds = {}
@@ -187,26 +154,17 @@ def first_cases_get(
 ) -> FirstCases:
     """Per day and room: the procedure planned first, and when it really started."""
     stages = stages or PeriodStages.load(site=site, period=period)
-    names = {pk: resource.name for pk, resource in stages.resources.items()}
-    rows = stages.by_day_and_room(
-        row for row in stages.rows if row[KIND] == StageKind.PROCEDURE and row[ACTIVE]
-    )
-    firsts: dict[tuple, FirstCase] = {}
-    for row in rows:
-        key = (row[DAY], row[RESOURCE])
-        if key not in firsts:
-            firsts[key] = FirstCase(
-                row[DAY], names[row[RESOURCE]], row[PLANNED_START], row[ACTUAL_START]
-            )
+    firsts = [FirstCase(*first) for first in stages.first_starts]
     weeks = {week: Rate(week) for week in period.weeks}
     total = Rate(period.start)
-    for first in firsts.values():
-        if first.on_time is None:
+    for first in firsts:
+        on_time = first.on_time
+        if on_time is None:
             continue  # not started (yet): neither on time nor late
         for rate in (weeks[week_of(first.day)], total):
             rate.started += 1
-            rate.on_time += first.on_time
-    return FirstCases(period, list(firsts.values()), list(weeks.values()), total)
+            rate.on_time += on_time
+    return FirstCases(period, firsts, list(weeks.values()), total)
 
 
 @dataclass(slots=True)  # thousands a year: no dict each
@@ -243,40 +201,12 @@ def turnovers_get(
 ) -> Turnovers:
     """The time a room stood between one patient leaving it and the next one's procedure."""
     stages = stages or PeriodStages.load(site=site, period=period)
-    rooms = {
-        pk: resource.name for pk, resource in stages.resources.items()
-        if resource.kind == ResourceKind.PROCEDURE_ROOM
-    }
-    rows = stages.by_day_and_room(
-        row for row in stages.rows if row[RESOURCE] in rooms and row[ACTIVE]
-    )
-    visits: dict[tuple, list[StageRow]] = defaultdict(list)
-    for row in rows:
-        visits[(row[DAY], rooms[row[RESOURCE]], row[CASE])].append(row)
-    by_room_day: dict[tuple, list] = defaultdict(list)
-    for (day, room, _), stages in visits.items():
-        by_room_day[(day, room)].append(_visit(stages))
-    gaps = []
-    for (day, room), room_visits in by_room_day.items():
-        room_visits.sort(key=lambda visit: visit[0] or visit[2])
-        for before, after in zip(room_visits, room_visits[1:], strict=False):
-            if before[1] is None or after[0] is None:
-                continue  # one of the two has not been through the room yet
-            planned = round(minutes_between(before[3], after[2]))
-            gaps.append(Turnover(day, room, before[1], after[0], planned))
+    gaps = [
+        Turnover(day, room, released, next_start,
+                 round(minutes_between(planned_release, planned_entry)))
+        for day, room, released, next_start, planned_release, planned_entry in stages.gaps
+    ]
     return Turnovers(period, gaps, _turnover_rooms(gaps, period))
-
-
-def _visit(stages: list[StageRow]) -> tuple:
-    """(entered, released, planned entry, planned release) of one case's time in a room."""
-    started = [s[ACTUAL_START] for s in stages]
-    ended = [s[ACTUAL_END] for s in stages]
-    return (
-        min(started) if all(started) else None,
-        max(ended) if all(ended) else None,
-        min(s[PLANNED_START] for s in stages),
-        max(s[PLANNED_END] for s in stages),
-    )
 
 
 def _turnover_rooms(gaps: list[Turnover], period: Period) -> list[RoomTurnover]:
@@ -303,23 +233,3 @@ def _median(values: list[float]) -> int | None:
 def kind_label(resource: Resource) -> str:
     """As resource.get_kind_display(), which looks the label up anew (slowly) at every call."""
     return str(KIND_LABELS.get(resource.kind, resource.kind))
-
-
-def open_hours(site: Site, period: Period) -> dict[date, tuple[datetime, datetime]]:
-    """Each open day of the period: when the site opens and closes, as UTC instants."""
-    weekly = {hours.weekday: hours for hours in OpeningHours.objects.filter(site=site)}
-    result = {}
-    for day in period.days:
-        hours = weekly.get(day.weekday())
-        if hours is not None:
-            result[day] = (
-                timing.local_instant(day, hours.opens, period.zone),
-                timing.local_instant(day, hours.closes, period.zone),
-            )
-    return result
-
-
-def _overlap(start: datetime, end: datetime, window: tuple[datetime, datetime]) -> float:
-    """Minutes of start-end within the window (minutes_between, inline: ~20,000 calls a year)."""
-    opens, closes = window
-    return max(0.0, (min(end, closes) - max(start, opens)).total_seconds() / 60)

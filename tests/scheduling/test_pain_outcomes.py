@@ -11,6 +11,7 @@ from notifications.models import MessageKind, ReminderStatus
 from scheduling import reports, roles
 from scheduling.models import Case, CaseStatus, Site
 from scheduling.pain_models import PainSource
+from scheduling.reports import outcomes
 from scheduling.reports.period import Period
 from scheduling.services.pain import pain_score_record
 from tests.conftest import build_unit
@@ -103,6 +104,22 @@ def test_it_splits_by_procedure_type_and_by_surgeon(history):
     assert cells(report, "Kyphoplasty")[:2] == [(None, 0, 1), (4, 1, 1)]
     assert cells(report, "Dr Alpha")[:3] == [(8, 1, 2), (3.5, 2, 2), (None, 0, 1)]
     assert cells(report, "Dr Beta")[:3] == [(6.5, 2, 2), (2, 1, 1), (1, 1, 1)]
+
+
+@pytest.mark.postgres
+def test_the_database_counts_the_moments_as_python_does(history):
+    nobody = written(history, TUESDAY, 14, surgeon=None)
+    asked(nobody, 1)
+    again = nobody.reminders.get()
+    again.pk, again.channel, again.recipient = None, "email", "nobody@example.org"
+    again.save()  # asked by email too: still one moment asked
+    answered(nobody, 5, 30)  # a day the site does not ask, answered on the page
+
+    in_database = outcomes._cells_in_database(history, WEEK)
+
+    assert in_database == outcomes._cells_added_here(history, WEEK)
+    assert in_database[("surgeon", outcomes.NO_SURGEON, 1)] == (1, 0, None)
+    assert in_database[("all", outcomes.ALL_CASES, 1)] == (4, 3, 3.0)
 
 
 def test_a_site_with_no_answers_shows_an_empty_total(unit):
