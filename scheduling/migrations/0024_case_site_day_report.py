@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0022_patient_mrn_upper'),
+        ('scheduling', '0023_slot_holds'),
     ]
 
     operations = [
