@@ -95,8 +95,13 @@ def adt_apply(er7_text: str) -> str:
     try:
         message = hl7.parse(text)
     except (hl7.ParseException, IndexError, ValueError):
-        return _refused_before_header()
+        return _refused_before_header(
+            "Not an HL7 v2 message: it does not start with an MSH segment")
     message_type, control_id = _type_of(message), _value(message, "MSH.F10")
+    if len(message.segment("MSH")) <= 12:
+        return _refused_before_header(
+            "MSH: the header stops before MSH-12 (type, control id, processing id, version)",
+            message_type=message_type, control_id=control_id)
     try:
         status = _applied(message, message_type=message_type, control_id=control_id)
     except Refused as refused:
@@ -279,12 +284,11 @@ def _type_of(message: hl7.Message) -> str:
                                   _value(message, "MSH.F9.R1.C2")]))
 
 
-def _refused_before_header() -> str:
+def _refused_before_header(reason: str, *, message_type: str = "", control_id: str = "") -> str:
     """No MSH to answer from: the acknowledgement of a stand-in header naming this unit as the
     receiver, with no control id to echo."""
-    reason = "Not an HL7 v2 message: it does not start with an MSH segment"
-    _recorded("", "", InboundStatus.REJECTED, None, reason)
-    log.warning("HL7 message without MSH refused (AE)")
+    _recorded(message_type, control_id, InboundStatus.REJECTED, None, reason)
+    log.warning("HL7 %s %s refused (AE): %s", message_type or "-", control_id or "-", reason)
     stand_in = hl7.parse(
         f"MSH|^~\\&|||{settings.HL7_SENDING_APPLICATION}|{settings.HL7_SENDING_FACILITY}"
         "|||^||P|2.5"

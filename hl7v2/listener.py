@@ -85,6 +85,8 @@ async def listen(
                 busy.add(task)
                 try:
                     ack = await loop.run_in_executor(worker, _applied, _text(block))
+                    if ack is None:
+                        return
                     writer.writeblock(ack.encode("utf-8"))
                     await writer.drain()
                 finally:
@@ -119,12 +121,17 @@ async def listen(
         log.info("HL7 listener stopped")
 
 
-def _applied(er7_text: str) -> str:
+def _applied(er7_text: str) -> str | None:
     """adt_apply in the worker thread, with a database connection that is usable (one the
-    server closed, or older than CONN_MAX_AGE, is replaced first, as a request would)."""
+    server closed, or older than CONN_MAX_AGE, is replaced first, as a request would); None if
+    it failed: the connection is closed unanswered, and the engine sends the message again."""
     close_old_connections()
     try:
         return adt_apply(er7_text)
+    except Exception as exc:
+        # The class only: the text of the error may quote the message.
+        log.error("HL7 message not applied: %s", type(exc).__name__)
+        return None
     finally:
         close_old_connections()
 
