@@ -58,48 +58,10 @@ async def listen(
     address bound. Stopping refuses new connections and closes the idle ones at once; a message
     being applied is finished and answered first (for up to STOP_GRACE_SECONDS). Then the
     database connection is closed."""
-    loop = asyncio.get_running_loop()
-    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl7-adt")
-    conversations: set[asyncio.Task] = set()
-    idle: set[asyncio.Task] = set()
-    busy: set[asyncio.Task] = set()
-
-    async def conversation(reader, writer) -> None:
-        """Read a block, apply it, answer it; until the peer closes the connection or the
-        listener stops."""
-        task = asyncio.current_task()
-        conversations.add(task)
-        try:
-            while not stop.is_set():
-                idle.add(task)
-                try:
-                    block = await reader.readblock()
-                except asyncio.IncompleteReadError:
-                    return  # the peer closed the connection
-                except (hl7.mllp.InvalidBlockError, ValueError) as exc:
-                    log.warning("HL7 connection closed: not an MLLP block (%s)",
-                                type(exc).__name__)
-                    return
-                finally:
-                    idle.discard(task)
-                busy.add(task)
-                try:
-                    ack = await loop.run_in_executor(worker, _applied, _text(block))
-                    if ack is None:
-                        return
-                    writer.writeblock(ack.encode("utf-8"))
-                    await writer.drain()
-                finally:
-                    busy.discard(task)
-        except (ConnectionError, asyncio.CancelledError):
-            return
-        finally:
-            conversations.discard(task)
-            writer.close()
-            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
-                await writer.wait_closed()
-
-    server = await hl7.mllp.start_hl7_server(conversation, host, port, limit=BLOCK_LIMIT)
+    conversations = _Conversations(stop)
+    server = await hl7.mllp.start_hl7_server(
+        conversations.connected, host, port, limit=BLOCK_LIMIT
+    )
     bound = server.sockets[0].getsockname()[:2]
     log.info("HL7 listener on %s:%s", *bound)
     if started is not None:
@@ -108,17 +70,77 @@ async def listen(
         await stop.wait()
     finally:
         server.close()
-        for task in set(idle):
-            task.cancel()
-        if busy:
-            await asyncio.wait(set(busy), timeout=STOP_GRACE_SECONDS)
-        for task in set(conversations):
-            task.cancel()
-        await asyncio.gather(*conversations, return_exceptions=True)
+        await conversations.close()
         await server.wait_closed()
-        await loop.run_in_executor(worker, connections.close_all)
-        worker.shutdown(wait=True)
         log.info("HL7 listener stopped")
+
+
+class _Conversations:
+    """The open connections, each a task that reads a block, applies it and answers it, until
+    the peer closes the connection or the listener stops; and the one worker thread that applies
+    the messages."""
+
+    def __init__(self, stop: asyncio.Event):
+        self.stop = stop
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl7-adt")
+        self.writers: dict[asyncio.Task, object] = {}
+        self.busy: set[asyncio.Task] = set()
+
+    def connected(self, reader, writer) -> None:
+        """python-hl7's callback for a new connection: registered at once, so that a stop
+        arriving before the conversation's first step still closes it."""
+        if self.stop.is_set():
+            writer.close()
+            return
+        task = asyncio.get_running_loop().create_task(self._conversation(reader, writer))
+        self.writers[task] = writer
+        task.add_done_callback(self._ended)
+
+    async def close(self) -> None:
+        idle = [task for task in self.writers if task not in self.busy]
+        for task in idle:
+            task.cancel()
+        if self.busy:
+            await asyncio.wait(set(self.busy), timeout=STOP_GRACE_SECONDS)
+        for task in list(self.writers):
+            task.cancel()
+        await asyncio.gather(*self.writers, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(self.worker, connections.close_all)
+        self.worker.shutdown(wait=True)
+
+    def _ended(self, task: asyncio.Task) -> None:
+        # A task cancelled before its first step never ran its own `finally`.
+        self.writers.pop(task).close()
+        self.busy.discard(task)
+
+    async def _conversation(self, reader, writer) -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        try:
+            while not self.stop.is_set():
+                try:
+                    block = await reader.readblock()
+                except asyncio.IncompleteReadError:
+                    return  # the peer closed the connection
+                except (hl7.mllp.InvalidBlockError, ValueError) as exc:
+                    log.warning("HL7 connection closed: not an MLLP block (%s)",
+                                type(exc).__name__)
+                    return
+                self.busy.add(task)
+                try:
+                    ack = await loop.run_in_executor(self.worker, _applied, _text(block))
+                    if ack is None:
+                        return
+                    writer.writeblock(ack.encode("utf-8"))
+                    await writer.drain()
+                finally:
+                    self.busy.discard(task)
+        except ConnectionError:
+            return
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                await writer.wait_closed()
 
 
 def _applied(er7_text: str) -> str | None:

@@ -6,6 +6,7 @@ nothing is written to the patient."""
 import asyncio
 import logging
 import threading
+import time
 from datetime import date
 
 import hl7
@@ -44,28 +45,43 @@ def registered():
     )
 
 
+class Served:
+    """A listener running in a thread of its own, with its own event loop."""
+
+    def __init__(self):
+        self.ready, self.thread = threading.Event(), None
+
+    def start(self):
+        async def serve():
+            self.loop, self.stop_event = asyncio.get_running_loop(), asyncio.Event()
+
+            def started(address):
+                self.address = address
+                self.ready.set()
+
+            await listen(host="127.0.0.1", port=0, stop=self.stop_event, started=started)
+
+        self.thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10), "the listener did not start"
+        return self.address
+
+    def stop(self):
+        """As SIGTERM stops it: its stop event set."""
+        self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.stopped(timeout=15)
+
+    def stopped(self, *, timeout):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the listener did not stop"
+
+
 @pytest.fixture
 def listener():
-    """The listener serving on a free port of 127.0.0.1 in a thread of its own, with its own
-    event loop; stopped as SIGTERM stops it, by setting its stop event."""
-    ready, state = threading.Event(), {}
-
-    async def serve():
-        state["loop"], state["stop"] = asyncio.get_running_loop(), asyncio.Event()
-
-        def started(address):
-            state["address"] = address
-            ready.set()
-
-        await listen(host="127.0.0.1", port=0, stop=state["stop"], started=started)
-
-    thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
-    thread.start()
-    assert ready.wait(10), "the listener did not start"
-    yield state["address"]
-    state["loop"].call_soon_threadsafe(state["stop"].set)
-    thread.join(15)
-    assert not thread.is_alive(), "the listener did not stop"
+    """The listener serving on a free port of 127.0.0.1; stopped at the end."""
+    served = Served()
+    yield served.start()
+    served.stop()
 
 
 def sent(address, *messages: str) -> list[hl7.Message]:
@@ -233,3 +249,27 @@ def test_the_log_names_the_messages_never_the_patient(listener, registered, capl
     for patient_data in ["Whitfield", "Margarita", "Ortiz", "1001", "4242", "1948", "5550142",
                          "646", "example.org", "123-45-6789"]:
         assert patient_data not in text, patient_data
+
+
+def test_stopping_closes_an_idle_connection_at_once_and_answers_no_more(registered):
+    served = Served()
+    address = served.start()
+
+    async def idle_until_closed():
+        reader, writer = await hl7.mllp.open_hl7_connection(*address)
+        writer.writemessage(er7(UPDATED_PID))
+        await writer.drain()
+        ack = await asyncio.wait_for(reader.readmessage(), 20)
+        served.loop.call_soon_threadsafe(served.stop_event.set)
+        try:
+            return ack, await asyncio.wait_for(reader.read(), 5)  # b"": the listener closed it
+        finally:
+            writer.close()
+
+    started = time.monotonic()
+    ack, rest = asyncio.run(idle_until_closed())
+    assert (str(ack["MSA.F1"]), rest) == ("AA", b"")
+    served.stopped(timeout=5)
+    assert time.monotonic() - started < 8  # not the grace given to a message being applied
+    with pytest.raises(ConnectionRefusedError):
+        sent(address, er7(UPDATED_PID))
