@@ -97,6 +97,8 @@ def adt_apply(er7_text: str) -> str:
     except (hl7.ParseException, IndexError, ValueError):
         return _refused_before_header(
             "Not an HL7 v2 message: it does not start with an MSH segment")
+    if str(message[0][0]) != "MSH":
+        return _refused_before_header("A batch (FHS/BHS): send one message at a time")
     message_type, control_id = _type_of(message), _value(message, "MSH.F10")
     if len(message.segment("MSH")) <= 12:
         return _refused_before_header(
@@ -165,7 +167,8 @@ def _pid_read(message: hl7.Message) -> PatientChanges:
     except KeyError:
         raise Refused("No PID segment", error=SEGMENT_ERROR, location="PID") from None
     read = PatientChanges(mrn=_mrn(message, pid))
-    family, given = _value(message, "PID.F5.R1.C1"), _value(message, "PID.F5.R1.C2")
+    name = _legal_name(message, pid)
+    family, given = _value(message, f"{name}.C1"), _value(message, f"{name}.C2")
     if family and family != HL7_NULL:
         read.changes["last_name"] = family
     if given and given != HL7_NULL:
@@ -206,6 +209,14 @@ def _mrn(message: hl7.Message, pid) -> str:
             if wanted(identifier):
                 return identifier[0]
     raise AssertionError("unreachable")
+
+
+def _legal_name(message: hl7.Message, pid) -> str:
+    """The accessor key of PID-5's legal name (XPN-7 "L"), else of its first."""
+    for repetition in range(1, _repetitions(pid, 5) + 1):
+        if _value(message, f"PID.F5.R{repetition}.C7").upper() == "L":
+            return f"PID.F5.R{repetition}"
+    return "PID.F5.R1"
 
 
 def _birth_date(value: str) -> date:

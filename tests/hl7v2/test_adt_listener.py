@@ -142,6 +142,15 @@ def test_an_a31_updates_the_patient_under_the_hospital_mrn_system(listener, regi
     assert other.first_name == "Margaret"
 
 
+def test_the_legal_name_is_taken_over_an_alias(listener, registered):
+    pid = "PID|1||MRN-1001^^^HOSPITAL^MR||Peg^Whitty^^^^^A~Whitfield^Margaret^^^^^L||19480517"
+    [ack] = sent(listener, er7(pid))
+
+    assert str(ack["MSA.F1"]) == "AA"
+    registered.refresh_from_db()
+    assert (registered.first_name, registered.last_name) == ("Margaret", "Whitfield")
+
+
 def test_a_message_for_an_mrn_nobody_holds_is_acknowledged_and_changes_nothing(
     listener, registered
 ):
@@ -159,6 +168,7 @@ def test_a_message_for_an_mrn_nobody_holds_is_acknowledged_and_changes_nothing(
     ("message", "reason", "location"),
     [
         ("PID|1||mrn-1001||Doe^Jane||19480517", "does not start with an MSH", "MSH"),
+        ("BHS|^~\\&|ENGINE\r" + er7(UPDATED_PID) + "\rBTS|1", "A batch", "MSH"),
         (er7("EVN|A08"), "No PID segment", "PID"),
         (er7("PID|1||||Doe^Jane||19480517"), "PID-3: no patient identifier", "PID^1^3"),
         (er7("PID|1||mrn-1001||Doe^Jane||1948-05-17"), "PID-7: not a date of birth", "PID^1^7"),
@@ -170,7 +180,7 @@ def test_a_message_for_an_mrn_nobody_holds_is_acknowledged_and_changes_nothing(
         (er7("PID|1||mrn-1001||Doe^Jane||19480517||||||^NET^Internet^not-an-address"),
          "PID-13: not a valid email address", "PID^1^13"),
     ],
-    ids=["no-msh", "no-pid", "no-mrn", "date-format", "month-13", "born-later", "phone",
+    ids=["no-msh", "batch", "no-pid", "no-mrn", "date-format", "month-13", "born-later", "phone",
          "email"],
 )
 def test_a_malformed_message_is_answered_ae_with_the_reason_and_changes_nothing(
