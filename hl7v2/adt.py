@@ -45,6 +45,7 @@ REQUIRED_FIELD_MISSING = "101"
 DATA_TYPE_ERROR = "102"
 UNSUPPORTED_MESSAGE_TYPE = "200"
 UNSUPPORTED_EVENT = "201"
+UNKNOWN_KEY = "204"
 INTERNAL_ERROR = "207"
 ERROR_NAMES = {
     SEGMENT_ERROR: "Segment sequence error",
@@ -52,6 +53,7 @@ ERROR_NAMES = {
     DATA_TYPE_ERROR: "Data type error",
     UNSUPPORTED_MESSAGE_TYPE: "Unsupported message type",
     UNSUPPORTED_EVENT: "Unsupported event code",
+    UNKNOWN_KEY: "Unknown key identifier",
     INTERNAL_ERROR: "Application internal error",
 }
 
@@ -142,7 +144,7 @@ def _applied(message: hl7.Message, *, message_type: str, control_id: str) -> str
         raise Refused("MSH-9: only the events A08 and A31 are taken in", error=UNSUPPORTED_EVENT,
                       location="MSH^1^9", ack_code="AR")
     read = _pid_read(message)
-    patient = Patient.objects.filter(mrn__iexact=read.mrn).first()
+    patient = _patient(read.mrn)
     if patient is None:
         _recorded(message_type, control_id, InboundStatus.IGNORED, None,
                   "No patient is registered under the MRN.")
@@ -159,6 +161,17 @@ def _applied(message: hl7.Message, *, message_type: str, control_id: str) -> str
         raise Refused(f"{where}: {ERROR_WORDS.get(error.code, error.detail)}",
                       error=DATA_TYPE_ERROR, location=where.replace("-", "^1^")) from None
     return InboundStatus.APPLIED
+
+
+def _patient(mrn: str) -> Patient | None:
+    """The patient under `mrn` in any letter case, as the front desk finds them; the one spelt
+    exactly so when two differ only in case, which the unit's own registration never makes."""
+    holders = list(Patient.objects.filter(mrn__iexact=mrn)[:10])
+    exact = [patient for patient in holders if patient.mrn == mrn]
+    if len(holders) > 1 and not exact:
+        raise Refused("PID-3: the MRN, in another letter case, names more than one patient",
+                      error=UNKNOWN_KEY, location="PID^1^3")
+    return (exact or holders or [None])[0]
 
 
 def _pid_read(message: hl7.Message) -> PatientChanges:

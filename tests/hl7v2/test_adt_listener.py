@@ -151,6 +151,15 @@ def test_the_legal_name_is_taken_over_an_alias(listener, registered):
     assert (registered.first_name, registered.last_name) == ("Margaret", "Whitfield")
 
 
+def test_an_mrn_two_patients_hold_in_other_letter_cases_is_refused(listener, registered):
+    PatientFactory(mrn="mrn-1001")
+    [ack] = sent(listener, er7(UPDATED_PID.replace("mrn-1001", "Mrn-1001")))
+
+    assert str(ack["MSA.F1"]) == "AE"
+    assert "more than one patient" in str(ack["MSA.F3"])
+    assert sorted(Patient.objects.values_list("first_name", flat=True)) == ["Margaret"] * 2
+
+
 def test_a_message_for_an_mrn_nobody_holds_is_acknowledged_and_changes_nothing(
     listener, registered
 ):
