@@ -19,7 +19,7 @@ from fhir.conf import mrn_system
 from hl7v2.listener import listen
 from hl7v2.models import InboundMessage, InboundStatus
 from scheduling.models import Patient
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, build_unit, case_made
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -292,3 +292,13 @@ def test_stopping_closes_an_idle_connection_at_once_and_answers_no_more(register
     assert time.monotonic() - started < 8  # not the grace given to a message being applied
     with pytest.raises(ConnectionRefusedError):
         sent(address, er7(UPDATED_PID))
+
+
+def test_a_new_phone_replans_the_messages_of_the_patients_booked_case(listener, registered):
+    case = case_made(site=build_unit(), patient=registered)
+    planned = case.reminders.filter(audience="patient", channel="sms", status="planned")
+    assert set(planned.values_list("recipient", flat=True)) == {"+12125550100"}
+
+    sent(listener, er7(UPDATED_PID))
+
+    assert set(planned.values_list("recipient", flat=True)) == {"+16465550142"}
