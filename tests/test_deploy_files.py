@@ -1,6 +1,7 @@
 """The deployment files stay true: deploy/env.example lists exactly the variables the code reads,
 gunicorn starts with deploy/gunicorn.conf.py and serves the app without query strings or link
-tokens in its access log, and the systemd units run web, templated workers and one beat."""
+tokens in its access log, and the systemd units run web, templated workers, one beat and the HL7
+listener."""
 
 import ast
 import configparser
@@ -158,12 +159,13 @@ def unit(name: str) -> configparser.ConfigParser:
     return parser
 
 
-def test_the_systemd_units_run_web_templated_workers_and_one_beat():
+def test_the_systemd_units_run_web_templated_workers_one_beat_and_the_hl7_listener():
     units = sorted(path.name for path in UNITS.glob("*.service"))
-    assert units == ["vertebro-beat.service", "vertebro-web.service", "vertebro-worker@.service"]
-    web, worker, beat = (unit(name)["Service"] for name in
-                         ["vertebro-web.service", "vertebro-worker@.service",
-                          "vertebro-beat.service"])
+    assert units == ["vertebro-beat.service", "vertebro-hl7.service", "vertebro-web.service",
+                     "vertebro-worker@.service"]
+    web, worker, beat, listener = (unit(name)["Service"] for name in
+                                   ["vertebro-web.service", "vertebro-worker@.service",
+                                    "vertebro-beat.service", "vertebro-hl7.service"])
     assert "gunicorn -c /opt/vertebro/deploy/gunicorn.conf.py" in web["ExecStart"]
     assert " worker " in worker["ExecStart"]
     assert " beat " not in worker["ExecStart"]
@@ -171,7 +173,9 @@ def test_the_systemd_units_run_web_templated_workers_and_one_beat():
     assert " beat " in beat["ExecStart"]
     assert " worker " not in beat["ExecStart"]
     assert "EXACTLY ONE" in (UNITS / "vertebro-beat.service").read_text()
-    for service in (web, worker, beat):
+    assert listener["ExecStart"] == "/opt/vertebro/.venv/bin/python manage.py hl7_listen"
+    assert listener["KillSignal"] == "SIGTERM"
+    for service in (web, worker, beat, listener):
         assert service["EnvironmentFile"] == "/etc/vertebro/env"
         assert service["User"] == "vertebro"
         assert service["WorkingDirectory"] == "/opt/vertebro"

@@ -203,14 +203,21 @@ def patient_register(*, site: Site, by, field_prefix: str = "patient.", **regist
 # What reaches the patient: a change of one of these re-plans their unsent messages.
 CONTACT_FIELDS = ("phone", "email", "preferred_channel", "language")
 EDITABLE_FIELDS = (*CONTACT_FIELDS, "allergy_contrast", "allergy_latex", "allergy_other")
+# Who the patient is, as the hospital's record under their MRN says: corrected by the hospital's
+# record system (its ADT messages, hl7v2.adt), not on the unit's pages.
+IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth")
 
 
-def patient_update(*, patient: Patient, by, **changes) -> list[str]:
+def patient_update(
+    *, patient: Patient, by, from_record_system: bool = False, **changes
+) -> list[str]:
     """Correct the patient's contact details, language, preferred channel or allergies (only
-    the EDITABLE_FIELDS given). Returns the names of the fields that changed. The audit trail
-    records the change with `by` (auditlog's actor, from the request); when the way to reach
-    the patient changed, the unsent messages of their cases not yet arrived are planned again."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
+    the EDITABLE_FIELDS given), and, `from_record_system`, their name and date of birth too.
+    Returns the names of the fields that changed. The audit trail records the change with `by`
+    (auditlog's actor, from the request); when the way to reach the patient changed, the
+    unsent messages of their cases not yet arrived are planned again."""
+    allowed = (*EDITABLE_FIELDS, *IDENTITY_FIELDS) if from_record_system else EDITABLE_FIELDS
+    unknown = set(changes) - set(allowed)
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
     changes = _contact_checked(patient, changes)
@@ -247,11 +254,19 @@ def allergies_add(*, patient: Patient, allergies: dict, by) -> list[str]:
 
 def _contact_checked(patient: Patient, changes: dict) -> dict:
     """The changes normalised (a phone in E.164, text stripped) and checked together with what
-    is kept: messages by email need an email address."""
+    is kept: messages by email need an email address; a name is not empty and a date of birth
+    is one a patient can have."""
     changes = {
         name: value.strip() if isinstance(value, str) else value
         for name, value in changes.items()
     }
+    for name in ("first_name", "last_name"):
+        if name in changes and not changes[name]:
+            raise SchedulingError("invalid", "A patient's name cannot be empty.", field=name)
+        if len(changes.get(name, "")) > Patient._meta.get_field(name).max_length:
+            raise SchedulingError("invalid", "The name is too long.", field=name)
+    if "date_of_birth" in changes:
+        date_of_birth_check(date_of_birth=changes["date_of_birth"], field="date_of_birth")
     if changes.get("phone"):
         changes["phone"] = phone_e164(changes["phone"], field="phone")
     if changes.get("email"):
