@@ -6,6 +6,7 @@ written) and NoAnswer (written, no acknowledgement read)."""
 
 import asyncio
 import contextlib
+import threading
 from dataclasses import dataclass
 
 import hl7
@@ -57,18 +58,25 @@ def endpoint_address(name: str) -> tuple[str, int]:
 
 
 class MllpLink:
-    """One MLLP connection to one endpoint, driven from synchronous code: the event loop runs
-    only inside each call, so the ORM is used between calls as anywhere else."""
+    """One MLLP connection to one endpoint, driven from synchronous code. Its event loop runs in
+    a thread of its own, so a caller whose thread already runs a loop (a worker started inside
+    an async framework) can drive it too; each call waits for its step to finish there."""
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
         self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True,
+                                       name=f"mllp-{endpoint}")
+        self.thread.start()
         self.reader = None
         self.writer = None
 
+    def _run(self, step):
+        return asyncio.run_coroutine_threadsafe(step, self.loop).result()
+
     def ready(self) -> None:
         """An open connection, made now if there is none or the peer has closed it."""
-        self.loop.run_until_complete(self._ready())
+        self._run(self._ready())
 
     async def _ready(self) -> None:
         await asyncio.sleep(0)  # lets a close by the peer since its last answer be seen
@@ -90,7 +98,7 @@ class MllpLink:
 
     def exchange(self, body: str) -> str:
         """Write one message, return the acknowledgement's text; NoAnswer if none came."""
-        return self.loop.run_until_complete(self._exchange(body))
+        return self._run(self._exchange(body))
 
     async def _exchange(self, body: str) -> str:
         try:
@@ -103,8 +111,12 @@ class MllpLink:
         return block.decode("utf-8", errors="replace")
 
     def close(self) -> None:
-        self.loop.run_until_complete(self._close())
-        self.loop.close()
+        try:
+            self._run(self._close())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+            self.loop.close()
 
     async def _close(self) -> None:
         if self.writer is not None:

@@ -169,3 +169,22 @@ def case_untold(**booking):
     own: the sender's tests write the rows they send themselves."""
     with override_settings(HL7_ENDPOINTS={}):
         return case_made(**booking)
+
+
+def run_apart(coroutine):
+    """Run a client's coroutine to its end in a thread of its own: the test's thread may already
+    run an event loop (the browser tests' Playwright, kept for the session)."""
+    outcome = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # handed back to the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -20,6 +20,7 @@ from hl7v2.listener import listen
 from hl7v2.models import InboundMessage, InboundStatus
 from scheduling.models import Patient
 from tests.factories import PatientFactory, build_unit, case_made
+from tests.hl7v2.peer import run_apart
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,7 +101,7 @@ def sent(address, *messages: str) -> list[hl7.Message]:
             await writer.wait_closed()
         return answers
 
-    return asyncio.run(exchange())
+    return run_apart(exchange())
 
 
 def as_before(patient: Patient) -> dict:
@@ -286,7 +287,7 @@ def test_stopping_closes_an_idle_connection_at_once_and_answers_no_more(register
             writer.close()
 
     started = time.monotonic()
-    ack, rest = asyncio.run(idle_until_closed())
+    ack, rest = run_apart(idle_until_closed())
     assert (str(ack["MSA.F1"]), rest) == ("AA", b"")
     served.stopped(timeout=5)
     assert time.monotonic() - started < 8  # not the grace given to a message being applied
