@@ -1,6 +1,6 @@
 """The low-level steps of a hold (scheduling.SlotHold) that the booking itself takes: taking a
-held time for the case booked into it, and letting the holds past their time go. The verbs
-(hold, release) are scheduling.services.holds."""
+held time for the case booked into it, and letting the holds past their time go. Holding a
+time is scheduling.services.holds."""
 
 from datetime import date, datetime
 

@@ -1,20 +1,18 @@
-"""Holding a time for a booking that is not made yet (scheduling.SlotHold): hold, release, let
-run out, and take a hold's time for the case booked into it.
+"""Holding a time for a booking that is not made yet (scheduling.SlotHold). Taking a held time
+for the case booked into it and letting holds run out are scheduling.holding's.
 
 A hold's stages are written like a case's, through booking_attempts, so the exclusion
 constraints settle a race between a hold and a clerk's booking as they settle two bookings. A
 hold past its time keeps nothing: the slot search no longer sees its stages (unit_day), a
 booking refused by them releases the day's run-out holds and tries again (booking_attempts),
-and the periodic sweep (scheduling.tasks.slot_holds_expire) deletes the rest."""
+and the periodic sweep (scheduling.tasks.slot_holds_sweep) deletes the rest."""
 
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils import timezone
 
-from ..holding import slot_holds_expire  # noqa: F401 (the sweep, with the other verbs)
-from ..models import ProcedureType, Site, SlotHold, SlotHoldStatus, Stage, Surgeon
+from ..models import ProcedureType, Site, SlotHold, Stage, Surgeon
 from ..slots import DayBook
 from .booking import _check_start, _slot, booking_attempts, check_day, check_levels
 
@@ -66,14 +64,3 @@ def slot_hold(
         return hold
 
     return booking_attempts(day=day, write=write)
-
-
-def hold_release(*, hold: SlotHold) -> SlotHold:
-    """Give the held time back (the client will not book it)."""
-    with transaction.atomic():
-        locked = SlotHold.objects.select_for_update().get(pk=hold.pk)
-        if locked.status == SlotHoldStatus.HELD:
-            locked.stages.all().delete()
-            locked.status = SlotHoldStatus.RELEASED
-            locked.save(update_fields=["status", "updated_at"])
-    return locked
