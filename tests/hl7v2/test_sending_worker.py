@@ -11,18 +11,16 @@ so the messages are due in 2000 and the sweeps are run as of 2099.
 """
 
 import contextlib
-import os
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from hl7v2.models import OutboundMessage, OutboundStatus
 from hl7v2.sending import hl7_messages_resend, hl7_sweep
 from scheduling.models import Case, Patient
-from tests.conftest import REDIS_SERVER, project_broker_forget
+from tests.conftest import REDIS_SERVER, project_broker_forget, redis_test_url
 from tests.factories import ProcedureTypeFactory, SiteFactory
 from tests.hl7v2.peer import Peer, siu_body
 from tests.notifications.test_delivery_worker import (
@@ -37,6 +35,7 @@ DUE_AT = datetime(2000, 1, 1, tzinfo=UTC)
 SWEEP_AT = datetime(2099, 1, 1, tzinfo=UTC)
 CASES = 30
 PER_CASE = 10
+REDIS_DB = 8  # a database of its own on the CI Redis, flushed at the start of the test
 KILLS_AT = (80, 180)  # messages the peer has read when the worker is killed
 DEADLINE = 120  # seconds for a phase to settle
 ENQUEUE_EVERY = 0.5
@@ -44,25 +43,12 @@ ENQUEUE_EVERY = 0.5
 
 @pytest.fixture
 def broker_url(monkeypatch):
-    """The Redis of CELERY_BROKER_URL, its database flushed; skipped without one unless
-    VERTEBRO_REQUIRE_SERVICES is set."""
+    """A Redis database of the test's own on the Redis of CELERY_BROKER_URL, flushed; skipped
+    without one unless VERTEBRO_REQUIRE_SERVICES is set."""
     import redis
 
-    configured = os.environ.get("CELERY_BROKER_URL", "")
-    problem = None
-    if not configured.startswith("redis://"):
-        problem = "needs CELERY_BROKER_URL=redis://..."
-    else:
-        parts = urlsplit(configured)
-        url = urlunsplit((parts.scheme, parts.netloc, parts.path or "/0", "", ""))
-        try:
-            redis.Redis.from_url(url, socket_timeout=5).flushdb()
-        except redis.RedisError as exc:
-            problem = f"Redis at {parts.netloc} cannot be reached: {exc}"
-    if problem:
-        if os.environ.get("VERTEBRO_REQUIRE_SERVICES"):
-            pytest.fail(f"VERTEBRO_REQUIRE_SERVICES is set but the test {problem}")
-        pytest.skip(problem)
+    url = redis_test_url(REDIS_DB)
+    redis.Redis.from_url(url, socket_timeout=5).flushdb()
     monkeypatch.setenv("CELERY_BROKER_URL", url)
     yield url
     project_broker_forget()
