@@ -21,7 +21,7 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 from results import emit, figure
 from throwaway import ROOT, BenchError, bench_database
@@ -92,28 +92,14 @@ def run(args) -> dict:
 def outbox_written(messages: int, cases: int) -> dict[str, tuple[int, int]]:
     """Due messages over `cases` bare cases: control id -> (case id, sequence)."""
     from hl7v2.models import OutboundMessage
-    from scheduling.models import Case, Patient, ProcedureType, Site
+    from scheduling.models import ProcedureType, Site
+    from tests.factories import cases_in_bulk
     from tests.hl7v2.peer import siu_body
 
     site = Site.objects.create(code="bench", name="Bench Spine Center",
                                time_zone="America/New_York")
     procedure_type = ProcedureType.objects.create(code="bench", name="Bench vertebroplasty")
-    patients = Patient.objects.bulk_create(
-        Patient(first_name="Ada", last_name=f"Bench{n}", date_of_birth=date(1948, 5, 17),
-                mrn=f"HB{n:07d}", phone=f"+1212{n:07d}", language="en")
-        for n in range(cases)
-    )
-    start = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
-    booked = Case.objects.bulk_create(
-        Case(site=site, patient=patient, procedure_type=procedure_type, levels=1,
-             day=start.date(), arrival_at=start - timedelta(minutes=90), procedure_start=start,
-             fasting_solids_until=start - timedelta(hours=8),
-             fasting_clear_liquids_until=start - timedelta(hours=2),
-             active_infection=False, fracture_painful=True, bleeding_disorder=False,
-             tumor_in_canal=False, cement_allergy=False, traumatic=False,
-             conservative_treatment_weeks=8, imaging_on_file=True)
-        for patient in patients
-    )
+    booked = cases_in_bulk(site=site, procedure_type=procedure_type, count=cases, name="Bench")
     rows = []
     for n in range(messages):
         case = booked[n % cases]

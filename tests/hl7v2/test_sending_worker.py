@@ -13,15 +13,14 @@ so the messages are due in 2000 and the sweeps are run as of 2099.
 import contextlib
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from hl7v2.models import OutboundMessage, OutboundStatus
 from hl7v2.sending import hl7_messages_resend, hl7_sweep
-from scheduling.models import Case, Patient
 from tests.conftest import REDIS_SERVER, project_broker_forget, redis_test_url
-from tests.factories import ProcedureTypeFactory, SiteFactory
+from tests.factories import ProcedureTypeFactory, SiteFactory, cases_in_bulk
 from tests.hl7v2.peer import Peer, siu_body
 from tests.notifications.test_delivery_worker import (
     Worker,
@@ -98,22 +97,7 @@ def outbox_written() -> dict[str, tuple[int, int]]:
     """CASES cases with PER_CASE messages each, all due: control id -> (case id, sequence)."""
     site = SiteFactory()
     procedure_type = ProcedureTypeFactory()
-    patients = Patient.objects.bulk_create(
-        Patient(first_name="Ada", last_name=f"Peer{n}", date_of_birth=date(1948, 5, 17),
-                mrn=f"HL7{n:06d}", phone=f"+1212555{n:04d}", language="en")
-        for n in range(CASES)
-    )
-    start = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
-    cases = Case.objects.bulk_create(
-        Case(site=site, patient=patient, procedure_type=procedure_type, levels=1,
-             day=start.date(), arrival_at=start - timedelta(minutes=90), procedure_start=start,
-             fasting_solids_until=start - timedelta(hours=8),
-             fasting_clear_liquids_until=start - timedelta(hours=2),
-             active_infection=False, fracture_painful=True, bleeding_disorder=False,
-             tumor_in_canal=False, cement_allergy=False, traumatic=False,
-             conservative_treatment_weeks=8, imaging_on_file=True)
-        for patient in patients
-    )
+    cases = cases_in_bulk(site=site, procedure_type=procedure_type, count=CASES, name="Peer")
     rows = [
         OutboundMessage(
             case=case, site=site, endpoint="engine", trigger="S14", sequence=sequence,

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -29,10 +29,10 @@ from django.db import connection
 
 from notifications.dispatch import reminders_sweep
 from notifications.models import OPEN_STATUSES, Reminder, ReminderRule, ReminderStatus
-from scheduling.models import Case, Patient
+from scheduling.models import Case
 from scheduling.services import case_reschedule
 from tests.conftest import REDIS_SERVER, project_broker_forget
-from tests.factories import ProcedureTypeFactory, SiteFactory, case_made
+from tests.factories import ProcedureTypeFactory, SiteFactory, case_made, cases_in_bulk
 
 pytestmark = [REDIS_SERVER, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -245,23 +245,8 @@ def due_reminders(count: int, *, cases: int = 20) -> list[int]:
     if rule is None:
         rule = ReminderRule.objects.create(kind="confirmation", audience="patient",
                                            anchor="booking")
-    patients = Patient.objects.bulk_create(
-        Patient(first_name="Margaret", last_name=f"Worker{n}", date_of_birth=date(1948, 5, 17),
-                mrn=f"WRK{n:06d}", phone=f"+1212555{n:04d}", language="en",
-                preferred_channel="sms")
-        for n in range(cases)
-    )
-    start = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
-    booked = Case.objects.bulk_create(
-        Case(site=site, patient=patient, procedure_type=procedure_type, levels=1,
-             day=start.date(), arrival_at=start - timedelta(minutes=90), procedure_start=start,
-             fasting_solids_until=start - timedelta(hours=8),
-             fasting_clear_liquids_until=start - timedelta(hours=2),
-             active_infection=False, fracture_painful=True, bleeding_disorder=False,
-             tumor_in_canal=False, cement_allergy=False, traumatic=False,
-             conservative_treatment_weeks=8, imaging_on_file=True)
-        for patient in patients
-    )
+    booked = cases_in_bulk(site=site, procedure_type=procedure_type, count=cases, name="Worker",
+                           preferred_channel="sms")
     reminders = Reminder.objects.bulk_create(
         Reminder(case=booked[n % cases], rule=rule, kind="confirmation", audience="patient",
                  channel="sms", recipient=f"+1646555{n:04d}", plan_version=1, due_at=DUE_AT,
