@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from api.errors import ApiError
-from scheduling import roles, services, timing
+from scheduling import services, timing
 from scheduling.models import Case, Patient, ProcedureType, Site, SlotHold, Surgeon
 from scheduling.screening import ScreeningAnswers
 from scheduling.selectors import patient_get, visible_sites
@@ -168,7 +168,8 @@ def find_inputs(query: dict[str, str], user) -> dict:
         surgeon = Surgeon.objects.filter(pk=pk, active=True, sites__in=sites).distinct().first()
         if surgeon is None:
             raise params.invalid("practitioner", "is not a surgeon of your sites.")
-        sites = [site for site in sites if surgeon.sites.filter(pk=site.pk).exists()]
+        works_at = set(surgeon.sites.values_list("pk", flat=True))
+        sites = [site for site in sites if site.pk in works_at]
     patient = None
     if "patient" in query:
         pk = params.number_id(params.reference_id("patient", query["patient"], "Patient"))
@@ -364,6 +365,3 @@ def cancel_reason(appointment: dict) -> str:
         raise bad_resource("Appointment.cancelationReason", "say why the case is cancelled.")
     return text.strip()
 
-
-def roles_to_book() -> tuple[str, ...]:
-    return roles.BOOK_CASES

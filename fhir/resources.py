@@ -230,12 +230,11 @@ def appointment_resource(case: Case) -> dict:
 
 def proposed_appointment_resource(
     *, id: str, procedure_type, levels: int, surgeon_id: int | None, patient_id: int | None,
-    slot, resource_names: dict[int, str],
+    slot,
 ) -> dict:
     """A free time Appointment/$find offers: `proposed`, nothing held yet."""
     stages = [
-        StageTimes(resource.pk, resource_names.get(resource.pk, resource.name), stage.start,
-                   stage.end)
+        StageTimes(resource.pk, resource.name, stage.start, stage.end)
         for stage, resource in zip(slot.times.stages, slot.resources, strict=True)
     ]
     return _appointment(

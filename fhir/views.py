@@ -16,7 +16,6 @@ from api.errors import ApiError
 from api.json_input import JSONParser
 from audit.access import access_record
 from scheduling import roles, services
-from scheduling.models import Resource
 
 from . import operations as ops
 from . import outcome, params, resources, selectors
@@ -188,14 +187,12 @@ class FindView(FhirView):
         found = ops.find_inputs(query, request.user)
         patient = found.pop("patient")
         proposals = ops.proposals_find(**found)
-        names = dict(Resource.objects.filter(
-            site__in=found["sites"]).values_list("pk", "name"))
         entries = [
             {"fullUrl": f"{self.base()}Appointment/{proposal.id}",
              "resource": resources.proposed_appointment_resource(
                  id=proposal.id, procedure_type=proposal.procedure_type, levels=proposal.levels,
                  surgeon_id=proposal.surgeon.pk if proposal.surgeon else None,
-                 patient_id=patient.pk if patient else None, slot=slot, resource_names=names),
+                 patient_id=patient.pk if patient else None, slot=slot),
              "search": {"mode": "match"}}
             for proposal, slot in proposals
         ]
