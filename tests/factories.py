@@ -334,13 +334,14 @@ def case_tracked(
 
 
 def cases_in_bulk(*, site: Site, procedure_type, count: int, name: str, **patient) -> list[Case]:
-    """`count` one-level cases on TUESDAY at 10:00 New York, for new patients (surname `name`
-    with a number, each with an MRN and phone of their own; `patient` on top), written in two
+    """`count` (under 10,000) one-level cases on TUESDAY at 10:00 New York, for new patients
+    (surname `name` with a number, each with an MRN and a real mobile number of their own;
+    `patient` on top), written in two
     inserts with no stages or messages: rows for an outbox's sender to work through, made
     quicker than bookings are."""
     patients = Patient.objects.bulk_create(
         Patient(first_name="Ada", last_name=f"{name}{n}", date_of_birth=date(1948, 5, 17),
-                mrn=f"{name[:3].upper()}{n:07d}", phone=f"+1212{n:07d}", language="en",
+                mrn=f"{name[:3].upper()}{n:07d}", phone=f"+1212555{n:04d}", language="en",
                 **patient)
         for n in range(count)
     )
