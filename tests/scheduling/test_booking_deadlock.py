@@ -34,11 +34,18 @@ def stage_on(case: Case, kind: str, kind_of_resource: str, start: datetime, end:
 
 
 def wait_until_someone_waits_for_a_transaction(timeout: float = 20) -> None:
+    """Until a session of this test's database waits for another's transaction. pg_locks shows
+    the whole server, where the other test workers' databases may have waits of their own.
+    pg_stat_activity is read afresh each time: it is kept for the rest of a transaction."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_locks "
-                           "WHERE locktype = 'transactionid' AND NOT granted")
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) "
+                "WHERE locktype = 'transactionid' AND NOT granted "
+                "AND datname = current_database()"
+            )
             if cursor.fetchone()[0]:
                 return
         time.sleep(0.01)
