@@ -29,6 +29,7 @@ from scheduling.services import case_cancel
 from scheduling.services.closures import closure_create
 from tests.axe import axe_source, serious
 from tests.conftest import REFERENCE_DATA, log_in
+from tests.hl7v2.test_sending_admin import message_of
 from tests.factories import (
     NOW,
     TRACKED_STATUSES,
@@ -64,6 +65,7 @@ class World:
     booked: object
     cancelled: object
     family_token: str
+    siu_message: object
 
 
 def reference_data_restored() -> None:
@@ -121,7 +123,7 @@ def world_built() -> World:
     call_lists_filled(site, booked)
     past_days(site)
     return World(site=site, users=users, booked=booked, cancelled=cancelled,
-                 family_token=site.family_board_issue())
+                 family_token=site.family_board_issue(), siu_message=message_of(booked))
 
 
 def call_lists_filled(site: Site, booked) -> None:
@@ -265,6 +267,12 @@ def visits(world: World) -> list[Visit]:
         Visit("API browsable: closures", MANAGER, "/api/v1/sites/main/closures/"),
         Visit("admin index", MANAGER, "/admin/"),
         Visit("admin changelist", MANAGER, "/admin/scheduling/case/"),
+        Visit("admin: SIU messages", MANAGER, "/admin/hl7v2/outboundmessage/"),
+        Visit("admin: an SIU message", MANAGER,
+              f"/admin/hl7v2/outboundmessage/{world.siu_message.pk}/change/"),
+        Visit("admin: ADT messages", MANAGER, "/admin/hl7v2/inboundmessage/"),
+        Visit("admin: FHIR clients", MANAGER, "/admin/fhir/fhirclient/"),
+        Visit("admin: a new FHIR client", MANAGER, "/admin/fhir/fhirclient/add/"),
         Visit("API browsable", MANAGER, "/api/v1/sites/"),
         Visit("API browsable: a form", MANAGER, "/api/v1/waiting-list/"),
         Visit("API docs", MANAGER, "/api/docs/", steps=docs_drawn),
@@ -282,6 +290,8 @@ PAGES = [
     "admin index", "admin changelist", "API browsable", "API browsable: a form", "API docs",
     "day list: a closed day", "day board: a closed day", "plan: a closed day",
     "admin: closures", "API browsable: closures", "closures", "closures: form errors",
+    "admin: SIU messages", "admin: an SIU message", "admin: ADT messages", "admin: FHIR clients",
+    "admin: a new FHIR client",
 ]
 
 
