@@ -3,7 +3,8 @@ with no serious or critical problem, and opens with a skip link to its main cont
 
 The unit and its day are built once for the module, through the booking and tracking services:
 a board with a case at each step of the day, a booked case with its messages, a cancelled one
-that waiting-list patients could take, past weeks for the reports. One browser, one login per
+that waiting-list patients could take, past weeks for the reports, an SIU message. The admin's
+pages are every model's list and its form for a new row. One browser, one login per
 role; each page is visited and checked once, then each page's finding is its own test, so a
 failure names the page and the rules it breaks."""
 
@@ -16,8 +17,11 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connections
+from django.test import RequestFactory
 from django.test.utils import override_settings
 from pytest_django.live_server_helper import LiveServer
 
@@ -29,7 +33,6 @@ from scheduling.services import case_cancel
 from scheduling.services.closures import closure_create
 from tests.axe import axe_source, serious
 from tests.conftest import REFERENCE_DATA, log_in
-from tests.hl7v2.test_sending_admin import message_of
 from tests.factories import (
     NOW,
     TRACKED_STATUSES,
@@ -40,6 +43,7 @@ from tests.factories import (
     case_made,
     case_tracked,
 )
+from tests.hl7v2.test_sending_admin import message_of
 from tests.scheduling.reports_data import case_written, message_made, ny, ran
 from tests.scheduling.test_plan_day import at, wait
 
@@ -225,6 +229,21 @@ def closure_form_errors(page) -> None:
     page.get_by_role("alert").first.wait_for()
 
 
+def admin_pages() -> list[Visit]:
+    """Every list the admin shows, and its form for a new row where it has one (as the unit
+    manager, a superuser, sees them)."""
+    request = RequestFactory().get("/admin/")
+    request.user = User(is_active=True, is_superuser=True)
+    pages = []
+    for model, model_admin in admin.site._registry.items():
+        meta = model._meta
+        url = f"/admin/{meta.app_label}/{meta.model_name}/"
+        pages.append(Visit(f"admin list: {meta.label}", MANAGER, url))
+        if model_admin.has_add_permission(request):
+            pages.append(Visit(f"admin form: new {meta.label}", MANAGER, f"{url}add/"))
+    return sorted(pages, key=lambda visit: visit.name)
+
+
 def visits(world: World) -> list[Visit]:
     booked, cancelled = world.booked.pk, world.cancelled.pk
     day = f"site=main&date={TUESDAY.isoformat()}"
@@ -267,12 +286,9 @@ def visits(world: World) -> list[Visit]:
         Visit("API browsable: closures", MANAGER, "/api/v1/sites/main/closures/"),
         Visit("admin index", MANAGER, "/admin/"),
         Visit("admin changelist", MANAGER, "/admin/scheduling/case/"),
-        Visit("admin: SIU messages", MANAGER, "/admin/hl7v2/outboundmessage/"),
         Visit("admin: an SIU message", MANAGER,
               f"/admin/hl7v2/outboundmessage/{world.siu_message.pk}/change/"),
-        Visit("admin: ADT messages", MANAGER, "/admin/hl7v2/inboundmessage/"),
-        Visit("admin: FHIR clients", MANAGER, "/admin/fhir/fhirclient/"),
-        Visit("admin: a new FHIR client", MANAGER, "/admin/fhir/fhirclient/add/"),
+        *admin_pages(),
         Visit("API browsable", MANAGER, "/api/v1/sites/"),
         Visit("API browsable: a form", MANAGER, "/api/v1/waiting-list/"),
         Visit("API docs", MANAGER, "/api/docs/", steps=docs_drawn),
@@ -290,8 +306,7 @@ PAGES = [
     "admin index", "admin changelist", "API browsable", "API browsable: a form", "API docs",
     "day list: a closed day", "day board: a closed day", "plan: a closed day",
     "admin: closures", "API browsable: closures", "closures", "closures: form errors",
-    "admin: SIU messages", "admin: an SIU message", "admin: ADT messages", "admin: FHIR clients",
-    "admin: a new FHIR client",
+    "admin: an SIU message", *(visit.name for visit in admin_pages()),
 ]
 
 
