@@ -229,9 +229,31 @@ def closure_form_errors(page) -> None:
     page.get_by_role("alert").first.wait_for()
 
 
+# The admin forms of rows the unit's day has, opened at the first row of each.
+ROWS_OPENED = (
+    "scheduling.Site", "scheduling.Resource", "scheduling.Surgeon", "scheduling.Closure",
+    "scheduling.ProcedureType", "scheduling.Drug", "scheduling.Patient", "scheduling.Case",
+    "scheduling.WaitingListEntry", "notifications.ReminderRule", "notifications.Reminder",
+    "notifications.InboundMessage", "auditlog.LogEntry", "auth.User",
+)
+
+
+def row_opened(label: str) -> Callable:
+    def open_first_row(page) -> None:
+        model = apps.get_model(label)
+        row = model.objects.order_by("pk").first()
+        assert row is not None, f"no {label} to open"
+        meta = model._meta
+        response = page.goto(f"/admin/{meta.app_label}/{meta.model_name}/{row.pk}/change/")
+        assert response is not None, "no answer"
+        assert response.ok, f"HTTP {response.status}"
+
+    return open_first_row
+
+
 def admin_pages() -> list[Visit]:
-    """Every list the admin shows, and its form for a new row where it has one (as the unit
-    manager, a superuser, sees them)."""
+    """Every list the admin shows, its form for a new row where it has one, and the form of a
+    row of the models in ROWS_OPENED (as the unit manager, a superuser, sees them)."""
     request = RequestFactory().get("/admin/")
     request.user = User(is_active=True, is_superuser=True)
     pages = []
@@ -241,6 +263,8 @@ def admin_pages() -> list[Visit]:
         pages.append(Visit(f"admin list: {meta.label}", MANAGER, url))
         if model_admin.has_add_permission(request):
             pages.append(Visit(f"admin form: new {meta.label}", MANAGER, f"{url}add/"))
+    pages.extend(Visit(f"admin form: a {label}", MANAGER, steps=row_opened(label))
+                 for label in ROWS_OPENED)
     return sorted(pages, key=lambda visit: visit.name)
 
 
