@@ -251,6 +251,14 @@ def row_opened(label: str) -> Callable:
     return open_first_row
 
 
+def opening_hours_row_added(page) -> None:
+    """A site's form with a row of opening hours added, as a manager adds a day."""
+    response = page.goto(f"/admin/scheduling/site/{Site.objects.get(code='main').pk}/change/")
+    assert response is not None, "no answer"
+    page.get_by_role("button", name="Add another Opening hours").click()
+    page.locator("tr.dynamic-opening_hours:not(.empty-form):not(.has_original)").first.wait_for()
+
+
 def admin_pages() -> list[Visit]:
     """Every list the admin shows, its form for a new row where it has one, and the form of a
     row of the models in ROWS_OPENED (as the unit manager, a superuser, sees them)."""
@@ -265,6 +273,8 @@ def admin_pages() -> list[Visit]:
             pages.append(Visit(f"admin form: new {meta.label}", MANAGER, f"{url}add/"))
     pages.extend(Visit(f"admin form: a {label}", MANAGER, steps=row_opened(label))
                  for label in ROWS_OPENED)
+    pages.append(Visit("admin form: a site, a row added", MANAGER,
+                       steps=opening_hours_row_added))
     return sorted(pages, key=lambda visit: visit.name)
 
 

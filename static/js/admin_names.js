@@ -19,6 +19,8 @@ function tableNamed(table, rowName) {
   const columns = Array.from(table.tHead.rows[0].cells, (cell) =>
     (cell.querySelector(".text") || cell).textContent.trim());
   Array.from(table.tBodies[0].rows).forEach((row, number) => {
+    // The hidden template of an added row: each copy of it is named when added.
+    if (row.classList.contains("empty-form")) return;
     const rowText = rowName(row) || `row ${number + 1}`;
     Array.from(row.cells).forEach((cell, index) => {
       cell.querySelectorAll("input:not([type=hidden]), select, textarea").forEach((field) => {
@@ -27,6 +29,20 @@ function tableNamed(table, rowName) {
     });
   });
 }
+
+// A tabular inline's rows; a saved row is named as the admin shows it.
+function inlineNamed(table) {
+  tableNamed(table, (row) => {
+    const original = row.querySelector("td.original p");
+    return original ? original.textContent.trim() : "";
+  });
+}
+
+// A row added with "Add another" is named as it appears.
+document.addEventListener("formset:added", (event) => {
+  const table = event.target.closest(".tabular table");
+  if (table) inlineNamed(table);
+});
 
 window.addEventListener("load", () => {
   // The filter box of a two-list selector (filter_horizontal) is named by a magnifier icon: a
@@ -52,13 +68,7 @@ window.addEventListener("load", () => {
     });
   }
 
-  // A tabular inline's rows; a saved row is named as the admin shows it.
-  document.querySelectorAll(".tabular table").forEach((table) => {
-    tableNamed(table, (row) => {
-      const original = row.querySelector("td.original p");
-      return original ? original.textContent.trim() : "";
-    });
-  });
+  document.querySelectorAll(".tabular table").forEach(inlineNamed);
 
   // A date and time in two boxes: the field's label belongs to neither, and "Date:" and
   // "Time:" are plain text before each.
